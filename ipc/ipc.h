@@ -31,6 +31,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/asio.h"
 #include "core/result.h"
@@ -56,14 +57,25 @@ struct ClientOptions {
   int send_hwm = 100000;
 };
 
+// Not an aggregate on purpose: g++ 12 miscompiles an aggregate temporary
+// that holds a std::string inside a co_await expression (it is copied
+// bitwise, and its destructor frees a pointer into the coroutine frame),
+// which is exactly `co_await client.call(m, p)` with its `= {}` default.
+// Write CallOptions(250ms) or {250ms, sid}, not {.timeout = 250ms}.
 struct CallOptions {
+  CallOptions() {}  // NOLINT: user-provided, see above
+  explicit(false) CallOptions(std::chrono::milliseconds timeout, std::string sid = {})
+      : timeout(timeout), sid(std::move(sid)) {}
   std::chrono::milliseconds timeout{0};  // 0: the client's default_timeout
   std::string sid;
 };
 
 class Client {
  public:
+  // Connects (ZeroMQ reconnects by itself, within ~0.5 s of the server
+  // coming back). A socket that cannot be set up makes every call fail.
   Client(asio::io_context& io, std::string endpoint, ClientOptions options = {});
+  // Calls still waiting resolve with Errc::cancelled (on the loop, later).
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
@@ -83,6 +95,7 @@ class Client {
 
   std::size_t in_flight() const;
   std::uint64_t resent() const;  // how many requests were sent again
+  std::uint64_t id() const;      // the random client_id of this instance's request ids
 
  private:
   struct Impl;
@@ -124,6 +137,10 @@ class Server {
   // Stops taking requests; handlers already running finish.
   void stop();
   std::size_t active() const;  // handlers running now
+  // Requests dropped unanswered: malformed (wrong frame count, unparsable
+  // or oversized header) or already past their deadline on arrival.
+  std::uint64_t malformed() const;
+  std::uint64_t expired() const;
 
  private:
   struct Impl;

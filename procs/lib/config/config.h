@@ -13,6 +13,7 @@
 // undeclared key is a programming error (std::logic_error).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -37,17 +38,43 @@ struct KeyDecl {
   std::int64_t max = INT64_MAX;
   std::vector<std::string_view> choices = {};  // strings: allowed values, when not empty
   std::string_view doc;
+  // Strings and each element of a list: a further check on the text (for
+  // listen specs, parse_listen). Its error detail says what is wrong.
+  Status (*check)(std::string_view value) = nullptr;
 };
 
-// All declarations, in the order etc/parley.conf lists them.
+// A section's own doc, for etc/parley.conf. A name ending in ".*" is a
+// pattern: "process.*" allows [process.NAME], NAME matching
+// [a-z0-9][a-z0-9-]* and at most 25 bytes (parley-NAME is a user name).
+struct SectionDecl {
+  std::string_view name;
+  std::string_view doc;
+};
+
+// All declarations, in the order etc/parley.conf lists them. Every
+// KeyDecl::section is one of section_declarations().
 const std::vector<KeyDecl>& declarations();
+const std::vector<SectionDecl>& section_declarations();
+
+// Longest parley.conf load_file() reads; a bigger file is a mistake, and
+// toml++ should not be handed one.
+constexpr std::size_t kMaxFileBytes = 1 << 20;
 
 class Config {
  public:
   // Parses and validates. `source` names the text in error messages.
+  //   TOML syntax: Errc::syntax, "SOURCE:LINE: what toml++ says".
+  //   Anything else: Errc::invalid, one line per problem, in line order,
+  //   "SOURCE:LINE: SECTION.KEY: what is wrong".
   static Result<Config> parse(std::string_view text, std::string_view source);
+  // As parse(), with the path as source. Unreadable: Errc::io; larger than
+  // kMaxFileBytes: Errc::limit.
   static Result<Config> load_file(const std::string& path);
 
+  // Fixed sections are always present (at their defaults when the file
+  // leaves them out); a pattern instance only when the file has it. `section`
+  // is the full name: "server", "process.smtpd". std::logic_error for an
+  // undeclared key, the wrong type, or an instance not in this config.
   bool boolean(std::string_view section, std::string_view key) const;
   std::int64_t integer(std::string_view section, std::string_view key) const;
   const std::string& string(std::string_view section, std::string_view key) const;
@@ -60,13 +87,14 @@ class Config {
 
   // The given sections (with every key, defaults filled in) as TOML text,
   // which parse() accepts again: how the supervisor hands a process its part.
+  // A section not in this config is a std::logic_error.
   std::string to_toml(const std::vector<std::string>& sections) const;
   // The same for every section present.
   std::string to_toml() const;
 
  private:
   const Value& get(std::string_view section, std::string_view key, Type type) const;
-  std::vector<std::string> order_;  // sections in file order
+  std::vector<std::string> order_;  // fixed sections as declared, then instances in file order
   std::map<std::string, std::map<std::string, Value, std::less<>>, std::less<>> values_;
 };
 

@@ -5,15 +5,27 @@
 //   log::info("smtp.auth.ok", "authenticated", {{"sid", sid}, {"user", login}});
 //
 // JSON lines carry the fixed fields ts (RFC 3339 UTC, milliseconds), level,
-// proc, pid, event, msg and then the given fields in order; keys come from
-// one registered list (kKeys below), checked at compile time. The human
-// format shows the same facts on one line:
-//   2026-11-22T10:00:00.123Z info smtpd[812] smtp.auth.ok: authenticated sid=smtp-1 user=a@x
-// Values are escaped (JSON) or quoted when they hold spaces, quotes or
-// control bytes (human), so one event is always one line.
+// proc, pid, sid (when a "sid" field is given: the first one moves here),
+// event, msg and then the other given fields in order; keys come from one
+// registered list (kKeys below), checked at compile time. A key given twice
+// is written twice. The human format shows the same facts on one line, the
+// sid's value right after proc[pid]:
+//   2026-11-22T10:00:00.123Z info smtpd[812] smtp-1 smtp.auth.ok: authenticated user=a@x
+// Values are escaped (JSON, RFC 8259; invalid UTF-8 becomes U+FFFD) or
+// quoted and escaped (human: when empty or holding spaces, quotes, '=',
+// backslashes, control bytes or invalid UTF-8, as \" \\ \n \r \t \xNN), so
+// one event is always one line of valid UTF-8.
+//
+// Each line is written with one write(2) as it is logged: nothing is lost
+// in a crash, and lines from processes sharing a file or pipe do not
+// interleave. Before init(), lines go to stderr, human format, proc
+// "parley". The pid is taken at init(); a forked child that logs calls
+// init() again.
 //
 // Secrets never go in a field. Trace level is for protocol traces only.
-// Thread-safe. reopen() is what SIGUSR1 calls (logrotate).
+// Thread-safe; a disabled level costs one atomic load. reopen() is what
+// SIGUSR1 calls (logrotate): from the daemon's signal handling loop, not
+// from an async signal handler (it opens a file and takes a lock).
 #pragma once
 
 #include <array>
@@ -38,8 +50,8 @@ Result<Format> parse_format(std::string_view name);
 // The registered field keys. Add a key here, once, before using it.
 inline constexpr std::array<std::string_view, 32> kKeys = {
     "sid",    "peer",    "user",      "domain",  "msg_id", "queue_id", "rcpt",   "reply",
-    "elapsed_ms", "bytes", "proc",    "pid",     "uid",    "signal",   "status", "restarts",
-    "delay_ms", "path",  "endpoint",  "method",  "request_id", "error", "level", "generation",
+    "elapsed_ms", "bytes", "child",   "child_pid", "uid",    "signal",   "status", "restarts",
+    "delay_ms", "path",  "endpoint",  "method",  "request_id", "error", "new_level", "generation",
     "count",  "listener", "address",  "reason",  "file",   "line",     "key",    "value",
 };
 
@@ -79,12 +91,18 @@ struct Options {
   Level level = Level::info;
 };
 
-// Sets up the process logger. Fails when the file cannot be opened.
+// Sets up the process logger (again, if called twice). Fails with
+// Errc::invalid for an empty proc or a file target without a path, and with
+// Errc::io when the file cannot be opened (created 0640, O_APPEND); the
+// logger is then unchanged.
 Status init(const Options& options);
-// Opens the log file again by its path (after logrotate moved it).
+// Opens the log file again by its path (after logrotate moved it); a no-op
+// for stdout and stderr. On failure (Errc::io) lines keep going to the old
+// file.
 Status reopen();
 void set_level(Level level);
 Level level();
+// Whether a line at `level` would be written; never for Level::off.
 bool enabled(Level level);
 
 void write(Level level, std::string_view event, std::string_view msg, Fields fields = {});
@@ -96,6 +114,7 @@ inline void error(std::string_view e, std::string_view m, Fields f = {}) { write
 inline void critical(std::string_view e, std::string_view m, Fields f = {}) { write(Level::critical, e, m, f); }
 
 // The line as it would be written (no trailing newline); for tests.
+// unix_ms is milliseconds since the epoch (UTC).
 std::string format_line(Format format, std::string_view proc, int pid, std::int64_t unix_ms, Level level,
                         std::string_view event, std::string_view msg, Fields fields);
 

@@ -1,0 +1,136 @@
+// Every parley.conf key, declared once: type, default, bounds, doc. The
+// order here is the order of etc/parley.conf (generated from this table).
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include "config/config.h"
+#include "config/listen.h"
+
+namespace parley::config {
+
+namespace {
+
+using Strings = std::vector<std::string>;
+
+constexpr std::int64_t kDayS = 86400;
+constexpr std::int64_t kHourMs = 3600 * 1000;
+constexpr std::int64_t kTenMinutesMs = 600 * 1000;
+constexpr std::int64_t kMaxLowPortOffset = 64000;           // offset + 1023 stays a port
+constexpr std::int64_t kFirstUnprivilegedPort = 1024;
+constexpr std::int64_t kMaxNofile = 1 << 20;  // Linux's default fs.nr_open
+
+Status check_listen(std::string_view value) {
+  auto spec = parse_listen(value);
+  if (!spec) return spec.error();
+  return {};
+}
+
+Value str(const char* text) { return Value{std::string(text)}; }
+Value integer(std::int64_t n) { return Value{n}; }
+
+}  // namespace
+
+const std::vector<SectionDecl>& section_declarations() {
+  static const std::vector<SectionDecl> sections = {
+      {"server", "Settings every process shares."},
+      {"supervisor", "parleyd: restarting processes, crash loops, the control socket."},
+      {"process.*",
+       "One table per process that parleyd starts, named after the process: "
+       "[process.smtpd] runs the program smtpd, [process.directory] the "
+       "program directory. A process without a table is not started."},
+  };
+  return sections;
+}
+
+const std::vector<KeyDecl>& declarations() {
+  static const std::vector<KeyDecl> decls = {
+      // [server]
+      {.section = "server", .key = "hostname", .type = Type::string, .default_value = str(""),
+       .doc = "The host name used in greetings and Received headers; empty: the machine's host name."},
+      {.section = "server", .key = "data_dir", .type = Type::string, .default_value = str("/var/lib/parley"),
+       .doc = "All persistent state. Each process writes only its own subdirectory."},
+      {.section = "server", .key = "runtime_dir", .type = Type::string, .default_value = str("/run/parley"),
+       .doc = "IPC sockets and the control socket."},
+      {.section = "server", .key = "log_dir", .type = Type::string, .default_value = str("/var/log/parley"),
+       .doc = "With log_target = \"file\": one subdirectory and file per process "
+              "(log_dir/NAME/NAME.log), and log_dir/parleyd.log for parleyd."},
+      {.section = "server", .key = "log_target", .type = Type::string, .default_value = str("auto"),
+       .choices = {"auto", "file", "stdout"},
+       .doc = "auto: stdout when started by systemd (JOURNAL_STREAM is set), file otherwise."},
+      {.section = "server", .key = "log_format", .type = Type::string, .default_value = str("human"),
+       .choices = {"human", "json"},
+       .doc = "human: one readable line per event; json: one JSON object per line."},
+      {.section = "server", .key = "log_level", .type = Type::string, .default_value = str("info"),
+       .choices = {"trace", "debug", "info", "warn", "error", "critical", "off"},
+       .doc = "The least severe level logged, for every process that does not set its own."},
+      {.section = "server", .key = "map_low_ports", .type = Type::string, .default_value = str("auto"),
+       .choices = {"auto", "on", "off"},
+       .doc = "on: a listener port n below 1024 becomes low_port_offset + n; "
+              "auto: on when parleyd is not started as root."},
+      {.section = "server", .key = "low_port_offset", .type = Type::integer, .default_value = integer(8000),
+       .min = kFirstUnprivilegedPort, .max = kMaxLowPortOffset,
+       .doc = "Added to ports below 1024 when map_low_ports is on (smtp 25 becomes 8025)."},
+
+      // [supervisor]
+      {.section = "supervisor", .key = "control_socket", .type = Type::string, .default_value = str(""),
+       .doc = "The socket parleyctl talks to; empty: RUNTIME_DIR/parleyd.sock."},
+      {.section = "supervisor", .key = "admin_group", .type = Type::string, .default_value = str("parley-admin"),
+       .doc = "The group, besides root, that may use the control socket."},
+      {.section = "supervisor", .key = "restart_backoff_initial_ms", .type = Type::integer,
+       .default_value = integer(100), .min = 1, .max = kTenMinutesMs,
+       .doc = "The wait before restarting a crashed process the first time; later restarts "
+              "wait longer, up to restart_backoff_max_ms."},
+      {.section = "supervisor", .key = "restart_backoff_max_ms", .type = Type::integer,
+       .default_value = integer(30000), .min = 1, .max = kHourMs,
+       .doc = "The longest wait before a restart."},
+      {.section = "supervisor", .key = "crash_loop_count", .type = Type::integer, .default_value = integer(5),
+       .min = 1, .max = 1000,
+       .doc = "This many crashes within crash_loop_window_s mark a process failed: it is not "
+              "restarted until `parleyctl start`."},
+      {.section = "supervisor", .key = "crash_loop_window_s", .type = Type::integer,
+       .default_value = integer(60), .min = 1, .max = kDayS,
+       .doc = "The window in which crash_loop_count crashes are counted."},
+      {.section = "supervisor", .key = "stable_after_s", .type = Type::integer, .default_value = integer(10),
+       .min = 1, .max = kDayS,
+       .doc = "A process up this long has its restart backoff reset."},
+      {.section = "supervisor", .key = "stop_timeout_ms", .type = Type::integer,
+       .default_value = integer(10000), .min = 0, .max = kTenMinutesMs,
+       .doc = "How long a stopping process may drain its work before SIGKILL."},
+      {.section = "supervisor", .key = "ready_timeout_ms", .type = Type::integer,
+       .default_value = integer(10000), .min = 100, .max = kTenMinutesMs,
+       .doc = "A started process not ready by then is killed and counted as a crash."},
+
+      // [process.NAME]
+      {.section = "process.*", .key = "binary", .type = Type::string, .default_value = str(""),
+       .doc = "The program to run; empty: the program named after the process, in parleyd's own "
+              "directory."},
+      {.section = "process.*", .key = "args", .type = Type::list, .default_value = Value{Strings{}},
+       .doc = "Extra command-line arguments."},
+      {.section = "process.*", .key = "enabled", .type = Type::boolean, .default_value = Value{true},
+       .doc = "false: keep the table but do not start the process."},
+      {.section = "process.*", .key = "listen", .type = Type::list, .default_value = Value{Strings{}},
+       .doc = "Listening sockets parleyd binds and hands to the process: \"NAME=tcp:HOST:PORT\" or "
+              "\"NAME=udp:HOST:PORT\"; HOST is a numeric IPv4 address, \"*\" (all IPv4), or an "
+              "IPv6 address in brackets (\"smtp=tcp:[::1]:25\", \"[::]\" for all IPv6).",
+       .check = &check_listen},
+      {.section = "process.*", .key = "user", .type = Type::string, .default_value = str(""),
+       .doc = "The user the process runs as; empty: parley-NAME. Ignored when parleyd is not root."},
+      {.section = "process.*", .key = "seccomp", .type = Type::string, .default_value = str("enforce"),
+       .choices = {"enforce", "log", "off"},
+       .doc = "The system call filter: enforce applies it, log only logs the calls it would "
+              "block, off disables it."},
+      {.section = "process.*", .key = "log_level", .type = Type::string, .default_value = str(""),
+       .choices = {"", "trace", "debug", "info", "warn", "error", "critical", "off"},
+       .doc = "This process's log level; empty: server.log_level."},
+      {.section = "process.*", .key = "rlimit_nofile", .type = Type::integer, .default_value = integer(65536),
+       .min = 64, .max = kMaxNofile,
+       .doc = "The limit on open files (RLIMIT_NOFILE)."},
+      {.section = "process.*", .key = "rlimit_core_bytes", .type = Type::integer, .default_value = integer(0),
+       .min = 0, .max = std::numeric_limits<std::int64_t>::max(),
+       .doc = "The largest core dump (RLIMIT_CORE); 0: none, since a core holds mail and passwords."},
+  };
+  return decls;
+}
+
+}  // namespace parley::config

@@ -1,0 +1,148 @@
+#include "config/listen.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <charconv>
+
+#include "config/quoted.h"
+
+namespace parley::config {
+
+namespace {
+
+constexpr std::uint32_t kMaxPort = 65535;
+
+bool is_name_char(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; }
+
+Result<std::uint16_t> parse_port(std::string_view text) {
+  if (text.empty()) return fail(Errc::syntax, "missing port after \":\"");
+  for (const char c : text) {
+    if (c < '0' || c > '9') return fail(Errc::syntax, "port " + quoted(text) + " is not a decimal number");
+  }
+  // Leading zeros would make two spellings of one spec; keep one.
+  if (text.size() > 1 && text.front() == '0') {
+    return fail(Errc::syntax, "port " + quoted(text) + " has a leading zero");
+  }
+  std::uint32_t port = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
+  if (ec != std::errc{} || end != text.data() + text.size() || port < 1 || port > kMaxPort) {
+    return fail(Errc::syntax, "port " + quoted(text) + " is outside 1..65535");
+  }
+  return static_cast<std::uint16_t>(port);
+}
+
+// inet_pton is the reference for what a numeric address is; inet_ntop
+// gives the one canonical spelling (IPv6 "0:0::1" becomes "::1").
+Result<std::string> canonical_address(int family, std::string_view text) {
+  const char* what = family == AF_INET ? "IPv4" : "IPv6";
+  // inet_pton needs a NUL-terminated string; a NUL inside would cut it short.
+  if (text.find('\0') != std::string_view::npos) {
+    return fail(Errc::syntax, std::string("bad ") + what + " address " + quoted(text));
+  }
+  const std::string copy(text);
+  unsigned char binary[sizeof(in6_addr)];
+  if (inet_pton(family, copy.c_str(), binary) != 1) {
+    return fail(Errc::syntax, std::string("bad ") + what + " address " + quoted(text));
+  }
+  char out[INET6_ADDRSTRLEN];
+  if (inet_ntop(family, binary, out, sizeof out) == nullptr) {
+    return fail(Errc::internal, std::string("cannot format ") + what + " address " + quoted(text));
+  }
+  return std::string(out);
+}
+
+}  // namespace
+
+std::string_view to_string(ListenSpec::Proto proto) {
+  switch (proto) {
+    case ListenSpec::Proto::tcp: return "tcp";
+    case ListenSpec::Proto::udp: return "udp";
+  }
+  return "?";
+}
+
+Result<ListenSpec> parse_listen(std::string_view spec) {
+  if (spec.size() > kMaxListenSpec) {
+    return fail(Errc::syntax, "longer than " + std::to_string(kMaxListenSpec) + " bytes");
+  }
+  ListenSpec out;
+
+  const auto eq = spec.find('=');
+  if (eq == std::string_view::npos) return fail(Errc::syntax, "missing \"=\" after the name (NAME=PROTO:HOST:PORT)");
+  const auto name = spec.substr(0, eq);
+  if (name.empty()) return fail(Errc::syntax, "empty name before \"=\"");
+  if (name.size() > kMaxListenName) {
+    return fail(Errc::syntax, "name longer than " + std::to_string(kMaxListenName) + " bytes");
+  }
+  for (const char c : name) {
+    if (!is_name_char(c)) return fail(Errc::syntax, "name " + quoted(name) + " has characters outside [a-z0-9-]");
+  }
+  out.name = name;
+
+  auto rest = spec.substr(eq + 1);
+  const auto colon = rest.find(':');
+  const auto proto = rest.substr(0, colon);
+  if (proto == "tcp") {
+    out.proto = ListenSpec::Proto::tcp;
+  } else if (proto == "udp") {
+    out.proto = ListenSpec::Proto::udp;
+  } else {
+    return fail(Errc::syntax, "unknown protocol " + quoted(proto) + " (expected tcp or udp)");
+  }
+  if (colon == std::string_view::npos) return fail(Errc::syntax, "missing \":HOST:PORT\" after the protocol");
+  rest = rest.substr(colon + 1);
+
+  std::string_view port_text;
+  if (!rest.empty() && rest.front() == '[') {
+    const auto close = rest.find(']');
+    if (close == std::string_view::npos) return fail(Errc::syntax, "missing \"]\" after the IPv6 address");
+    const auto address = rest.substr(1, close - 1);
+    if (address.empty()) return fail(Errc::syntax, "empty IPv6 address in \"[]\"");
+    auto host = canonical_address(AF_INET6, address);
+    if (!host) return host.error();
+    out.host = std::move(*host);
+    const auto after = rest.substr(close + 1);
+    if (after.empty()) return fail(Errc::syntax, "missing \":PORT\" after the host");
+    if (after.front() != ':') return fail(Errc::syntax, "expected \":PORT\" after \"]\", got " + quoted(after));
+    port_text = after.substr(1);
+  } else {
+    const auto last = rest.rfind(':');
+    if (last == std::string_view::npos) return fail(Errc::syntax, "missing \":PORT\" after the host");
+    const auto host = rest.substr(0, last);
+    if (host.empty()) return fail(Errc::syntax, "missing host (use \"*\" or \"[::]\" for all addresses)");
+    if (host.find(':') != std::string_view::npos) {
+      return fail(Errc::syntax, "IPv6 address " + quoted(host) + " must be in brackets");
+    }
+    if (host == "*") {
+      out.host = "*";
+    } else {
+      auto canonical = canonical_address(AF_INET, host);
+      if (!canonical) return canonical.error();
+      out.host = std::move(*canonical);
+    }
+    port_text = rest.substr(last + 1);
+  }
+
+  auto port = parse_port(port_text);
+  if (!port) return port.error();
+  out.port = *port;
+  return out;
+}
+
+std::string to_string(const ListenSpec& spec) {
+  std::string out = spec.name;
+  out += '=';
+  out += to_string(spec.proto);
+  out += ':';
+  if (spec.host.find(':') != std::string::npos) {
+    out += '[' + spec.host + ']';
+  } else {
+    out += spec.host;
+  }
+  out += ':';
+  out += std::to_string(spec.port);
+  return out;
+}
+
+}  // namespace parley::config

@@ -1,0 +1,84 @@
+// The skeleton every Parley process runs on. A process's main() declares
+// what it is and calls run():
+//
+//   return parley::daemon::run(argc, argv, {
+//       .name = "smtpd",
+//       .listeners = {"smtp", "submission", "smtps"},
+//       .uses = {"directory", "router"},
+//       .start = &parley::smtpd::start,
+//   });
+//
+// run() refuses to run as root, takes the listening sockets parleyd passed
+// (LISTEN_FDS / LISTEN_FDNAMES, systemd's convention), waits for its part
+// of parley.conf on the control channel (PARLEY_CONTROL_FD, a SOCK_SEQPACKET
+// socket carrying schema/control.proto records), sets up the log, calls
+// start(), installs the seccomp allow-list, reports Ready and runs the
+// event loop. SIGTERM drains (Service::drain(), bounded by a timeout) and exits 0;
+// SIGUSR1 reopens the log file; a new Configure is handed to Service::reload().
+// When parleyd goes away (the control channel closes) the process exits.
+//
+// `<binary> --describe` prints the declaration (schema ProcessDecl) and
+// exits, so that parleyd learns listeners, services and dependencies from
+// the program itself.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+#include "core/asio.h"
+#include "core/result.h"
+
+namespace parley::daemon {
+
+struct Listener {
+  std::string name;  // "smtp"
+  int fd;            // owned by the skeleton; never closed by the process
+  bool datagram;     // UDP
+};
+
+class Context {
+ public:
+  virtual ~Context() = default;
+  virtual asio::io_context& io() = 0;
+  virtual std::string_view name() const = 0;
+  // The configuration in force (replaced on reload, after reload() accepted it).
+  virtual const config::Config& config() const = 0;
+  // The listening sockets passed for one listener name (several addresses).
+  virtual std::vector<Listener> listeners(std::string_view name) const = 0;
+  // This process's private data directory (DATA_DIR/NAME), created by parleyd.
+  virtual std::string data_dir() const = 0;
+  // The ipc endpoint of `service` served by process `proc` (default: this one).
+  virtual std::string endpoint(std::string_view service, std::string_view proc = {}) const = 0;
+  // A short line shown by `parleyctl status`.
+  virtual void set_status(std::string text) = 0;
+};
+
+// A running process's own state, made by Process::start and destroyed when
+// the event loop ends (before the loop itself, so its sockets and timers
+// go first).
+class Service {
+ public:
+  virtual ~Service() = default;
+  // Stop accepting and finish what is in progress; resolves when done.
+  virtual awaitable<void> drain() { co_return; }
+  // A new configuration; return an error to refuse it (the old one stays).
+  virtual Status reload(const config::Config&) { return {}; }
+};
+
+struct Process {
+  std::string_view name;
+  std::vector<std::string_view> listeners = {};  // listener names it accepts
+  std::vector<std::string_view> serves = {};     // ipc services it binds
+  std::vector<std::string_view> uses = {};       // processes it calls
+  std::vector<std::string_view> syscalls = {};   // beyond the common allow-list
+  // Called once configured: binds services, starts accepting. Errors end the process.
+  std::function<Result<std::unique_ptr<Service>>(Context&)> start;
+};
+
+int run(int argc, char** argv, const Process& process);
+
+}  // namespace parley::daemon

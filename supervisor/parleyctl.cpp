@@ -1,0 +1,252 @@
+// parleyctl: the administrator's tool. Talks only to parleyd's control
+// socket (root, parleyd's user, or the admin group), one request per
+// packet; parleyd forwards to the processes.
+//
+// Exit codes, for scripts:
+//   0  done (status: every enabled process is ready)
+//   1  parleyd refused or the request failed (status: a process is not ready)
+//   2  usage
+//   3  parleyd is not reachable (not running, or no permission)
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "core/fd.h"
+#include "core/packet.h"
+#include "daemon/log_setup.h"
+#include "log/log.h"
+#include "schema/control.pb.h"
+#include "supervisor/settings.h"
+
+namespace {
+
+using namespace parley;
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitUnreachable = 3;
+constexpr const char* kDefaultConfig = "/etc/parley/parley.conf";
+constexpr const char* kDefaultSocket = "/run/parley/parleyd.sock";
+constexpr int kReplyTimeoutMs = 60000;  // restarts wait for readiness in parleyd
+
+void usage(std::FILE* out) {
+  std::fputs(
+      "usage: parleyctl [--config FILE | --socket PATH] [--json] COMMAND\n"
+      "commands:\n"
+      "  status                      every process: state, pid, uptime, restarts, RSS, last exit\n"
+      "  start PROC | stop PROC | restart PROC\n"
+      "  reload                      re-read parley.conf (like SIGHUP to parleyd)\n"
+      "  log-level PROC LEVEL        trace, debug, info, warn, error, critical, off (PROC may be parleyd)\n"
+      "  check-config                validate parley.conf and the process binaries (no parleyd needed)\n"
+      "The socket is found from --socket, $PARLEY_SOCKET, or parley.conf (--config,\n"
+      "$PARLEY_CONFIG, /etc/parley/parley.conf).\n",
+      out);
+}
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string state_name(schema::ProcState s) {
+  std::string name = schema::ProcState_Name(s);
+  if (name.rfind("PROC_", 0) == 0) name = name.substr(5);
+  for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return name;
+}
+
+std::string human_duration(std::uint64_t ms) {
+  std::uint64_t s = ms / 1000;
+  char buf[32];
+  if (s < 60) std::snprintf(buf, sizeof buf, "%llus", static_cast<unsigned long long>(s));
+  else if (s < 3600) std::snprintf(buf, sizeof buf, "%llum%02llus", static_cast<unsigned long long>(s / 60), static_cast<unsigned long long>(s % 60));
+  else std::snprintf(buf, sizeof buf, "%lluh%02llum", static_cast<unsigned long long>(s / 3600), static_cast<unsigned long long>(s / 60 % 60));
+  return buf;
+}
+
+void print_status(const schema::AdminReply& reply, bool json) {
+  if (json) {
+    std::string out = "{\"ok\":" + std::string(reply.ok() ? "true" : "false");
+    if (!reply.error().empty()) out += ",\"error\":" + json_string(reply.error());
+    out += ",\"generation\":" + std::to_string(reply.generation()) + ",\"processes\":[";
+    for (int i = 0; i < reply.procs_size(); ++i) {
+      const auto& p = reply.procs(i);
+      out += (i ? "," : "") + std::string("{\"name\":") + json_string(p.name()) +
+             ",\"state\":" + json_string(state_name(p.state())) + ",\"pid\":" + std::to_string(p.pid()) +
+             ",\"uptime_ms\":" + std::to_string(p.uptime_ms()) + ",\"restarts\":" + std::to_string(p.restarts()) +
+             ",\"rss_bytes\":" + std::to_string(p.rss_bytes()) + ",\"last_exit\":" + json_string(p.last_exit()) +
+             ",\"user\":" + json_string(p.user()) + ",\"status\":" + json_string(p.text()) + "}";
+    }
+    std::printf("%s]}\n", out.c_str());
+    return;
+  }
+  if (!reply.error().empty()) std::printf("error: %s\n", reply.error().c_str());
+  std::printf("%-16s %-9s %8s %8s %8s %9s  %-18s %s\n", "PROCESS", "STATE", "PID", "UPTIME", "RESTARTS", "RSS", "USER", "LAST EXIT");
+  for (const auto& p : reply.procs()) {
+    std::string pid = p.pid() ? std::to_string(p.pid()) : "-";
+    std::string up = p.uptime_ms() ? human_duration(p.uptime_ms()) : "-";
+    std::string rss = p.rss_bytes() ? std::to_string(p.rss_bytes() / 1024) + "K" : "-";
+    std::printf("%-16s %-9s %8s %8s %8u %9s  %-18s %s\n", p.name().c_str(), state_name(p.state()).c_str(), pid.c_str(),
+                up.c_str(), p.restarts(), rss.c_str(), p.user().c_str(), p.last_exit().empty() ? "-" : p.last_exit().c_str());
+  }
+}
+
+std::string find_socket(const std::string& socket_flag, const std::string& config_flag) {
+  if (!socket_flag.empty()) return socket_flag;
+  if (const char* env = std::getenv("PARLEY_SOCKET")) return env;
+  std::string path = !config_flag.empty() ? config_flag : (std::getenv("PARLEY_CONFIG") ? std::getenv("PARLEY_CONFIG") : kDefaultConfig);
+  auto config = config::Config::load_file(path);
+  if (!config) {
+    if (!config_flag.empty()) std::fprintf(stderr, "parleyctl: %s\n", config.error().detail.c_str());
+    return kDefaultSocket;
+  }
+  const std::string& explicit_socket = config->string("supervisor", "control_socket");
+  if (!explicit_socket.empty()) return supervisor::absolute_path(explicit_socket);
+  return supervisor::absolute_path(config->string("server", "runtime_dir")) + "/parleyd.sock";
+}
+
+// One request, one reply. Returns the exit code on transport failure.
+int exchange(const std::string& socket_path, const schema::AdminRequest& request, schema::AdminReply& reply) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (socket_path.size() >= sizeof addr.sun_path) {
+    std::fprintf(stderr, "parleyctl: socket path too long\n");
+    return kExitUsage;
+  }
+  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    std::fprintf(stderr, "parleyctl: cannot reach parleyd at %s: %s\n", socket_path.c_str(), std::strerror(errno));
+    return kExitUnreachable;
+  }
+  if (auto s = send_packet(fd.get(), request.SerializeAsString()); !s) {
+    std::fprintf(stderr, "parleyctl: send: %s\n", s.error().detail.c_str());
+    return kExitUnreachable;
+  }
+  for (;;) {
+    pollfd pfd{fd.get(), POLLIN, 0};
+    int rc = ::poll(&pfd, 1, kReplyTimeoutMs);
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc <= 0) {
+      std::fprintf(stderr, "parleyctl: no reply from parleyd\n");
+      return kExitUnreachable;
+    }
+    auto packet = recv_packet(fd.get());
+    if (!packet && packet.code() == Errc::unavailable) continue;
+    if (!packet || !packet->has_value() || !reply.ParseFromString(**packet)) {
+      std::fprintf(stderr, "parleyctl: parleyd closed the connection (permission denied?)\n");
+      return kExitUnreachable;
+    }
+    return kExitOk;
+  }
+}
+
+int check_config(const std::string& config_flag) {
+  std::string path = !config_flag.empty() ? config_flag : (std::getenv("PARLEY_CONFIG") ? std::getenv("PARLEY_CONFIG") : kDefaultConfig);
+  auto config = config::Config::load_file(path);
+  if (!config) {
+    std::fprintf(stderr, "%s\n", config.error().detail.c_str());
+    return kExitFailed;
+  }
+  std::string self_dir = std::filesystem::read_symlink("/proc/self/exe").parent_path().string();
+  auto settings = supervisor::resolve(config.value(), self_dir);
+  if (!settings) {
+    std::fprintf(stderr, "%s: %s\n", path.c_str(), settings.error().detail.c_str());
+    return kExitFailed;
+  }
+  for (const auto& w : settings->warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  std::printf("%s: configuration OK (%zu processes)\n", path.c_str(), settings->processes.size());
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string socket_flag, config_flag;
+  bool json = false;
+  std::vector<std::string> words;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--socket" && i + 1 < argc) socket_flag = argv[++i];
+    else if (arg == "--config" && i + 1 < argc) config_flag = argv[++i];
+    else if (arg == "--json") json = true;
+    else if (arg == "--help" || arg == "-h") { usage(stdout); return kExitOk; }
+    else if (arg.starts_with("--")) { usage(stderr); return kExitUsage; }
+    else words.push_back(arg);
+  }
+  if (words.empty()) {
+    usage(stderr);
+    return kExitUsage;
+  }
+  const std::string& cmd = words[0];
+  if (cmd == "check-config" && words.size() == 1) return check_config(config_flag);
+
+  schema::AdminRequest request;
+  if (cmd == "status" && words.size() == 1) {
+    request.mutable_status();
+  } else if ((cmd == "start" || cmd == "stop" || cmd == "restart") && words.size() == 2) {
+    auto* proc = request.mutable_proc();
+    proc->set_proc(words[1]);
+    proc->set_action(cmd == "start" ? schema::PROC_START : cmd == "stop" ? schema::PROC_STOP : schema::PROC_RESTART);
+  } else if (cmd == "reload" && words.size() == 1) {
+    request.mutable_reload();
+  } else if (cmd == "log-level" && words.size() == 3) {
+    auto level = log::parse_level(words[2]);
+    if (!level) {
+      std::fprintf(stderr, "parleyctl: unknown level %s\n", words[2].c_str());
+      return kExitUsage;
+    }
+    request.mutable_log_level()->set_proc(words[1]);
+    request.mutable_log_level()->set_level(parley::daemon::to_schema(*level));
+  } else {
+    usage(stderr);
+    return kExitUsage;
+  }
+
+  schema::AdminReply reply;
+  if (int rc = exchange(find_socket(socket_flag, config_flag), request, reply); rc != kExitOk) return rc;
+  if (cmd == "status") {
+    print_status(reply, json);
+    if (!reply.ok()) return kExitFailed;
+    for (const auto& p : reply.procs()) {
+      if (p.state() != schema::PROC_READY && p.state() != schema::PROC_STOPPED) return kExitFailed;
+    }
+    return kExitOk;
+  }
+  if (json) {
+    std::printf("{\"ok\":%s,\"error\":%s}\n", reply.ok() ? "true" : "false", json_string(reply.error()).c_str());
+  } else if (!reply.ok()) {
+    std::fprintf(stderr, "parleyctl: %s\n", reply.error().c_str());
+  } else {
+    std::printf("ok\n");
+  }
+  return reply.ok() ? kExitOk : kExitFailed;
+}

@@ -1,0 +1,68 @@
+// What parleyd takes from parley.conf, resolved against the machine: users
+// looked up, paths made absolute, listener ports mapped, each process's
+// declaration read from its binary (`--describe`). Shared by parleyd and
+// `parleyctl check-config`, so that both find the same problems.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "config/listen.h"
+#include "core/result.h"
+#include "schema/control.pb.h"
+
+namespace parley::supervisor {
+
+struct ProcessSpec {
+  std::string name;
+  std::string binary;
+  std::vector<std::string> args;
+  std::vector<config::ListenSpec> listen;  // ports already mapped
+  std::string user;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;  // supplementary: the groups of the processes it uses
+  std::int64_t rlimit_nofile = 0;
+  std::int64_t rlimit_core = 0;
+  schema::ProcessDecl decl;   // from the binary
+
+  // What needs a restart when it changes (everything but log level and
+  // the process's own settings, which a reload hands over).
+  bool same_launch(const ProcessSpec& other) const;
+};
+
+struct Settings {
+  bool privileged = false;  // parleyd runs as root: children get their own users
+  std::string runtime_dir;
+  std::string data_dir;
+  std::string log_dir;
+  std::string control_socket;
+  std::string admin_group;
+  gid_t admin_gid = 0;      // 0: the group does not exist
+  std::chrono::milliseconds backoff_initial{};
+  std::chrono::milliseconds backoff_max{};
+  int crash_loop_count = 0;
+  std::chrono::seconds crash_loop_window{};
+  std::chrono::seconds stable_after{};
+  std::chrono::milliseconds stop_timeout{};
+  std::chrono::milliseconds ready_timeout{};
+  std::vector<ProcessSpec> processes;  // enabled ones, in dependency order
+  std::vector<std::string> warnings;    // worth telling the administrator; not errors
+};
+
+// `self_dir` is the folder of parleyd's binary, where process binaries are
+// looked for by default. Runs each binary with --describe (under its own
+// user when privileged). Errors name the process and what is wrong.
+Result<Settings> resolve(const config::Config& config, const std::string& self_dir);
+
+// `path` made absolute against the current directory. Children inherit
+// parleyd's working directory, so relative paths in parley.conf (the
+// development configuration's ./var) mean the same to all of them.
+std::string absolute_path(const std::string& path);
+
+}  // namespace parley::supervisor

@@ -1,0 +1,554 @@
+// ipc: Client/Server and Publisher/Subscriber over ipc:// in a fresh temp
+// directory. No sleeps: each test runs the io_context until the coroutine
+// under test finishes; waits are on events (replies, handler starts).
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/asio.h"
+#include "ipc/ipc.h"
+#include "ipc/socket.h"
+#include "schema/ipc.pb.h"
+
+namespace parley::ipc {
+namespace {
+
+using namespace std::chrono_literals;
+using boost::system::error_code;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "parley-ipc-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) std::abort();
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::string endpoint(std::string_view name) const { return "ipc://" + path_ + "/" + std::string(name) + ".sock"; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Runs `io` until `task` completes and returns its value. A 60 s watchdog
+// turns a hang into a failure (it is a deadline, never a wait for work).
+template <class T>
+T run(asio::io_context& io, awaitable<T> task) {
+  // co_spawn wants a default-constructible result type (Boost 1.74) and
+  // Result<T> is not one: spawn a void coroutine that stores the value.
+  auto out = std::make_shared<std::optional<T>>();
+  auto error = std::make_shared<std::exception_ptr>();
+  auto store = [](awaitable<T> task, std::shared_ptr<std::optional<T>> out) -> awaitable<void> {
+    out->emplace(co_await std::move(task));
+  };
+  asio::co_spawn(io, store(std::move(task), out), [error](std::exception_ptr e) { *error = e; });
+  auto expired = std::make_shared<bool>(false);
+  asio::steady_timer watchdog(io, 60s);
+  watchdog.async_wait([expired](error_code ec) { *expired = !ec; });
+  io.restart();
+  while (!out->has_value() && !*error && !*expired && io.run_one() > 0) {
+  }
+  watchdog.cancel();
+  if (*error) std::rethrow_exception(*error);
+  if (*expired) throw std::runtime_error("test coroutine did not finish within 60 s");
+  if (!out->has_value()) throw std::runtime_error("io_context ran out of work");
+  return std::move(**out);
+}
+
+// Wakes coroutines waiting for a condition. The timer never expires; a
+// notify() cancels every wait and each waiter checks its condition again.
+class Signal {
+ public:
+  explicit Signal(asio::io_context& io) : timer_(io, asio::steady_timer::time_point::max()) {}
+  void notify() { timer_.cancel(); }
+  awaitable<void> until(std::function<bool()> condition) {
+    while (!condition()) {
+      error_code ec;
+      co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
+ private:
+  asio::steady_timer timer_;
+};
+
+awaitable<void> yield() { co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable); }
+
+// A bare DEALER speaking the wire format directly, to repeat ids and to
+// send frames no Client would.
+class RawDealer {
+ public:
+  RawDealer(asio::io_context& io, const std::string& endpoint, Signal& signal) {
+    auto socket = detail::Socket::open(io, ZMQ_DEALER);
+    if (!socket) throw std::runtime_error(socket.error().detail);
+    socket_ = std::move(socket.value());
+    if (!socket_->connect(endpoint)) throw std::runtime_error("connect");
+    socket_->start_reading([this, &signal](detail::Message& m) {
+      schema::ReplyHeader header;
+      EXPECT_EQ(m.frames.size(), 2u);
+      EXPECT_TRUE(header.ParseFromString(m.frames.at(0)));
+      replies.emplace_back(header, m.frames.at(1));
+      signal.notify();
+    });
+  }
+  void send(std::initializer_list<std::string_view> frames) { ASSERT_TRUE(socket_->send(frames)); }
+  void request(std::uint64_t seq, std::string method, std::string_view payload) {
+    schema::RequestHeader header;
+    header.set_client_id(kClientId);
+    header.set_seq(seq);
+    header.set_method(std::move(method));
+    header.set_deadline_unix_ms(detail::unix_ms(std::chrono::system_clock::now() + 60s));
+    send({header.SerializeAsString(), payload});
+  }
+  std::size_t replies_for(std::uint64_t seq) const {
+    std::size_t n = 0;
+    for (const auto& [header, payload] : replies) n += header.seq() == seq;
+    return n;
+  }
+
+  static constexpr std::uint64_t kClientId = 0x1234;
+  std::vector<std::pair<schema::ReplyHeader, std::string>> replies;
+
+ private:
+  std::unique_ptr<detail::Socket> socket_;
+};
+
+awaitable<Result<std::string>> pong(const RequestInfo&, std::string) { co_return std::string("pong"); }
+
+TEST(IpcEndpoint, Helpers) {
+  EXPECT_EQ(endpoint("/run/parley", "directory", "directory"), "ipc:///run/parley/directory/directory.sock");
+  EXPECT_EQ(endpoint("/run/parley/", "router", "enqueue"), "ipc:///run/parley/router/enqueue.sock");
+  EXPECT_EQ(endpoint_path("ipc:///run/parley/directory/directory.sock"), "/run/parley/directory/directory.sock");
+  EXPECT_EQ(endpoint_path("tcp://127.0.0.1:5555"), "");
+  EXPECT_EQ(endpoint_path("ipc://@abstract"), "");
+  EXPECT_EQ(endpoint_path("ipc://"), "");
+}
+
+TEST(IpcRequest, TypedRoundTrip) {
+  TempDir dir;
+  asio::io_context io;
+  Server server(io, dir.endpoint("typed"));
+  server.handle<schema::RequestHeader, schema::EventHeader>(
+      "echo.typed", [](const RequestInfo& info, schema::RequestHeader request) -> awaitable<Result<schema::EventHeader>> {
+        schema::EventHeader reply;
+        reply.set_topic(request.method() + "!");
+        reply.set_seq(request.seq() + 1);
+        reply.set_sid(info.sid);
+        reply.set_unix_ms(static_cast<std::int64_t>(info.seq));
+        co_return reply;
+      });
+  ASSERT_TRUE(server.start());
+  Client client(io, dir.endpoint("typed"));
+  schema::RequestHeader request;
+  request.set_method("inner");
+  request.set_seq(41);
+  auto reply = run(io, client.call<schema::EventHeader>("echo.typed", request, {0ms, "sess-1"}));
+  ASSERT_TRUE(reply) << reply.error().detail;
+  EXPECT_EQ(reply->topic(), "inner!");
+  EXPECT_EQ(reply->seq(), 42u);
+  EXPECT_EQ(reply->sid(), "sess-1");
+  EXPECT_EQ(reply->unix_ms(), 1);  // the first request of this client
+
+  // An unparsable payload is the handler's Errc::syntax, reported back.
+  auto raw = run(io, client.call("echo.typed", std::string("\xff\xff", 2)));
+  ASSERT_FALSE(raw);
+  EXPECT_EQ(raw.code(), Errc::syntax);
+}
+
+TEST(IpcRequest, ThousandRequestsSixtyFourInFlight) {
+  TempDir dir;
+  asio::io_context io;
+  Server server(io, dir.endpoint("many"));
+  std::size_t max_active = 0;
+  server.handle("math.double", [&](const RequestInfo&, std::string payload) -> awaitable<Result<std::string>> {
+    max_active = std::max(max_active, server.active());
+    co_await yield();  // be in flight together with the others
+    co_return std::to_string(2 * std::stoll(payload));
+  });
+  ASSERT_TRUE(server.start());
+  Client client(io, dir.endpoint("many"));
+
+  constexpr int kRequests = 1000;
+  constexpr int kWorkers = 64;
+  int next = 0;
+  int done = 0;
+  int good = 0;
+  std::size_t max_in_flight = 0;
+  Signal finished(io);
+  auto worker = [&]() -> awaitable<void> {
+    while (next < kRequests) {
+      const int n = next++;
+      auto reply = co_await client.call("math.double", std::to_string(n));
+      max_in_flight = std::max(max_in_flight, client.in_flight() + 1);
+      if (reply && reply.value() == std::to_string(2 * n)) ++good;
+      ++done;
+    }
+    finished.notify();
+  };
+  for (int i = 0; i < kWorkers; ++i) asio::co_spawn(io, worker(), asio::detached);
+  run(io, [&]() -> awaitable<int> {
+    co_await finished.until([&] { return done == kRequests; });
+    co_return 0;
+  }());
+  EXPECT_EQ(good, kRequests);
+  EXPECT_GT(max_active, 1u);
+  EXPECT_GT(max_in_flight, 1u);
+  EXPECT_EQ(client.in_flight(), 0u);
+  EXPECT_EQ(server.active(), 0u);
+}
+
+TEST(IpcRequest, UnknownMethod) {
+  TempDir dir;
+  asio::io_context io;
+  Server server(io, dir.endpoint("nomethod"));
+  server.handle("ping", pong);
+  ASSERT_TRUE(server.start());
+  Client client(io, dir.endpoint("nomethod"));
+  auto reply = run(io, client.call("no.such", "x"));
+  ASSERT_FALSE(reply);
+  EXPECT_EQ(reply.code(), Errc::not_found);
+  EXPECT_NE(reply.error().detail.find("no.such"), std::string::npos);
+  auto ok = run(io, client.call("ping", ""));
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok.value(), "pong");
+}
+
+TEST(IpcRequest, HandlerErrorIsReturned) {
+  TempDir dir;
+  asio::io_context io;
+  Server server(io, dir.endpoint("error"));
+  server.handle("deny", [](const RequestInfo&, std::string) -> awaitable<Result<std::string>> {
+    co_return fail(Errc::denied, "not yours");
+  });
+  server.handle("throw", [](const RequestInfo&, std::string) -> awaitable<Result<std::string>> {
+    throw std::runtime_error("bug");
+    co_return std::string();
+  });
+  ASSERT_TRUE(server.start());
+  Client client(io, dir.endpoint("error"));
+  auto denied = run(io, client.call("deny", ""));
+  ASSERT_FALSE(denied);
+  EXPECT_EQ(denied.code(), Errc::denied);
+  EXPECT_EQ(denied.error().detail, "not yours");
+  auto thrown = run(io, client.call("throw", ""));
+  ASSERT_FALSE(thrown);
+  EXPECT_EQ(thrown.code(), Errc::internal);
+}
+
+TEST(IpcRequest, DeadlineGivesTimeout) {
+  TempDir dir;
+  asio::io_context io;
+  Server server(io, dir.endpoint("slow"));
+  int started = 0;
+  server.handle("slow", [&](const RequestInfo&, std::string) -> awaitable<Result<std::string>> {
+    ++started;
+    asio::steady_timer never(co_await asio::this_coro::executor, 1h);
+    error_code ec;
+    co_await never.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_return std::string("late");
+  });
+  ASSERT_TRUE(server.start());
+  Client client(io, dir.endpoint("slow"), {.resend_after = 20ms});
+  const auto begin = std::chrono::steady_clock::now();
+  auto reply = run(io, client.call("slow", "", {150ms}));
+  const auto elapsed = std::chrono::steady_clock::now() - begin;
+  ASSERT_FALSE(reply);
+  EXPECT_EQ(reply.code(), Errc::timeout);
+  EXPECT_GE(elapsed, 150ms);
+  EXPECT_GT(client.resent(), 0u);  // resent while the handler ran...
+  EXPECT_EQ(started, 1);           // ...and every repeat was ignored
+  EXPECT_EQ(client.in_flight(), 0u);
+  EXPECT_EQ(server.active(), 1u);
+}
+
+TEST(IpcRequest, DestroyingClientCancelsCalls) {
+  TempDir dir;
+  asio::io_context io;
+  Signal signal(io);
+  Server server(io, dir.endpoint("cancel"));
+  int started = 0;
+  server.handle("slow", [&](const RequestInfo&, std::string) -> awaitable<Result<std::string>> {
+    ++started;
+    signal.notify();
+    asio::steady_timer never(co_await asio::this_coro::executor, 1h);
+    error_code ec;
+    co_await never.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_return std::string("late");
+  });
+  ASSERT_TRUE(server.start());
+  auto client = std::make_unique<Client>(io, dir.endpoint("cancel"));
+  std::optional<Result<std::string>> result;
+  asio::co_spawn(
+      io,
+      [&]() -> awaitable<void> {
+        result = co_await client->call("slow", "", {30s});
+        signal.notify();
+      },
+      asio::detached);
+  auto code = run(io, [&]() -> awaitable<Errc> {
+    co_await signal.until([&] { return started == 1; });
+    client.reset();
+    co_await signal.until([&] { return result.has_value(); });
+    co_return result->ok() ? Errc::internal : result->code();
+  }());
+  EXPECT_EQ(code, Errc::cancelled);
+}
+
+TEST(IpcRequest, RepeatedIdAnsweredFromCache) {
+  TempDir dir;
+  asio::io_context io;
+  Signal signal(io);
+  Server server(io, dir.endpoint("dedup"));
+  int runs = 0;
+  bool open_gate = false;
+  server.handle("count", [&](const RequestInfo& info, std::string payload) -> awaitable<Result<std::string>> {
+    ++runs;
+    EXPECT_EQ(info.client_id, RawDealer::kClientId);
+    signal.notify();
+    co_await signal.until([&] { return open_gate; });
+    co_return "counted " + payload;
+  });
+  server.handle("ping", pong);
+  ASSERT_TRUE(server.start());
+  RawDealer raw(io, dir.endpoint("dedup"), signal);
+  run(io, [&]() -> awaitable<int> {
+    raw.request(1, "count", "a");
+    co_await signal.until([&] { return runs == 1; });
+    // A repeat while the first copy runs is ignored. The ping behind it on
+    // the same connection proves the server has seen the repeat.
+    raw.request(1, "count", "a");
+    raw.request(2, "ping", "");
+    co_await signal.until([&] { return raw.replies_for(2) == 1; });
+    open_gate = true;
+    signal.notify();
+    co_await signal.until([&] { return raw.replies_for(1) == 1; });
+    // A repeat after it finished gets the stored reply.
+    raw.request(1, "count", "a");
+    raw.request(3, "ping", "");
+    co_await signal.until([&] { return raw.replies_for(3) == 1; });
+    co_return 0;
+  }());
+  EXPECT_EQ(runs, 1);
+  ASSERT_EQ(raw.replies_for(1), 2u);
+  for (const auto& [header, payload] : raw.replies) {
+    if (header.seq() != 1) continue;
+    EXPECT_EQ(header.status(), schema::STATUS_OK);
+    EXPECT_EQ(header.client_id(), RawDealer::kClientId);
+    EXPECT_EQ(payload, "counted a");
+  }
+}
+
+TEST(IpcRequest, ReplyCacheIsBounded) {
+  TempDir dir;
+  asio::io_context io;
+  Signal signal(io);
+  Server server(io, dir.endpoint("lru"), {.reply_cache = 2});
+  int runs = 0;
+  server.handle("count", [&](const RequestInfo&, std::string) -> awaitable<Result<std::string>> {
+    co_return std::to_string(++runs);
+  });
+  ASSERT_TRUE(server.start());
+  RawDealer raw(io, dir.endpoint("lru"), signal);
+  run(io, [&]() -> awaitable<int> {
+    for (std::uint64_t seq = 1; seq <= 3; ++seq) raw.request(seq, "count", "");
+    co_await signal.until([&] { return raw.replies.size() == 3; });
+    raw.request(3, "count", "");  // cached: still one run
+    raw.request(1, "count", "");  // evicted: runs again
+    co_await signal.until([&] { return raw.replies.size() == 5; });
+    co_return 0;
+  }());
+  EXPECT_EQ(runs, 4);
+}
+
+TEST(IpcRequest, MalformedFramesAreDropped) {
+  TempDir dir;
+  asio::io_context io;
+  Signal signal(io);
+  Server server(io, dir.endpoint("malformed"));
+  server.handle("ping", pong);
+  ASSERT_TRUE(server.start());
+  RawDealer raw(io, dir.endpoint("malformed"), signal);
+  schema::RequestHeader good;
+  good.set_client_id(7);
+  good.set_seq(1);
+  good.set_method("ping");
+  schema::RequestHeader no_method = good;
+  no_method.clear_method();
+  schema::RequestHeader long_method = good;
+  long_method.set_method(std::string(1000, 'm'));
+  std::vector<std::string> frames(12, "f");
+  run(io, [&]() -> awaitable<int> {
+    raw.send({"only one frame"});
+    raw.send({std::string("\xff\xff", 2), "payload"});  // unparsable header
+    raw.send({std::string("\x0a\x7f", 2), "payload"});  // string field longer than the frame
+    raw.send({good.SerializeAsString(), "payload", "extra"});
+    raw.send({no_method.SerializeAsString(), ""});
+    raw.send({long_method.SerializeAsString(), ""});
+    raw.send({frames[0], frames[1], frames[2], frames[3], frames[4], frames[5], frames[6], frames[7], frames[8],
+              frames[9], frames[10], frames[11]});
+    raw.request(1, "ping", "");
+    co_await signal.until([&] { return raw.replies_for(1) == 1; });
+    co_return 0;
+  }());
+  EXPECT_EQ(server.malformed(), 7u);
+  ASSERT_EQ(raw.replies.size(), 1u);
+  EXPECT_EQ(raw.replies[0].second, "pong");
+
+  Client client(io, dir.endpoint("malformed"));
+  auto reply = run(io, client.call("ping", ""));
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply.value(), "pong");
+}
+
+TEST(IpcRequest, ExpiredRequestIsNotRun) {
+  TempDir dir;
+  asio::io_context io;
+  Signal signal(io);
+  Server server(io, dir.endpoint("expired"));
+  int runs = 0;
+  server.handle("count", [&](const RequestInfo&, std::string) -> awaitable<Result<std::string>> {
+    co_return std::to_string(++runs);
+  });
+  server.handle("ping", pong);
+  ASSERT_TRUE(server.start());
+  RawDealer raw(io, dir.endpoint("expired"), signal);
+  schema::RequestHeader old;
+  old.set_client_id(9);
+  old.set_seq(1);
+  old.set_method("count");
+  old.set_deadline_unix_ms(detail::unix_ms(std::chrono::system_clock::now() - 1s));
+  run(io, [&]() -> awaitable<int> {
+    raw.send({old.SerializeAsString(), ""});
+    raw.request(2, "ping", "");
+    co_await signal.until([&] { return raw.replies_for(2) == 1; });
+    co_return 0;
+  }());
+  EXPECT_EQ(runs, 0);
+  EXPECT_EQ(server.expired(), 1u);
+  EXPECT_EQ(raw.replies.size(), 1u);
+}
+
+unsigned file_mode(const std::string& endpoint) {
+  struct stat st {};
+  if (::stat(endpoint_path(endpoint).c_str(), &st) != 0) return 0;
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  return st.st_mode & 07777;
+}
+
+TEST(IpcEndpointFile, ModeFollowsOptions) {
+  TempDir dir;
+  asio::io_context io;
+  Server server(io, dir.endpoint("mode"), {.socket_mode = 0640});
+  ASSERT_TRUE(server.start());
+  EXPECT_EQ(file_mode(dir.endpoint("mode")), 0640u);
+  Server defaults(io, dir.endpoint("default"));
+  ASSERT_TRUE(defaults.start());
+  EXPECT_EQ(file_mode(dir.endpoint("default")), 0660u);
+  Publisher publisher(io, dir.endpoint("events"), 0600);
+  ASSERT_TRUE(publisher.start());
+  EXPECT_EQ(file_mode(dir.endpoint("events")), 0600u);
+}
+
+TEST(IpcEndpointFile, StaleSocketReplacedLiveOneRefused) {
+  TempDir dir;
+  asio::io_context io;
+  // A crashed predecessor leaves its socket file behind: bound, never
+  // unlinked, nobody listening.
+  const std::string path = endpoint_path(dir.endpoint("stale"));
+  int s = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_GE(s, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), path.size());
+  ASSERT_EQ(::bind(s, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
+  ::close(s);
+  Server server(io, dir.endpoint("stale"));
+  server.handle("ping", pong);
+  ASSERT_TRUE(server.start());
+  Client client(io, dir.endpoint("stale"));
+  auto reply = run(io, client.call("ping", ""));
+  ASSERT_TRUE(reply);
+
+  Server second(io, dir.endpoint("stale"));
+  auto started = second.start();
+  ASSERT_FALSE(started);
+  EXPECT_EQ(started.code(), Errc::exists);
+  reply = run(io, client.call("ping", ""));  // the first server still serves
+  ASSERT_TRUE(reply);
+
+  // Not a socket: someone else's file, left alone.
+  const std::string plain = endpoint_path(dir.endpoint("plain"));
+  ASSERT_TRUE(std::filesystem::create_directory(plain));
+  Server third(io, dir.endpoint("plain"));
+  auto refused = third.start();
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.code(), Errc::exists);
+  EXPECT_TRUE(std::filesystem::is_directory(plain));
+}
+
+TEST(IpcPubSub, DeliversOnlySubscribedTopics) {
+  TempDir dir;
+  asio::io_context io;
+  Signal signal(io);
+  Publisher publisher(io, dir.endpoint("events"));
+  ASSERT_TRUE(publisher.start());
+  std::vector<std::pair<std::string, std::string>> got;
+  Subscriber subscriber(io, dir.endpoint("events"), [&](std::string_view topic, std::string payload) {
+    got.emplace_back(std::string(topic), std::move(payload));
+    signal.notify();
+  });
+  subscriber.subscribe("mailbox.");
+  subscriber.subscribe("reload");
+  ASSERT_TRUE(subscriber.start());
+  auto seen = [&](std::string_view topic) {
+    return std::any_of(got.begin(), got.end(), [&](const auto& e) { return e.first == topic; });
+  };
+  run(io, [&]() -> awaitable<int> {
+    // A subscription reaches the publisher some time after connecting and
+    // events before it are dropped (events are hints). So publish until one
+    // arrives; it is a retry loop on a timer, not a wait for time to pass.
+    asio::steady_timer tick(co_await asio::this_coro::executor);
+    while (!seen("mailbox.changed")) {
+      publisher.publish("registration.changed", "r");
+      publisher.publish("mailbox.changed", "m", "sess-9");
+      tick.expires_after(5ms);
+      error_code ec;
+      co_await tick.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    // Delivery is in order on one connection: once "reload" arrives,
+    // anything published before it that passed the filter has too.
+    publisher.publish("mail", "prefix of a subscription, not matching it");
+    publisher.publish("registration.changed", "r");
+    publisher.publish("reload", "z");
+    co_await signal.until([&] { return seen("reload"); });
+    co_return 0;
+  }());
+  for (const auto& [topic, payload] : got) {
+    EXPECT_TRUE(topic == "mailbox.changed" || topic == "reload") << topic;
+    if (topic == "mailbox.changed") {
+      EXPECT_EQ(payload, "m");
+    } else if (topic == "reload") {
+      EXPECT_EQ(payload, "z");
+    }
+  }
+}
+
+}  // namespace
+}  // namespace parley::ipc
