@@ -54,28 +54,6 @@ void usage(std::FILE* out) {
       out);
 }
 
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
-
 std::string state_name(schema::ProcState s) {
   std::string name = schema::ProcState_Name(s);
   if (name.rfind("PROC_", 0) == 0) name = name.substr(5);
@@ -95,15 +73,15 @@ std::string human_duration(std::uint64_t ms) {
 void print_status(const schema::AdminReply& reply, bool json) {
   if (json) {
     std::string out = "{\"ok\":" + std::string(reply.ok() ? "true" : "false");
-    if (!reply.error().empty()) out += ",\"error\":" + json_string(reply.error());
+    if (!reply.error().empty()) out += ",\"error\":" + log::json_quote(reply.error());
     out += ",\"generation\":" + std::to_string(reply.generation()) + ",\"processes\":[";
     for (int i = 0; i < reply.procs_size(); ++i) {
       const auto& p = reply.procs(i);
-      out += (i ? "," : "") + std::string("{\"name\":") + json_string(p.name()) +
-             ",\"state\":" + json_string(state_name(p.state())) + ",\"pid\":" + std::to_string(p.pid()) +
+      out += (i ? "," : "") + std::string("{\"name\":") + log::json_quote(p.name()) +
+             ",\"state\":" + log::json_quote(state_name(p.state())) + ",\"pid\":" + std::to_string(p.pid()) +
              ",\"uptime_ms\":" + std::to_string(p.uptime_ms()) + ",\"restarts\":" + std::to_string(p.restarts()) +
-             ",\"rss_bytes\":" + std::to_string(p.rss_bytes()) + ",\"last_exit\":" + json_string(p.last_exit()) +
-             ",\"user\":" + json_string(p.user()) + ",\"status\":" + json_string(p.text()) + "}";
+             ",\"rss_bytes\":" + std::to_string(p.rss_bytes()) + ",\"last_exit\":" + log::json_quote(p.last_exit()) +
+             ",\"user\":" + log::json_quote(p.user()) + ",\"status\":" + log::json_quote(p.text()) + "}";
     }
     std::printf("%s]}\n", out.c_str());
     return;
@@ -242,7 +220,7 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
   if (json) {
-    std::printf("{\"ok\":%s,\"error\":%s}\n", reply.ok() ? "true" : "false", json_string(reply.error()).c_str());
+    std::printf("{\"ok\":%s,\"error\":%s}\n", reply.ok() ? "true" : "false", log::json_quote(reply.error()).c_str());
   } else if (!reply.ok()) {
     std::fprintf(stderr, "parleyctl: %s\n", reply.error().c_str());
   } else {

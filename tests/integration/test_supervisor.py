@@ -73,6 +73,18 @@ class Running(unittest.TestCase):
         sock = os.stat(os.path.join(self.p.dir, "run", "parleyd.sock"))
         self.assertEqual(sock.st_uid, 0)
         self.assertEqual(sock.st_mode & 0o777, 0o660)
+        # echo's ipc socket: only echo's group may connect, and relay (which
+        # uses echo) has that group; echo does not get relay's.
+        echo_dir = os.stat(os.path.join(self.p.dir, "run", "echo"))
+        self.assertEqual(echo_dir.st_mode & 0o777, 0o750)
+        echo_sock = os.stat(os.path.join(self.p.dir, "run", "echo", "echo.sock"))
+        self.assertEqual(echo_sock.st_mode & 0o777, 0o660)
+        self.assertEqual(echo_sock.st_gid, echo_dir.st_gid)
+        status = self.p.status()
+        relay_groups = proc_status(status["relay"]["pid"])["Groups"].split()
+        echo_groups = proc_status(status["echo"]["pid"])["Groups"].split()
+        self.assertIn(str(echo_dir.st_gid), relay_groups)
+        self.assertEqual(echo_groups, [])
 
     def test_control_socket_refuses_other_users(self):
         if not IS_ROOT:
@@ -292,6 +304,33 @@ class Configuration(unittest.TestCase):
         r = subprocess.run([os.path.join(BIN, "parleyd"), "--config", os.path.join(SOURCE, "etc/parley-dev.conf"),
                             "--check-config"], cwd=SOURCE, capture_output=True, text=True, timeout=30)
         self.assertEqual(r.returncode, 0, r.stderr)
+
+
+class Development(unittest.TestCase):
+    def test_development_configuration_starts(self):
+        """What scripts/run starts: etc/parley-dev.conf, paths under ./var."""
+        import shutil
+        import tempfile
+        work = tempfile.mkdtemp(prefix="parley-dev-")
+        os.chmod(work, 0o755)
+        conf = os.path.join(work, "parley-dev.conf")
+        shutil.copy(os.path.join(SOURCE, "etc/parley-dev.conf"), conf)
+        env = dict(os.environ)
+        env.pop("NOTIFY_SOCKET", None)
+        proc = subprocess.Popen([os.path.join(BIN, "parleyd"), "--config", conf], cwd=work, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            ctl = [os.path.join(BIN, "parleyctl"), "--config", conf, "status"]
+            wait_for(lambda: subprocess.run(ctl, cwd=work, capture_output=True).returncode == 0, timeout=30,
+                     what="every process ready")
+            self.assertTrue(os.path.isdir(os.path.join(work, "var", "data", "echo")))
+            self.assertEqual(line_exchange(8107, "dev"), "relayed: dev")
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out, _ = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 0, out)
+        self.assertIn("processes ready", out)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 class Logs(unittest.TestCase):

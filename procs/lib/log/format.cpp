@@ -326,6 +326,12 @@ Result<Level> parse_level(std::string_view name) {
                                  "' (trace, debug, info, warn, error, critical, off)");
 }
 
+std::string json_quote(std::string_view s) {
+  std::string out;
+  append_json_string(out, s);
+  return out;
+}
+
 std::string_view level_name(Level level) {
   auto i = static_cast<size_t>(level);
   return i < kLevelNames.size() ? kLevelNames[i] : "unknown";

@@ -113,6 +113,10 @@ inline void warn(std::string_view e, std::string_view m, Fields f = {}) { write(
 inline void error(std::string_view e, std::string_view m, Fields f = {}) { write(Level::error, e, m, f); }
 inline void critical(std::string_view e, std::string_view m, Fields f = {}) { write(Level::critical, e, m, f); }
 
+// `s` as a JSON string literal, quotes included, escaped as log lines are
+// (valid UTF-8 out, whatever comes in); for other JSON that Parley prints.
+std::string json_quote(std::string_view s);
+
 // The line as it would be written (no trailing newline); for tests.
 // unix_ms is milliseconds since the epoch (UTC).
 std::string format_line(Format format, std::string_view proc, int pid, std::int64_t unix_ms, Level level,
