@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -81,7 +82,6 @@ class Daemon final : public Context {
   std::vector<Listener> listeners_;
   std::unique_ptr<Service> service_;
   bool draining_ = false;
-  int exit_code_ = 0;
 };
 
 Status Daemon::take_listeners() {
@@ -288,7 +288,7 @@ int Daemon::run() {
   control_.release();
   service_.reset();
   log::info("daemon.stop.ok", "stopped");
-  return exit_code_;
+  return 0;
 }
 
 void describe(const Process& process) {
