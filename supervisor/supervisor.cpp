@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -18,6 +19,9 @@
 #include <map>
 
 #include "core/fd.h"
+#include "ipc/ipc.h"
+#include "schema/directory.pb.h"
+#include "core/frame.h"
 #include "core/packet.h"
 #include "daemon/log_setup.h"
 #include "log/log.h"
@@ -33,6 +37,9 @@ using schema::ProcState;
 
 // How long `parleyctl start|restart` waits for the process to be ready.
 constexpr auto kAdminWait = std::chrono::seconds(30);
+// How long a forwarded administration request may take (an import of a
+// million accounts is one request).
+constexpr auto kForwardTimeout = std::chrono::minutes(20);
 
 std::string_view state_name(ProcState s) {
   switch (s) {
@@ -129,6 +136,8 @@ struct Supervisor::Impl {
   asio::posix::stream_descriptor admin_sd;
   bool shutting_down = false;
   bool announced_ready = false;
+  bool bootstrapped = false;
+  std::map<std::string, std::unique_ptr<ipc::Client>> admin_clients;  // per process, to its "admin" service
   std::string last_status;
 
   Child* find(std::string_view name) {
@@ -271,7 +280,9 @@ struct Supervisor::Impl {
     schema::ToChild msg;
     auto* conf = msg.mutable_configure();
     conf->set_generation(generation);
-    conf->set_config_toml(config->to_toml({"server", "process." + c.spec.name}));
+    std::vector<std::string> sections = {"server", "process." + c.spec.name};
+    if (config->has_section(c.spec.name)) sections.push_back(c.spec.name);  // [directory] for directory
+    conf->set_config_toml(config->to_toml(sections));
     send(c, msg);
   }
 
@@ -318,6 +329,7 @@ struct Supervisor::Impl {
                   {"elapsed_ms", std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - c.started_at).count()}});
         c.configured_generation = generation;
         set_state(c, schema::PROC_READY);
+        if (c.spec.name == "directory" && !bootstrapped) asio::co_spawn(io, first_run(), asio::detached);
         start_pending();
         break;
       case schema::FromChild::kConfigured:
@@ -530,13 +542,13 @@ struct Supervisor::Impl {
     std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
     // A live socket means another parleyd runs on this configuration.
     {
-      UniqueFd probe(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+      UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
       if (::connect(probe.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
         return fail(Errc::exists, "another parleyd is running (" + path + " answers)");
       }
     }
     ::unlink(path.c_str());
-    UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     mode_t old = ::umask(0177);
     int rc = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     ::umask(old);
@@ -561,6 +573,7 @@ struct Supervisor::Impl {
     socklen_t len = sizeof cred;
     if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return false;
     who = "uid " + std::to_string(cred.uid);
+    if (passwd* pw = ::getpwuid(cred.uid)) who = std::string(pw->pw_name) + " (" + who + ")";
     if (cred.uid == 0 || cred.uid == ::geteuid()) return true;
     if (settings.admin_gid == 0) return false;
     if (cred.gid == settings.admin_gid) return true;
@@ -586,30 +599,85 @@ struct Supervisor::Impl {
     }
   }
 
+  // One connection: length-prefixed AdminRequest frames in, AdminReply
+  // frames out (core/frame.h), until the peer closes.
   awaitable<void> serve_admin(UniqueFd fd) {
     std::string who;
     if (!admin_allowed(fd.get(), who)) {
       log::warn("supervisor.admin.denied", "control socket peer refused", {{"peer", who}});
       co_return;
     }
-    asio::posix::stream_descriptor sd(io, fd.get());
+    asio::posix::stream_descriptor sd(io, fd.release());
     for (;;) {
       boost::system::error_code ec;
-      co_await sd.async_wait(asio::posix::stream_descriptor::wait_read, asio::redirect_error(asio::use_awaitable, ec));
+      unsigned char header[kFrameHeader];
+      co_await asio::async_read(sd, asio::buffer(header), asio::redirect_error(asio::use_awaitable, ec));
       if (ec) break;
-      auto packet = recv_packet(fd.get());
-      if (!packet && packet.code() == Errc::unavailable) continue;
-      if (!packet || !packet->has_value()) break;
+      std::size_t size = frame_size(header);
+      if (size > kMaxFrame) break;
+      std::string body(size, '\0');
+      co_await asio::async_read(sd, asio::buffer(body), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
       schema::AdminRequest request;
       schema::AdminReply reply;
-      if (!request.ParseFromString(**packet)) {
+      if (!request.ParseFromString(body)) {
         reply.set_error("unparsable request");
       } else {
         reply = co_await self->admin(request, who);
       }
-      if (auto s = send_packet(fd.get(), reply.SerializeAsString()); !s) break;
+      std::string out = frame_header(reply.ByteSizeLong()) + reply.SerializeAsString();
+      co_await asio::async_write(sd, asio::buffer(out), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
     }
-    sd.release();
+  }
+
+  ipc::Client& admin_client(const std::string& proc) {
+    auto& client = admin_clients[proc];
+    if (!client) {
+      ipc::ClientOptions options;
+      options.default_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(kForwardTimeout);
+      client = std::make_unique<ipc::Client>(io, ipc::endpoint(settings.runtime_dir, proc, "admin"), options);
+    }
+    return *client;
+  }
+
+  // An empty directory gets its main domain and first accounts, whose
+  // passwords are shown once here (and, if configured, written to a file).
+  awaitable<void> first_run() {
+    schema::DirectoryAdminRequest request;
+    request.set_op("bootstrap");
+    request.set_actor("parleyd");
+    std::string domain = config->string("directory", "first_run_domain");
+    if (domain.empty()) {
+      char host[256] = {};
+      ::gethostname(host, sizeof host - 1);
+      domain = host;
+    }
+    std::string accounts;
+    for (const auto& a : config->list("directory", "first_run_accounts")) accounts += (accounts.empty() ? "" : ",") + a;
+    (*request.mutable_options())["domain"] = domain;
+    (*request.mutable_options())["accounts"] = accounts;
+    auto reply = co_await admin_client("directory").call<schema::DirectoryAdminReply>("directory.admin", request);
+    if (!reply) {
+      // Tried again when the directory is next ready.
+      log::error("supervisor.first_run.failed", "could not set up the empty directory", {{"error", reply.error().detail}});
+      co_return;
+    }
+    bootstrapped = true;
+    if (reply->generated().empty()) co_return;
+    std::printf("parleyd: the directory was empty; created %s with these accounts (passwords shown once):\n", domain.c_str());
+    for (const auto& line : reply->generated()) std::printf("  %s\n", line.c_str());
+    std::fflush(stdout);
+    log::info("supervisor.first_run.created", "created the first domain and accounts; passwords are on standard output",
+              {{"domain", domain}, {"count", reply->generated_size()}});
+    const std::string& path = config->string("directory", "first_run_password_file");
+    if (path.empty()) co_return;
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+    std::string text;
+    for (const auto& line : reply->generated()) text += line + "\n";
+    if (!fd.valid() || ::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+      log::error("supervisor.first_run.file_failed", "cannot write the password file", {{"path", path}, {"error", std::strerror(errno)}});
+    }
   }
 
   // Waits until `c` leaves the given states, or the deadline.
@@ -808,6 +876,36 @@ awaitable<schema::AdminReply> Supervisor::admin(const schema::AdminRequest& requ
         co_return reply;
       }
       log::info("supervisor.admin.log_level", "log level set", {{"child", cmd.proc()}, {"new_level", log::level_name(level)}, {"user", who}});
+      co_return reply;
+    }
+    case schema::AdminRequest::kForward: {
+      // parleyd has checked the peer; the process trusts parleyd's word on
+      // who asked (for its audit log).
+      const auto& fwd = request.forward();
+      Child* c = s.find(fwd.proc());
+      if (c == nullptr || c->state != schema::PROC_READY) {
+        reply.set_ok(false);
+        reply.set_error(fwd.proc() + (c ? " is not ready" : " is not configured"));
+        co_return reply;
+      }
+      std::string payload = fwd.payload();
+      if (fwd.method() == "directory.admin") {
+        schema::DirectoryAdminRequest inner;
+        if (!inner.ParseFromString(payload)) {
+          reply.set_ok(false);
+          reply.set_error("unparsable directory request");
+          co_return reply;
+        }
+        inner.set_actor(std::string(who));
+        payload = inner.SerializeAsString();
+      }
+      auto answer = co_await s.admin_client(fwd.proc()).call(fwd.method(), std::move(payload));
+      if (!answer) {
+        reply.set_ok(false);
+        reply.set_error(answer.error().detail.empty() ? std::string(errc_name(answer.code())) : answer.error().detail);
+      } else {
+        reply.set_payload(std::move(answer.value()));
+      }
       co_return reply;
     }
     case schema::AdminRequest::kProc: {

@@ -59,7 +59,7 @@ class Parley:
     """One parleyd with its own directory. Use as a context manager."""
 
     def __init__(self, extra_server="", extra_supervisor="", processes=None, log_format="human",
-                 run_as=None, notify=True, env=None):
+                 run_as=None, notify=True, env=None, sections=""):
         self.dir = tempfile.mkdtemp(prefix="parley-it-")
         # Children under their own users must reach their directories inside.
         os.chmod(self.dir, 0o755)
@@ -69,6 +69,7 @@ class Parley:
         self.log_format = log_format
         self.extra_server = extra_server
         self.extra_supervisor = extra_supervisor
+        self.sections = sections
         self.processes = processes
         self.run_as = run_as
         self.use_notify = notify
@@ -99,6 +100,7 @@ log_level = "debug"
 restart_backoff_initial_ms = 100
 stop_timeout_ms = 5000
 {self.extra_supervisor}
+{self.sections}
 """
         for name, listen in processes.items():
             quoted = ", ".join(f'"{l}"' for l in listen)
@@ -205,6 +207,15 @@ stop_timeout_ms = 5000
                 return f.read()
         except FileNotFoundError:
             return ""
+
+
+def ipc_call(p, service_proc, service, method, request_type, reply_type, requests):
+    """Requests (dicts) to an ipc service through tests/tools/ipc_call; replies as dicts."""
+    endpoint = f"ipc://{p.dir}/run/{service_proc}/{service}.sock"
+    lines = "".join(json.dumps(r) + "\n" for r in requests)
+    r = subprocess.run([os.path.join(BIN, "ipc_call"), endpoint, method, request_type, reply_type],
+                       input=lines, capture_output=True, text=True, timeout=120)
+    return [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
 
 
 def as_user(user, cmd):

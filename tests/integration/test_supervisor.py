@@ -324,6 +324,12 @@ class Development(unittest.TestCase):
             wait_for(lambda: subprocess.run(ctl, cwd=work, capture_output=True).returncode == 0, timeout=30,
                      what="every process ready")
             self.assertTrue(os.path.isdir(os.path.join(work, "var", "data", "echo")))
+            # The demo domain's accounts, with their passwords kept for the developer.
+            pwfile = os.path.join(work, "var", "demo-passwords")
+            wait_for(lambda: os.path.exists(pwfile) and os.path.getsize(pwfile) > 0, what="demo passwords")
+            self.assertEqual(os.stat(pwfile).st_mode & 0o777, 0o600)
+            accounts = [l.split("\t")[0] for l in open(pwfile).read().splitlines()]
+            self.assertEqual(accounts, ["postmaster@example.test", "demo@example.test", "demo2@example.test"])
             self.assertEqual(line_exchange(8107, "dev"), "relayed: dev")
         finally:
             proc.send_signal(signal.SIGTERM)

@@ -35,6 +35,9 @@ const std::vector<SectionDecl>& section_declarations() {
   static const std::vector<SectionDecl> sections = {
       {"server", "Settings every process shares."},
       {"supervisor", "parleyd: restarting processes, crash loops, the control socket."},
+      {"directory",
+       "The directory process: how passwords are hashed, how failed logins are "
+       "limited, sub-addressing, and what an empty directory starts with."},
       {"process.*",
        "One table per process that parleyd starts, named after the process: "
        "[process.smtpd] runs the program smtpd, [process.directory] the "
@@ -102,6 +105,34 @@ const std::vector<KeyDecl>& declarations() {
        .doc = "A started process not ready by then is killed and counted as a crash."},
 
       // [process.NAME]
+      // [directory]
+      {.section = "directory", .key = "argon2_memory_kib", .type = Type::integer, .default_value = integer(65536),
+       .min = 8, .max = 4 * 1024 * 1024,
+       .doc = "Memory per password hash (argon2id m, in KiB). More is harder to attack and slower to log in."},
+      {.section = "directory", .key = "argon2_iterations", .type = Type::integer, .default_value = integer(3),
+       .min = 1, .max = 100, .doc = "argon2id passes (t)."},
+      {.section = "directory", .key = "argon2_parallelism", .type = Type::integer, .default_value = integer(1),
+       .min = 1, .max = 16, .doc = "argon2id lanes (p)."},
+      {.section = "directory", .key = "scram_iterations", .type = Type::integer, .default_value = integer(4096),
+       .min = 4096, .max = 1000000,
+       .doc = "PBKDF2 iterations of stored SCRAM-SHA-256 keys (RFC 7677 asks for at least 4096); applies to passwords set from now on."},
+      {.section = "directory", .key = "auth_window_s", .type = Type::integer, .default_value = integer(300),
+       .min = 1, .max = kDayS, .doc = "The window in which failed logins are counted."},
+      {.section = "directory", .key = "auth_max_failures_per_ip", .type = Type::integer, .default_value = integer(10),
+       .min = 1, .max = 100000,
+       .doc = "Failed logins from one client address within the window before it gets temporary failures."},
+      {.section = "directory", .key = "auth_max_failures_per_account", .type = Type::integer, .default_value = integer(30),
+       .min = 1, .max = 100000,
+       .doc = "Failed logins to one account within the window before it gets temporary failures (from every address); "
+              "higher than the per-address limit, so one attacker cannot lock its owner out."},
+      {.section = "directory", .key = "detail_separator", .type = Type::string, .default_value = str("+"),
+       .choices = {"+", "-", ""}, .doc = "Sub-addressing: alice+lists@example.com is alice with detail lists; empty: none."},
+      {.section = "directory", .key = "first_run_domain", .type = Type::string, .default_value = str(""),
+       .doc = "The main domain parleyd creates when the directory is empty; empty: the host name."},
+      {.section = "directory", .key = "first_run_accounts", .type = Type::list, .default_value = Value{Strings{"postmaster"}},
+       .doc = "Accounts created with it, each with a random password printed once on parleyd's standard output."},
+      {.section = "directory", .key = "first_run_password_file", .type = Type::string, .default_value = str(""),
+       .doc = "Also write those passwords to this file (mode 0600, account<TAB>password lines); empty: do not."},
       {.section = "process.*", .key = "binary", .type = Type::string, .default_value = str(""),
        .doc = "The program to run; empty: the program named after the process, in parleyd's own "
               "directory."},

@@ -1,0 +1,88 @@
+#include "settings.h"
+
+#include <charconv>
+
+#include "schema/directory.pb.h"
+
+namespace parley::directory {
+namespace {
+
+constexpr std::string_view kServices[] = {"mail", "imap", "pop", "sip", "dav", "web", "submission"};
+
+Status check_uint(std::string_view v) {
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || end != v.data() + v.size() || v.empty()) return fail(Errc::invalid, "not a whole number");
+  return {};
+}
+
+Status check_services(std::string_view v) {
+  while (!v.empty()) {
+    auto comma = v.find(',');
+    std::string_view name = v.substr(0, comma);
+    bool known = false;
+    for (auto s : kServices) known = known || s == name;
+    if (!known) return fail(Errc::invalid, "unknown service '" + std::string(name) + "' (mail, imap, pop, sip, dav, web, submission)");
+    v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
+  }
+  return {};
+}
+
+}  // namespace
+
+Status check_text(std::string_view v) {
+  if (v.size() > 256) return fail(Errc::limit, "longer than 256 bytes");
+  for (unsigned char c : v) {
+    if (c < 0x20 || c == 0x7f) return fail(Errc::invalid, "control characters are not allowed");
+  }
+  return {};
+}
+
+const std::vector<SettingDecl>& setting_declarations() {
+  static const std::vector<SettingDecl> decls = {
+      {"services", "mail,imap,pop,sip,dav,web,submission", "services the account may use, comma-separated", &check_services},
+      {"quota_bytes", "0", "mail store quota in bytes; 0: no limit", &check_uint},
+      {"sip_max_registrations", "10", "SIP contacts an account may register at once", &check_uint},
+      {"language", "en", "language of generated messages and prompts", &check_text},
+      {"time_zone", "UTC", "time zone for vacation windows and calendars", &check_text},
+  };
+  return decls;
+}
+
+const SettingDecl* find_setting(std::string_view key) {
+  for (const auto& d : setting_declarations()) {
+    if (d.key == key) return &d;
+  }
+  return nullptr;
+}
+
+Status check_setting(std::string_view key, std::string_view value) {
+  const SettingDecl* decl = find_setting(key);
+  if (decl == nullptr) return fail(Errc::invalid, "unknown setting '" + std::string(key) + "'");
+  if (value == kInherit) return {};
+  return decl->check(value);
+}
+
+std::string_view service_name(int service) {
+  switch (service) {
+    case schema::SERVICE_MAIL: return "mail";
+    case schema::SERVICE_IMAP: return "imap";
+    case schema::SERVICE_POP: return "pop";
+    case schema::SERVICE_SIP: return "sip";
+    case schema::SERVICE_DAV: return "dav";
+    case schema::SERVICE_WEB: return "web";
+    case schema::SERVICE_SUBMISSION: return "submission";
+    default: return "";
+  }
+}
+
+bool service_enabled(std::string_view services, std::string_view service) {
+  while (!services.empty()) {
+    auto comma = services.find(',');
+    if (services.substr(0, comma) == service) return true;
+    services = comma == std::string_view::npos ? std::string_view{} : services.substr(comma + 1);
+  }
+  return false;
+}
+
+}  // namespace parley::directory

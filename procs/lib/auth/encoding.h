@@ -1,0 +1,26 @@
+// Encodings the auth mechanisms share: base64 (RFC 4648 section 4, as
+// SCRAM sends salts, proofs and signatures), lowercase hex (Digest) and a
+// UTF-8 check (PLAIN). Internal to parley_auth and its tests.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace parley::auth {
+
+// Standard alphabet, "=" padding.
+std::string base64_encode(std::string_view bytes);
+// Strict: length a multiple of 4, only alphabet characters, "=" only as
+// one or two final padding characters, unused trailing bits zero (so each
+// byte string has exactly one accepted spelling). nullopt otherwise.
+std::optional<std::string> base64_decode(std::string_view text);
+
+// Lowercase hex, two digits per byte.
+std::string hex_encode(std::string_view bytes);
+
+// Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing
+// above U+10FFFF.
+bool valid_utf8(std::string_view text);
+
+}  // namespace parley::auth
