@@ -1,4 +1,5 @@
 #include "addr/addr.h"
+#include "core/utf8.h"
 
 #include <arpa/inet.h>
 #include <idn2.h>
@@ -40,36 +41,6 @@ bool is_atext(unsigned char c) {
 bool is_qtext(unsigned char c) { return c >= 32 && c <= 126 && c != '"' && c != '\\'; }
 
 bool is_ldh(unsigned char c) { return is_alpha(c) || is_digit(c) || c == '-'; }
-
-// Length of the well-formed UTF-8 sequence (RFC 3629 4) starting at s[i],
-// which is >= 0x80; 0 when it is not one. The second-byte ranges exclude
-// overlongs (C0, C1, E0 80..9F, F0 80..8F), surrogates (ED A0..BF) and
-// code points above U+10FFFF (F4 90.., F5..).
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char b0 = byte(i);
-  std::size_t n = 0;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    n = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    n = 3;
-    if (b0 == 0xE0) lo = 0xA0;
-    if (b0 == 0xED) hi = 0x9F;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    n = 4;
-    if (b0 == 0xF0) lo = 0x90;
-    if (b0 == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (s.size() - i < n) return 0;
-  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
-  for (std::size_t k = 2; k < n; ++k) {
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
-  }
-  return n;
-}
 
 bool has_non_ascii(std::string_view s) {
   for (char c : s) {

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/utf8.h"
+
 namespace parley::auth {
 
 // Standard alphabet, "=" padding.
@@ -19,8 +21,7 @@ std::optional<std::string> base64_decode(std::string_view text);
 // Lowercase hex, two digits per byte.
 std::string hex_encode(std::string_view bytes);
 
-// Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing
-// above U+10FFFF.
-bool valid_utf8(std::string_view text);
+// UTF-8 checks: parley::valid_utf8 (core/utf8.h).
+using parley::valid_utf8;
 
 }  // namespace parley::auth
