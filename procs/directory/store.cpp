@@ -87,6 +87,17 @@ Status Store::open_dbis() {
   return {};
 }
 
+template <class Record, class F>
+Status Store::update(MDB_dbi dbi, const std::string& key, std::string_view what, F change) {
+  auto txn = env_.write();
+  if (!txn) return txn.error();
+  auto record = load<Record>(*txn, dbi, key);
+  if (!record) return not_found(what, key);
+  if (auto s = change(*txn, *record); !s) return s;
+  if (auto s = save(*txn, dbi, key, *record); !s) return s;
+  return txn->commit();
+}
+
 bool Store::empty() const {
   auto txn = env_.read();
   if (!txn) return false;
@@ -202,28 +213,22 @@ Status Store::remove_domain_alias(std::string_view alias) {
 Status Store::set_domain(std::string_view domain, std::string_view key, std::string_view value) {
   auto name = addr::normalize_domain(domain);
   if (!name) return fail(Errc::syntax, "bad domain name");
-  auto txn = env_.write();
-  if (!txn) return txn.error();
-  auto d = load<schema::DomainRecord>(*txn, domains_, *name);
-  if (!d) return not_found("domain", *name);
-  if (key == "unknown") {
+  return update<schema::DomainRecord>(domains_, *name, "domain", [&](lmdb::Txn&, schema::DomainRecord& d) -> Status {
+    if (key != "unknown") return set_setting(*d.mutable_defaults(), key, value);
     if (value == "reject") {
-      d->set_unknown_policy(schema::UNKNOWN_REJECT);
+      d.set_unknown_policy(schema::UNKNOWN_REJECT);
     } else if (value == "discard") {
-      d->set_unknown_policy(schema::UNKNOWN_DISCARD);
+      d.set_unknown_policy(schema::UNKNOWN_DISCARD);
     } else if (value.starts_with("forward:")) {
       auto target = normalize_address(value.substr(8));
       if (!target) return target.error();
-      d->set_unknown_policy(schema::UNKNOWN_FORWARD);
-      d->set_unknown_forward(*target);
+      d.set_unknown_policy(schema::UNKNOWN_FORWARD);
+      d.set_unknown_forward(*target);
     } else {
       return fail(Errc::invalid, "unknown= takes reject, discard or forward:ADDRESS");
     }
-  } else if (auto s = set_setting(*d->mutable_defaults(), key, value); !s) {
-    return s;
-  }
-  if (auto s = save(*txn, domains_, *name, *d); !s) return s;
-  return txn->commit();
+    return {};
+  });
 }
 
 Result<schema::DomainRecord> Store::domain(std::string_view name) const {
@@ -339,39 +344,33 @@ Status Store::rename_account(std::string_view from, std::string_view to) {
 Status Store::set_credentials(std::string_view address, const schema::Credentials& credentials) {
   auto key = normalize_address(address);
   if (!key) return key.error();
-  auto txn = env_.write();
-  if (!txn) return txn.error();
-  auto a = load<schema::AccountRecord>(*txn, accounts_, *key);
-  if (!a) return not_found("account", *key);
-  *a->mutable_credentials() = credentials;
-  if (auto s = save(*txn, accounts_, *key, *a); !s) return s;
-  return txn->commit();
+  return update<schema::AccountRecord>(accounts_, *key, "account", [&](lmdb::Txn&, schema::AccountRecord& a) -> Status {
+    *a.mutable_credentials() = credentials;
+    return {};
+  });
 }
 
 Status Store::set_account(std::string_view address, std::string_view key, std::string_view value) {
   auto name = normalize_address(address);
   if (!name) return name.error();
-  auto txn = env_.write();
-  if (!txn) return txn.error();
-  auto a = load<schema::AccountRecord>(*txn, accounts_, *name);
-  if (!a) return not_found("account", *name);
-  if (key == "real_name") {
-    if (auto s = check_text(value); !s) return fail(Errc::invalid, "real_name: " + s.error().detail);
-    a->set_real_name(std::string(value));
-  } else if (key == "class_of_service") {
-    if (!value.empty() && value != kInherit && !txn->contains(classes_, value)) {
-      return fail(Errc::not_found, "class of service " + std::string(value) + " does not exist");
+  return update<schema::AccountRecord>(accounts_, *name, "account", [&](lmdb::Txn& txn, schema::AccountRecord& a) -> Status {
+    if (key == "real_name") {
+      if (auto s = check_text(value); !s) return fail(Errc::invalid, "real_name: " + s.error().detail);
+      a.set_real_name(std::string(value));
+    } else if (key == "class_of_service") {
+      if (!value.empty() && value != kInherit && !txn.contains(classes_, value)) {
+        return fail(Errc::not_found, "class of service " + std::string(value) + " does not exist");
+      }
+      a.set_class_of_service(value == kInherit ? std::string() : std::string(value));
+    } else if (key == "disabled") {
+      auto b = parse_bool(value);
+      if (!b) return fail(Errc::invalid, "disabled: expected yes or no");
+      a.set_disabled(*b);
+    } else {
+      return set_setting(*a.mutable_settings(), key, value);
     }
-    a->set_class_of_service(value == kInherit ? std::string() : std::string(value));
-  } else if (key == "disabled") {
-    auto b = parse_bool(value);
-    if (!b) return fail(Errc::invalid, "disabled: expected yes or no");
-    a->set_disabled(*b);
-  } else if (auto s = set_setting(*a->mutable_settings(), key, value); !s) {
-    return s;
-  }
-  if (auto s = save(*txn, accounts_, *name, *a); !s) return s;
-  return txn->commit();
+    return {};
+  });
 }
 
 Status Store::add_alias_in(lmdb::Txn& txn, schema::AccountRecord& a, std::string_view alias) {
@@ -402,43 +401,24 @@ Status Store::add_alias_in(lmdb::Txn& txn, schema::AccountRecord& a, std::string
 Status Store::add_account_alias(std::string_view address, std::string_view alias) {
   auto name = normalize_address(address);
   if (!name) return name.error();
-  auto txn = env_.write();
-  if (!txn) return txn.error();
-  auto a = load<schema::AccountRecord>(*txn, accounts_, *name);
-  if (!a) return not_found("account", *name);
-  if (auto s = add_alias_in(*txn, *a, alias); !s) return s;
-  if (auto s = save(*txn, accounts_, *name, *a); !s) return s;
-  return txn->commit();
+  return update<schema::AccountRecord>(accounts_, *name, "account", [&](lmdb::Txn& txn, schema::AccountRecord& a) {
+    return add_alias_in(txn, a, alias);
+  });
 }
 
 Status Store::remove_account_alias(std::string_view address, std::string_view alias) {
   auto name = normalize_address(address);
   if (!name) return name.error();
-  auto txn = env_.write();
-  if (!txn) return txn.error();
-  auto a = load<schema::AccountRecord>(*txn, accounts_, *name);
-  if (!a) return not_found("account", *name);
-  bool removed = false;
-  if (all_digits(alias)) {
-    auto* ext = a->mutable_extensions();
-    auto it = std::find(ext->begin(), ext->end(), alias);
-    if (it != ext->end()) {
-      ext->erase(it);
-      (void)txn->del(addresses_, std::string(alias) + "@" + domain_of(*name));
-      removed = true;
-    }
-  } else if (auto key = normalize_address(alias)) {
-    auto* aliases = a->mutable_aliases();
-    auto it = std::find(aliases->begin(), aliases->end(), *key);
-    if (it != aliases->end()) {
-      aliases->erase(it);
-      (void)txn->del(addresses_, *key);
-      removed = true;
-    }
-  }
-  if (!removed) return fail(Errc::not_found, std::string(alias) + " is not an alias of " + *name);
-  if (auto s = save(*txn, accounts_, *name, *a); !s) return s;
-  return txn->commit();
+  return update<schema::AccountRecord>(accounts_, *name, "account", [&](lmdb::Txn& txn, schema::AccountRecord& a) -> Status {
+    // An extension is a number in the account's domain; anything else is an alias address.
+    bool extension = all_digits(alias);
+    auto key = extension ? Result<std::string>(std::string(alias)) : normalize_address(alias);
+    auto* list = extension ? a.mutable_extensions() : a.mutable_aliases();
+    auto it = key ? std::find(list->begin(), list->end(), *key) : list->end();
+    if (it == list->end()) return fail(Errc::not_found, std::string(alias) + " is not an alias of " + *name);
+    list->erase(it);
+    return txn.del(addresses_, extension ? *key + "@" + domain_of(*name) : *key);
+  });
 }
 
 Result<schema::AccountRecord> Store::account(std::string_view address) const {
@@ -565,40 +545,39 @@ Status Store::remove_group(std::string_view address) {
   return txn->commit();
 }
 
-Status Store::add_group_member(std::string_view group, std::string_view member) {
+Status Store::update_group(std::string_view group, const std::function<Status(schema::AddressEntry&)>& change) {
   auto key = normalize_address(group);
   if (!key) return key.error();
+  return update<schema::AddressEntry>(addresses_, *key, "group", [&](lmdb::Txn&, schema::AddressEntry& entry) -> Status {
+    if (entry.kind() != schema::AddressEntry::KIND_GROUP) return not_found("group", *key);
+    return change(entry);
+  });
+}
+
+Status Store::add_group_member(std::string_view group, std::string_view member) {
   auto m = addr::normalize(member, '\0');
   if (!m) return fail(Errc::syntax, "bad member " + std::string(member));
-  auto txn = env_.write();
-  if (!txn) return txn.error();
-  auto entry = load<schema::AddressEntry>(*txn, addresses_, *key);
-  if (!entry || entry->kind() != schema::AddressEntry::KIND_GROUP) return not_found("group", *key);
-  std::string name = m->key();
-  if (std::find(entry->targets().begin(), entry->targets().end(), name) != entry->targets().end()) {
-    return fail(Errc::exists, name + " is already a member");
-  }
-  if (static_cast<std::size_t>(entry->targets_size()) >= kMaxGroupMembers) return fail(Errc::limit, "group is full");
-  entry->add_targets(name);
-  if (auto s = save(*txn, addresses_, *key, *entry); !s) return s;
-  return txn->commit();
+  return update_group(group, [&](schema::AddressEntry& entry) -> Status {
+    std::string name = m->key();
+    if (std::find(entry.targets().begin(), entry.targets().end(), name) != entry.targets().end()) {
+      return fail(Errc::exists, name + " is already a member");
+    }
+    if (static_cast<std::size_t>(entry.targets_size()) >= kMaxGroupMembers) return fail(Errc::limit, "group is full");
+    entry.add_targets(name);
+    return {};
+  });
 }
 
 Status Store::remove_group_member(std::string_view group, std::string_view member) {
-  auto key = normalize_address(group);
-  if (!key) return key.error();
   auto m = addr::normalize(member, '\0');
   if (!m) return fail(Errc::syntax, "bad member " + std::string(member));
-  auto txn = env_.write();
-  if (!txn) return txn.error();
-  auto entry = load<schema::AddressEntry>(*txn, addresses_, *key);
-  if (!entry || entry->kind() != schema::AddressEntry::KIND_GROUP) return not_found("group", *key);
-  auto* targets = entry->mutable_targets();
-  auto it = std::find(targets->begin(), targets->end(), m->key());
-  if (it == targets->end()) return fail(Errc::not_found, m->key() + " is not a member");
-  targets->erase(it);
-  if (auto s = save(*txn, addresses_, *key, *entry); !s) return s;
-  return txn->commit();
+  return update_group(group, [&](schema::AddressEntry& entry) -> Status {
+    auto* targets = entry.mutable_targets();
+    auto it = std::find(targets->begin(), targets->end(), m->key());
+    if (it == targets->end()) return fail(Errc::not_found, m->key() + " is not a member");
+    targets->erase(it);
+    return {};
+  });
 }
 
 Result<std::vector<std::string>> Store::group_members(std::string_view group) const {

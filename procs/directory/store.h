@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -105,6 +106,11 @@ class Store {
   Status add_account_in(lmdb::Txn& txn, std::string_view address, std::string_view real_name,
                         schema::Credentials credentials, std::string& name);
   Status add_alias_in(lmdb::Txn& txn, schema::AccountRecord& account, std::string_view alias);
+  // Loads the record at `key` (Errc::not_found names `what`), lets `change`
+  // edit it, and saves it, all in one write transaction.
+  template <class Record, class F>
+  Status update(MDB_dbi dbi, const std::string& key, std::string_view what, F change);
+  Status update_group(std::string_view group, const std::function<Status(schema::AddressEntry&)>& change);
   void expand(const lmdb::Txn& txn, std::string_view key, std::vector<std::string>& out,
               std::vector<std::string>& seen, int depth) const;
 
