@@ -61,6 +61,7 @@ void usage(std::FILE* out) {
       "  forwarder add|list|remove ...   group add|list|show|remove|member-add|member-remove ...\n"
       "  cos set NAME k=v ...   defaults set k=v ...   resolve ADDRESS\n"
       "  import FILE|-   export [DOMAIN]   (tab-separated, header row; import is all or nothing)\n"
+      "  backup                      a consistent copy of the directory's database, made while it runs\n"
       "Passwords are read from the terminal (not echoed) or from standard input, never from arguments.\n"
       "The socket is found from --socket, $PARLEY_SOCKET, or parley.conf (--config,\n"
       "$PARLEY_CONFIG, /etc/parley/parley.conf).\n",
@@ -177,7 +178,7 @@ std::optional<std::string> read_password(const char* prompt) {
 
 // Nouns whose requests go to the directory process.
 bool directory_noun(const std::string& noun) {
-  for (const char* n : {"domain", "account", "forwarder", "group", "cos", "defaults", "resolve", "import", "export"}) {
+  for (const char* n : {"domain", "account", "forwarder", "group", "cos", "defaults", "resolve", "import", "export", "backup"}) {
     if (noun == n) return true;
   }
   return false;
@@ -187,7 +188,7 @@ bool directory_noun(const std::string& noun) {
 int directory_request(const std::vector<std::string>& words, schema::DirectoryAdminRequest& out) {
   const std::string& noun = words[0];
   std::size_t first = 1;
-  if (noun == "resolve" || noun == "import" || noun == "export") {
+  if (noun == "resolve" || noun == "import" || noun == "export" || noun == "backup") {
     out.set_op(noun);
   } else {
     if (words.size() < 2) return kExitUsage;

@@ -1,5 +1,10 @@
 #include "admin.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
 #include <set>
 
 #include "addr/addr.h"
@@ -14,7 +19,8 @@ using Reply = schema::DirectoryAdminReply;
 
 // Operations that change nothing, and so are not audited.
 const std::set<std::string_view> kReadOnly = {"domain.list", "domain.show", "account.list", "account.show",
-                                              "forwarder.list", "group.list", "group.show", "resolve", "export"};
+                                              "forwarder.list", "group.list", "group.show", "resolve", "export",
+                                              "backup"};
 
 const std::vector<std::string_view> kImportRequired = {"account"};
 const std::vector<std::string_view> kImportOptional = {"real_name", "password", "aliases", "extensions",
@@ -112,6 +118,7 @@ awaitable<Result<Reply>> Admin::dispatch(const schema::DirectoryAdminRequest& r)
   if (op == "bootstrap") co_return co_await bootstrap(r);
   if (op == "import") co_return co_await import(r);
   if (op == "export") co_return export_accounts(r.args_size() > 0 ? arg(0) : "");
+  if (op == "backup") co_return backup();
 
   // --- domains ---
   if (op == "domain.add") {
@@ -409,6 +416,31 @@ Result<Reply> Admin::export_accounts(std::string_view domain) {
   }
   Reply reply;
   reply.set_text(tsv::format_tsv(table));
+  return reply;
+}
+
+}  // namespace parley::directory
+
+namespace parley::directory {
+
+// A consistent copy of the store while it keeps serving (LMDB's copy API),
+// in BACKUP_DIR/directory-YYYYmmddTHHMMSSZ; the administrator takes it from
+// there.
+Result<schema::DirectoryAdminReply> Admin::backup() {
+  if (::mkdir(backup_dir_.c_str(), 0700) != 0 && errno != EEXIST) {
+    return fail(Errc::io, "mkdir " + backup_dir_ + ": " + std::strerror(errno));
+  }
+  char stamp[32];
+  std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  ::gmtime_r(&now, &utc);
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
+  std::string dir = backup_dir_ + "/directory-" + stamp;
+  if (::mkdir(dir.c_str(), 0700) != 0) return fail(Errc::io, "mkdir " + dir + ": " + std::strerror(errno));
+  if (auto s = store_.env().copy_to(dir); !s) return s.error();
+  schema::DirectoryAdminReply reply;
+  reply.add_columns("backup");
+  (*reply.add_rows()->mutable_fields())["backup"] = dir;
   return reply;
 }
 

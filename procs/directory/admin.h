@@ -19,7 +19,9 @@ struct FirstRun {
 
 class Admin {
  public:
-  Admin(Store& store, Authenticator& authenticator) : store_(store), auth_(authenticator) {}
+  // `backup_dir`: where `parleyctl backup` puts consistent copies of the store.
+  Admin(Store& store, Authenticator& authenticator, std::string backup_dir)
+      : store_(store), auth_(authenticator), backup_dir_(std::move(backup_dir)) {}
   awaitable<Result<schema::DirectoryAdminReply>> handle(const schema::DirectoryAdminRequest& request);
 
  private:
@@ -27,8 +29,10 @@ class Admin {
   awaitable<Result<schema::DirectoryAdminReply>> bootstrap(const schema::DirectoryAdminRequest& request);
   awaitable<Result<schema::DirectoryAdminReply>> import(const schema::DirectoryAdminRequest& request);
   Result<schema::DirectoryAdminReply> export_accounts(std::string_view domain);
+  Result<schema::DirectoryAdminReply> backup();
   Store& store_;
   Authenticator& auth_;
+  std::string backup_dir_;
 };
 
 }  // namespace parley::directory

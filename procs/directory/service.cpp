@@ -28,7 +28,7 @@ class Directory final : public daemon::Service {
   Directory(daemon::Context& ctx, std::unique_ptr<Store> store)
       : store_(std::move(store)),
         auth_(ctx.io(), *store_, policy_from(ctx.config())),
-        admin_(*store_, auth_),
+        admin_(*store_, auth_, ctx.data_dir() + "/backups"),
         public_(ctx.io(), ctx.endpoint("directory")),
         private_(ctx.io(), ctx.endpoint("admin"), ipc::ServerOptions{.socket_mode = 0600}) {}
 

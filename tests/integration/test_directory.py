@@ -309,6 +309,13 @@ class ImportExport(unittest.TestCase):
             self.assertEqual(p.ctl("restart", "directory").returncode, 0)
             self.assertEqual(resolve(p, "user9999@bulk.test")["kind"], "KIND_ACCOUNT")
 
+            # A backup while running is a complete LMDB environment.
+            r = p.ctl("--json", "backup")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            backup = json.loads(r.stdout)["rows"][0]["backup"]
+            self.assertTrue(backup.startswith(os.path.join(p.dir, "data", "directory", "backups")))
+            self.assertGreater(os.path.getsize(os.path.join(backup, "data.mdb")), 10000 * 100)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
