@@ -13,6 +13,7 @@ namespace {
 constexpr int kMaxGroupDepth = 16;
 constexpr std::size_t kMaxGroupMembers = 10000;
 constexpr std::string_view kServerDefaults = "server_defaults";
+constexpr std::size_t kMaxExtension = 20;  // digits; E.164 numbers have at most 15
 
 template <class Record>
 Result<Record> load(const lmdb::Txn& txn, MDB_dbi dbi, std::string_view key) {
@@ -314,6 +315,9 @@ Status Store::rename_account(std::string_view from, std::string_view to) {
   auto domain = local_domain(*txn, domain_of(*new_key));
   if (!domain) return domain.error();
   std::string name = local_of(*new_key) + "@" + *domain;
+  if (separator_ != '\0' && local_of(name).find(separator_) != std::string::npos) {
+    return fail(Errc::invalid, std::string("an account name cannot contain the detail separator '") + separator_ + "'");
+  }
   schema::AddressEntry entry;
   entry.set_kind(schema::AddressEntry::KIND_ACCOUNT);
   entry.set_target(name);
@@ -378,6 +382,7 @@ Status Store::add_alias_in(lmdb::Txn& txn, schema::AccountRecord& a, std::string
   schema::AddressEntry entry;
   entry.set_target(a.name());
   if (all_digits(alias)) {
+    if (alias.size() > kMaxExtension) return fail(Errc::limit, "an extension has at most 20 digits");
     entry.set_kind(schema::AddressEntry::KIND_EXTENSION);
     if (auto s = txn.insert(addresses_, std::string(alias) + "@" + domain, entry.SerializeAsString()); !s) {
       return s.code() == Errc::exists ? fail(Errc::exists, "extension " + std::string(alias) + " is taken in " + domain) : s;
@@ -413,6 +418,10 @@ Status Store::remove_account_alias(std::string_view address, std::string_view al
     // An extension is a number in the account's domain; anything else is an alias address.
     bool extension = all_digits(alias);
     auto key = extension ? Result<std::string>(std::string(alias)) : normalize_address(alias);
+    // An alias may be named through a domain alias, as when it was added.
+    if (key && !extension) {
+      if (auto main = local_domain(txn, domain_of(*key))) key = local_of(*key) + "@" + *main;
+    }
     auto* list = extension ? a.mutable_extensions() : a.mutable_aliases();
     auto it = key ? std::find(list->begin(), list->end(), *key) : list->end();
     if (it == list->end()) return fail(Errc::not_found, std::string(alias) + " is not an alias of " + *name);
@@ -668,15 +677,22 @@ void Store::expand(const lmdb::Txn& txn, std::string_view key, std::vector<std::
     add(std::string(key));  // not ours: an external member
     return;
   }
-  std::string full = local_of(key) + "@" + *domain;
-  auto entry = load<schema::AddressEntry>(txn, addresses_, full);
+  std::string local = local_of(key);
+  auto entry = load<schema::AddressEntry>(txn, addresses_, local + "@" + *domain);
+  // A member written with a detail (bob+lists) is bob, as in resolve().
+  if (auto cut = separator_ ? local.find(separator_) : std::string::npos; !entry && cut != std::string::npos && cut > 0) {
+    entry = load<schema::AddressEntry>(txn, addresses_, local.substr(0, cut) + "@" + *domain);
+  }
   if (!entry) return;  // an unknown local member is dropped
   switch (entry->kind()) {
     case schema::AddressEntry::KIND_ACCOUNT:
     case schema::AddressEntry::KIND_ALIAS:
-    case schema::AddressEntry::KIND_EXTENSION:
-      add(entry->target());
+    case schema::AddressEntry::KIND_EXTENSION: {
+      // A disabled account is unknown, in a group as on its own.
+      auto account = load<schema::AccountRecord>(txn, accounts_, entry->target());
+      if (account && !account->disabled()) add(entry->target());
       break;
+    }
     case schema::AddressEntry::KIND_FORWARDER:
       for (const auto& t : entry->targets()) add(t);
       break;
