@@ -38,6 +38,10 @@
 
 namespace parley::ipc {
 
+// The largest request, reply or event a socket accepts (ZMQ_MAXMSGSIZE):
+// a peer that sends more is disconnected, so senders check first.
+inline constexpr std::size_t kMaxMessageBytes = 64 * 1024 * 1024;
+
 // "ipc:///run/parley/directory/directory.sock"
 std::string endpoint(std::string_view runtime_dir, std::string_view proc, std::string_view service);
 // The file system path of an ipc:// endpoint ("" for other transports).

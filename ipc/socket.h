@@ -22,12 +22,13 @@
 
 #include "core/asio.h"
 #include "core/result.h"
+#include "ipc/ipc.h"
 #include "schema/ipc.pb.h"
 
 namespace parley::ipc::detail {
 
 // Limits on what we accept from a peer (STYLE.md: never trust a record).
-constexpr std::int64_t kMaxMessage = 64 * 1024 * 1024;  // bytes; ZMQ_MAXMSGSIZE, a peer sending more is cut off
+constexpr std::int64_t kMaxMessage = static_cast<std::int64_t>(kMaxMessageBytes);  // ZMQ_MAXMSGSIZE (ipc.h)
 constexpr std::size_t kMaxFrames = 8;                    // frames kept per message; more marks it malformed
 constexpr std::size_t kMaxMethod = 128;                  // bytes of a method name
 constexpr std::size_t kMaxSid = 256;                     // bytes of a session id

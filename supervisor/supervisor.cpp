@@ -636,6 +636,10 @@ struct Supervisor::Impl {
     if (!client) {
       ipc::ClientOptions options;
       options.default_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(kForwardTimeout);
+      // Resending exists for a peer that restarted; an administration request
+      // can be large (an import) and slow, so it is not sent again while the
+      // process is busy with it: the administrator retries after a restart.
+      options.resend_after = options.default_timeout;
       client = std::make_unique<ipc::Client>(io, ipc::endpoint(settings.runtime_dir, proc, "admin"), options);
     }
     return *client;
@@ -889,6 +893,11 @@ awaitable<schema::AdminReply> Supervisor::admin(const schema::AdminRequest& requ
         co_return reply;
       }
       std::string payload = fwd.payload();
+      if (payload.size() + 4096 > ipc::kMaxMessageBytes) {
+        reply.set_ok(false);
+        reply.set_error("request too large (at most " + std::to_string(ipc::kMaxMessageBytes >> 20) + " MiB); split it");
+        co_return reply;
+      }
       if (fwd.method() == "directory.admin") {
         schema::DirectoryAdminRequest inner;
         if (!inner.ParseFromString(payload)) {
