@@ -91,7 +91,7 @@ void print_status(const schema::AdminReply& reply, bool json) {
     out += ",\"generation\":" + std::to_string(reply.generation()) + ",\"processes\":[";
     for (int i = 0; i < reply.procs_size(); ++i) {
       const auto& p = reply.procs(i);
-      out += (i ? "," : "") + std::string("{\"name\":") + log::json_quote(p.name()) +
+      out += std::string(i ? "," : "") + "{\"name\":" + log::json_quote(p.name()) +
              ",\"state\":" + log::json_quote(state_name(p.state())) + ",\"pid\":" + std::to_string(p.pid()) +
              ",\"uptime_ms\":" + std::to_string(p.uptime_ms()) + ",\"restarts\":" + std::to_string(p.restarts()) +
              ",\"rss_bytes\":" + std::to_string(p.rss_bytes()) + ",\"last_exit\":" + log::json_quote(p.last_exit()) +
@@ -246,7 +246,7 @@ void print_rows(const schema::DirectoryAdminReply& reply, bool json) {
       bool first = true;
       for (const auto& col : reply.columns()) {
         auto it = reply.rows(i).fields().find(col);
-        out += (first ? "" : ",") + log::json_quote(col) + ":" + log::json_quote(it == reply.rows(i).fields().end() ? "" : it->second);
+        out += std::string(first ? "" : ",") + log::json_quote(col) + ":" + log::json_quote(it == reply.rows(i).fields().end() ? "" : it->second);
         first = false;
       }
       out += "}";

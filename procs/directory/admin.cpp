@@ -146,8 +146,12 @@ awaitable<Result<Reply>> Admin::dispatch(const schema::DirectoryAdminRequest& r)
     co_return done(apply_options(r, [&](const std::string& k, const std::string& v) { return store_.set_domain(arg(0), k, v); }));
   }
   if (op == "domain.list") {
-    columns(reply, {"domain", "aliases", "unknown"});
-    for (const auto& d : store_.domains()) row(reply, {{"domain", d.name()}, {"aliases", join(d.aliases())}, {"unknown", std::string(policy_name(d))}});
+    columns(reply, {"domain", "main", "aliases", "unknown"});
+    std::string main = store_.main_domain();
+    for (const auto& d : store_.domains()) {
+      row(reply, {{"domain", d.name()}, {"main", d.name() == main ? "yes" : "no"}, {"aliases", join(d.aliases())},
+                  {"unknown", std::string(policy_name(d))}});
+    }
     co_return reply;
   }
   if (op == "domain.show") {
@@ -156,6 +160,7 @@ awaitable<Result<Reply>> Admin::dispatch(const schema::DirectoryAdminRequest& r)
     if (!d) co_return d.error();
     columns(reply, {"name", "value"});
     row(reply, {{"name", "domain"}, {"value", d->name()}});
+    row(reply, {{"name", "main"}, {"value", d->name() == store_.main_domain() ? "yes" : "no"}});
     row(reply, {{"name", "aliases"}, {"value", join(d->aliases())}});
     std::string unknown(policy_name(*d));
     if (d->unknown_policy() == schema::UNKNOWN_FORWARD) unknown += ":" + d->unknown_forward();

@@ -13,6 +13,7 @@ namespace {
 constexpr int kMaxGroupDepth = 16;
 constexpr std::size_t kMaxGroupMembers = 10000;
 constexpr std::string_view kServerDefaults = "server_defaults";
+constexpr std::string_view kMainDomain = "main_domain";
 constexpr std::size_t kMaxExtension = 20;  // digits; E.164 numbers have at most 15
 
 template <class Record>
@@ -132,6 +133,7 @@ Result<std::string> Store::create_first(std::string_view domain,
   d.set_name(*normalized);
   d.set_created_unix(std::time(nullptr));
   if (auto s = txn->insert(domains_, *normalized, d.SerializeAsString()); !s) return s.error();
+  if (auto s = txn->put(meta_, kMainDomain, *normalized); !s) return s.error();
   for (const auto& [local, credentials] : accounts) {
     std::string name;
     if (auto s = add_account_in(*txn, local + "@" + *normalized, "", credentials, name); !s) return s.error();
@@ -154,6 +156,9 @@ Result<std::string> Store::add_domain(std::string_view name) {
   if (auto s = txn->insert(domains_, *normalized, d.SerializeAsString()); !s) {
     return s.code() == Errc::exists ? fail(Errc::exists, "domain " + *normalized + " exists") : s.error();
   }
+  if (!txn->contains(meta_, kMainDomain)) {
+    if (auto s = txn->put(meta_, kMainDomain, *normalized); !s) return s.error();
+  }
   if (auto s = txn->commit(); !s) return s.error();
   return *normalized;
 }
@@ -172,6 +177,12 @@ Status Store::remove_domain(std::string_view name) {
   });
   if (!counted) return counted;
   if (used > 0) return fail(Errc::invalid, "domain " + *normalized + " still has " + std::to_string(used) + " addresses; remove them first");
+  auto main = txn->get(meta_, kMainDomain);
+  if (main && *main == *normalized) {
+    auto n = txn->count(domains_);
+    if (n && *n > 1) return fail(Errc::invalid, *normalized + " is the main domain; make another one main first");
+    (void)txn->del(meta_, kMainDomain);
+  }
   for (const auto& alias : d->aliases()) (void)txn->del(domain_aliases_, alias);
   if (auto s = txn->del(domains_, *normalized); !s) return s;
   return txn->commit();
@@ -214,7 +225,11 @@ Status Store::remove_domain_alias(std::string_view alias) {
 Status Store::set_domain(std::string_view domain, std::string_view key, std::string_view value) {
   auto name = addr::normalize_domain(domain);
   if (!name) return fail(Errc::syntax, "bad domain name");
-  return update<schema::DomainRecord>(domains_, *name, "domain", [&](lmdb::Txn&, schema::DomainRecord& d) -> Status {
+  return update<schema::DomainRecord>(domains_, *name, "domain", [&](lmdb::Txn& txn, schema::DomainRecord& d) -> Status {
+    if (key == "main") {
+      if (value != "yes") return fail(Errc::invalid, "main=yes makes this the main domain (another one takes it over)");
+      return txn.put(meta_, kMainDomain, d.name());
+    }
     if (key != "unknown") return set_setting(*d.mutable_defaults(), key, value);
     if (value == "reject") {
       d.set_unknown_policy(schema::UNKNOWN_REJECT);
@@ -240,6 +255,13 @@ Result<schema::DomainRecord> Store::domain(std::string_view name) const {
   auto main = local_domain(*txn, *normalized);
   if (!main) return main.error();
   return load<schema::DomainRecord>(*txn, domains_, *main);
+}
+
+std::string Store::main_domain() const {
+  auto txn = env_.read();
+  if (!txn) return {};
+  auto main = txn->get(meta_, kMainDomain);
+  return main ? std::string(*main) : std::string();
 }
 
 std::vector<schema::DomainRecord> Store::domains() const {

@@ -53,6 +53,8 @@ class Store {
   // "unknown" = reject | discard | forward:ADDRESS, or a setting key.
   Status set_domain(std::string_view domain, std::string_view key, std::string_view value);
   Result<schema::DomainRecord> domain(std::string_view name) const;  // name or alias
+  // The main domain: the first one, or the one `domain set D main=yes` named.
+  std::string main_domain() const;
   std::vector<schema::DomainRecord> domains() const;
 
   // --- accounts -------------------------------------------------------

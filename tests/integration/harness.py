@@ -165,6 +165,9 @@ stop_timeout_ms = 5000
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.notify_sock:
+            self.notify_sock.close()
+            self.notify_sock = None
         return self.proc.returncode if self.proc else None
 
     def __enter__(self):

@@ -139,8 +139,10 @@ class Administration(unittest.TestCase):
 
     def test_domains_accounts_aliases(self):
         self.ok("domain", "add", "Bücher.Example")
-        domains = [r["domain"] for r in self.ok("domain", "list")["rows"]]
-        self.assertIn("xn--bcher-kva.example", domains, "IDN stored in one normalized form")
+        rows = {r["domain"]: r for r in self.ok("domain", "list")["rows"]}
+        self.assertIn("xn--bcher-kva.example", rows, "IDN stored in one normalized form")
+        self.assertEqual(rows["example.test"]["main"], "yes", "the first-run domain is the main one")
+        self.assertEqual(rows["xn--bcher-kva.example"]["main"], "no")
         self.ok("domain", "alias-add", "bücher.example", "books.example")
         self.ok("account", "add", "Alice@BÜCHER.example", "real_name=Alice Liddell", stdin="wonder\n")
         self.assertIn("already in use", self.refused("account", "add", "alice@xn--bcher-kva.example", stdin="x\n"))
