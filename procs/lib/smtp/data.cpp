@@ -1,0 +1,161 @@
+#include "smtp/data.h"
+
+#include <algorithm>
+
+namespace parley::smtp {
+namespace {
+
+constexpr std::size_t kFlushAt = 64 * 1024;  // sink call granularity
+
+}  // namespace
+
+void DataReader::flag(DataVerdict verdict) {
+  switch (verdict) {
+    case DataVerdict::bare_line_ending: bare_ = true; break;
+    case DataVerdict::too_big: big_ = true; break;
+    case DataVerdict::line_too_long: long_ = true; break;
+    case DataVerdict::ok: break;
+  }
+  verdict_ = bare_ ? DataVerdict::bare_line_ending
+             : big_ ? DataVerdict::too_big
+             : long_ ? DataVerdict::line_too_long
+                     : DataVerdict::ok;
+}
+
+// Body octets: counted against the size limit, passed on while all is well.
+void DataReader::emit(std::string& out, std::string_view bytes) {
+  // Exactly the octets up to the limit go out, however the input is cut.
+  const std::uint64_t room = max_size_ - std::min(max_size_, size_);
+  if (bytes.size() > room) {
+    if (verdict_ == DataVerdict::ok) out.append(bytes.substr(0, static_cast<std::size_t>(room)));
+    flag(DataVerdict::too_big);
+  } else if (verdict_ == DataVerdict::ok) {
+    out.append(bytes);
+  }
+  size_ += bytes.size();
+}
+
+// One wire byte. Line length counts every byte of a line up to its CRLF;
+// only CRLF starts a new line, so a bare CR/LF never opens a "." line.
+void DataReader::step(char c, std::string& out) {
+  if (++line_ > max_line_) flag(DataVerdict::line_too_long);
+  switch (state_) {
+    case State::line_start:
+      if (c == '.') {
+        state_ = State::dot;
+        return;
+      }
+      state_ = State::mid;
+      break;
+    case State::dot:
+      if (c == '\r') {
+        state_ = State::dot_cr;
+        return;
+      }
+      state_ = State::mid;  // the stuffing dot is dropped
+      break;
+    case State::dot_cr:
+      if (c == '\n') {
+        state_ = State::done;
+        return;
+      }
+      flag(DataVerdict::bare_line_ending);  // ".\r" then not LF
+      emit(out, "\r");
+      state_ = State::mid;
+      break;
+    case State::cr:
+      if (c == '\n') {
+        emit(out, "\r\n");
+        state_ = State::line_start;
+        line_ = 0;
+        return;
+      }
+      flag(DataVerdict::bare_line_ending);
+      emit(out, "\r");
+      state_ = State::mid;
+      break;
+    case State::mid:
+    case State::done:
+      break;
+  }
+  // State::mid with `c` still to handle.
+  if (c == '\r') {
+    state_ = State::cr;
+    return;
+  }
+  if (c == '\n') flag(DataVerdict::bare_line_ending);
+  emit(out, std::string_view(&c, 1));
+}
+
+std::size_t DataReader::feed(std::string_view in, const Sink& sink) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < in.size() && state_ != State::done) {
+    if (state_ == State::mid) {
+      // Fast path: a run of ordinary bytes inside a line.
+      const auto stop = in.find_first_of("\r\n", i);
+      const std::size_t end = stop == std::string_view::npos ? in.size() : stop;
+      // Up to the line limit only, so the byte that crosses it goes through
+      // step() exactly as it would when fed alone.
+      const std::size_t room = long_ ? in.size() : max_line_ - std::min(max_line_, line_);
+      const std::size_t n = std::min(end - i, room);
+      if (n > 0) {
+        line_ += n;
+        emit(out, in.substr(i, n));
+        i += n;
+        if (out.size() >= kFlushAt) {
+          sink(out);
+          out.clear();
+        }
+        continue;
+      }
+    }
+    step(in[i++], out);
+    if (out.size() >= kFlushAt) {
+      sink(out);
+      out.clear();
+    }
+  }
+  if (!out.empty()) sink(out);
+  return i;
+}
+
+Status DataReader::status() const {
+  switch (verdict_) {
+    case DataVerdict::ok: return {};
+    case DataVerdict::bare_line_ending: return fail(Errc::syntax, "bare CR or LF in message");
+    case DataVerdict::too_big: return fail(Errc::limit, "message too big");
+    case DataVerdict::line_too_long: return fail(Errc::limit, "line too long in message");
+  }
+  return fail(Errc::internal, "bad verdict");
+}
+
+std::string_view BdatChunk::take(std::string_view buf) {
+  const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, buf.size()));
+  remaining_ -= n;
+  return buf.substr(0, n);
+}
+
+Result<std::string> dot_stuff(std::string_view body) {
+  std::string out;
+  out.reserve(body.size() + body.size() / 64 + 1);
+  bool line_start = true;
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    const char c = body[i];
+    if (c == '\r') {
+      if (i + 1 >= body.size() || body[i + 1] != '\n') return fail(Errc::syntax, "bare CR");
+      out += "\r\n";
+      ++i;
+      line_start = true;
+      continue;
+    }
+    if (c == '\n') return fail(Errc::syntax, "bare LF");
+    if (line_start && c == '.') out += '.';
+    out += c;
+    line_start = false;
+  }
+  if (!line_start) return fail(Errc::invalid, "body does not end with CRLF");
+  return out;
+}
+
+}  // namespace parley::smtp
