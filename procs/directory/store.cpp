@@ -497,23 +497,28 @@ Result<schema::AccountRecord> Store::account_for_login(std::string_view login) c
 
 // --- forwarders and groups --------------------------------------------
 
-Status Store::add_forwarder(std::string_view address, std::string_view target) {
+// A new forwarder or group at `address` (an alias domain maps to its main domain).
+Status Store::add_entry(std::string_view address, const schema::AddressEntry& entry) {
   auto key = normalize_address(address);
   if (!key) return key.error();
-  auto to = addr::normalize(target, '\0');
-  if (!to) return fail(Errc::syntax, "bad target " + std::string(target));
   auto txn = env_.write();
   if (!txn) return txn.error();
   auto domain = local_domain(*txn, domain_of(*key));
   if (!domain) return domain.error();
   std::string full = local_of(*key) + "@" + *domain;
-  schema::AddressEntry entry;
-  entry.set_kind(schema::AddressEntry::KIND_FORWARDER);
-  entry.add_targets(to->key());
   if (auto s = txn->insert(addresses_, full, entry.SerializeAsString()); !s) {
     return s.code() == Errc::exists ? fail(Errc::exists, full + " is already in use") : s;
   }
   return txn->commit();
+}
+
+Status Store::add_forwarder(std::string_view address, std::string_view target) {
+  auto to = addr::normalize(target, '\0');
+  if (!to) return fail(Errc::syntax, "bad target " + std::string(target));
+  schema::AddressEntry entry;
+  entry.set_kind(schema::AddressEntry::KIND_FORWARDER);
+  entry.add_targets(to->key());
+  return add_entry(address, entry);
 }
 
 namespace {
@@ -552,19 +557,9 @@ std::vector<std::pair<std::string, std::string>> Store::forwarders(std::string_v
 }
 
 Status Store::add_group(std::string_view address) {
-  auto key = normalize_address(address);
-  if (!key) return key.error();
-  auto txn = env_.write();
-  if (!txn) return txn.error();
-  auto domain = local_domain(*txn, domain_of(*key));
-  if (!domain) return domain.error();
-  std::string full = local_of(*key) + "@" + *domain;
   schema::AddressEntry entry;
   entry.set_kind(schema::AddressEntry::KIND_GROUP);
-  if (auto s = txn->insert(addresses_, full, entry.SerializeAsString()); !s) {
-    return s.code() == Errc::exists ? fail(Errc::exists, full + " is already in use") : s;
-  }
-  return txn->commit();
+  return add_entry(address, entry);
 }
 
 Status Store::remove_group(std::string_view address) {

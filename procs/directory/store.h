@@ -112,6 +112,7 @@ class Store {
   // edit it, and saves it, all in one write transaction.
   template <class Record, class F>
   Status update(MDB_dbi dbi, const std::string& key, std::string_view what, F change);
+  Status add_entry(std::string_view address, const schema::AddressEntry& entry);
   Status update_group(std::string_view group, const std::function<Status(schema::AddressEntry&)>& change);
   void expand(const lmdb::Txn& txn, std::string_view key, std::vector<std::string>& out,
               std::vector<std::string>& seen, int depth) const;

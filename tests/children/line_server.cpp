@@ -92,6 +92,5 @@ awaitable<void> LineServer::drain() {
   co_await self->drained->async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }
 
-std::size_t LineServer::sessions() const { return impl_->sessions; }
 
 }  // namespace parley::testing

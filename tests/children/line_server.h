@@ -21,7 +21,6 @@ class LineServer {
   Status start();
   // Stops accepting and resolves when every session has ended.
   awaitable<void> drain();
-  std::size_t sessions() const;
 
  private:
   struct Impl;

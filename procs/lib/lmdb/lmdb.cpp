@@ -120,11 +120,6 @@ Status Txn::del(MDB_dbi dbi, std::string_view key) {
   return {};
 }
 
-Status Txn::clear(MDB_dbi dbi) {
-  if (int rc = mdb_drop(txn_, dbi, 0); rc != 0) return lmdb_error("mdb_drop", rc);
-  return {};
-}
-
 Result<std::size_t> Txn::count(MDB_dbi dbi) const {
   MDB_stat st{};
   if (int rc = mdb_stat(txn_, dbi, &st); rc != 0) return lmdb_error("mdb_stat", rc);

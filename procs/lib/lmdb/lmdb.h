@@ -73,7 +73,6 @@ class Txn {
   Status insert(MDB_dbi dbi, std::string_view key, std::string_view value);
   // Errc::not_found when the key is not there.
   Status del(MDB_dbi dbi, std::string_view key);
-  Status clear(MDB_dbi dbi);
   Result<std::size_t> count(MDB_dbi dbi) const;
 
   // Calls f(key, value) for each entry whose key starts with `prefix`, in
