@@ -311,6 +311,12 @@ class Development(unittest.TestCase):
         """What scripts/run starts: etc/parley-dev.conf, paths under ./var."""
         import shutil
         import tempfile
+        # The development configuration has fixed ports; a developer's own
+        # scripts/run may hold them.
+        for port in (8007, 8107):
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    self.skipTest(f"port {port} is in use (is scripts/run running?)")
         work = tempfile.mkdtemp(prefix="parley-dev-")
         os.chmod(work, 0o755)
         conf = os.path.join(work, "parley-dev.conf")
@@ -321,8 +327,12 @@ class Development(unittest.TestCase):
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
             ctl = [os.path.join(BIN, "parleyctl"), "--config", conf, "status"]
-            wait_for(lambda: subprocess.run(ctl, cwd=work, capture_output=True).returncode == 0, timeout=30,
-                     what="every process ready")
+            try:
+                wait_for(lambda: subprocess.run(ctl, cwd=work, capture_output=True).returncode == 0, timeout=30,
+                         what="every process ready")
+            except AssertionError:
+                proc.kill()
+                raise AssertionError("not ready; parleyd said: " + proc.communicate()[0])
             self.assertTrue(os.path.isdir(os.path.join(work, "var", "data", "echo")))
             # The demo domain's accounts, with their passwords kept for the developer.
             pwfile = os.path.join(work, "var", "demo-passwords")
