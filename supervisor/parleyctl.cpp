@@ -111,10 +111,17 @@ void print_status(const schema::AdminReply& reply, bool json) {
   }
 }
 
+// --config, else $PARLEY_CONFIG, else the system file.
+std::string config_path(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  const char* env = std::getenv("PARLEY_CONFIG");
+  return env ? env : kDefaultConfig;
+}
+
 std::string find_socket(const std::string& socket_flag, const std::string& config_flag) {
   if (!socket_flag.empty()) return socket_flag;
   if (const char* env = std::getenv("PARLEY_SOCKET")) return env;
-  std::string path = !config_flag.empty() ? config_flag : (std::getenv("PARLEY_CONFIG") ? std::getenv("PARLEY_CONFIG") : kDefaultConfig);
+  std::string path = config_path(config_flag);
   auto config = config::Config::load_file(path);
   if (!config) {
     if (!config_flag.empty()) std::fprintf(stderr, "parleyctl: %s\n", config.error().detail.c_str());
@@ -296,20 +303,14 @@ void print_rows(const schema::DirectoryAdminReply& reply, bool json) {
 }
 
 int check_config(const std::string& config_flag) {
-  std::string path = !config_flag.empty() ? config_flag : (std::getenv("PARLEY_CONFIG") ? std::getenv("PARLEY_CONFIG") : kDefaultConfig);
-  auto config = config::Config::load_file(path);
-  if (!config) {
-    std::fprintf(stderr, "%s\n", config.error().detail.c_str());
+  std::string path = config_path(config_flag);
+  auto loaded = supervisor::load(path);
+  if (!loaded) {
+    std::fprintf(stderr, "%s\n", loaded.error().detail.c_str());
     return kExitFailed;
   }
-  std::string self_dir = std::filesystem::read_symlink("/proc/self/exe").parent_path().string();
-  auto settings = supervisor::resolve(config.value(), self_dir);
-  if (!settings) {
-    std::fprintf(stderr, "%s: %s\n", path.c_str(), settings.error().detail.c_str());
-    return kExitFailed;
-  }
-  for (const auto& w : settings->warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
-  std::printf("%s: configuration OK (%zu processes)\n", path.c_str(), settings->processes.size());
+  for (const auto& w : loaded->settings.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  std::printf("%s: configuration OK (%zu processes)\n", path.c_str(), loaded->settings.processes.size());
   return kExitOk;
 }
 

@@ -11,6 +11,7 @@
 // for binding low ports, making directories and switching users; it never
 // touches network input itself.
 #include <signal.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -27,8 +28,6 @@
 
 namespace {
 
-constexpr int kExitUsage = 64;
-constexpr int kExitConfig = 78;
 constexpr const char* kDefaultConfig = "/etc/parley/parley.conf";
 
 void usage(std::FILE* out) {
@@ -61,31 +60,26 @@ int main(int argc, char** argv) {
       return 0;
     } else {
       usage(stderr);
-      return kExitUsage;
+      return EX_USAGE;
     }
   }
 
-  auto config = config::Config::load_file(config_path);
-  if (!config) {
-    std::fprintf(stderr, "parleyd: %s\n", config.error().detail.c_str());
-    return kExitConfig;
+  auto loaded = supervisor::load(config_path);
+  if (!loaded) {
+    std::fprintf(stderr, "parleyd: %s\n", loaded.error().detail.c_str());
+    return EX_CONFIG;
   }
-  std::string self_dir = std::filesystem::read_symlink("/proc/self/exe").parent_path().string();
-  auto settings = supervisor::resolve(config.value(), self_dir);
-  if (!settings) {
-    std::fprintf(stderr, "parleyd: %s: %s\n", config_path.c_str(), settings.error().detail.c_str());
-    return kExitConfig;
-  }
-  for (const auto& w : settings->warnings) std::fprintf(stderr, "parleyd: warning: %s\n", w.c_str());
+  auto& [config, settings] = loaded.value();
+  for (const auto& w : settings.warnings) std::fprintf(stderr, "parleyd: warning: %s\n", w.c_str());
   if (check_only) {
-    std::printf("%s: configuration OK (%zu processes)\n", config_path.c_str(), settings->processes.size());
+    std::printf("%s: configuration OK (%zu processes)\n", config_path.c_str(), settings.processes.size());
     return 0;
   }
 
-  auto log_options = daemon::log_options(config.value(), "parleyd");
+  auto log_options = daemon::log_options(config, "parleyd");
   if (!log_options) {
     std::fprintf(stderr, "parleyd: %s\n", log_options.error().detail.c_str());
-    return kExitConfig;
+    return EX_CONFIG;
   }
   std::error_code ec;
   if (log_options->target == log::Target::file) {
@@ -93,14 +87,14 @@ int main(int argc, char** argv) {
   }
   if (auto s = log::init(*log_options); !s) {
     std::fprintf(stderr, "parleyd: log: %s\n", s.error().detail.c_str());
-    return kExitConfig;
+    return EX_CONFIG;
   }
   std::signal(SIGPIPE, SIG_IGN);
-  for (const auto& w : settings->warnings) log::warn("supervisor.config.warning", w);
+  for (const auto& w : settings.warnings) log::warn("supervisor.config.warning", w);
 
   asio::io_context io;
-  supervisor::Supervisor sup(io, config_path, self_dir);
-  if (auto s = sup.start(std::move(config.value()), std::move(settings.value())); !s) {
+  supervisor::Supervisor sup(io, config_path);
+  if (auto s = sup.start(std::move(config), std::move(settings)); !s) {
     log::critical("supervisor.start.failed", "cannot start", {{"error", s.error().detail}});
     std::fprintf(stderr, "parleyd: %s\n", s.error().detail.c_str());
     return 1;

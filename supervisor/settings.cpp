@@ -75,6 +75,19 @@ bool ProcessSpec::same_launch(const ProcessSpec& o) const {
          groups == o.groups && rlimit_nofile == o.rlimit_nofile && rlimit_core == o.rlimit_core;
 }
 
+std::string program_dir() {
+  std::error_code ec;
+  return std::filesystem::read_symlink("/proc/self/exe", ec).parent_path().string();
+}
+
+Result<Loaded> load(const std::string& path) {
+  auto config = config::Config::load_file(path);
+  if (!config) return config.error();
+  auto settings = resolve(config.value(), program_dir());
+  if (!settings) return fail(settings.code(), path + ": " + settings.error().detail);
+  return Loaded{std::move(config.value()), std::move(settings.value())};
+}
+
 std::string absolute_path(const std::string& path) {
   if (path.empty()) return path;
   return std::filesystem::absolute(path).lexically_normal().string();

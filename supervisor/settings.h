@@ -60,6 +60,18 @@ struct Settings {
 // user when privileged). Errors name the process and what is wrong.
 Result<Settings> resolve(const config::Config& config, const std::string& self_dir);
 
+// The folder of the running program (parleyd or parleyctl): where the
+// process binaries are by default.
+std::string program_dir();
+
+struct Loaded {
+  config::Config config;
+  Settings settings;
+};
+// parley.conf read, checked and resolved: what both `parleyd --check-config`
+// and `parleyctl check-config` report. Errors name the file (and line).
+Result<Loaded> load(const std::string& path);
+
 // `path` made absolute against the current directory. Children inherit
 // parleyd's working directory, so relative paths in parley.conf (the
 // development configuration's ./var) mean the same to all of them.

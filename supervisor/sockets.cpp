@@ -67,7 +67,7 @@ Result<int> Sockets::get(const config::ListenSpec& spec) {
   return raw;
 }
 
-void Sockets::retain(const std::map<std::string, bool>& keep) {
+void Sockets::retain(const std::set<std::string>& keep) {
   for (auto it = bound_.begin(); it != bound_.end();) {
     it = keep.contains(it->first) ? std::next(it) : bound_.erase(it);
   }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 
 #include "config/listen.h"
@@ -18,7 +19,7 @@ class Sockets {
   // Returns the bound socket for `spec`, binding it the first time.
   Result<int> get(const config::ListenSpec& spec);
   // Closes every socket not in `keep` (keys from key()), after a reload.
-  void retain(const std::map<std::string, bool>& keep);
+  void retain(const std::set<std::string>& keep);
   static std::string key(const config::ListenSpec& spec);
 
  private:

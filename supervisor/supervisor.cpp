@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 
 #include "core/fd.h"
 #include "ipc/ipc.h"
@@ -117,13 +118,12 @@ struct Child {
 };
 
 struct Supervisor::Impl {
-  Impl(asio::io_context& io, std::string config_path, std::string self_dir)
-      : io(io), config_path(std::move(config_path)), self_dir(std::move(self_dir)),
+  Impl(asio::io_context& io, std::string config_path)
+      : io(io), config_path(std::move(config_path)),
         signals(io, SIGCHLD, SIGTERM, SIGINT), more_signals(io, SIGHUP, SIGUSR1), watchdog(io), admin_sd(io) {}
 
   asio::io_context& io;
   std::string config_path;
-  std::string self_dir;
   std::optional<config::Config> config;
   Settings settings;
   std::uint64_t generation = 1;
@@ -717,8 +717,8 @@ struct Supervisor::Impl {
   Supervisor* self = nullptr;
 };
 
-Supervisor::Supervisor(asio::io_context& io, std::string config_path, std::string self_dir)
-    : impl_(std::make_unique<Impl>(io, std::move(config_path), std::move(self_dir))) {
+Supervisor::Supervisor(asio::io_context& io, std::string config_path)
+    : impl_(std::make_unique<Impl>(io, std::move(config_path))) {
   impl_->self = this;
 }
 
@@ -765,30 +765,22 @@ Status Supervisor::reload() {
   if (s.shutting_down) return fail(Errc::unavailable, "shutting down");
   notify("RELOADING=1");
   auto done = [] { notify("READY=1"); };
-  auto next = config::Config::load_file(s.config_path);
-  if (!next) {
-    log::error("supervisor.reload.failed", "configuration not reloaded", {{"error", next.error().detail}});
+  auto refuse = [&](const Error& e) -> Status {
+    log::error("supervisor.reload.failed", "configuration not reloaded", {{"error", e.detail}});
     done();
-    return next.error();
-  }
-  auto settings = resolve(next.value(), s.self_dir);
-  if (!settings) {
-    log::error("supervisor.reload.failed", "configuration not reloaded", {{"error", settings.error().detail}});
-    done();
-    return settings.error();
-  }
+    return e;
+  };
+  auto loaded = load(s.config_path);
+  if (!loaded) return refuse(loaded.error());
+  Settings* settings = &loaded->settings;
   // New listeners are bound before anything changes, so a bad one leaves
   // the running configuration untouched.
-  std::map<std::string, bool> keep;
+  std::set<std::string> keep;
   for (const auto& p : settings->processes) {
     for (const auto& l : p.listen) {
       auto fd = s.sockets.get(l);
-      if (!fd) {
-        log::error("supervisor.reload.failed", "configuration not reloaded", {{"error", fd.error().detail}});
-        done();
-        return fd.error();
-      }
-      keep[Sockets::key(l)] = true;
+      if (!fd) return refuse(fd.error());
+      keep.insert(Sockets::key(l));
     }
   }
   // Paths and the control socket stay as they were: they change with a restart.
@@ -798,7 +790,7 @@ Status Supervisor::reload() {
   settings->control_socket = s.settings.control_socket;
 
   ++s.generation;
-  s.config.emplace(std::move(next.value()));
+  s.config.emplace(std::move(loaded->config));
   std::vector<std::unique_ptr<Child>> ordered;
   for (const auto& p : settings->processes) {
     Child* existing = s.find(p.name);
@@ -838,7 +830,7 @@ Status Supervisor::reload() {
   for (auto& c : ordered) {
     if (c) s.children.push_back(std::move(c));
   }
-  s.settings = std::move(settings.value());
+  s.settings = std::move(*settings);
   s.sockets.retain(keep);
   log::info("supervisor.reload.ok", "configuration reloaded", {{"generation", s.generation}});
   s.start_pending();

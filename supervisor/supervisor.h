@@ -28,7 +28,7 @@ namespace parley::supervisor {
 
 class Supervisor {
  public:
-  Supervisor(asio::io_context& io, std::string config_path, std::string self_dir);
+  Supervisor(asio::io_context& io, std::string config_path);
   ~Supervisor();
 
   // Binds sockets, creates directories, starts the processes. Errors are

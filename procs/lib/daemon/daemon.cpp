@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sys/prctl.h>
 #include <systemd/sd-daemon.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -22,12 +23,6 @@
 
 namespace parley::daemon {
 namespace {
-
-// sysexits.h values, so that parleyd can tell a configuration problem
-// (do not restart in a loop) from a crash.
-constexpr int kExitUsage = 64;
-constexpr int kExitConfig = 78;
-constexpr int kExitSoftware = 70;
 
 // How long a process waits for its first Configure before giving up: parleyd
 // sends it right after the fork, so this only ends orphans.
@@ -229,20 +224,20 @@ awaitable<void> Daemon::drain() {
 int Daemon::run() {
   if (auto status = configure_first(); !status) {
     std::fprintf(stderr, "%s: %s\n", std::string(process_.name).c_str(), status.error().detail.c_str());
-    return kExitConfig;
+    return EX_CONFIG;
   }
   auto options = log_options(*config_, process_.name);
   if (!options) {
     std::fprintf(stderr, "%s: %s\n", std::string(process_.name).c_str(), options.error().detail.c_str());
-    return kExitConfig;
+    return EX_CONFIG;
   }
   if (auto status = log::init(*options); !status) {
     std::fprintf(stderr, "%s: log: %s\n", std::string(process_.name).c_str(), status.error().detail.c_str());
-    return kExitConfig;
+    return EX_CONFIG;
   }
   if (auto status = take_listeners(); !status) {
     log::critical("daemon.start.failed", "bad listening sockets", {{"error", status.error().detail}});
-    return kExitConfig;
+    return EX_CONFIG;
   }
 
   asio::signal_set signals(io_, SIGTERM, SIGINT, SIGUSR1);
@@ -265,16 +260,16 @@ int Daemon::run() {
   auto service = process_.start(*this);
   if (!service) {
     log::critical("daemon.start.failed", "start-up failed", {{"error", service.error().detail}});
-    return kExitSoftware;
+    return EX_SOFTWARE;
   }
   service_ = std::move(service.value());
 
   auto mode = parse_seccomp_mode(config_->string("process." + std::string(process_.name), "seccomp"));
-  if (!mode) return kExitConfig;
-  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return kExitSoftware;
+  if (!mode) return EX_CONFIG;
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return EX_SOFTWARE;
   if (auto status = install_seccomp(*mode, process_.syscalls); !status) {
     log::critical("daemon.seccomp.failed", "cannot install the seccomp filter", {{"error", status.error().detail}});
-    return kExitSoftware;
+    return EX_SOFTWARE;
   }
 
   control_.assign(control_fd_);
@@ -310,7 +305,7 @@ int run(int argc, char** argv, const Process& process) {
   }
   if (argc != 1) {
     std::fprintf(stderr, "usage: %s [--describe]\n  (started by parleyd, not by hand)\n", argv[0]);
-    return kExitUsage;
+    return EX_USAGE;
   }
   uid_t ruid, euid, suid;
   gid_t rgid, egid, sgid;
@@ -319,13 +314,13 @@ int run(int argc, char** argv, const Process& process) {
   if (ruid == 0 || euid == 0 || suid == 0 || rgid == 0 || egid == 0 || sgid == 0) {
     std::fprintf(stderr, "%s: refusing to run as root; parleyd starts it under its own user\n",
                  std::string(process.name).c_str());
-    return kExitConfig;
+    return EX_CONFIG;
   }
   const char* control = std::getenv("PARLEY_CONTROL_FD");
   if (control == nullptr) {
     std::fprintf(stderr, "%s: no control channel (PARLEY_CONTROL_FD); start it with parleyd\n",
                  std::string(process.name).c_str());
-    return kExitUsage;
+    return EX_USAGE;
   }
   int control_fd = std::atoi(control);
   ::unsetenv("PARLEY_CONTROL_FD");
