@@ -1,0 +1,105 @@
+// net::Stream: a byte stream over one connected TCP socket that starts in
+// plain text and may switch to TLS once (STARTTLS, RFC 3207 / RFC 2595), or
+// starts with TLS at once (implicit TLS, RFC 8314: smtps 465, imaps 993).
+//
+// Contract:
+//   - Every operation takes a timeout and returns a value, never throws.
+//     Errors: Errc::timeout (nothing within the timeout), Errc::cancelled
+//     (close() was called, or a timeout of the operation running in the
+//     other direction cancelled this one), Errc::unavailable (peer's EOF or
+//     reset; detail "eof", "eof without TLS close_notify", or the system's
+//     reason), Errc::invalid (TLS protocol failure: detail is OpenSSL's
+//     reason; or a call in the wrong state), Errc::denied (the client
+//     verifies and the server's certificate failed: detail says why),
+//     Errc::io (other system errors).
+//   - At most one read and one write may be pending at a time (as with any
+//     Asio stream); the handshake runs alone. The Stream must outlive its
+//     pending operations and be destroyed before its io_context.
+//   - A timed-out read can be retried. After a failed or timed-out write or
+//     handshake the stream is only good for close(): a TLS record may have
+//     been cut. After a failed handshake reads and writes fail (Errc::invalid)
+//     rather than fall back to plain text.
+//   - STARTTLS: the caller must discard any plain-text bytes it had read
+//     but not consumed before the handshake (CVE-2011-0411 class of bugs).
+//     The stream itself buffers nothing.
+//   - Not movable: the TLS layer refers to the socket inside.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "core/asio.h"
+#include "core/result.h"
+#include "tls/context.h"
+
+namespace parley::net {
+
+class Stream {
+ public:
+  explicit Stream(asio::ip::tcp::socket socket);
+  ~Stream();
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+
+  // Reads what is available, at least 1 byte (0 only for an empty buffer).
+  awaitable<Result<std::size_t>> read_some(asio::mutable_buffer buffer, std::chrono::milliseconds timeout);
+  // Writes all of `data` (the caller keeps it alive until this completes).
+  awaitable<Status> write(std::string_view data, std::chrono::milliseconds timeout);
+
+  // TLS handshake as the server: for implicit TLS right after accept, for
+  // STARTTLS after the "220 ready" reply. The certificate is chosen by the
+  // client's SNI name (see tls::ServerConfig). `ctx` is kept until the
+  // stream is destroyed.
+  awaitable<Status> handshake_server(std::shared_ptr<tls::ServerContext> ctx, std::chrono::milliseconds timeout);
+  // TLS handshake as the client. `sni_host` is sent as SNI (unless empty or
+  // an IP address) and is the name the certificate is checked against.
+  awaitable<Status> handshake_client(std::shared_ptr<tls::ClientContext> ctx, std::string sni_host,
+                                     std::chrono::milliseconds timeout);
+
+  // True once a handshake succeeded.
+  bool secure() const;
+  std::string tls_version() const;  // "TLSv1.3"; "" when plain
+  std::string tls_cipher() const;   // "TLS_AES_256_GCM_SHA384"; "" when plain
+  // Server side: the SNI name the client sent (lowercase), "" if none.
+  std::string sni() const;
+  // The peer certificate's subject CN, "" when none (plain, or a client
+  // that sent none).
+  std::string peer_cn() const;
+  // Client side: whether the server's certificate chained to a trusted CA
+  // and matched the host name (also computed when not enforced).
+  bool peer_verified() const;
+
+  // TLS close_notify if secure (without waiting for the peer's), then TCP
+  // shutdown in both directions. Never fails loudly; the socket stays open
+  // until close() or destruction.
+  awaitable<void> shutdown(std::chrono::milliseconds timeout);
+  // Immediate: closes the socket; pending operations end with
+  // Errc::cancelled, as do all later ones.
+  void close();
+
+  asio::ip::tcp::socket& socket() { return socket_; }
+  // The peer's address as "127.0.0.1:51234" / "[::1]:51234" (taken at
+  // construction; "" if the socket was not connected).
+  std::string peer() const { return peer_; }
+
+ private:
+  struct Tls;
+
+  Error to_error(const boost::system::error_code& ec, bool timed_out, std::string_view op) const;
+  awaitable<Status> handshake(bool server, std::chrono::milliseconds timeout);
+
+  asio::ip::tcp::socket socket_;
+  std::string peer_;
+  bool closed_ = false;
+  bool tls_failed_ = false;  // a handshake failed: no more I/O
+  // After socket_: the TLS layer refers to it and must go first.
+  std::unique_ptr<Tls> tls_;
+};
+
+}  // namespace parley::net
