@@ -1,0 +1,489 @@
+// parley_dns: Resolver against a small authoritative server written here
+// (UDP and TCP on 127.0.0.1, port chosen by the kernel) that answers from a
+// table in DNS wire format (RFC 1035 4.1). No network, no sleeps: each test
+// runs the io_context until the coroutine under test finishes.
+#include <gtest/gtest.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "dns/resolver.h"
+
+namespace parley::dns {
+namespace {
+
+using namespace std::chrono_literals;
+using boost::system::error_code;
+using asio::ip::tcp;
+using asio::ip::udp;
+using Bytes = std::vector<std::uint8_t>;
+
+constexpr std::uint16_t kA = 1, kMx = 15, kAaaa = 28;
+
+struct Rr {
+  std::uint16_t type;
+  Bytes rdata;
+};
+
+void put16(Bytes& out, std::uint16_t v) {
+  out.push_back(static_cast<std::uint8_t>(v >> 8));
+  out.push_back(static_cast<std::uint8_t>(v));
+}
+
+void put_name(Bytes& out, std::string_view name) {
+  while (!name.empty()) {
+    const std::size_t dot = name.find('.');
+    const std::string_view label = name.substr(0, dot);
+    out.push_back(static_cast<std::uint8_t>(label.size()));
+    out.insert(out.end(), label.begin(), label.end());
+    name = dot == std::string_view::npos ? std::string_view() : name.substr(dot + 1);
+  }
+  out.push_back(0);
+}
+
+Rr mx(std::uint16_t preference, std::string_view exchange) {
+  Rr rr{kMx, {}};
+  put16(rr.rdata, preference);
+  put_name(rr.rdata, exchange == "." ? "" : exchange);
+  return rr;
+}
+
+Rr a(std::string_view text) {
+  const auto bytes = asio::ip::make_address_v4(std::string(text)).to_bytes();
+  return Rr{kA, Bytes(bytes.begin(), bytes.end())};
+}
+
+Rr aaaa(std::string_view text) {
+  const auto bytes = asio::ip::make_address_v6(std::string(text)).to_bytes();
+  return Rr{kAaaa, Bytes(bytes.begin(), bytes.end())};
+}
+
+// The zone: names (lower case, no trailing dot) and their records. A name
+// not in it is NXDOMAIN; a known name without records of the asked type is
+// NODATA. Some names get SERVFAIL, REFUSED, or a truncated UDP answer
+// (then the full answer over TCP).
+struct Zone {
+  std::map<std::string, std::vector<Rr>> records;
+  std::set<std::string> servfail, refused, truncate;
+  int udp_queries = 0;
+  int tcp_queries = 0;
+};
+
+// Answers one query; nullopt for something that is not a query.
+std::optional<Bytes> answer(const Zone& zone, const std::uint8_t* q, std::size_t n, bool over_tcp) {
+  if (n < 12 || (q[2] & 0x80) != 0) return std::nullopt;
+  const int qdcount = (q[4] << 8) | q[5];
+  if (qdcount != 1) return std::nullopt;
+  std::size_t pos = 12;
+  std::string name;
+  while (true) {
+    if (pos >= n) return std::nullopt;
+    const std::size_t len = q[pos++];
+    if (len == 0) break;
+    if (len > 63 || pos + len > n) return std::nullopt;
+    if (!name.empty()) name += '.';
+    for (std::size_t i = 0; i < len; ++i) name += static_cast<char>(std::tolower(q[pos + i]));
+    pos += len;
+  }
+  if (pos + 4 > n) return std::nullopt;
+  const std::uint16_t qtype = static_cast<std::uint16_t>((q[pos] << 8) | q[pos + 1]);
+  const std::size_t question_end = pos + 4;
+
+  int rcode = 0;
+  bool tc = false;
+  std::vector<const Rr*> answers;
+  if (zone.servfail.count(name)) {
+    rcode = 2;
+  } else if (zone.refused.count(name)) {
+    rcode = 5;
+  } else if (auto it = zone.records.find(name); it == zone.records.end()) {
+    rcode = 3;
+  } else if (zone.truncate.count(name) && !over_tcp) {
+    tc = true;
+  } else {
+    for (const Rr& rr : it->second) {
+      if (rr.type == qtype) answers.push_back(&rr);
+    }
+  }
+  Bytes out;
+  out.push_back(q[0]);  // id
+  out.push_back(q[1]);
+  out.push_back(static_cast<std::uint8_t>(0x84 | (tc ? 0x02 : 0) | (q[2] & 0x01)));  // QR, AA, TC, RD
+  out.push_back(static_cast<std::uint8_t>(0x80 | rcode));                              // RA, RCODE
+  put16(out, 1);
+  put16(out, static_cast<std::uint16_t>(answers.size()));
+  put16(out, 0);
+  put16(out, 0);
+  out.insert(out.end(), q + 12, q + question_end);  // the question, as asked
+  for (const Rr* rr : answers) {
+    put16(out, 0xC00C);  // owner: the question's name
+    put16(out, rr->type);
+    put16(out, 1);  // IN
+    put16(out, 0);  // TTL 300
+    put16(out, 300);
+    put16(out, static_cast<std::uint16_t>(rr->rdata.size()));
+    out.insert(out.end(), rr->rdata.begin(), rr->rdata.end());
+  }
+  return out;
+}
+
+class FakeServer {
+ public:
+  explicit FakeServer(asio::io_context& io) : udp_(io), tcp_(io) {
+    // TCP must share the UDP port (c-ares retries a truncated answer there).
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      udp_ = udp::socket(io, udp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0));
+      error_code ec;
+      tcp::acceptor acceptor(io);
+      acceptor.open(tcp::v4());
+      acceptor.set_option(tcp::acceptor::reuse_address(true));
+      acceptor.bind(tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), port()), ec);
+      if (!ec) {
+        acceptor.listen();
+        tcp_ = std::move(acceptor);
+        break;
+      }
+    }
+    asio::co_spawn(io, serve_udp(), asio::detached);
+    if (tcp_.is_open()) asio::co_spawn(io, serve_tcp(), asio::detached);
+  }
+
+  std::uint16_t port() const { return udp_.local_endpoint().port(); }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port()); }
+  Zone zone;
+
+ private:
+  awaitable<void> serve_udp() {
+    std::vector<std::uint8_t> buf(4096);
+    while (true) {
+      udp::endpoint peer;
+      error_code ec;
+      const std::size_t n =
+          co_await udp_.async_receive_from(asio::buffer(buf), peer, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == asio::error::operation_aborted || !udp_.is_open()) co_return;
+      if (ec) continue;
+      ++zone.udp_queries;
+      std::optional<Bytes> reply = answer(zone, buf.data(), n, false);
+      if (!reply) continue;
+      co_await udp_.async_send_to(asio::buffer(*reply), peer, asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
+  awaitable<void> serve_tcp() {
+    while (true) {
+      error_code ec;
+      tcp::socket s = co_await tcp_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+      auto conn = std::make_shared<tcp::socket>(std::move(s));
+      asio::co_spawn(tcp_.get_executor(), serve_connection(conn), asio::detached);
+    }
+  }
+
+  awaitable<void> serve_connection(std::shared_ptr<tcp::socket> s) {
+    while (true) {
+      error_code ec;
+      std::uint8_t len[2];
+      co_await asio::async_read(*s, asio::buffer(len), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+      std::vector<std::uint8_t> query((len[0] << 8) | len[1]);
+      co_await asio::async_read(*s, asio::buffer(query), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+      ++zone.tcp_queries;
+      std::optional<Bytes> reply = answer(zone, query.data(), query.size(), true);
+      if (!reply) co_return;
+      Bytes framed;
+      put16(framed, static_cast<std::uint16_t>(reply->size()));
+      framed.insert(framed.end(), reply->begin(), reply->end());
+      co_await asio::async_write(*s, asio::buffer(framed), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+    }
+  }
+
+  udp::socket udp_;
+  tcp::acceptor tcp_;
+};
+
+// Runs `io` until `done()`; a watchdog turns a hang into a failure (it is
+// a deadline, never a wait for work).
+template <class Done>
+void drive(asio::io_context& io, Done done) {
+  auto expired = std::make_shared<bool>(false);
+  asio::steady_timer watchdog(io, 30s);
+  watchdog.async_wait([expired](error_code ec) { *expired = !ec; });
+  io.restart();
+  while (!done() && !*expired && io.run_one() > 0) {
+  }
+  watchdog.cancel();
+  if (*expired) throw std::runtime_error("lookup did not finish within 30 s");
+  if (!done()) throw std::runtime_error("io_context ran out of work");
+}
+
+// Runs `io` until `task` completes and returns its value. co_spawn wants a
+// default-constructible result (Boost 1.74): a void coroutine stores it.
+template <class T>
+T run(asio::io_context& io, awaitable<T> task) {
+  auto out = std::make_shared<std::optional<T>>();
+  auto error = std::make_shared<std::exception_ptr>();
+  auto store = [](awaitable<T> t, std::shared_ptr<std::optional<T>> o) -> awaitable<void> {
+    o->emplace(co_await std::move(t));
+  };
+  asio::co_spawn(io, store(std::move(task), out), [error](std::exception_ptr e) { *error = e; });
+  drive(io, [&] { return out->has_value() || *error; });
+  if (*error) std::rethrow_exception(*error);
+  return std::move(**out);
+}
+
+// Starts `task` and returns where its value will be.
+template <class T>
+std::shared_ptr<std::optional<T>> spawn(asio::io_context& io, awaitable<T> task) {
+  auto out = std::make_shared<std::optional<T>>();
+  auto store = [](awaitable<T> t, std::shared_ptr<std::optional<T>> o) -> awaitable<void> {
+    o->emplace(co_await std::move(t));
+  };
+  asio::co_spawn(io, store(std::move(task), out), asio::detached);
+  return out;
+}
+
+std::vector<std::string> names(const Route& route) {
+  std::vector<std::string> out;
+  for (const Host& h : route.hosts) out.push_back(h.name);
+  return out;
+}
+
+std::vector<std::string> texts(const std::vector<asio::ip::address>& addresses) {
+  std::vector<std::string> out;
+  for (const auto& a : addresses) out.push_back(a.to_string());
+  return out;
+}
+
+class DnsTest : public ::testing::Test {
+ protected:
+  DnsTest() : server_(io_) {
+    Zone& z = server_.zone;
+    // MX records deliberately out of order.
+    z.records["example.test"] = {mx(20, "backup.example.test"), mx(10, "mx1.example.test"), mx(10, "mx2.example.test")};
+    z.records["mx1.example.test"] = {a("192.0.2.1")};
+    z.records["mx2.example.test"] = {a("192.0.2.2"), aaaa("2001:db8::2")};
+    z.records["backup.example.test"] = {aaaa("2001:db8::99")};
+    z.records["null.test"] = {mx(0, ".")};
+    z.records["plain.test"] = {a("198.51.100.7"), aaaa("2001:db8::7")};
+    z.records["v6only.test"] = {aaaa("2001:db8::1:2"), aaaa("2001:db8::1:3")};
+    z.records["nameonly.test"] = {};
+    z.records["dangling.test"] = {mx(10, "nowhere.test"), mx(20, "nameonly.test")};
+    z.records["partial.test"] = {mx(10, "nowhere.test"), mx(20, "mx1.example.test")};
+    z.records["broken.test"] = {mx(10, "fails.test")};
+    z.servfail = {"servfail.test", "fails.test"};
+    z.refused = {"refused.test"};
+    z.records["big.test"] = {mx(5, "mx1.example.test")};
+    z.truncate = {"big.test"};
+  }
+
+  Options options() const {
+    Options o;
+    o.servers = {server_.address()};
+    o.timeout = 1000ms;
+    o.tries = 2;
+    return o;
+  }
+
+  asio::io_context io_;
+  FakeServer server_;
+};
+
+TEST_F(DnsTest, MxByPreferenceWithAddresses) {
+  Resolver resolver(io_, options());
+  ASSERT_TRUE(resolver.status().ok()) << resolver.status().error().detail;
+  Result<Route> route = run(io_, resolver.route("Example.TEST."));
+  ASSERT_TRUE(route.ok()) << route.error().detail;
+  EXPECT_FALSE(route->null_mx);
+  EXPECT_FALSE(route->implicit);
+  ASSERT_EQ(route->hosts.size(), 3u);
+  const std::set<std::string> first{route->hosts[0].name, route->hosts[1].name};
+  EXPECT_EQ(first, (std::set<std::string>{"mx1.example.test", "mx2.example.test"}));
+  EXPECT_EQ(route->hosts[0].preference, 10);
+  EXPECT_EQ(route->hosts[1].preference, 10);
+  EXPECT_EQ(route->hosts[2].name, "backup.example.test");
+  EXPECT_EQ(route->hosts[2].preference, 20);
+  for (const Host& h : route->hosts) {
+    if (h.name == "mx1.example.test") {
+      EXPECT_EQ(texts(h.addresses), std::vector<std::string>{"192.0.2.1"});
+    }
+    if (h.name == "mx2.example.test") {
+      EXPECT_EQ(texts(h.addresses), (std::vector<std::string>{"192.0.2.2", "2001:db8::2"}));
+    }
+    if (h.name == "backup.example.test") {
+      EXPECT_EQ(texts(h.addresses), std::vector<std::string>{"2001:db8::99"});
+    }
+  }
+}
+
+TEST_F(DnsTest, EqualPreferencesAreShuffled) {
+  Resolver resolver(io_, options());
+  std::set<std::string> firsts;
+  for (int i = 0; i < 40 && firsts.size() < 2; ++i) {
+    Result<Route> route = run(io_, resolver.route("example.test"));
+    ASSERT_TRUE(route.ok()) << route.error().detail;
+    firsts.insert(route->hosts[0].name);
+    EXPECT_EQ(route->hosts[2].name, "backup.example.test");
+  }
+  EXPECT_EQ(firsts.size(), 2u);  // 40 draws all alike: 2^-39
+}
+
+TEST_F(DnsTest, NullMx) {
+  Resolver resolver(io_, options());
+  Result<Route> route = run(io_, resolver.route("null.test"));
+  ASSERT_TRUE(route.ok()) << route.error().detail;
+  EXPECT_TRUE(route->null_mx);
+  EXPECT_TRUE(route->hosts.empty());
+}
+
+TEST_F(DnsTest, NoMxFallsBackToTheDomainsAddresses) {
+  Resolver resolver(io_, options());
+  Result<Route> route = run(io_, resolver.route("plain.test"));
+  ASSERT_TRUE(route.ok()) << route.error().detail;
+  EXPECT_TRUE(route->implicit);
+  EXPECT_FALSE(route->null_mx);
+  ASSERT_EQ(names(*route), std::vector<std::string>{"plain.test"});
+  EXPECT_EQ(route->hosts[0].preference, 0);
+  EXPECT_EQ(texts(route->hosts[0].addresses), (std::vector<std::string>{"198.51.100.7", "2001:db8::7"}));
+}
+
+TEST_F(DnsTest, NoMxAndNoAddressIsNotFound) {
+  Resolver resolver(io_, options());
+  Result<Route> route = run(io_, resolver.route("nameonly.test"));
+  ASSERT_FALSE(route.ok());
+  EXPECT_EQ(route.code(), Errc::not_found) << route.error().detail;
+}
+
+TEST_F(DnsTest, NxdomainIsNotFound) {
+  Resolver resolver(io_, options());
+  Result<Route> route = run(io_, resolver.route("nosuch.test"));
+  ASSERT_FALSE(route.ok());
+  EXPECT_EQ(route.code(), Errc::not_found) << route.error().detail;
+  Result<std::vector<asio::ip::address>> found = run(io_, resolver.addresses("nosuch.test"));
+  ASSERT_FALSE(found.ok());
+  EXPECT_EQ(found.code(), Errc::not_found);
+}
+
+TEST_F(DnsTest, ServfailAndRefusedAreUnavailable) {
+  Resolver resolver(io_, options());
+  for (const char* name : {"servfail.test", "refused.test"}) {
+    Result<Route> route = run(io_, resolver.route(name));
+    ASSERT_FALSE(route.ok()) << name;
+    EXPECT_EQ(route.code(), Errc::unavailable) << name << ": " << route.error().detail;
+  }
+}
+
+TEST_F(DnsTest, MxHostsWithoutAddressesAreDropped) {
+  Resolver resolver(io_, options());
+  Result<Route> route = run(io_, resolver.route("partial.test"));
+  ASSERT_TRUE(route.ok()) << route.error().detail;
+  EXPECT_EQ(names(*route), std::vector<std::string>{"mx1.example.test"});
+  EXPECT_EQ(route->hosts[0].preference, 20);
+
+  for (const char* name : {"dangling.test", "broken.test"}) {
+    Result<Route> none = run(io_, resolver.route(name));
+    ASSERT_FALSE(none.ok()) << name;
+    EXPECT_EQ(none.code(), Errc::unavailable) << name << ": " << none.error().detail;
+  }
+}
+
+TEST_F(DnsTest, AaaaAddresses) {
+  Resolver resolver(io_, options());
+  Result<std::vector<asio::ip::address>> found = run(io_, resolver.addresses("v6only.test"));
+  ASSERT_TRUE(found.ok()) << found.error().detail;
+  EXPECT_EQ(texts(*found), (std::vector<std::string>{"2001:db8::1:2", "2001:db8::1:3"}));
+  for (const auto& addr : *found) EXPECT_TRUE(addr.is_v6());
+
+  Result<std::vector<asio::ip::address>> both = run(io_, resolver.addresses("mx2.example.test"));
+  ASSERT_TRUE(both.ok()) << both.error().detail;
+  EXPECT_EQ(texts(*both), (std::vector<std::string>{"192.0.2.2", "2001:db8::2"}));
+}
+
+TEST_F(DnsTest, TruncatedAnswerIsRetriedOverTcp) {
+  Resolver resolver(io_, options());
+  Result<Route> route = run(io_, resolver.route("big.test"));
+  ASSERT_TRUE(route.ok()) << route.error().detail;
+  EXPECT_EQ(names(*route), std::vector<std::string>{"mx1.example.test"});
+  EXPECT_GE(server_.zone.tcp_queries, 1);
+}
+
+TEST_F(DnsTest, SilentServerIsUnavailableWithinTheTimeout) {
+  // Bound but never read: no answer and no ICMP port unreachable either.
+  udp::socket silent(io_, udp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0));
+  Options o;
+  o.servers = {"127.0.0.1:" + std::to_string(silent.local_endpoint().port())};
+  o.timeout = 100ms;
+  o.tries = 2;  // 100 ms, then 200 ms
+  Resolver resolver(io_, o);
+  const auto start = std::chrono::steady_clock::now();
+  Result<Route> route = run(io_, resolver.route("example.test"));
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(route.ok());
+  EXPECT_EQ(route.code(), Errc::unavailable) << route.error().detail;
+  EXPECT_GE(elapsed, 250ms);
+  EXPECT_LT(elapsed, 3s);
+}
+
+TEST_F(DnsTest, ConcurrentLookupsShareTheChannel) {
+  Resolver resolver(io_, options());
+  auto first = spawn(io_, resolver.route("example.test"));
+  auto second = spawn(io_, resolver.addresses("plain.test"));
+  auto third = spawn(io_, resolver.route("null.test"));
+  drive(io_, [&] { return first->has_value() && second->has_value() && third->has_value(); });
+  ASSERT_TRUE(first->value().ok()) << first->value().error().detail;
+  EXPECT_EQ(first->value()->hosts.size(), 3u);
+  ASSERT_TRUE(second->value().ok()) << second->value().error().detail;
+  EXPECT_EQ(texts(*second->value()), (std::vector<std::string>{"198.51.100.7", "2001:db8::7"}));
+  ASSERT_TRUE(third->value().ok());
+  EXPECT_TRUE(third->value()->null_mx);
+}
+
+TEST_F(DnsTest, DestroyingTheResolverCancelsLookups) {
+  udp::socket silent(io_, udp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0));
+  Options o;
+  o.servers = {"127.0.0.1:" + std::to_string(silent.local_endpoint().port())};
+  auto resolver = std::make_unique<Resolver>(io_, o);
+  auto out = spawn(io_, resolver->route("example.test"));
+  // Wait until the query is on the wire, then destroy the resolver.
+  bool asked = false;
+  std::vector<std::uint8_t> buf(512);
+  udp::endpoint peer;
+  silent.async_receive_from(asio::buffer(buf), peer, [&](error_code ec, std::size_t) { asked = !ec; });
+  drive(io_, [&] { return asked; });
+  EXPECT_FALSE(out->has_value());
+  resolver.reset();
+  drive(io_, [&] { return out->has_value(); });
+  ASSERT_FALSE(out->value().ok());
+  EXPECT_EQ(out->value().code(), Errc::cancelled) << out->value().error().detail;
+}
+
+TEST_F(DnsTest, BadNamesAndServers) {
+  Resolver resolver(io_, options());
+  for (const char* name : {"", ".", "a..b", "bad name.test", "[192.0.2.1]"}) {
+    Result<Route> route = run(io_, resolver.route(name));
+    ASSERT_FALSE(route.ok()) << name;
+    EXPECT_EQ(route.code(), Errc::syntax) << name;
+  }
+  Options o;
+  o.servers = {"not an address"};
+  Resolver broken(io_, o);
+  EXPECT_FALSE(broken.status().ok());
+  Result<Route> route = run(io_, broken.route("example.test"));
+  ASSERT_FALSE(route.ok());
+  EXPECT_EQ(route.code(), broken.status().code());
+}
+
+}  // namespace
+}  // namespace parley::dns
