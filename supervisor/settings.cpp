@@ -184,6 +184,21 @@ Result<Settings> resolve(const config::Config& config, const std::string& self_d
       }
     }
   }
+  // Shared data directories belong to a group of just their processes.
+  for (auto& p : specs) {
+    for (const auto& share : p.decl.shares()) {
+      gid_t gid = p.gid;
+      if (s.privileged) {
+        gid = lookup_group("parley-" + share);
+        if (gid == 0) {
+          return fail(Errc::not_found, "process." + p.name + ": group parley-" + share +
+                                           " does not exist (scripts/setup or systemd-sysusers creates it)");
+        }
+        p.groups.push_back(gid);
+      }
+      p.shares.push_back({share, gid});
+    }
+  }
   // The groups of the processes each one uses, so it may reach their sockets.
   std::map<std::string, gid_t> gids;
   for (const auto& p : specs) gids[p.name] = p.gid;

@@ -26,7 +26,12 @@ struct ProcessSpec {
   std::string user;
   uid_t uid = 0;
   gid_t gid = 0;
-  std::vector<gid_t> groups;  // supplementary: the groups of the processes it uses
+  std::vector<gid_t> groups;  // supplementary: the groups of the processes it uses, and of its shares
+  struct Share {
+    std::string name;  // DATA_DIR/NAME
+    gid_t gid = 0;     // parley-NAME (its own group when not privileged)
+  };
+  std::vector<Share> shares;  // data directories shared with other processes (decl.shares)
   std::int64_t rlimit_nofile = 0;
   std::int64_t rlimit_core = 0;
   schema::ProcessDecl decl;   // from the binary

@@ -187,6 +187,11 @@ struct Supervisor::Impl {
     // Services: the process's own uid, its group for the processes that use it.
     if (auto s = make_dir(settings.runtime_dir + "/" + p.name, 0750, priv, p.uid, p.gid); !s) return s;
     if (auto s = make_dir(settings.data_dir + "/" + p.name, 0700, priv, p.uid, p.gid); !s) return s;
+    // Shared: root's, writable by the group of the processes sharing it;
+    // setgid so that what they create stays in that group.
+    for (const auto& share : p.shares) {
+      if (auto s = make_dir(settings.data_dir + "/" + share.name, priv ? 02770 : 0700, priv, 0, share.gid); !s) return s;
+    }
     return make_dir(settings.log_dir + "/" + p.name, 0750, priv, p.uid, p.gid);
   }
 

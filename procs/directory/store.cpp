@@ -1,6 +1,7 @@
 #include "store.h"
 
 #include <algorithm>
+#include <charconv>
 #include <ctime>
 
 #include "addr/addr.h"
@@ -758,6 +759,10 @@ schema::Resolution Store::resolve(std::string_view address) const {
           r.set_kind(schema::Resolution::KIND_ACCOUNT);
           r.set_account(entry->target());
           r.set_detail(n->detail);
+          std::string quota = effective(*account, "quota_bytes").first;
+          std::uint64_t bytes = 0;
+          std::from_chars(quota.data(), quota.data() + quota.size(), bytes);  // checked when set
+          r.set_quota_bytes(bytes);
           return r;
         }
         break;  // a disabled account is unknown to mail and calls

@@ -354,7 +354,7 @@ TEST(Reply, Format) {
   EXPECT_EQ(format_reply(42, "", {"x"}), "200 x\r\n");
   EXPECT_EQ(to_wire(kOk), "250 2.0.0 Ok\r\n");
   EXPECT_EQ(to_wire(kTooBig), "552 5.3.4 Message size exceeds fixed limit\r\n");
-  EXPECT_EQ(to_wire(kRelayDenied), "554 5.7.1 Relay access denied\r\n");
+  EXPECT_EQ(to_wire(kRelayDenied), "554 5.7.1 Relaying denied\r\n");
   EXPECT_EQ(to_wire(kBadSequence), "503 5.5.1 Bad sequence of commands\r\n");
   EXPECT_EQ(to_wire(kTimeout), "421 4.4.2 Timeout, closing connection\r\n");
   EXPECT_EQ(to_wire(kStartData), "354 End data with <CR><LF>.<CR><LF>\r\n");

@@ -6,6 +6,7 @@
 
 #include "config/config.h"
 #include "config/listen.h"
+#include "config/network.h"
 
 namespace parley::config {
 
@@ -19,6 +20,44 @@ constexpr std::int64_t kTenMinutesMs = 600 * 1000;
 constexpr std::int64_t kMaxLowPortOffset = 64000;           // offset + 1023 stays a port
 constexpr std::int64_t kFirstUnprivilegedPort = 1024;
 constexpr std::int64_t kMaxNofile = 1 << 20;  // Linux's default fs.nr_open
+// A message crosses from smtpd to the router in one ipc record
+// (ipc::kMaxMessageBytes, 64 MiB), with room for the envelope.
+constexpr std::int64_t kMaxMessageBytes = 60 * 1024 * 1024;
+
+Status check_cidr(std::string_view value) {
+  auto net = parse_network(value);
+  if (!net) return net.error();
+  return {};
+}
+
+// "SCOPE=CERT_FILE,KEY_FILE"
+Status check_certificate(std::string_view value) {
+  auto eq = value.find('=');
+  auto comma = value.find(',', eq == std::string_view::npos ? 0 : eq);
+  if (eq == 0 || eq == std::string_view::npos || comma == std::string_view::npos || comma == eq + 1 ||
+      comma + 1 == value.size()) {
+    return fail(Errc::invalid, "expected SCOPE=CERT_FILE,KEY_FILE (SCOPE: default, listener:NAME or a host name)");
+  }
+  return {};
+}
+
+// "DOMAIN=HOST:PORT"
+Status check_route(std::string_view value) {
+  auto eq = value.find('=');
+  if (eq == 0 || eq == std::string_view::npos) return fail(Errc::invalid, "expected DOMAIN=HOST:PORT");
+  auto colon = value.rfind(':');
+  if (colon == std::string_view::npos || colon < eq || colon + 1 == value.size()) {
+    return fail(Errc::invalid, "expected DOMAIN=HOST:PORT");
+  }
+  return {};
+}
+
+// "PATTERN = TARGET", see router.rules
+Status check_rule(std::string_view value) {
+  auto eq = value.find('=');
+  if (eq == std::string_view::npos) return fail(Errc::invalid, "expected PATTERN = TARGET");
+  return {};
+}
 
 Status check_listen(std::string_view value) {
   auto spec = parse_listen(value);
@@ -38,6 +77,14 @@ const std::vector<SectionDecl>& section_declarations() {
       {"directory",
        "The directory process: how passwords are hashed, how failed logins are "
        "limited, sub-addressing, and what an empty directory starts with."},
+      {"smtpd",
+       "The SMTP server: limits, timeouts, relaying and TLS for ports 25 (smtp), "
+       "587 (submission) and 465 (smtps, implicit TLS)."},
+      {"router", "The router: address rewriting and routing rules, hop limit, queue commits."},
+      {"dequeuer",
+       "The queue manager: retries, delivery concurrency, outbound SMTP, bounces and "
+       "delivery status notifications."},
+      {"local-delivery", "Local delivery into the mail store."},
       {"process.*",
        "One table per process that parleyd starts, named after the process: "
        "[process.smtpd] runs the program smtpd, [process.directory] the "
@@ -133,6 +180,104 @@ const std::vector<KeyDecl>& declarations() {
        .doc = "Accounts created with it, each with a random password printed once on parleyd's standard output."},
       {.section = "directory", .key = "first_run_password_file", .type = Type::string, .default_value = str(""),
        .doc = "Also write those passwords to this file (mode 0600, account<TAB>password lines); empty: do not."},
+      // [smtpd]
+      {.section = "smtpd", .key = "max_message_bytes", .type = Type::integer, .default_value = integer(26214400),
+       .min = 1024, .max = kMaxMessageBytes,
+       .doc = "The largest message accepted (SIZE, RFC 1870), headers included. At most 60 MiB: "
+              "a message crosses to the router in one record."},
+      {.section = "smtpd", .key = "max_recipients", .type = Type::integer, .default_value = integer(100),
+       .min = 1, .max = 100000,
+       .doc = "Recipients per message; more get 452 4.5.3 (RFC 5321 4.5.3.1.8 asks for at least 100)."},
+      {.section = "smtpd", .key = "max_command_line_bytes", .type = Type::integer, .default_value = integer(4096),
+       .min = 512, .max = 65536,
+       .doc = "The longest command line, CRLF included (RFC 5321: 512, plus room for ESMTP parameters)."},
+      {.section = "smtpd", .key = "command_timeout_s", .type = Type::integer, .default_value = integer(300),
+       .min = 1, .max = 3600,
+       .doc = "How long the server waits for the next command (RFC 5321 4.5.3.2.7: at least 5 minutes)."},
+      {.section = "smtpd", .key = "data_timeout_s", .type = Type::integer, .default_value = integer(300),
+       .min = 1, .max = 3600,
+       .doc = "How long the server waits for the next part of a message during DATA or BDAT."},
+      {.section = "smtpd", .key = "max_errors", .type = Type::integer, .default_value = integer(10),
+       .min = 1, .max = 1000,
+       .doc = "Errors (bad commands, refused recipients, failed logins) before the session is closed with 421."},
+      {.section = "smtpd", .key = "error_delay_ms", .type = Type::integer, .default_value = integer(1000),
+       .min = 0, .max = 60000,
+       .doc = "From the fourth error on, each error reply is delayed this long (slows down address "
+              "harvesting and password guessing)."},
+      {.section = "smtpd", .key = "max_connections", .type = Type::integer, .default_value = integer(1000),
+       .min = 1, .max = 1000000, .doc = "Sessions at once; more are answered 421 and closed."},
+      {.section = "smtpd", .key = "max_connections_per_ip", .type = Type::integer, .default_value = integer(20),
+       .min = 1, .max = 100000, .doc = "Sessions at once from one client address."},
+      {.section = "smtpd", .key = "relay_networks", .type = Type::list, .default_value = Value{Strings{}},
+       .doc = "Client networks (CIDR: \"192.0.2.0/24\", \"::1/128\") that may relay without "
+              "authentication. Everyone else may send only to local domains unless authenticated.",
+       .check = &check_cidr},
+      {.section = "smtpd", .key = "tls_certificates", .type = Type::list, .default_value = Value{Strings{}},
+       .doc = "Certificates as \"SCOPE=CERT_FILE,KEY_FILE\" (PEM; the certificate file may hold the chain). "
+              "SCOPE is default, listener:NAME (one listener's default), or a host name for SNI "
+              "(\"mail.example.org\", \"*.example.org\"). Without any, STARTTLS is not offered and the "
+              "smtps listener is refused. Read by smtpd (parley-smtpd must be able to read the key); "
+              "re-read on reload.",
+       .check = &check_certificate},
+
+      // [router]
+      {.section = "router", .key = "max_hops", .type = Type::integer, .default_value = integer(50),
+       .min = 5, .max = 500,
+       .doc = "A message with this many Received headers is in a loop: bounced, not delivered."},
+      {.section = "router", .key = "rules", .type = Type::list, .default_value = Value{Strings{}},
+       .doc = "Routing rules, first match wins, each \"PATTERN = TARGET\". PATTERN is an address "
+              "(\"old@example.com\") or a wildcard (\"*@old.example\", \"sales-*@example.com\"). "
+              "TARGET is an address, where * stands for what the wildcard matched (\"*@new.example\"), "
+              "\"error:CODE TEXT\" (refuse, e.g. \"error:550 5.1.1 gone\"), \"null\" (accept and "
+              "discard), or \"smtp:HOST:PORT\" (deliver to that host instead of the domain's MX).",
+       .check = &check_rule},
+      {.section = "router", .key = "commit_batch_max", .type = Type::integer, .default_value = integer(256),
+       .min = 1, .max = 100000,
+       .doc = "Messages committed to the queue in one transaction at most; under load, messages that "
+              "arrive while a commit runs share the next one (one fsync for many)."},
+
+      // [dequeuer]
+      {.section = "dequeuer", .key = "retry_first_s", .type = Type::integer, .default_value = integer(900),
+       .min = 1, .max = kDayS, .doc = "Interval between attempts during the first retry_first_period_s."},
+      {.section = "dequeuer", .key = "retry_first_period_s", .type = Type::integer, .default_value = integer(7200),
+       .min = 0, .max = 30 * kDayS, .doc = "How long retries use retry_first_s."},
+      {.section = "dequeuer", .key = "retry_later_s", .type = Type::integer, .default_value = integer(3600),
+       .min = 1, .max = kDayS, .doc = "Interval between attempts after that."},
+      {.section = "dequeuer", .key = "max_queue_time_s", .type = Type::integer, .default_value = integer(5 * kDayS),
+       .min = 1, .max = 60 * kDayS,
+       .doc = "A recipient still undelivered this long after the message arrived is bounced."},
+      {.section = "dequeuer", .key = "delay_warning_s", .type = Type::integer, .default_value = integer(4 * 3600),
+       .min = 0, .max = 60 * kDayS,
+       .doc = "Send a delay notice (RFC 3464, action delayed) after this long; 0: never."},
+      {.section = "dequeuer", .key = "max_deliveries", .type = Type::integer, .default_value = integer(100),
+       .min = 1, .max = 10000, .doc = "Deliveries in progress at once, local and remote together."},
+      {.section = "dequeuer", .key = "max_per_domain", .type = Type::integer, .default_value = integer(10),
+       .min = 1, .max = 1000, .doc = "Connections at once to one remote domain."},
+      {.section = "dequeuer", .key = "max_recipients_per_delivery", .type = Type::integer,
+       .default_value = integer(100), .min = 1, .max = 10000,
+       .doc = "Recipients sent in one SMTP transaction (or one local delivery)."},
+      {.section = "dequeuer", .key = "routes", .type = Type::list, .default_value = Value{Strings{}},
+       .doc = "Remote domains delivered to a fixed host instead of their MX: \"DOMAIN=HOST:PORT\" "
+              "(\"example.net=192.0.2.7:25\", \"*=smarthost.example:587\" for everything).",
+       .check = &check_route},
+      {.section = "dequeuer", .key = "dns_servers", .type = Type::list, .default_value = Value{Strings{}},
+       .doc = "DNS servers for MX lookups (\"192.0.2.53\", \"127.0.0.1:5353\"); empty: /etc/resolv.conf."},
+      {.section = "dequeuer", .key = "outbound_tls", .type = Type::string, .default_value = str("opportunistic"),
+       .choices = {"opportunistic", "off"},
+       .doc = "opportunistic: STARTTLS whenever the remote server offers it (RFC 7435), without "
+              "certificate checks, falling back to plain text only when the handshake fails; off: never."},
+      {.section = "dequeuer", .key = "connect_timeout_s", .type = Type::integer, .default_value = integer(30),
+       .min = 1, .max = 600, .doc = "Outbound SMTP connection timeout."},
+      {.section = "dequeuer", .key = "smtp_timeout_s", .type = Type::integer, .default_value = integer(300),
+       .min = 1, .max = 3600,
+       .doc = "Outbound SMTP: how long to wait for each reply (RFC 5321 4.5.3.2: 5 minutes for MAIL, "
+              "RCPT and the greeting; the end of DATA waits twice this)."},
+
+      // [local-delivery]
+      {.section = "local-delivery", .key = "dedup_days", .type = Type::integer, .default_value = integer(7),
+       .min = 1, .max = 365,
+       .doc = "How long a delivery is remembered, so that a retry after a crash is not stored twice."},
+
       {.section = "process.*", .key = "binary", .type = Type::string, .default_value = str(""),
        .doc = "The program to run; empty: the program named after the process, in parleyd's own "
               "directory."},

@@ -45,6 +45,9 @@ class Daemon final : public Context {
     }
     return out;
   }
+  std::string shared_dir(std::string_view share) const override {
+    return config_->string("server", "data_dir") + "/" + std::string(share);
+  }
   std::string data_dir() const override {
     return config_->string("server", "data_dir") + "/" + std::string(process_.name);
   }
@@ -292,6 +295,7 @@ void describe(const Process& process) {
   for (auto l : process.listeners) decl.add_listeners(std::string(l));
   for (auto s : process.serves) decl.add_serves(std::string(s));
   for (auto u : process.uses) decl.add_uses(std::string(u));
+  for (auto s : process.shares) decl.add_shares(std::string(s));
   std::string out = decl.SerializeAsString();
   std::fwrite(out.data(), 1, out.size(), stdout);
 }

@@ -51,6 +51,9 @@ class Context {
   virtual std::vector<Listener> listeners(std::string_view name) const = 0;
   // This process's private data directory (DATA_DIR/NAME), created by parleyd.
   virtual std::string data_dir() const = 0;
+  // A data directory shared with other processes (DATA_DIR/SHARE, declared
+  // in Process::shares): group parley-SHARE, mode 02770, created by parleyd.
+  virtual std::string shared_dir(std::string_view share) const = 0;
   // The ipc endpoint of `service` served by process `proc` (default: this one).
   virtual std::string endpoint(std::string_view service, std::string_view proc = {}) const = 0;
   // A short line shown by `parleyctl status`.
@@ -74,6 +77,7 @@ struct Process {
   std::vector<std::string_view> listeners = {};  // listener names it accepts
   std::vector<std::string_view> serves = {};     // ipc services it binds
   std::vector<std::string_view> uses = {};       // processes it calls
+  std::vector<std::string_view> shares = {};     // shared data directories (see Context::shared_dir)
   std::vector<std::string_view> syscalls = {};   // beyond the common allow-list
   // Called once configured: binds services, starts accepting. Errors end the process.
   std::function<Result<std::unique_ptr<Service>>(Context&)> start;

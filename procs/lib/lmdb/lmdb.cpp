@@ -1,6 +1,7 @@
 #include "lmdb/lmdb.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -20,7 +21,9 @@ std::string_view view(const MDB_val& v) { return {static_cast<const char*>(v.mv_
 }  // namespace
 
 Result<Env> Env::open(const std::string& dir, const EnvOptions& options) {
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+  // The directory: the files' mode with search permission where they are readable.
+  const mode_t dir_mode = options.file_mode | ((options.file_mode & 0444) >> 2);
+  if (::mkdir(dir.c_str(), dir_mode) != 0 && errno != EEXIST) {
     return fail(Errc::io, "mkdir " + dir + ": " + std::strerror(errno));
   }
   MDB_env* env = nullptr;
@@ -30,7 +33,19 @@ Result<Env> Env::open(const std::string& dir, const EnvOptions& options) {
   if (int rc = mdb_env_set_maxdbs(env, options.max_dbs); rc != 0) return lmdb_error("mdb_env_set_maxdbs", rc);
   if (int rc = mdb_env_set_maxreaders(env, options.max_readers); rc != 0) return lmdb_error("mdb_env_set_maxreaders", rc);
   // MDB_NOTLS: read transactions are not tied to threads (coroutines move).
-  if (int rc = mdb_env_open(env, dir.c_str(), MDB_NOTLS, 0600); rc != 0) return lmdb_error("open " + dir, rc);
+  if (int rc = mdb_env_open(env, dir.c_str(), MDB_NOTLS, options.file_mode); rc != 0) return lmdb_error("open " + dir, rc);
+  // The process umask (027) takes group write off a shared environment's
+  // files; their creator puts it back. Others opening it later cannot, and
+  // need not.
+  if (options.file_mode & 0020) {
+    for (const char* file : {"/data.mdb", "/lock.mdb"}) {
+      struct stat st{};
+      std::string path = dir + file;
+      if (::stat(path.c_str(), &st) == 0 && st.st_uid == ::geteuid()) ::chmod(path.c_str(), options.file_mode);
+    }
+    struct stat st{};
+    if (::stat(dir.c_str(), &st) == 0 && st.st_uid == ::geteuid()) ::chmod(dir.c_str(), dir_mode);
+  }
   return owned;
 }
 

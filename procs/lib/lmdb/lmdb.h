@@ -28,6 +28,9 @@ struct EnvOptions {
   std::size_t map_size = std::size_t{1} << 34;  // 16 GiB of address space; the file grows as used
   unsigned max_dbs = 16;
   unsigned max_readers = 126;
+  // The data and lock files' mode: 0600 for a process's own environment,
+  // 0660 for one shared by the processes of one group (the mail store).
+  unsigned file_mode = 0600;
 };
 
 class Txn;

@@ -54,7 +54,7 @@ inline constexpr Reply kAuthRequired{530, "5.7.0", "Authentication required"};
 inline constexpr Reply kAuthTooWeak{534, "5.7.9", "Authentication mechanism is too weak"};
 inline constexpr Reply kAuthFailed{535, "5.7.8", "Authentication credentials invalid"};
 inline constexpr Reply kNoSuchUser{550, "5.1.1", "No such user"};
-inline constexpr Reply kRelayDenied{554, "5.7.1", "Relay access denied"};
+inline constexpr Reply kRelayDenied{554, "5.7.1", "Relaying denied"};
 inline constexpr Reply kTooBig{552, "5.3.4", "Message size exceeds fixed limit"};
 inline constexpr Reply kNonAsciiAddress{553, "5.6.7", "Non-ASCII addresses require SMTPUTF8"};
 // DATA verdicts (data.h). 5.6.0: other or undefined media error (RFC 3463).

@@ -1,0 +1,138 @@
+#include "delivery.h"
+
+#include "ipc/ipc.h"
+#include "log/log.h"
+#include "schema/envelope.pb.h"
+#include "schema/store.pb.h"
+#include "store/store.h"
+
+namespace parley::local {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr int kMaxRecipients = 1000;               // per request; the dequeuer sends at most max_recipients_per_delivery
+constexpr std::size_t kMaxBody = 64 * 1024 * 1024;  // ipc::kMaxMessageBytes
+constexpr auto kPruneEvery = 1h;
+
+// A header field value from another process: no line breaks, bounded.
+std::string header_safe(std::string_view v) {
+  std::string out;
+  for (char c : v.substr(0, 512)) out += (c == '\r' || c == '\n' || c == '\0') ? ' ' : c;
+  return out;
+}
+
+class Delivery final : public daemon::Service {
+ public:
+  Delivery(daemon::Context& ctx, store::Store st)
+      : ctx_(ctx),
+        store_(std::move(st)),
+        server_(ctx.io(), ctx.endpoint("local")),
+        events_(ctx.io(), ctx.endpoint("events")),
+        prune_timer_(ctx.io()) {
+    dedup_days_ = ctx.config().integer("local-delivery", "dedup_days");
+  }
+
+  Status start() {
+    server_.handle<schema::LocalDeliverRequest, schema::LocalDeliverReply>(
+        "local.deliver", [this](const ipc::RequestInfo&, schema::LocalDeliverRequest req) -> awaitable<Result<schema::LocalDeliverReply>> {
+          co_return deliver(req);
+        });
+    if (auto s = events_.start(); !s) return s;
+    if (auto s = server_.start(); !s) return s;
+    asio::co_spawn(ctx_.io(), housekeeping(), asio::detached);
+    return {};
+  }
+
+  awaitable<void> drain() override {
+    server_.stop();
+    prune_timer_.cancel();
+    co_return;
+  }
+
+  Status reload(const config::Config& config) override {
+    dedup_days_ = config.integer("local-delivery", "dedup_days");
+    return {};
+  }
+
+ private:
+  Result<schema::LocalDeliverReply> deliver(const schema::LocalDeliverRequest& req) {
+    if (req.recipients_size() == 0 || req.recipients_size() > kMaxRecipients) return fail(Errc::invalid, "bad recipient count");
+    if (req.body().size() > kMaxBody || req.queue_id().empty() || req.queue_id().size() > 64) return fail(Errc::invalid, "bad request");
+    schema::LocalDeliverReply reply;
+    for (const auto& rcpt : req.recipients()) {
+      auto* result = reply.add_results();
+      result->set_account(rcpt.account());
+      // Return-Path and Delivered-To go on top (RFC 5321 4.4; Delivered-To
+      // as Postfix and Dovecot write it, for loop detection by filters).
+      std::string message = "Return-Path: <" + header_safe(req.return_path()) + ">\r\nDelivered-To: " +
+                            header_safe(rcpt.address().empty() ? rcpt.account() : rcpt.address()) + "\r\n";
+      message += req.body();
+      store::NewMessage m;
+      m.account = rcpt.account();
+      m.body = message;
+      m.limits.bytes = rcpt.quota_bytes();
+      auto placed = store_.deliver(m, req.queue_id() + "/" + rcpt.account());
+      if (!placed) {
+        bool full = placed.code() == Errc::limit;
+        result->set_outcome(full || placed.code() != Errc::invalid ? schema::LocalResult::OUTCOME_TEMPFAIL
+                                                                  : schema::LocalResult::OUTCOME_PERMFAIL);
+        result->set_reason(full ? "452 4.2.2 Mailbox full" : "451 4.3.0 Mail store error");
+        log::warn("local.delivery.failed", full ? "over quota" : "store error",
+                  {{"sid", req.sid()}, {"queue_id", req.queue_id()}, {"account", rcpt.account()}, {"error", placed.error().detail}});
+        continue;
+      }
+      result->set_outcome(schema::LocalResult::OUTCOME_DELIVERED);
+      result->set_uid(placed->uid);
+      if (placed->duplicate) {
+        log::info("local.delivery.duplicate", "delivered before; not stored again",
+                  {{"sid", req.sid()}, {"queue_id", req.queue_id()}, {"account", rcpt.account()}});
+        continue;
+      }
+      log::info("local.delivery.ok", "delivered",
+                {{"sid", req.sid()}, {"queue_id", req.queue_id()}, {"account", rcpt.account()}, {"mailbox", placed->mailbox},
+                 {"uid", placed->uid}, {"bytes", placed->size}});
+      schema::MailboxEvent event;
+      event.set_account(rcpt.account());
+      event.set_mailbox(placed->mailbox);
+      event.set_mailbox_id(placed->mailbox_id);
+      event.set_uid(placed->uid);
+      event.set_modseq(placed->modseq);
+      events_.publish("mailbox." + rcpt.account(), event.SerializeAsString(), req.sid());
+    }
+    return reply;
+  }
+
+  awaitable<void> housekeeping() {
+    for (;;) {
+      prune_timer_.expires_after(kPruneEvery);
+      boost::system::error_code ec;
+      co_await prune_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+      auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+      auto pruned = store_.prune_dedup(now - dedup_days_ * 86400 * 1000);
+      auto swept = store_.sweep_bodies(now - 86400 * 1000);
+      log::debug("local.housekeeping.done", "pruned delivery records",
+                 {{"count", pruned ? *pruned : 0}, {"value", swept ? *swept : 0}});
+    }
+  }
+
+  daemon::Context& ctx_;
+  store::Store store_;
+  ipc::Server server_;
+  ipc::Publisher events_;
+  asio::steady_timer prune_timer_;
+  std::int64_t dedup_days_ = 7;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<daemon::Service>> start(daemon::Context& ctx) {
+  auto st = store::Store::open(ctx.shared_dir("store") + "/index");
+  if (!st) return fail(st.code(), "mail store: " + st.error().detail);
+  auto d = std::make_unique<Delivery>(ctx, std::move(st.value()));
+  if (auto s = d->start(); !s) return s.error();
+  return std::unique_ptr<daemon::Service>(std::move(d));
+}
+
+}  // namespace parley::local

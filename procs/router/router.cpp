@@ -1,0 +1,242 @@
+#include "router.h"
+
+#include <set>
+
+#include "committer.h"
+#include "ipc/ipc.h"
+#include "log/log.h"
+#include "mail/headers.h"
+#include "queue/queue.h"
+#include "rules.h"
+#include "schema/directory.pb.h"
+#include "schema/envelope.pb.h"
+
+namespace parley::router {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr int kMaxRecipients = 100000;       // per message, from any sender
+constexpr std::size_t kMaxResolveBatch = 1000;  // the directory's limit per request
+constexpr int kMaxExpansionDepth = 8;        // forwarders and groups pointing at each other
+constexpr std::size_t kMaxExpanded = 10000;  // final recipients of one message
+constexpr auto kDirectoryTimeout = 10s;
+constexpr auto kNotifyTimeout = 2s;
+
+struct Settings {
+  int max_hops = 0;
+  std::size_t batch_max = 0;
+  std::vector<Rule> rules;
+};
+
+Result<Settings> load_settings(const config::Config& c) {
+  Settings s;
+  s.max_hops = static_cast<int>(c.integer("router", "max_hops"));
+  s.batch_max = static_cast<std::size_t>(c.integer("router", "commit_batch_max"));
+  auto rules = parse_rules(c.list("router", "rules"));
+  if (!rules) return rules.error();
+  s.rules = std::move(rules.value());
+  return s;
+}
+
+class Router final : public daemon::Service {
+ public:
+  Router(daemon::Context& ctx, Settings settings, std::unique_ptr<queue::Queue> q)
+      : ctx_(ctx),
+        settings_(std::make_shared<const Settings>(std::move(settings))),
+        queue_(std::move(q)),
+        committer_(ctx.io(), *queue_, settings_->batch_max),
+        server_(ctx.io(), ctx.endpoint("router")),
+        directory_(ctx.io(), ctx.endpoint("directory", "directory")),
+        dequeuer_(ctx.io(), ctx.endpoint("dequeuer", "dequeuer")) {}
+
+  Status start() {
+    server_.handle<schema::EnqueueRequest, schema::EnqueueReply>(
+        "router.enqueue", [this](const ipc::RequestInfo& info, schema::EnqueueRequest req) -> awaitable<Result<schema::EnqueueReply>> {
+          co_return co_await enqueue(info, std::move(req));
+        });
+    return server_.start();
+  }
+
+  awaitable<void> drain() override {
+    server_.stop();
+    co_return;
+  }
+
+  Status reload(const config::Config& config) override {
+    auto fresh = load_settings(config);
+    if (!fresh) return fresh.error();
+    settings_ = std::make_shared<const Settings>(std::move(fresh.value()));
+    return {};
+  }
+
+ private:
+  // One recipient being resolved: where it came from and what it is now.
+  struct Pending {
+    int origin;  // index into the envelope's recipients
+    std::string address;
+  };
+
+  awaitable<Result<schema::EnqueueReply>> enqueue(const ipc::RequestInfo& info, schema::EnqueueRequest req) {
+    auto settings = settings_;
+    schema::Envelope& env = *req.mutable_envelope();
+    const std::string id = env.message_id();
+    if (!queue::valid_id(id)) co_return fail(Errc::invalid, "bad queue id");
+    if (env.recipients_size() == 0 || env.recipients_size() > kMaxRecipients) co_return fail(Errc::invalid, "bad recipient count");
+    schema::EnqueueReply reply;
+    reply.set_queue_id(id);
+    // The sender asking again after a lost reply: it is queued already.
+    if (queue_->seen(id)) {
+      log::info("router.message.duplicate", "already queued", {{"sid", env.sid()}, {"queue_id", id}});
+      co_return reply;
+    }
+    const std::string& body = req.body();
+    int hops = mail::count_headers(body, "Received");
+    if (hops >= settings->max_hops) {
+      log::warn("router.message.loop", "too many hops", {{"sid", env.sid()}, {"queue_id", id}, {"count", hops}});
+      co_return fail(Errc::limit, "too many hops: " + std::to_string(hops));
+    }
+    env.set_hop_count(static_cast<std::uint32_t>(hops));
+
+    auto routed = co_await route(*settings, env, info.sid);
+    if (!routed) co_return routed.error();
+    env.clear_recipients();
+    for (auto& r : routed.value()) *env.add_recipients() = std::move(r);
+    env.mutable_body()->set_size(body.size());
+
+    queue::NewMessage message;
+    *message.entry.mutable_envelope() = env;
+    message.entry.set_created_unix_ms(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    message.body = std::move(*req.mutable_body());
+    Status committed = co_await committer_.add(std::move(message));
+    if (!committed) {
+      log::error("router.message.failed", "could not queue", {{"sid", env.sid()}, {"queue_id", id}, {"error", committed.error().detail}});
+      co_return fail(Errc::unavailable, "queue: " + committed.error().detail);
+    }
+    log::info("router.message.queued", "queued",
+              {{"sid", env.sid()}, {"queue_id", id}, {"from", env.return_path()}, {"count", env.recipients_size()},
+               {"bytes", env.size()}, {"msg_id", env.header_message_id()}});
+    asio::co_spawn(ctx_.io(), notify(id), asio::detached);
+    co_return reply;
+  }
+
+  // A hint; the dequeuer also scans the queue when it starts.
+  awaitable<void> notify(std::string id) {
+    schema::QueueNotify n;
+    n.add_queue_ids(id);
+    ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kNotifyTimeout));
+    (void)co_await dequeuer_.call<schema::QueueNotifyReply>("dequeuer.notify", n, opts);
+  }
+
+  // Every recipient to its final destinations: router rules, then the
+  // directory, level by level for forwarders and groups.
+  awaitable<Result<std::vector<schema::Recipient>>> route(const Settings& settings, const schema::Envelope& env, const std::string& sid) {
+    std::vector<schema::Recipient> out;
+    std::set<std::string> targets;  // final destinations already taken
+    auto add = [&](int origin, std::string resolved, bool local) -> schema::Recipient* {
+      if (!targets.insert((local ? "L:" : "R:") + resolved).second) return nullptr;
+      schema::Recipient r = env.recipients(origin);
+      r.set_resolved(std::move(resolved));
+      r.set_local(local);
+      r.set_state(schema::RCPT_PENDING);
+      out.push_back(std::move(r));
+      return &out.back();
+    };
+    auto refuse = [&](int origin, std::string reply) {
+      schema::Recipient r = env.recipients(origin);
+      r.set_resolved(r.address());
+      r.set_state(schema::RCPT_FAILED);
+      r.set_last_reply(std::move(reply));
+      out.push_back(std::move(r));
+    };
+
+    std::vector<Pending> level;
+    for (int i = 0; i < env.recipients_size(); ++i) level.push_back({i, env.recipients(i).address()});
+    for (int depth = 0; !level.empty(); ++depth) {
+      if (depth >= kMaxExpansionDepth) {
+        for (const auto& p : level) refuse(p.origin, "554 5.4.6 alias or group expansion too deep");
+        break;
+      }
+      // Rules first (only on the addresses as given: a rewrite is final).
+      std::vector<Pending> ask;
+      for (auto& p : level) {
+        auto m = depth == 0 ? match_rule(settings.rules, p.address) : std::nullopt;
+        if (!m) {
+          ask.push_back(std::move(p));
+          continue;
+        }
+        switch (m->kind) {
+          case Rule::Kind::rewrite:
+            log::debug("router.rcpt.rewritten", "rewritten", {{"sid", sid}, {"rcpt", p.address}, {"address", m->text}});
+            ask.push_back({p.origin, m->text});
+            break;
+          case Rule::Kind::error: refuse(p.origin, m->text); break;
+          case Rule::Kind::discard:
+            log::info("router.rcpt.discarded", "discarded by rule", {{"sid", sid}, {"rcpt", p.address}});
+            break;
+          case Rule::Kind::smtp:
+            if (auto* r = add(p.origin, p.address, false)) r->set_relay_host(m->text);
+            break;
+        }
+      }
+      std::vector<Pending> next;
+      for (std::size_t start = 0; start < ask.size(); start += kMaxResolveBatch) {
+        schema::ResolveRequest req;
+        std::size_t end = std::min(ask.size(), start + kMaxResolveBatch);
+        for (std::size_t i = start; i < end; ++i) req.add_addresses(ask[i].address);
+        ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kDirectoryTimeout), sid);
+        auto answer = co_await directory_.call<schema::ResolveReply>("directory.resolve", req, opts);
+        if (!answer) co_return fail(Errc::unavailable, "directory: " + answer.error().detail);
+        if (static_cast<std::size_t>(answer->results_size()) != end - start) co_return fail(Errc::unavailable, "directory: short reply");
+        for (std::size_t i = start; i < end; ++i) {
+          const auto& res = answer->results(static_cast<int>(i - start));
+          const Pending& p = ask[i];
+          switch (res.kind()) {
+            case schema::Resolution::KIND_ACCOUNT:
+              if (auto* r = add(p.origin, res.account(), true)) {
+                r->set_quota_bytes(res.quota_bytes());
+                r->set_detail(res.detail());
+              }
+              break;
+            case schema::Resolution::KIND_FORWARD:
+            case schema::Resolution::KIND_GROUP:
+              for (const auto& t : res.targets()) next.push_back({p.origin, t});
+              break;
+            case schema::Resolution::KIND_NOT_LOCAL: add(p.origin, p.address, false); break;
+            case schema::Resolution::KIND_UNKNOWN_REJECT: refuse(p.origin, "550 5.1.1 No such user"); break;
+            case schema::Resolution::KIND_UNKNOWN_DISCARD:
+              log::info("router.rcpt.discarded", "unknown user discarded by domain policy", {{"sid", sid}, {"rcpt", p.address}});
+              break;
+            default: co_return fail(Errc::unavailable, "directory could not resolve " + p.address);
+          }
+        }
+      }
+      if (out.size() + next.size() > kMaxExpanded) co_return fail(Errc::limit, "too many recipients after expansion");
+      level = std::move(next);
+    }
+    co_return out;
+  }
+
+  daemon::Context& ctx_;
+  std::shared_ptr<const Settings> settings_;
+  std::unique_ptr<queue::Queue> queue_;
+  Committer committer_;
+  ipc::Server server_;
+  ipc::Client directory_;
+  ipc::Client dequeuer_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<daemon::Service>> start(daemon::Context& ctx) {
+  auto settings = load_settings(ctx.config());
+  if (!settings) return settings.error();
+  auto q = queue::Queue::open(ctx.shared_dir("queue"));
+  if (!q) return fail(q.code(), "queue: " + q.error().detail);
+  auto router = std::make_unique<Router>(ctx, std::move(settings.value()), std::move(q.value()));
+  if (auto s = router->start(); !s) return s.error();
+  return std::unique_ptr<daemon::Service>(std::move(router));
+}
+
+}  // namespace parley::router

@@ -1,0 +1,614 @@
+#include "session.h"
+
+#include <chrono>
+
+#include "addr/addr.h"
+#include "auth/auth.h"
+#include "auth/encoding.h"
+#include "log/log.h"
+#include "mail/headers.h"
+#include "mail/trace.h"
+#include "schema/directory.pb.h"
+#include "server.h"
+#include "smtp/data.h"
+
+namespace parley::smtpd {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::size_t kReadChunk = 16384;
+constexpr std::size_t kMaxAuthLine = 12288 + 2;  // RFC 4954 4: 12288 octets, plus CRLF
+constexpr int kFreeErrors = 3;                   // errors answered at once; later ones are delayed
+constexpr auto kTlsHandshakeTimeout = 60s;
+constexpr auto kDirectoryTimeout = 10s;
+constexpr auto kEnqueueTimeout = 120s;           // the router commits and fsyncs under load
+
+constexpr smtp::Reply kTooManyErrors{421, "4.7.0", "Too many errors, closing connection"};
+constexpr smtp::Reply kTooManyConnections{421, "4.7.0", "Too many connections, try again later"};
+constexpr smtp::Reply kHeloFirst{503, "5.5.1", "Send HELO/EHLO first"};
+constexpr smtp::Reply kNestedMail{503, "5.5.1", "Nested MAIL command"};
+constexpr smtp::Reply kNeedMail{503, "5.5.1", "Need MAIL command"};
+constexpr smtp::Reply kNeedRecipients{554, "5.5.1", "No valid recipients"};
+constexpr smtp::Reply kTlsActive{503, "5.5.1", "TLS already active"};
+constexpr smtp::Reply kTlsUnavailable{454, "4.7.0", "TLS not available"};
+constexpr smtp::Reply kEncryptionRequired{538, "5.7.11", "Encryption required for requested authentication mechanism"};
+constexpr smtp::Reply kAlreadyAuthenticated{503, "5.5.1", "Already authenticated"};
+constexpr smtp::Reply kUnknownMechanism{504, "5.5.4", "Unrecognized authentication type"};
+constexpr smtp::Reply kBadBase64{501, "5.5.2", "Cannot decode response"};
+constexpr smtp::Reply kAuthCancelled{501, "5.0.0", "Authentication cancelled"};
+constexpr smtp::Reply kAuthTempFail{454, "4.7.0", "Temporary authentication failure"};
+constexpr smtp::Reply kBinaryMime{504, "5.5.4", "BODY=BINARYMIME is not supported"};
+constexpr smtp::Reply kMixedDataBdat{503, "5.5.1", "DATA cannot follow BDAT"};
+constexpr smtp::Reply kTooManyHops{554, "5.4.6", "Routing loop detected (too many hops)"};
+constexpr smtp::Reply kHelp{214, "2.0.0", "See RFC 5321"};
+
+std::string address_text(const smtp::Path& path) { return addr::to_string(path.mailbox); }
+
+std::uint32_t notify_bits(const std::optional<smtp::Notify>& n) {
+  if (!n) return schema::NOTIFY_DEFAULT;
+  if (n->never) return schema::NOTIFY_NEVER;
+  std::uint32_t bits = 0;
+  if (n->success) bits |= schema::NOTIFY_SUCCESS;
+  if (n->failure) bits |= schema::NOTIFY_FAILURE;
+  if (n->delay) bits |= schema::NOTIFY_DELAY;
+  return bits;
+}
+
+// A queue id: seconds since the epoch and 48 random bits, in hex. Unique
+// without coordination, sortable by arrival, short enough to read aloud.
+std::string new_queue_id() {
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%08llx", static_cast<unsigned long long>(secs));
+  return buf + auth::hex_encode(auth::random_bytes(6));
+}
+
+bool has_bare_line_ending(std::string_view body) {
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    if (body[i] == '\r' && (i + 1 == body.size() || body[i + 1] != '\n')) return true;
+    if (body[i] == '\n' && (i == 0 || body[i - 1] != '\r')) return true;
+  }
+  return false;
+}
+
+std::string peer_text(const asio::ip::tcp::socket& socket, std::string& ip) {
+  boost::system::error_code ec;
+  auto ep = socket.remote_endpoint(ec);
+  if (ec) return ip = "unknown";
+  ip = ep.address().to_string();
+  return ep.address().is_v6() ? "[" + ip + "]:" + std::to_string(ep.port()) : ip + ":" + std::to_string(ep.port());
+}
+
+}  // namespace
+
+Session::Session(Server& server, asio::ip::tcp::socket socket, std::string listener, std::string sid)
+    : server_(server), settings_(server.settings()), stream_(std::move(socket)), listener_(std::move(listener)), sid_(std::move(sid)) {
+  peer_ = peer_text(stream_.socket(), ip_);
+}
+
+Session::~Session() {
+  if (attached_) server_.detach(this, ip_);
+}
+
+void Session::interrupt_if_idle() {
+  interrupted_ = true;
+  if (idle_) {
+    boost::system::error_code ec;
+    stream_.socket().cancel(ec);
+  }
+}
+
+awaitable<void> Session::run(std::shared_ptr<Session> self) {
+  const auto started = std::chrono::steady_clock::now();
+  log::info("smtp.session.open", "connected", {{"sid", self->sid_}, {"peer", self->peer_}, {"listener", self->listener_}});
+  co_await self->serve();
+  co_await self->stream_.shutdown(5000ms);
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  log::info("smtp.session.close", "disconnected",
+            {{"sid", self->sid_}, {"count", self->messages_}, {"elapsed_ms", static_cast<std::int64_t>(elapsed)}});
+}
+
+awaitable<void> Session::serve() {
+  // Limits are checked before this session counts itself.
+  const Settings& s = *settings_;
+  if (server_.connections() >= s.max_connections || server_.connections(ip_) >= s.max_connections_per_ip) {
+    log::warn("smtp.session.refused", "too many connections", {{"sid", sid_}, {"peer", peer_}});
+    reply(kTooManyConnections);
+    co_await flush();
+    co_return;
+  }
+  server_.attach(this, ip_);
+  attached_ = true;
+  if (!co_await greet()) co_return;
+
+  for (;;) {
+    if (interrupted_ && !txn_.active) {
+      reply(smtp::kShuttingDown);
+      co_await flush();
+      co_return;
+    }
+    auto cmd = co_await read_command();
+    if (!cmd) co_return;
+    bool go_on = true;
+    switch (cmd->verb) {
+      case smtp::Verb::ehlo: go_on = co_await on_ehlo(*cmd, true); break;
+      case smtp::Verb::helo: go_on = co_await on_ehlo(*cmd, false); break;
+      case smtp::Verb::starttls: go_on = co_await on_starttls(); break;
+      case smtp::Verb::auth: go_on = co_await on_auth(*cmd); break;
+      case smtp::Verb::mail: go_on = co_await on_mail(*cmd); break;
+      case smtp::Verb::rcpt: go_on = co_await on_rcpt(*cmd); break;
+      case smtp::Verb::data: go_on = co_await on_data(); break;
+      case smtp::Verb::bdat: go_on = co_await on_bdat(*cmd); break;
+      case smtp::Verb::rset:
+        reset();
+        reply(smtp::kResetOk);
+        break;
+      case smtp::Verb::noop: reply(smtp::kOk); break;
+      case smtp::Verb::vrfy: reply(smtp::kCannotVerify); break;
+      case smtp::Verb::expn: go_on = co_await error(smtp::kNotImplemented); break;
+      case smtp::Verb::help: reply(kHelp); break;
+      case smtp::Verb::quit:
+        reply(smtp::kBye);
+        co_await flush();
+        co_return;
+    }
+    if (!go_on) {
+      co_await flush();
+      co_return;
+    }
+  }
+}
+
+awaitable<bool> Session::greet() {
+  if (listener_ == "smtps") {
+    auto ctx = settings_->tls_for(listener_);
+    auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(kTlsHandshakeTimeout);
+    auto done = co_await stream_.handshake_server(ctx, timeout);
+    if (!done) {
+      log::info("smtp.tls.failed", "TLS handshake failed", {{"sid", sid_}, {"peer", peer_}, {"error", done.error().detail}});
+      co_return false;
+    }
+    log::info("smtp.tls.ok", "TLS established", {{"sid", sid_}, {"tls", stream_.tls_version()}, {"cipher", stream_.tls_cipher()}});
+  }
+  reply(220, "", settings_->hostname + " ESMTP Parley");
+  co_return co_await flush();
+}
+
+// --- input and output ------------------------------------------------------
+
+void Session::reply(const smtp::Reply& r) { out_ += smtp::to_wire(r); }
+
+void Session::reply(int code, std::string_view enhanced, std::string_view text) {
+  std::vector<std::string_view> lines{text};
+  out_ += smtp::format_reply(code, enhanced, lines);
+}
+
+awaitable<bool> Session::flush() {
+  if (out_.empty()) co_return true;
+  auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(settings_->command_timeout);
+  auto written = co_await stream_.write(out_, timeout);
+  out_.clear();
+  co_return written.ok();
+}
+
+// Replies are sent when the client has nothing more pipelined (RFC 2920):
+// output is flushed before every read from the socket.
+awaitable<bool> Session::fill(std::chrono::milliseconds timeout) {
+  if (!co_await flush()) co_return false;
+  char buf[kReadChunk];
+  asio::mutable_buffer space(buf, sizeof buf);
+  auto n = co_await stream_.read_some(space, timeout);
+  if (!n) {
+    if (n.code() == Errc::timeout) {
+      log::info("smtp.session.timeout", "client timed out", {{"sid", sid_}, {"peer", peer_}});
+      reply(smtp::kTimeout);
+      co_await flush();
+    } else if (n.code() == Errc::cancelled && interrupted_) {
+      reply(smtp::kShuttingDown);
+      co_await flush();
+    }
+    co_return false;
+  }
+  in_.append(buf, *n);
+  co_return true;
+}
+
+awaitable<std::optional<smtp::Command>> Session::read_command() {
+  smtp::Limits limits;
+  limits.max_command_line = settings_->max_command_line;
+  auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(settings_->command_timeout);
+  bool skipping = false;
+  for (;;) {
+    if (skipping) {
+      if (smtp::skip_line(in_)) {
+        skipping = false;
+        if (!co_await error(smtp::kLineTooLong)) co_return std::nullopt;
+        continue;
+      }
+    } else {
+      auto parsed = smtp::parse_command(in_, limits);
+      if (!parsed) {
+        if (parsed.code() == Errc::limit) {
+          skipping = true;
+          continue;
+        }
+        log::debug("smtp.command.rejected", "bad command", {{"sid", sid_}, {"error", parsed.error().detail}});
+        if (!co_await error(smtp::command_error_reply(parsed.error()))) co_return std::nullopt;
+        continue;
+      }
+      if (parsed.value()) co_return std::move(*parsed.value());
+    }
+    idle_ = !txn_.active;
+    bool more = co_await fill(timeout);
+    idle_ = false;
+    if (!more) co_return std::nullopt;
+  }
+}
+
+awaitable<std::optional<std::string>> Session::read_line(std::size_t max) {
+  auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(settings_->command_timeout);
+  for (;;) {
+    auto end = in_.find("\r\n");
+    if (end != std::string::npos) {
+      if (end + 2 > max) co_return std::nullopt;
+      std::string line = in_.substr(0, end);
+      in_.erase(0, end + 2);
+      co_return line;
+    }
+    if (in_.size() > max) co_return std::nullopt;
+    if (!co_await fill(timeout)) co_return std::nullopt;
+  }
+}
+
+awaitable<bool> Session::error(const smtp::Reply& r) {
+  ++errors_;
+  if (errors_ >= settings_->max_errors) {
+    log::warn("smtp.session.errors", "too many errors, closing", {{"sid", sid_}, {"peer", peer_}, {"count", errors_}});
+    reply(kTooManyErrors);
+    co_return false;
+  }
+  reply(r);
+  // Tarpit: from the fourth error on each reply waits, which makes
+  // harvesting addresses and guessing passwords slow.
+  if (errors_ > kFreeErrors && settings_->error_delay.count() > 0) {
+    if (!co_await flush()) co_return false;
+    asio::steady_timer pause(server_.io(), settings_->error_delay);
+    boost::system::error_code ec;
+    co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  co_return true;
+}
+
+void Session::reset() { txn_ = Transaction{}; }
+
+bool Session::relay_allowed() const { return !auth_user_.empty() || settings_->relay_client(ip_); }
+
+std::string Session::protocol_name() const {
+  // RFC 3848 / RFC 6531 "with" keywords for the Received header.
+  std::string p = txn_.params.smtputf8 ? "UTF8SMTP" : (esmtp_ ? "ESMTP" : "SMTP");
+  if (p == "SMTP") return p;
+  if (stream_.secure()) p += "S";
+  if (!auth_user_.empty()) p += "A";
+  return p;
+}
+
+// --- commands ------------------------------------------------------------
+
+awaitable<bool> Session::on_ehlo(const smtp::Command& cmd, bool extended) {
+  reset();
+  helo_ = cmd.argument;
+  esmtp_ = extended;
+  if (!extended) {
+    reply(250, "", settings_->hostname);
+    co_return true;
+  }
+  std::vector<std::string> caps = {settings_->hostname + " Hello " + helo_,
+                                   "PIPELINING",
+                                   "SIZE " + std::to_string(settings_->max_message_bytes),
+                                   "8BITMIME",
+                                   "SMTPUTF8",
+                                   "ENHANCEDSTATUSCODES",
+                                   "DSN",
+                                   "CHUNKING"};
+  if (!stream_.secure() && settings_->tls_for(listener_)) caps.push_back("STARTTLS");
+  // No AUTH over plain text: it is offered only once TLS is up.
+  if (stream_.secure() && auth_user_.empty()) caps.push_back("AUTH PLAIN LOGIN SCRAM-SHA-256");
+  std::vector<std::string_view> lines(caps.begin(), caps.end());
+  out_ += smtp::format_reply(250, "", lines);
+  co_return true;
+}
+
+awaitable<bool> Session::on_starttls() {
+  auto ctx = settings_->tls_for(listener_);
+  if (stream_.secure()) co_return co_await error(kTlsActive);
+  if (!ctx) co_return co_await error(kTlsUnavailable);
+  reply(smtp::kReadyForTls);
+  if (!co_await flush()) co_return false;
+  // Anything the client sent after STARTTLS in plain text would otherwise
+  // be read as if it came over TLS (CVE-2011-0411): it is dropped.
+  if (!in_.empty()) {
+    log::warn("smtp.tls.injection", "plain text after STARTTLS discarded", {{"sid", sid_}, {"peer", peer_}, {"bytes", in_.size()}});
+    in_.clear();
+  }
+  auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(kTlsHandshakeTimeout);
+  auto done = co_await stream_.handshake_server(ctx, timeout);
+  if (!done) {
+    log::info("smtp.tls.failed", "TLS handshake failed", {{"sid", sid_}, {"peer", peer_}, {"error", done.error().detail}});
+    co_return false;
+  }
+  log::info("smtp.tls.ok", "TLS established", {{"sid", sid_}, {"tls", stream_.tls_version()}, {"cipher", stream_.tls_cipher()}});
+  // RFC 3207 4.2: the session starts over.
+  reset();
+  helo_.clear();
+  esmtp_ = false;
+  co_return true;
+}
+
+awaitable<bool> Session::on_auth(const smtp::Command& cmd) {
+  if (!stream_.secure()) co_return co_await error(kEncryptionRequired);
+  if (!auth_user_.empty()) co_return co_await error(kAlreadyAuthenticated);
+  if (helo_.empty()) co_return co_await error(kHeloFirst);
+  if (txn_.active) co_return co_await error(smtp::kBadSequence);
+  const std::string& mech = cmd.argument;
+  if (mech != "PLAIN" && mech != "LOGIN" && mech != "SCRAM-SHA-256") co_return co_await error(kUnknownMechanism);
+
+  schema::AuthRequest req;
+  req.set_mechanism(mech);
+  req.set_service(schema::SERVICE_SUBMISSION);
+  req.set_client_address(ip_);
+  req.set_sid(sid_);
+  if (cmd.initial_response && *cmd.initial_response != "=") {
+    auto decoded = auth::base64_decode(*cmd.initial_response);
+    if (!decoded) co_return co_await error(kBadBase64);
+    req.set_response(std::move(*decoded));
+  }
+  ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kDirectoryTimeout), sid_);
+  for (;;) {
+    auto answer = co_await server_.directory().call<schema::AuthReply>("directory.auth", req, opts);
+    if (!answer) {
+      log::warn("smtp.auth.unavailable", "directory did not answer", {{"sid", sid_}, {"error", answer.error().detail}});
+      reply(kAuthTempFail);
+      co_return true;
+    }
+    switch (answer->outcome()) {
+      case schema::AuthReply::OUTCOME_OK:
+        if (!answer->final_data().empty()) {
+          // SCRAM's server-final message goes in one more challenge; the
+          // client answers it with an empty line (RFC 4954 4).
+          reply(334, "", auth::base64_encode(answer->final_data()));
+          auto line = co_await read_line(kMaxAuthLine);
+          if (!line) co_return false;
+          if (*line == "*") co_return co_await error(kAuthCancelled);
+        }
+        auth_user_ = answer->account();
+        log::info("smtp.auth.ok", "authenticated", {{"sid", sid_}, {"peer", peer_}, {"user", auth_user_}, {"method", mech}});
+        reply(smtp::kAuthOk);
+        co_return true;
+      case schema::AuthReply::OUTCOME_CONTINUE: {
+        reply(334, "", auth::base64_encode(answer->challenge()));
+        auto line = co_await read_line(kMaxAuthLine);
+        if (!line) co_return false;
+        if (*line == "*") co_return co_await error(kAuthCancelled);
+        auto decoded = auth::base64_decode(*line);
+        if (!decoded) co_return co_await error(kBadBase64);
+        req.set_response(std::move(*decoded));
+        req.set_exchange_id(answer->exchange_id());
+        continue;
+      }
+      case schema::AuthReply::OUTCOME_TEMPFAIL:
+        log::info("smtp.auth.tempfail", "temporary authentication failure", {{"sid", sid_}, {"peer", peer_}});
+        co_return co_await error(kAuthTempFail);
+      default:
+        log::info("smtp.auth.failed", "authentication failed", {{"sid", sid_}, {"peer", peer_}, {"method", mech}});
+        co_return co_await error(smtp::kAuthFailed);
+    }
+  }
+}
+
+awaitable<bool> Session::on_mail(const smtp::Command& cmd) {
+  if (helo_.empty()) co_return co_await error(kHeloFirst);
+  if (txn_.active) co_return co_await error(kNestedMail);
+  if (submission() && auth_user_.empty()) co_return co_await error(smtp::kAuthRequired);
+  if (cmd.mail.body == smtp::Body::binary_mime) co_return co_await error(kBinaryMime);
+  if (cmd.mail.size && *cmd.mail.size > settings_->max_message_bytes) co_return co_await error(smtp::kTooBig);
+  txn_.active = true;
+  txn_.return_path = cmd.path.null ? "" : address_text(cmd.path);
+  txn_.params = cmd.mail;
+  reply(smtp::kSenderOk);
+  co_return true;
+}
+
+awaitable<bool> Session::on_rcpt(const smtp::Command& cmd) {
+  if (!txn_.active) co_return co_await error(kNeedMail);
+  if (txn_.recipients.size() >= settings_->max_recipients) {
+    reply(smtp::kTooManyRecipients);
+    co_return true;
+  }
+  if (cmd.path.utf8 && !txn_.params.smtputf8) co_return co_await error(smtp::kNonAsciiAddress);
+  std::string address = cmd.path.postmaster ? "postmaster@" + settings_->hostname : address_text(cmd.path);
+
+  schema::ResolveRequest req;
+  req.add_addresses(address);
+  ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kDirectoryTimeout), sid_);
+  auto answer = co_await server_.directory().call<schema::ResolveReply>("directory.resolve", req, opts);
+  if (!answer || answer->results_size() != 1) {
+    log::warn("smtp.rcpt.tempfail", "directory did not answer", {{"sid", sid_}, {"rcpt", address}});
+    reply(smtp::kTempFailure);
+    co_return true;
+  }
+  const auto& r = answer->results(0);
+  switch (r.kind()) {
+    case schema::Resolution::KIND_NOT_LOCAL:
+      // A postmaster address of ours is always taken, even if the host
+      // name is not a local domain (RFC 5321 4.5.1).
+      if (!relay_allowed() && !cmd.path.postmaster) {
+        log::info("smtp.rcpt.rejected", "relaying denied", {{"sid", sid_}, {"peer", peer_}, {"rcpt", address}, {"reason", "relay"}});
+        co_return co_await error(smtp::kRelayDenied);
+      }
+      break;
+    case schema::Resolution::KIND_UNKNOWN_REJECT:
+      log::info("smtp.rcpt.rejected", "no such user", {{"sid", sid_}, {"peer", peer_}, {"rcpt", address}, {"reason", "unknown"}});
+      co_return co_await error(smtp::kNoSuchUser);
+    case schema::Resolution::KIND_UNSPECIFIED:
+      reply(smtp::kTempFailure);
+      co_return true;
+    default:
+      break;
+  }
+  for (const auto& existing : txn_.recipients) {
+    if (existing.address() == address) {
+      reply(smtp::kRecipientOk);  // the same recipient twice: delivered once
+      co_return true;
+    }
+  }
+  schema::Recipient rcpt;
+  rcpt.set_address(address);
+  rcpt.set_notify(notify_bits(cmd.rcpt.notify));
+  if (cmd.rcpt.orcpt) rcpt.set_orcpt(cmd.rcpt.orcpt_type.value_or("rfc822") + ";" + *cmd.rcpt.orcpt);
+  txn_.recipients.push_back(std::move(rcpt));
+  reply(smtp::kRecipientOk);
+  co_return true;
+}
+
+awaitable<bool> Session::on_data() {
+  if (!txn_.active) co_return co_await error(kNeedMail);
+  if (txn_.chunking) co_return co_await error(kMixedDataBdat);
+  if (txn_.recipients.empty()) co_return co_await error(kNeedRecipients);
+  reply(smtp::kStartData);
+  smtp::DataReader reader(settings_->max_message_bytes);
+  std::string body;
+  auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(settings_->data_timeout);
+  for (;;) {
+    std::size_t used = reader.feed(in_, [&body](std::string_view part) { body.append(part); });
+    in_.erase(0, used);
+    if (reader.done()) break;
+    if (!co_await fill(timeout)) co_return false;
+  }
+  switch (reader.verdict()) {
+    case smtp::DataVerdict::ok: break;
+    case smtp::DataVerdict::bare_line_ending:
+      log::info("smtp.data.rejected", "bare CR or LF in message", {{"sid", sid_}, {"peer", peer_}, {"reason", "bare-line-ending"}});
+      reset();
+      co_return co_await error(smtp::kBareLineEnding);
+    case smtp::DataVerdict::too_big:
+      log::info("smtp.data.rejected", "message too big", {{"sid", sid_}, {"peer", peer_}, {"reason", "size"}});
+      reset();
+      co_return co_await error(smtp::kTooBig);
+    case smtp::DataVerdict::line_too_long:
+      log::info("smtp.data.rejected", "line too long", {{"sid", sid_}, {"peer", peer_}, {"reason", "line-length"}});
+      reset();
+      co_return co_await error(smtp::kDataLineTooLong);
+  }
+  co_return co_await enqueue(std::move(body));
+}
+
+awaitable<bool> Session::on_bdat(const smtp::Command& cmd) {
+  // The chunk's octets follow the command whatever the reply will be, so
+  // they are read in any case (RFC 3030 2).
+  std::optional<smtp::Reply> refusal;
+  if (!txn_.active) refusal = kNeedMail;
+  else if (txn_.recipients.empty()) refusal = kNeedRecipients;
+  bool keep = !refusal && !txn_.chunk_failure;
+  if (keep && txn_.chunks.size() + cmd.bdat_size > settings_->max_message_bytes) {
+    txn_.chunk_failure = smtp::kTooBig;
+    txn_.chunks.clear();
+    keep = false;
+  }
+  smtp::BdatChunk chunk(cmd.bdat_size, cmd.bdat_last);
+  auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(settings_->data_timeout);
+  for (;;) {
+    std::string_view part = chunk.take(in_);
+    if (keep) txn_.chunks.append(part);
+    in_.erase(0, part.size());
+    if (chunk.done()) break;
+    if (!co_await fill(timeout)) co_return false;
+  }
+  if (refusal) co_return co_await error(*refusal);
+  txn_.chunking = true;
+  if (!cmd.bdat_last) {
+    if (txn_.chunk_failure) {
+      reply(*txn_.chunk_failure);
+    } else {
+      reply(250, "2.0.0", std::to_string(cmd.bdat_size) + " octets received");
+    }
+    co_return true;
+  }
+  if (txn_.chunk_failure) {
+    auto failure = *txn_.chunk_failure;
+    reset();
+    co_return co_await error(failure);
+  }
+  // The same rule as DATA: a message with a bare CR or LF is refused, so
+  // it can never be relayed into a smuggling sequence.
+  if (has_bare_line_ending(txn_.chunks)) {
+    reset();
+    co_return co_await error(smtp::kBareLineEnding);
+  }
+  std::string body = std::move(txn_.chunks);
+  co_return co_await enqueue(std::move(body));
+}
+
+awaitable<bool> Session::enqueue(std::string body) {
+  auto now = std::chrono::system_clock::now();
+  std::string queue_id = new_queue_id();
+
+  schema::EnqueueRequest req;
+  auto* env = req.mutable_envelope();
+  env->set_message_id(queue_id);
+  env->set_return_path(txn_.return_path);
+  for (auto& r : txn_.recipients) *env->add_recipients() = std::move(r);
+  auto* client = env->mutable_client();
+  client->set_peer_address(peer_);
+  client->set_helo(helo_);
+  client->set_tls_version(stream_.tls_version());
+  client->set_tls_cipher(stream_.tls_cipher());
+  client->set_auth_user(auth_user_);
+  client->set_listener(listener_);
+  env->set_sid(sid_);
+  if (txn_.params.envid) env->set_envid(*txn_.params.envid);
+  env->set_ret(txn_.params.ret == smtp::Ret::full   ? schema::Envelope::RET_FULL
+               : txn_.params.ret == smtp::Ret::hdrs ? schema::Envelope::RET_HDRS
+                                                    : schema::Envelope::RET_DEFAULT);
+  env->set_body_8bit(txn_.params.body == smtp::Body::eight_bit_mime);
+  env->set_smtputf8(txn_.params.smtputf8);
+  env->set_received_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
+  if (auto id = mail::header(body, "Message-ID")) env->set_header_message_id(*id);
+
+  mail::ReceivedInfo info;
+  info.from_helo = helo_;
+  info.from_ip = ip_;
+  info.by_host = settings_->hostname;
+  info.protocol = protocol_name();
+  info.id = queue_id;
+  if (env->recipients_size() == 1) info.for_address = env->recipients(0).address();
+  if (stream_.secure()) info.tls = stream_.tls_version() + ":" + stream_.tls_cipher();
+  info.when = now;
+  std::string message = mail::received_header(info);
+  message += body;
+  env->set_size(message.size());
+  req.set_body(std::move(message));
+  body.clear();
+
+  ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kEnqueueTimeout), sid_);
+  auto answer = co_await server_.router().call<schema::EnqueueReply>("router.enqueue", req, opts);
+  const auto rcpts = env->recipients_size();
+  reset();
+  if (!answer) {
+    if (answer.code() == Errc::limit) {
+      log::warn("smtp.message.rejected", "routing loop", {{"sid", sid_}, {"queue_id", queue_id}, {"error", answer.error().detail}});
+      co_return co_await error(kTooManyHops);
+    }
+    log::warn("smtp.message.tempfail", "router did not take the message", {{"sid", sid_}, {"queue_id", queue_id}, {"error", answer.error().detail}});
+    reply(smtp::kTempFailure);
+    co_return true;
+  }
+  ++messages_;
+  log::info("smtp.message.queued", "queued",
+            {{"sid", sid_}, {"queue_id", queue_id}, {"msg_id", req.envelope().header_message_id()}, {"bytes", req.envelope().size()},
+             {"count", rcpts}, {"user", auth_user_}});
+  reply(250, "2.0.0", "Ok: queued as " + queue_id);
+  co_return true;
+}
+
+}  // namespace parley::smtpd

@@ -1,0 +1,92 @@
+// One SMTP session: a coroutine that reads like RFC 5321. The wire format
+// (command parsing, DATA/BDAT readers, replies) is procs/lib/smtp; this is
+// the state machine and policy: greeting, EHLO capabilities, STARTTLS,
+// AUTH through the directory, relay control, limits, and the hand-off to
+// the router (250 only once the router has the message durably queued).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/asio.h"
+#include "schema/envelope.pb.h"
+#include "smtp/command.h"
+#include "smtp/reply.h"
+#include "tls/stream.h"
+
+namespace parley::smtpd {
+
+class Server;
+struct Settings;
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(Server& server, asio::ip::tcp::socket socket, std::string listener, std::string sid);
+  ~Session();
+
+  static awaitable<void> run(std::shared_ptr<Session> self);
+  // parleyd asked to stop: a session waiting for a command ends with 421;
+  // one in the middle of a transaction finishes it first.
+  void interrupt_if_idle();
+
+ private:
+  struct Transaction {
+    bool active = false;
+    std::string return_path;  // "" for the null sender
+    smtp::MailParams params;
+    std::vector<schema::Recipient> recipients;
+    // BDAT: the message so far, and whether it will be refused at LAST.
+    bool chunking = false;
+    std::string chunks;
+    std::optional<smtp::Reply> chunk_failure;
+  };
+
+  awaitable<void> serve();
+  awaitable<bool> greet();
+  awaitable<std::optional<smtp::Command>> read_command();
+  awaitable<bool> fill(std::chrono::milliseconds timeout);
+  awaitable<bool> flush();
+  awaitable<std::optional<std::string>> read_line(std::size_t max);
+  // Counts an error; false when the session must end (too many).
+  awaitable<bool> error(const smtp::Reply& reply);
+  void reply(const smtp::Reply& reply);
+  void reply(int code, std::string_view enhanced, std::string_view text);
+
+  awaitable<bool> on_ehlo(const smtp::Command& cmd, bool extended);
+  awaitable<bool> on_starttls();
+  awaitable<bool> on_auth(const smtp::Command& cmd);
+  awaitable<bool> on_mail(const smtp::Command& cmd);
+  awaitable<bool> on_rcpt(const smtp::Command& cmd);
+  awaitable<bool> on_data();
+  awaitable<bool> on_bdat(const smtp::Command& cmd);
+  awaitable<bool> enqueue(std::string body);
+  void reset();
+
+  bool relay_allowed() const;
+  bool submission() const { return listener_ == "submission" || listener_ == "smtps"; }
+  std::string protocol_name() const;
+
+  Server& server_;
+  std::shared_ptr<const Settings> settings_;
+  net::Stream stream_;
+  std::string listener_;
+  std::string sid_;
+  std::string ip_;
+  std::string peer_;
+  std::string in_;
+  std::string out_;
+  bool idle_ = false;
+  bool interrupted_ = false;
+  bool attached_ = false;
+  std::string helo_;
+  bool esmtp_ = false;
+  std::string auth_user_;
+  int errors_ = 0;
+  std::uint64_t messages_ = 0;
+  Transaction txn_;
+};
+
+}  // namespace parley::smtpd
