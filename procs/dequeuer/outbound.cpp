@@ -123,7 +123,10 @@ class Conversation {
       if (r->positive()) ++accepted;
     }
     if (!mail_ok) {
-      if (pipelining) (void)co_await reply();  // DATA's answer (503)
+      if (pipelining) {
+        auto data_answer = co_await reply();  // 503: there was no valid MAIL
+        (void)data_answer;
+      }
       last_error = from_reply(*mail_reply, host_);
       if (mail_reply->permanent()) {
         for (auto i : asked) out[i] = last_error;
@@ -229,7 +232,11 @@ class Conversation {
   }
 
   awaitable<void> quit() {
-    if (co_await send("QUIT\r\n")) (void)co_await reply();
+    bool sent = co_await send("QUIT\r\n");
+    if (sent) {
+      auto bye = co_await reply();
+      (void)bye;  // whatever it says, we are done
+    }
     co_await stream_.shutdown(std::chrono::milliseconds(5000));
   }
 

@@ -64,9 +64,10 @@ class Delivery final : public daemon::Service {
       auto* result = reply.add_results();
       result->set_account(rcpt.account());
       // Return-Path and Delivered-To go on top (RFC 5321 4.4; Delivered-To
-      // as Postfix and Dovecot write it, for loop detection by filters).
+      // names the account, as Postfix and Dovecot write it, for loop
+      // detection by filters).
       std::string message = "Return-Path: <" + header_safe(req.return_path()) + ">\r\nDelivered-To: " +
-                            header_safe(rcpt.address().empty() ? rcpt.account() : rcpt.address()) + "\r\n";
+                            header_safe(rcpt.account()) + "\r\n";
       message += req.body();
       store::NewMessage m;
       m.account = rcpt.account();

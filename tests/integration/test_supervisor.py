@@ -313,7 +313,7 @@ class Development(unittest.TestCase):
         import tempfile
         # The development configuration has fixed ports; a developer's own
         # scripts/run may hold them.
-        for port in (8007, 8107):
+        for port in (8007, 8107, 8025, 8587, 8465):
             with socket.socket() as s:
                 if s.connect_ex(("127.0.0.1", port)) == 0:
                     self.skipTest(f"port {port} is in use (is scripts/run running?)")
@@ -323,6 +323,7 @@ class Development(unittest.TestCase):
         shutil.copy(os.path.join(SOURCE, "etc/parley-dev.conf"), conf)
         env = dict(os.environ)
         env.pop("NOTIFY_SOCKET", None)
+        subprocess.run([os.path.join(SOURCE, "scripts/dev-cert")], cwd=work, check=True, capture_output=True)
         proc = subprocess.Popen([os.path.join(BIN, "parleyd"), "--config", conf], cwd=work, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
@@ -341,6 +342,12 @@ class Development(unittest.TestCase):
             accounts = [l.split("\t")[0] for l in open(pwfile).read().splitlines()]
             self.assertEqual(accounts, ["postmaster@example.test", "demo@example.test", "demo2@example.test"])
             self.assertEqual(line_exchange(8107, "dev"), "relayed: dev")
+            # Mail: the demo account receives on 8025, as scripts/run serves it.
+            import smtplib
+            with smtplib.SMTP("127.0.0.1", 8025, timeout=30) as s:
+                self.assertEqual(s.sendmail("someone@outside.test", ["demo@example.test"], b"Subject: dev\r\n\r\nhi\r\n"), {})
+                s.ehlo()
+                self.assertTrue(s.has_extn("starttls"), "the development certificate is in place")
         finally:
             proc.send_signal(signal.SIGTERM)
             out, _ = proc.communicate(timeout=30)

@@ -1,0 +1,454 @@
+"""The mail path end to end: smtpd -> router -> dequeuer -> local-delivery
+(and outbound SMTP), driven by independent clients: Python's smtplib,
+swaks, raw sockets for what clients never send, and Debian's aiosmtpd as
+the remote server. Mailbox contents are read back with tests/tools/store_dump
+(until imapd serves them)."""
+
+import base64
+import json
+import os
+import shutil
+import smtplib
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import BIN, IS_ROOT, Parley, free_port, wait_for  # noqa: E402
+
+SINK = os.path.join(os.path.dirname(__file__), "smtp_sink.py")
+DEBIAN_PYTHON = "/usr/bin/python3"
+
+
+def tls_context():
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+class Sink:
+    """An aiosmtpd server on a free port, as the remote MX."""
+
+    def __init__(self, mode="accept"):
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="parley-sink-")
+        self.proc = subprocess.Popen([DEBIAN_PYTHON, SINK, str(self.port), self.dir, mode],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        line = self.proc.stdout.readline()
+        assert line.strip() == "ready", f"sink did not start: {line}"
+
+    def messages(self):
+        out = []
+        for name in sorted(os.listdir(self.dir)):
+            if name.endswith(".json"):
+                with open(os.path.join(self.dir, name)) as f:
+                    out.append(json.load(f))
+        return out
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class MailServer(Parley):
+    """parleyd with the mail processes, a self-signed certificate, and the
+    remote domain remote.test routed to a sink."""
+
+    def __init__(self, sink_port=None, smtpd="", dequeuer="", router=""):
+        self.smtp_port, self.submission_port, self.smtps_port = free_port(), free_port(), free_port()
+        self.sink_port = sink_port or free_port()
+        tls_dir = tempfile.mkdtemp(prefix="parley-tls-")
+        os.chmod(tls_dir, 0o755)
+        self.cert, self.key = os.path.join(tls_dir, "cert.pem"), os.path.join(tls_dir, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                        "-keyout", self.key, "-out", self.cert, "-days", "2", "-subj", "/CN=mail.example.test"],
+                       check=True, capture_output=True)
+        # The key must be readable by parley-smtpd (a test key; a real one is 0640 root:parley-smtpd).
+        os.chmod(self.key, 0o644)
+        self.tls_dir = tls_dir
+        sections = f"""[directory]
+argon2_memory_kib = 1024
+argon2_iterations = 1
+first_run_domain = "example.test"
+first_run_accounts = ["postmaster", "demo", "demo2"]
+first_run_password_file = "PASSWORDS"
+[smtpd]
+tls_certificates = ["default={self.cert},{self.key}"]
+error_delay_ms = 0
+{smtpd}
+[router]
+{router}
+[dequeuer]
+routes = ["remote.test=127.0.0.1:{self.sink_port}"]
+retry_first_s = 1
+{dequeuer}
+"""
+        processes = {
+            "directory": [],
+            "local-delivery": [],
+            "dequeuer": [],
+            "router": [],
+            "smtpd": [f"smtp=tcp:127.0.0.1:{self.smtp_port}", f"submission=tcp:127.0.0.1:{self.submission_port}",
+                      f"smtps=tcp:127.0.0.1:{self.smtps_port}"],
+        }
+        super().__init__(processes=processes, sections=sections, extra_server='hostname = "mail.example.test"')
+        self.write_config(self.config_text().replace("PASSWORDS", os.path.join(self.dir, "passwords")))
+
+    def __exit__(self, *exc):
+        super().__exit__(*exc)
+        shutil.rmtree(self.tls_dir, ignore_errors=True)
+        return False
+
+    def password(self, account):
+        wait_for(lambda: os.path.exists(os.path.join(self.dir, "passwords")), what="first-run passwords")
+        with open(os.path.join(self.dir, "passwords")) as f:
+            return dict(line.rstrip("\n").split("\t") for line in f if line.strip())[account]
+
+    def mailbox(self, account):
+        r = subprocess.run([os.path.join(BIN, "store_dump"), os.path.join(self.dir, "data", "store", "index"), account],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        out = []
+        for line in r.stdout.splitlines():
+            d = json.loads(line)
+            d["body"] = base64.b64decode(d["body"])
+            out.append(d)
+        return out
+
+    def wait_mail(self, account, count, timeout=20.0):
+        return wait_for(lambda: (lambda m: m if len(m) >= count else None)(self.mailbox(account)), timeout=timeout,
+                        what=f"{count} message(s) for {account}")
+
+    def wait_message(self, account, needle, timeout=20.0):
+        """The messages of `account` that contain `needle`, once there is one."""
+        return wait_for(lambda: [m for m in self.mailbox(account) if needle in m["body"]] or None, timeout=timeout,
+                        what=f"a message with {needle!r} for {account}")
+
+    def smtp(self):
+        return smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=30)
+
+    def submission(self, account="demo@example.test"):
+        s = smtplib.SMTP("127.0.0.1", self.submission_port, timeout=30)
+        s.starttls(context=tls_context())
+        s.login(account, self.password(account))
+        return s
+
+    def queue_empty(self):
+        r = self.ctl("--json", "queue", "list")
+        return r.returncode == 0 and not json.loads(r.stdout or "[]")
+
+
+def message(subject, msg_id, body="Hello.\r\n", headers=""):
+    return (f"From: sender@outside.test\r\nTo: demo@example.test\r\nSubject: {subject}\r\n"
+            f"Message-ID: <{msg_id}>\r\n{headers}\r\n{body}").encode()
+
+
+class Raw:
+    """A raw SMTP connection, for what real clients never send."""
+
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.buf = b""
+        self.reply()  # greeting
+
+    def send(self, data):
+        self.s.sendall(data)
+
+    def reply(self):
+        lines = []
+        while True:
+            while b"\r\n" not in self.buf:
+                chunk = self.s.recv(65536)
+                if not chunk:
+                    return lines
+                self.buf += chunk
+            line, self.buf = self.buf.split(b"\r\n", 1)
+            lines.append(line.decode("latin-1"))
+            if len(line) < 4 or line[3:4] != b"-":
+                return lines
+
+    def cmd(self, line):
+        self.send(line + b"\r\n")
+        return self.reply()
+
+    def close(self):
+        self.s.close()
+
+
+class Delivery(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.p = MailServer().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.p.__exit__(None, None, None)
+
+    def test_local_delivery_adds_trace_headers(self):
+        with self.p.smtp() as s:
+            refused = s.sendmail("sender@outside.test", ["Demo@Example.Test"], message("local", "local-1@test"))
+        self.assertEqual(refused, {})
+        m = self.p.wait_message("demo@example.test", b"local-1@test")
+        self.assertEqual(len(m), 1)
+        body = m[0]["body"]
+        self.assertTrue(body.startswith(b"Return-Path: <sender@outside.test>\r\nDelivered-To: demo@example.test\r\nReceived: "), body[:200])
+        self.assertIn(b"by mail.example.test with ESMTP", body)
+        self.assertTrue(body.endswith(b"\r\n\r\nHello.\r\n"))
+        self.assertEqual(m[0]["mailbox"], "INBOX")
+
+    def test_unknown_user_and_relay_refused_at_rcpt(self):
+        with self.p.smtp() as s:
+            s.ehlo()
+            s.mail("sender@outside.test")
+            self.assertEqual(s.rcpt("nobody@example.test")[0], 550)
+            code, text = s.rcpt("someone@remote.test")
+            self.assertEqual((code, text[:5]), (554, b"5.7.1"))
+            self.assertIn(b"elaying denied", text)
+            self.assertEqual(s.rcpt("demo2@example.test")[0], 250, "the session goes on")
+
+    def test_no_auth_before_tls(self):
+        s = smtplib.SMTP("127.0.0.1", self.p.submission_port, timeout=30)
+        s.ehlo()
+        self.assertFalse(s.has_extn("auth"), "AUTH is not offered in plain text")
+        self.assertTrue(s.has_extn("starttls"))
+        code, _ = s.docmd("AUTH", "PLAIN " + base64.b64encode(b"\0demo@example.test\0x").decode())
+        self.assertEqual(code, 538)
+        code, _ = s.docmd("MAIL", "FROM:<demo@example.test>")
+        self.assertEqual(code, 530, "submission needs authentication")
+        s.quit()
+
+    def test_submission_with_auth_and_wrong_password(self):
+        s = smtplib.SMTP("127.0.0.1", self.p.submission_port, timeout=30)
+        s.starttls(context=tls_context())
+        s.ehlo()
+        self.assertIn("SCRAM-SHA-256", s.esmtp_features["auth"])
+        with self.assertRaises(smtplib.SMTPAuthenticationError):
+            s.login("demo@example.test", "wrong password")
+        s.quit()
+        with self.p.submission() as s:
+            s.sendmail("demo@example.test", ["demo2@example.test"], message("submitted", "sub-1@test"))
+        m = self.p.wait_message("demo2@example.test", b"sub-1@test")
+        self.assertEqual(len(m), 1)
+        self.assertIn(b"with ESMTPSA", m[0]["body"])
+
+    def test_implicit_tls_and_swaks_starttls_auth(self):
+        s = smtplib.SMTP_SSL("127.0.0.1", self.p.smtps_port, timeout=30, context=tls_context())
+        s.login("demo2@example.test", self.p.password("demo2@example.test"))
+        s.sendmail("demo2@example.test", ["demo@example.test"], message("smtps", "smtps-1@test"))
+        s.quit()
+        r = subprocess.run(["swaks", "--server", f"127.0.0.1:{self.p.submission_port}", "--tls", "--auth", "LOGIN",
+                            "--auth-user", "demo@example.test", "--auth-password", self.p.password("demo@example.test"),
+                            "--from", "demo@example.test", "--to", "demo2@example.test",
+                            "--header", "Message-ID: <swaks-1@test>", "--body", "from swaks"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("250 2.0.0 Ok: queued as", r.stdout)
+        wait_for(lambda: any(b"smtps-1@test" in x["body"] for x in self.p.mailbox("demo@example.test")), what="smtps message")
+        wait_for(lambda: any(b"swaks-1@test" in x["body"] for x in self.p.mailbox("demo2@example.test")), what="swaks message")
+
+    def test_8bitmime_and_smtputf8(self):
+        body = "Grüße, ☃\r\n".encode()
+        msg = b"From: j@outside.test\r\nSubject: utf8\r\nMessage-ID: <utf8-1@test>\r\n\r\n" + body
+        with self.p.smtp() as s:
+            s.ehlo()
+            self.assertTrue(s.has_extn("8bitmime") and s.has_extn("smtputf8"))
+            s.sendmail("jürgen@outside.test", ["demo@example.test"], msg, mail_options=["BODY=8BITMIME", "SMTPUTF8"])
+        m = self.p.wait_message("demo@example.test", b"utf8-1@test")
+        self.assertEqual(len(m), 1)
+        self.assertTrue(m[0]["body"].endswith(body), "8-bit body kept as is")
+        self.assertIn("Return-Path: <jürgen@outside.test>".encode(), m[0]["body"])
+        self.assertIn(b"with UTF8SMTP", m[0]["body"])
+        raw = Raw(self.p.smtp_port)
+        raw.cmd(b"EHLO client.test")
+        self.assertTrue(raw.cmd("MAIL FROM:<jürgen@outside.test>".encode())[0].startswith("5"), "UTF-8 needs SMTPUTF8")
+        raw.close()
+
+    def test_bdat_chunking(self):
+        raw = Raw(self.p.smtp_port)
+        self.assertIn("250-CHUNKING", raw.cmd(b"EHLO client.test"))
+        first = b"From: a@outside.test\r\nSubject: bdat\r\nMessage-ID: <bdat-1@test>\r\n\r\n"
+        second = b"line one\r\n.line starting with a dot\r\n"
+        raw.send(b"MAIL FROM:<a@outside.test>\r\nRCPT TO:<demo@example.test>\r\n")
+        self.assertTrue(raw.reply()[0].startswith("250"))
+        self.assertTrue(raw.reply()[0].startswith("250"))
+        raw.send(b"BDAT %d\r\n" % len(first) + first)
+        self.assertEqual(raw.reply(), [f"250 2.0.0 {len(first)} octets received"])
+        raw.send(b"BDAT %d LAST\r\n" % len(second) + second)
+        self.assertTrue(raw.reply()[0].startswith("250 2.0.0 Ok: queued as"))
+        raw.cmd(b"QUIT")
+        raw.close()
+        m = self.p.wait_message("demo@example.test", b"bdat-1@test")
+        self.assertEqual(len(m), 1)
+        self.assertTrue(m[0]["body"].endswith(first + second), "BDAT data is taken as is (no dot handling)")
+
+    def test_dsn_notify_success(self):
+        with self.p.submission("demo2@example.test") as s:
+            s.sendmail("demo2@example.test", ["demo@example.test"], message("dsn", "dsn-1@test"),
+                       mail_options=["RET=HDRS", "ENVID=env-42"], rcpt_options=["NOTIFY=SUCCESS,FAILURE"])
+        wait_for(lambda: any(b"dsn-1@test" in x["body"] for x in self.p.mailbox("demo@example.test")), what="message")
+        reports = wait_for(lambda: [x["body"] for x in self.p.mailbox("demo2@example.test")
+                                    if b"report-type=delivery-status" in x["body"]], what="success report")
+        report = reports[0]
+        self.assertIn(b"Return-Path: <>", report)
+        self.assertIn(b"Action: delivered", report)
+        self.assertIn(b"Final-Recipient: rfc822; demo@example.test", report)
+        self.assertIn(b"Original-Envelope-Id: env-42", report)
+        self.assertIn(b"Message-ID: <dsn-1@test>", report, "the original's header comes back")
+
+
+class Outbound(unittest.TestCase):
+    def run_with_sink(self, mode):
+        sink = Sink(mode)
+        self.addCleanup(sink.stop)
+        p = MailServer(sink_port=sink.port).start()
+        self.addCleanup(p.__exit__, None, None, None)
+        return p, sink
+
+    def test_delivery_to_remote_with_starttls_offer_ignored_by_sink(self):
+        p, sink = self.run_with_sink("accept")
+        with p.submission() as s:
+            s.sendmail("demo@example.test", ["one@remote.test", "two@remote.test"], message("out", "out-1@test"))
+        msgs = wait_for(lambda: sink.messages() or None, what="message at the sink")
+        self.assertEqual(len(msgs), 1, "one transaction for both recipients of one domain")
+        self.assertEqual(sorted(msgs[0]["rcpt_tos"]), ["one@remote.test", "two@remote.test"])
+        self.assertEqual(msgs[0]["mail_from"], "demo@example.test")
+        self.assertIn("Message-ID: <out-1@test>", msgs[0]["data"])
+
+    def test_temporary_failure_is_retried(self):
+        p, sink = self.run_with_sink("tempfail:1")
+        with p.submission() as s:
+            s.sendmail("demo@example.test", ["later@remote.test"], message("retry", "retry-1@test"))
+        msgs = wait_for(lambda: sink.messages() or None, timeout=30, what="delivery after a retry")
+        self.assertIn("retry-1@test", msgs[0]["data"])
+        self.assertEqual(p.mailbox("demo@example.test"), [], "no bounce for a delivered message")
+
+    def test_permanent_failure_bounces_with_rfc3464_report(self):
+        p, sink = self.run_with_sink("reject")
+        with p.submission() as s:
+            s.sendmail("demo@example.test", ["gone@remote.test"], message("bounce", "bounce-1@test"))
+        bounce = p.wait_mail("demo@example.test", 1)[0]["body"]
+        self.assertIn(b"Return-Path: <>", bounce)
+        self.assertIn(b"Content-Type: multipart/report; report-type=delivery-status;", bounce)
+        self.assertIn(b"Action: failed", bounce)
+        self.assertIn(b"Status: 5.1.1", bounce)
+        self.assertIn(b"Final-Recipient: rfc822; gone@remote.test", bounce)
+        self.assertIn(b"Diagnostic-Code: smtp; 550 5.1.1 no such user here", bounce)
+        self.assertIn(b"Remote-MTA: dns; 127.0.0.1", bounce)
+        self.assertIn(b"Message-ID: <bounce-1@test>", bounce, "the original comes back")
+        self.assertEqual(sink.messages(), [])
+
+
+class BadInput(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.p = MailServer(smtpd="data_timeout_s = 2\nmax_errors = 50").start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.p.__exit__(None, None, None)
+
+    def transaction(self, raw):
+        raw.cmd(b"EHLO client.test")
+        self.assertTrue(raw.cmd(b"MAIL FROM:<a@outside.test>")[0].startswith("250"))
+        self.assertTrue(raw.cmd(b"RCPT TO:<demo@example.test>")[0].startswith("250"))
+        self.assertTrue(raw.cmd(b"DATA")[0].startswith("354"))
+
+    def test_long_lines_nul_and_garbage_get_replies_and_session_goes_on(self):
+        raw = Raw(self.p.smtp_port)
+        self.assertEqual(raw.cmd(b"EHLO " + b"x" * 100_000)[0][:9], "500 5.5.2")
+        self.assertTrue(raw.cmd(b"NOOP\x00 with a NUL")[0].startswith("501"))
+        raw.send(b"\x16\x03\x01garbage\r\nFOO bar\r\nMAIL FROM:<>\r\nNOOP\r\n")
+        replies = [raw.reply()[0] for _ in range(4)]
+        self.assertEqual([r[:3] for r in replies], ["500", "500", "503", "250"])
+        self.assertEqual(raw.cmd(b"NOOP")[0][:3], "250")
+        raw.close()
+
+    def test_bare_lf_and_smuggling_variants_are_refused(self):
+        variants = [b"a\n.\nMAIL FROM:<evil@x>\n", b"a\r\n.\nRCPT", b"a\n.\r\nX", b"a\r.\r\nX", b"a\r\n.\rX",
+                    b"bare\nlf only\r\n"]
+        for v in variants:
+            raw = Raw(self.p.smtp_port)
+            self.transaction(raw)
+            raw.send(v + b"\r\n.\r\n")
+            self.assertEqual(raw.reply()[0][:9], "550 5.6.0", v)
+            self.assertEqual(raw.cmd(b"NOOP")[0][:3], "250", "the session goes on")
+            raw.close()
+        time.sleep(0.5)
+        self.assertFalse(any(b"evil@x" in m["body"] or b"bare\nlf" in m["body"] for m in self.p.mailbox("demo@example.test")))
+
+    def test_stalled_data_times_out_and_others_are_served(self):
+        stalled = Raw(self.p.smtp_port)
+        self.transaction(stalled)
+        stalled.send(b"Subject: half\r\n\r\nhalf a mess")
+        other = Raw(self.p.smtp_port)
+        self.assertEqual(other.cmd(b"NOOP")[0][:3], "250", "another client is served meanwhile")
+        other.close()
+        self.assertEqual(stalled.reply()[0][:9], "421 4.4.2")
+        self.assertEqual(stalled.s.recv(10), b"", "and the connection is closed")
+        stalled.close()
+
+
+class Durability(unittest.TestCase):
+    """While 1,000 messages are sent, each of smtpd, router, dequeuer and
+    local-delivery is killed with SIGKILL in turn; every message that got a
+    250 is afterwards in the mailbox exactly once."""
+
+    def test_kill_each_process_during_load(self):
+        import threading
+        with MailServer(smtpd="max_connections_per_ip = 100") as p:
+            accepted = set()
+            lock = threading.Lock()
+            total = 1000
+            counter = iter(range(total))
+
+            def client():
+                while True:
+                    with lock:
+                        n = next(counter, None)
+                    if n is None:
+                        return
+                    msg_id = f"dur-{n}@test"
+                    try:
+                        with smtplib.SMTP("127.0.0.1", p.smtp_port, timeout=60) as s:
+                            s.sendmail("load@outside.test", ["demo@example.test"], message("load", msg_id))
+                        with lock:
+                            accepted.add(msg_id)
+                    except (smtplib.SMTPException, OSError):
+                        pass  # no 250: the client would retry; not counted
+
+            threads = [threading.Thread(target=client) for _ in range(4)]
+            for t in threads:
+                t.start()
+            for step, victim in enumerate(["smtpd", "router", "dequeuer", "local-delivery"]):
+                wait_for(lambda: len(accepted) >= 150 * (step + 1), timeout=120, what="progress before the next kill")
+                time.sleep(0.3)
+                os.kill(p.pid(victim), 9)
+                p.wait_state(victim, "ready", timeout=20)
+            for t in threads:
+                t.join(timeout=600)
+            self.assertGreater(len(accepted), total // 2)
+
+            def stored():
+                ids = {}
+                for m in p.mailbox("demo@example.test"):
+                    for line in m["body"].split(b"\r\n"):
+                        if line.startswith(b"Message-ID: <dur-"):
+                            mid = line[len("Message-ID: <"):-1].decode()
+                            ids[mid] = ids.get(mid, 0) + 1
+                return ids
+
+            ids = wait_for(lambda: (lambda s: s if accepted <= set(s) else None)(stored()), timeout=120,
+                           what="every accepted message delivered")
+            duplicates = {k: v for k, v in ids.items() if v > 1}
+            self.assertEqual(duplicates, {}, "no message stored twice")
+            self.assertLessEqual(set(ids), {f"dur-{n}@test" for n in range(total)})
+
+
+if __name__ == "__main__":
+    unittest.main()
