@@ -23,6 +23,17 @@ bool valid_reply(std::string_view text) {
          std::isdigit(static_cast<unsigned char>(text[2])) && text[3] == ' ';
 }
 
+// A decimal port, 1..65535 (the dequeuer reads it with from_chars).
+bool valid_port(std::string_view port) {
+  if (port.empty() || port.size() > 5) return false;
+  unsigned value = 0;
+  for (char c : port) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  return value >= 1 && value <= 65535;
+}
+
 }  // namespace
 
 Result<std::vector<Rule>> parse_rules(const std::vector<std::string>& lines) {
@@ -47,7 +58,9 @@ Result<std::vector<Rule>> parse_rules(const std::vector<std::string>& lines) {
       rule.kind = Rule::Kind::smtp;
       rule.target = std::string(target.substr(5));
       auto colon = rule.target.rfind(':');
-      if (colon == std::string::npos || colon == 0 || colon + 1 == rule.target.size()) return bad("smtp target needs HOST:PORT");
+      if (colon == std::string::npos || colon == 0 || !valid_port(std::string_view(rule.target).substr(colon + 1))) {
+        return bad("smtp target needs HOST:PORT");
+      }
     } else {
       rule.target = std::string(target);
       if (rule.target.find('@') == std::string::npos) return bad("a rewrite target must be an address");

@@ -75,6 +75,9 @@ Result<std::unique_ptr<Queue>> Queue::open(const std::string& dir, Options optio
   env_options.file_mode = kFileMode;
   auto env = lmdb::Env::open(dir + "/index", env_options);
   if (!env) return env.error();
+  if (!options.durable) {
+    if (int rc = mdb_env_set_flags(env->raw(), MDB_NOSYNC, 1); rc != 0) return fail(Errc::io, std::string("mdb_env_set_flags: ") + mdb_strerror(rc));
+  }
   std::unique_ptr<Queue> q(new Queue(dir, std::move(env.value()), options));
   auto entries = q->env_.dbi("entries");
   if (!entries) return entries.error();
