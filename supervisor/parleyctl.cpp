@@ -13,13 +13,17 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -31,6 +35,7 @@
 #include "log/log.h"
 #include "schema/control.pb.h"
 #include "schema/directory.pb.h"
+#include "schema/envelope.pb.h"
 #include "supervisor/settings.h"
 
 namespace {
@@ -62,25 +67,36 @@ void usage(std::FILE* out) {
       "  cos set NAME k=v ...   defaults set k=v ...   resolve ADDRESS\n"
       "  import FILE|-   export [DOMAIN]   (tab-separated, header row; import is all or nothing)\n"
       "  backup                      a consistent copy of the directory's database, made while it runs\n"
+      "mail queue (IDs are queue ids: 20 lowercase hex digits):\n"
+      "  queue [summary]             per destination: messages, recipients, age of the oldest; totals\n"
+      "  queue list                  one line per message\n"
+      "  queue show ID...            the envelope, the client, each recipient's state\n"
+      "  queue flush [ID...]         try these (or every message not held) now\n"
+      "  queue delete ID...          remove without a bounce\n"
+      "  queue hold ID...            keep from delivery until released\n"
+      "  queue release ID...\n"
       "Passwords are read from the terminal (not echoed) or from standard input, never from arguments.\n"
       "The socket is found from --socket, $PARLEY_SOCKET, or parley.conf (--config,\n"
       "$PARLEY_CONFIG, /etc/parley/parley.conf).\n",
       out);
 }
 
-std::string state_name(schema::ProcState s) {
-  std::string name = schema::ProcState_Name(s);
-  if (name.rfind("PROC_", 0) == 0) name = name.substr(5);
+// An enum value's name without its prefix, lowercased: PROC_READY -> ready.
+std::string enum_word(std::string name, std::string_view prefix) {
+  if (name.starts_with(prefix)) name = name.substr(prefix.size());
   for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   return name;
 }
+
+std::string state_name(schema::ProcState s) { return enum_word(schema::ProcState_Name(s), "PROC_"); }
 
 std::string human_duration(std::uint64_t ms) {
   std::uint64_t s = ms / 1000;
   char buf[32];
   if (s < 60) std::snprintf(buf, sizeof buf, "%llus", static_cast<unsigned long long>(s));
   else if (s < 3600) std::snprintf(buf, sizeof buf, "%llum%02llus", static_cast<unsigned long long>(s / 60), static_cast<unsigned long long>(s % 60));
-  else std::snprintf(buf, sizeof buf, "%lluh%02llum", static_cast<unsigned long long>(s / 3600), static_cast<unsigned long long>(s / 60 % 60));
+  else if (s < 86400) std::snprintf(buf, sizeof buf, "%lluh%02llum", static_cast<unsigned long long>(s / 3600), static_cast<unsigned long long>(s / 60 % 60));
+  else std::snprintf(buf, sizeof buf, "%llud%02lluh", static_cast<unsigned long long>(s / 86400), static_cast<unsigned long long>(s / 3600 % 24));
   return buf;
 }
 
@@ -302,6 +318,327 @@ void print_rows(const schema::DirectoryAdminReply& reply, bool json) {
   for (const auto& g : reply.generated()) std::printf("%s\n", g.c_str());
 }
 
+// --- mail queue ----------------------------------------------------------------
+
+constexpr std::size_t kQueueIdLength = 20;  // procs/lib/queue: 8 hex digits of arrival time, 12 random
+
+bool queue_id_ok(std::string_view id) {
+  return id.size() == kQueueIdLength &&
+         std::all_of(id.begin(), id.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// Queue records carry text that came from the network (HELO names, remote
+// replies); on a terminal, control bytes, C1 controls and invalid UTF-8 are
+// shown as \xNN instead. (JSON output escapes them itself.)
+std::string printable(std::string_view s) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    std::size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    bool ok = len > 0 && i + len <= s.size();
+    for (std::size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
+    if (ok && c == 0xc2 && static_cast<unsigned char>(s[i + 1]) < 0xa0) ok = false;  // U+0080..U+009F
+    if (ok) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+      ++i;
+    }
+  }
+  return out;
+}
+
+// Terminal columns of printable UTF-8 (one per character).
+std::size_t columns(std::string_view s) {
+  return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xc0) != 0x80; }));
+}
+
+// Cells padded to the widest in their column; numeric columns right-aligned.
+void print_table(const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows, const std::vector<bool>& numeric) {
+  std::vector<std::size_t> width(head.size());
+  for (std::size_t c = 0; c < head.size(); ++c) width[c] = columns(head[c]);
+  for (const auto& r : rows) {
+    for (std::size_t c = 0; c < r.size() && c < width.size(); ++c) width[c] = std::max(width[c], columns(r[c]));
+  }
+  auto line = [&](const std::vector<std::string>& r) {
+    std::string out;
+    for (std::size_t c = 0; c < r.size() && c < width.size(); ++c) {
+      std::string pad(width[c] - columns(r[c]), ' ');
+      out += (c ? "  " : "") + (numeric[c] ? pad + r[c] : r[c] + pad);
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    std::printf("%s\n", out.c_str());
+  };
+  line(head);
+  for (const auto& r : rows) line(r);
+}
+
+std::int64_t now_unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// "2026-11-22 10:00:00" (UTC), or RFC 3339 "2026-11-22T10:00:00Z" for JSON.
+std::string utc_time(std::int64_t unix_ms, bool iso) {
+  if (unix_ms <= 0) return iso ? "" : "-";
+  auto t = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+std::string age(std::int64_t since_unix_ms, std::int64_t now_ms) {
+  return since_unix_ms <= 0 ? "-" : human_duration(static_cast<std::uint64_t>(std::max<std::int64_t>(0, now_ms - since_unix_ms)));
+}
+
+bool undelivered(const schema::Recipient& r) { return r.state() == schema::RCPT_PENDING || r.state() == schema::RCPT_DEFERRED; }
+
+std::string rcpt_state(const schema::Recipient& r) { return enum_word(schema::RcptState_Name(r.state()), "RCPT_"); }
+
+std::string json_bool(bool b) { return b ? "true" : "false"; }
+
+std::string json_strings(const google::protobuf::RepeatedPtrField<std::string>& list) {
+  std::string out = "[";
+  for (int i = 0; i < list.size(); ++i) out += (i ? "," : "") + log::json_quote(list[i]);
+  return out + "]";
+}
+
+// What `queue list` shows of a message.
+struct ListLine {
+  int undelivered = 0;
+  int deferred = 0;
+  std::string last_reply;  // of the first deferred recipient
+};
+
+ListLine list_line(const schema::Envelope& env) {
+  ListLine l;
+  for (const auto& r : env.recipients()) {
+    if (undelivered(r)) ++l.undelivered;
+    if (r.state() != schema::RCPT_DEFERRED) continue;
+    if (l.deferred++ == 0) l.last_reply = r.last_reply();
+  }
+  return l;
+}
+
+std::string entry_json(const schema::QueueEntry& e) {
+  const auto& env = e.envelope();
+  const auto& cl = env.client();
+  auto q = [](std::string_view v) { return log::json_quote(v); };
+  std::string out = "{\"queue_id\":" + q(env.message_id()) + ",\"kind\":" + q(e.kind().empty() ? "mail" : e.kind()) +
+                    ",\"held\":" + json_bool(e.hold()) + ",\"arrived\":" + q(utc_time(env.received_unix_ms(), true)) +
+                    ",\"arrived_unix_ms\":" + std::to_string(env.received_unix_ms()) + ",\"sender\":" + q(env.return_path()) +
+                    ",\"size\":" + std::to_string(env.size()) + ",\"hop_count\":" + std::to_string(env.hop_count()) +
+                    ",\"header_message_id\":" + q(env.header_message_id()) + ",\"envid\":" + q(env.envid()) +
+                    ",\"sid\":" + q(env.sid()) + ",\"client\":{\"peer\":" + q(cl.peer_address()) + ",\"helo\":" + q(cl.helo()) +
+                    ",\"reverse_dns\":" + q(cl.reverse_dns()) + ",\"tls_version\":" + q(cl.tls_version()) +
+                    ",\"tls_cipher\":" + q(cl.tls_cipher()) + ",\"auth_user\":" + q(cl.auth_user()) +
+                    ",\"listener\":" + q(cl.listener()) + "},\"recipients\":[";
+  for (int i = 0; i < env.recipients_size(); ++i) {
+    const auto& r = env.recipients(i);
+    out += std::string(i ? "," : "") + "{\"address\":" + q(r.address()) + ",\"resolved\":" + q(r.resolved()) +
+           ",\"local\":" + json_bool(r.local()) + ",\"state\":" + q(rcpt_state(r)) + ",\"attempts\":" + std::to_string(r.attempts()) +
+           ",\"next_attempt\":" + q(undelivered(r) ? utc_time(r.next_attempt_unix_ms(), true) : "") +
+           ",\"next_attempt_unix_ms\":" + std::to_string(undelivered(r) ? r.next_attempt_unix_ms() : 0) +
+           ",\"last_reply\":" + q(r.last_reply()) + ",\"remote_mta\":" + q(r.remote_mta()) + ",\"relay_host\":" + q(r.relay_host()) + "}";
+  }
+  return out + "]}";
+}
+
+void print_summary(const schema::QueueAdminReply& reply, bool json) {
+  const std::int64_t now = now_unix_ms();
+  std::uint64_t messages = 0, recipients = 0;
+  std::int64_t oldest = 0;
+  for (const auto& d : reply.destinations()) {
+    messages += d.messages();
+    recipients += d.recipients();
+    if (d.oldest_unix_ms() > 0 && (oldest == 0 || d.oldest_unix_ms() < oldest)) oldest = d.oldest_unix_ms();
+  }
+  if (json) {
+    std::string out = "{\"ok\":true,\"destinations\":[";
+    for (int i = 0; i < reply.destinations_size(); ++i) {
+      const auto& d = reply.destinations(i);
+      out += std::string(i ? "," : "") + "{\"name\":" + log::json_quote(d.name()) + ",\"messages\":" + std::to_string(d.messages()) +
+             ",\"recipients\":" + std::to_string(d.recipients()) + ",\"oldest\":" + log::json_quote(utc_time(d.oldest_unix_ms(), true)) +
+             ",\"oldest_unix_ms\":" + std::to_string(d.oldest_unix_ms()) + "}";
+    }
+    out += "],\"total\":{\"messages\":" + std::to_string(messages) + ",\"recipients\":" + std::to_string(recipients) +
+           ",\"oldest\":" + log::json_quote(utc_time(oldest, true)) + ",\"oldest_unix_ms\":" + std::to_string(oldest) + "}}";
+    std::printf("%s\n", out.c_str());
+    return;
+  }
+  if (reply.destinations_size() == 0) {
+    std::printf("the queue is empty\n");
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& d : reply.destinations()) {
+    rows.push_back({printable(d.name()), std::to_string(d.messages()), std::to_string(d.recipients()), age(d.oldest_unix_ms(), now)});
+  }
+  rows.push_back({"total", std::to_string(messages), std::to_string(recipients), age(oldest, now)});
+  print_table({"DESTINATION", "MESSAGES", "RECIPIENTS", "OLDEST"}, rows, {false, true, true, true});
+}
+
+void print_list(const schema::QueueAdminReply& reply, bool json) {
+  if (json) {
+    std::string out = "{\"ok\":true,\"messages\":[";
+    for (int i = 0; i < reply.entries_size(); ++i) {
+      const auto& env = reply.entries(i).envelope();
+      ListLine l = list_line(env);
+      out += std::string(i ? "," : "") + "{\"queue_id\":" + log::json_quote(env.message_id()) +
+             ",\"arrived\":" + log::json_quote(utc_time(env.received_unix_ms(), true)) +
+             ",\"arrived_unix_ms\":" + std::to_string(env.received_unix_ms()) + ",\"size\":" + std::to_string(env.size()) +
+             ",\"sender\":" + log::json_quote(env.return_path()) + ",\"undelivered\":" + std::to_string(l.undelivered) +
+             ",\"deferred\":" + std::to_string(l.deferred) + ",\"recipients\":" + std::to_string(env.recipients_size()) +
+             ",\"held\":" + json_bool(reply.entries(i).hold()) + ",\"last_reply\":" + log::json_quote(l.last_reply) + "}";
+    }
+    std::printf("%s]}\n", out.c_str());
+    return;
+  }
+  if (reply.entries_size() == 0) {
+    std::printf("the queue is empty\n");
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& e : reply.entries()) {
+    const auto& env = e.envelope();
+    ListLine l = list_line(env);
+    rows.push_back({printable(env.message_id()), utc_time(env.received_unix_ms(), false), std::to_string(env.size()),
+                    env.return_path().empty() ? "<>" : printable(env.return_path()),
+                    std::to_string(l.undelivered) + "/" + std::to_string(env.recipients_size()), e.hold() ? "held" : "-",
+                    l.last_reply.empty() ? "-" : printable(l.last_reply)});
+  }
+  print_table({"QUEUE ID", "ARRIVED (UTC)", "SIZE", "SENDER", "RCPTS", "HOLD", "LAST REPLY"}, rows,
+              {false, false, true, false, true, false, false});
+}
+
+void print_entry(const schema::QueueEntry& e) {
+  const std::int64_t now = now_unix_ms();
+  const auto& env = e.envelope();
+  const auto& cl = env.client();
+  auto field = [](const char* indent, const char* name, const std::string& value) {
+    std::printf("%s%-*s %s\n", indent, 14 - static_cast<int>(std::strlen(indent)), name, value.empty() ? "-" : value.c_str());
+  };
+  field("", "queue id", printable(env.message_id()));
+  if (e.kind() == "dsn") field("", "kind", "delivery status notification");
+  field("", "arrived", utc_time(env.received_unix_ms(), false) + " UTC (" + age(env.received_unix_ms(), now) + " ago)");
+  field("", "sender", env.return_path().empty() ? "<>" : printable(env.return_path()));
+  field("", "size", std::to_string(env.size()) + " bytes");
+  field("", "hops", std::to_string(env.hop_count()));
+  field("", "held", e.hold() ? "yes" : "no");
+  if (!env.header_message_id().empty()) field("", "message-id", printable(env.header_message_id()));
+  std::printf("client\n");
+  field("  ", "peer", printable(cl.peer_address()) + (cl.reverse_dns().empty() ? "" : " (" + printable(cl.reverse_dns()) + ")"));
+  field("  ", "helo", printable(cl.helo()));
+  field("  ", "tls", cl.tls_version().empty() ? "none" : printable(cl.tls_version() + " " + cl.tls_cipher()));
+  field("  ", "auth user", printable(cl.auth_user()));
+  field("  ", "listener", printable(cl.listener()));
+  for (const auto& r : env.recipients()) {
+    field("", "recipient", printable(r.address()));
+    if (!r.resolved().empty() && r.resolved() != r.address()) field("  ", "routed to", printable(r.resolved()) + (r.local() ? " (local)" : ""));
+    field("  ", "state", rcpt_state(r));
+    field("  ", "attempts", std::to_string(r.attempts()));
+    if (undelivered(r)) field("  ", "next attempt", r.next_attempt_unix_ms() > 0 ? utc_time(r.next_attempt_unix_ms(), false) + " UTC" : "now");
+    field("  ", "last reply", printable(r.last_reply()));
+    field("  ", "remote MTA", printable(r.remote_mta()));
+  }
+}
+
+// Builds the queue request for `words` ("queue", VERB, IDS...); `verb` gets
+// the operation's word. Returns an exit code on error, with a message.
+int queue_request(const std::vector<std::string>& words, schema::QueueAdminRequest& out, std::string& verb) {
+  struct Op {
+    const char* verb;
+    schema::QueueAdminRequest::Op op;
+    std::size_t min_ids, max_ids;
+  };
+  constexpr std::size_t kAny = static_cast<std::size_t>(-1);
+  static constexpr Op kOps[] = {
+      {"summary", schema::QueueAdminRequest::OP_SUMMARY, 0, 0}, {"list", schema::QueueAdminRequest::OP_LIST, 0, 0},
+      {"show", schema::QueueAdminRequest::OP_SHOW, 1, kAny},   {"flush", schema::QueueAdminRequest::OP_FLUSH, 0, kAny},
+      {"delete", schema::QueueAdminRequest::OP_DELETE, 1, kAny}, {"hold", schema::QueueAdminRequest::OP_HOLD, 1, kAny},
+      {"release", schema::QueueAdminRequest::OP_RELEASE, 1, kAny},
+  };
+  verb = words.size() > 1 ? words[1] : "summary";
+  const Op* op = nullptr;
+  for (const auto& o : kOps) {
+    if (verb == o.verb) op = &o;
+  }
+  const std::size_t ids = words.size() > 2 ? words.size() - 2 : 0;
+  if (op == nullptr || ids < op->min_ids || ids > op->max_ids) {
+    usage(stderr);
+    return kExitUsage;
+  }
+  out.set_op(op->op);
+  std::set<std::string> seen;
+  for (std::size_t i = 2; i < words.size(); ++i) {
+    if (!queue_id_ok(words[i])) {
+      std::fprintf(stderr, "parleyctl: not a queue id: %s (a queue id is %zu lowercase hex digits, as `parleyctl queue list` shows)\n",
+                   printable(words[i].substr(0, 64)).c_str(), kQueueIdLength);
+      return kExitUsage;
+    }
+    if (seen.insert(words[i]).second) out.add_queue_ids(words[i]);
+  }
+  return kExitOk;
+}
+
+// Prints the dequeuer's answer; returns the exit code (1 when some id was
+// not in the queue).
+int print_queue(const std::string& verb, const schema::QueueAdminReply& reply, bool json) {
+  for (const auto& id : reply.missing()) std::fprintf(stderr, "parleyctl: not in the queue: %s\n", printable(id).c_str());
+  const bool ok = reply.missing().empty();
+  if (verb == "summary") {
+    print_summary(reply, json);
+  } else if (verb == "list") {
+    print_list(reply, json);
+  } else if (verb == "show") {
+    if (json) {
+      std::string out = "{\"ok\":" + json_bool(ok) + ",\"messages\":[";
+      for (int i = 0; i < reply.entries_size(); ++i) out += (i ? "," : "") + entry_json(reply.entries(i));
+      std::printf("%s],\"missing\":%s}\n", out.c_str(), json_strings(reply.missing()).c_str());
+    } else {
+      for (int i = 0; i < reply.entries_size(); ++i) {
+        if (i) std::printf("\n");
+        print_entry(reply.entries(i));
+      }
+    }
+  } else if (json) {
+    std::printf("{\"ok\":%s,\"affected\":%u,\"missing\":%s}\n", json_bool(ok).c_str(), reply.affected(), json_strings(reply.missing()).c_str());
+  } else {
+    const char* done = verb == "flush" ? "flushed" : verb == "delete" ? "deleted" : verb == "hold" ? "held" : "released";
+    std::printf("%s %u message%s\n", done, reply.affected(), reply.affected() == 1 ? "" : "s");
+  }
+  return ok ? kExitOk : kExitFailed;
+}
+
+// Sends `inner` to `method` of process `proc` through parleyd and parses the
+// process's answer into `answer`. Returns an exit code; failures are printed.
+int forward(const std::string& socket_path, const char* proc, const char* method, const google::protobuf::Message& inner,
+            bool json, google::protobuf::Message& answer) {
+  schema::AdminRequest request;
+  auto* fwd = request.mutable_forward();
+  fwd->set_proc(proc);
+  fwd->set_method(method);
+  fwd->set_payload(inner.SerializeAsString());
+  schema::AdminReply reply;
+  if (int rc = exchange(socket_path, request, reply); rc != kExitOk) return rc;
+  if (!reply.ok() || !answer.ParseFromString(reply.payload())) {
+    if (json) std::printf("{\"ok\":false,\"error\":%s}\n", log::json_quote(reply.error()).c_str());
+    else std::fprintf(stderr, "parleyctl: %s\n", reply.error().empty() ? "bad reply" : reply.error().c_str());
+    return kExitFailed;
+  }
+  return kExitOk;
+}
+
 int check_config(const std::string& config_flag) {
   std::string path = config_path(config_flag);
   auto loaded = supervisor::load(path);
@@ -343,21 +680,18 @@ int main(int argc, char** argv) {
       if (rc == kExitUsage) usage(stderr);
       return rc;
     }
-    auto* fwd = request.mutable_forward();
-    fwd->set_proc("directory");
-    fwd->set_method("directory.admin");
-    fwd->set_payload(inner.SerializeAsString());
-    schema::AdminReply reply;
-    if (int rc = exchange(find_socket(socket_flag, config_flag), request, reply); rc != kExitOk) return rc;
     schema::DirectoryAdminReply answer;
-    if (!reply.ok() || !answer.ParseFromString(reply.payload())) {
-      if (json) std::printf("{\"ok\":false,\"error\":%s}\n", log::json_quote(reply.error()).c_str());
-      else std::fprintf(stderr, "parleyctl: %s\n", reply.error().empty() ? "bad reply" : reply.error().c_str());
-      return kExitFailed;
-    }
+    if (int rc = forward(find_socket(socket_flag, config_flag), "directory", "directory.admin", inner, json, answer); rc != kExitOk) return rc;
     print_rows(answer, json);
     if (!json && answer.rows_size() == 0 && answer.text().empty() && answer.generated().empty()) std::printf("ok\n");
     return kExitOk;
+  } else if (cmd == "queue") {
+    schema::QueueAdminRequest inner;
+    std::string verb;
+    if (int rc = queue_request(words, inner, verb); rc != kExitOk) return rc;
+    schema::QueueAdminReply answer;
+    if (int rc = forward(find_socket(socket_flag, config_flag), "dequeuer", "queue.admin", inner, json, answer); rc != kExitOk) return rc;
+    return print_queue(verb, answer, json);
   } else if (cmd == "status" && words.size() == 1) {
     request.mutable_status();
   } else if ((cmd == "start" || cmd == "stop" || cmd == "restart") && words.size() == 2) {

@@ -22,6 +22,7 @@
 #include "core/fd.h"
 #include "ipc/ipc.h"
 #include "schema/directory.pb.h"
+#include "schema/envelope.pb.h"
 #include "core/frame.h"
 #include "core/packet.h"
 #include "daemon/log_setup.h"
@@ -63,6 +64,18 @@ std::string describe_exit(int status) {
     return text;
   }
   return "ended";
+}
+
+// An administration request names its caller in `actor` (the process logs it
+// and trusts it: only parleyd reaches its admin endpoint). Whatever parleyctl
+// put there is overwritten. False: the payload is not a `Request`.
+template <class Request>
+bool name_actor(std::string& payload, std::string_view who) {
+  Request inner;
+  if (!inner.ParseFromString(payload)) return false;
+  inner.set_actor(std::string(who));
+  payload = inner.SerializeAsString();
+  return true;
 }
 
 std::uint64_t rss_bytes(pid_t pid) {
@@ -895,15 +908,13 @@ awaitable<schema::AdminReply> Supervisor::admin(const schema::AdminRequest& requ
         reply.set_error("request too large (at most " + std::to_string(ipc::kMaxMessageBytes >> 20) + " MiB); split it");
         co_return reply;
       }
-      if (fwd.method() == "directory.admin") {
-        schema::DirectoryAdminRequest inner;
-        if (!inner.ParseFromString(payload)) {
-          reply.set_ok(false);
-          reply.set_error("unparsable directory request");
-          co_return reply;
-        }
-        inner.set_actor(std::string(who));
-        payload = inner.SerializeAsString();
+      bool parsed = true;
+      if (fwd.method() == "directory.admin") parsed = name_actor<schema::DirectoryAdminRequest>(payload, who);
+      else if (fwd.method() == "queue.admin") parsed = name_actor<schema::QueueAdminRequest>(payload, who);
+      if (!parsed) {
+        reply.set_ok(false);
+        reply.set_error("unparsable " + fwd.method() + " request");
+        co_return reply;
       }
       auto answer = co_await s.admin_client(fwd.proc()).call(fwd.method(), std::move(payload));
       if (!answer) {
