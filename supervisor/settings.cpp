@@ -140,7 +140,7 @@ Result<Settings> resolve(const config::Config& config, const std::string& self_d
     for (const auto& text : config.list(section, "listen")) {
       auto spec = config::parse_listen(text);
       if (!spec) return fail(Errc::invalid, section + ".listen: " + text + ": " + spec.error().detail);
-      spec->port = map_port(spec->port, map_ports, offset);
+      if (spec->proto != config::ListenSpec::Proto::unix_stream) spec->port = map_port(spec->port, map_ports, offset);
       p.listen.push_back(*spec);
     }
     if (::access(p.binary.c_str(), X_OK) != 0) {

@@ -3,6 +3,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -12,7 +15,32 @@ namespace {
 
 constexpr int kBacklog = 511;
 
+// A Unix stream socket every local user may connect to (sendmail's way in).
+// A socket file left by an earlier run is replaced; anything else at the
+// path is an error, not something to delete.
+Result<UniqueFd> bind_unix(const config::ListenSpec& spec) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (spec.host.size() >= sizeof addr.sun_path) return fail(Errc::invalid, "socket path too long");
+  std::memcpy(addr.sun_path, spec.host.c_str(), spec.host.size() + 1);
+  struct stat st{};
+  if (::lstat(spec.host.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) return fail(Errc::invalid, "bind " + config::to_string(spec) + ": the path exists and is not a socket");
+    ::unlink(spec.host.c_str());
+  }
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd.valid()) return fail(Errc::io, std::string("socket: ") + std::strerror(errno));
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    return fail(Errc::io, "bind " + config::to_string(spec) + ": " + std::strerror(errno));
+  }
+  if (::chmod(spec.host.c_str(), 0666) != 0 || ::listen(fd.get(), kBacklog) != 0) {
+    return fail(Errc::io, "listen " + config::to_string(spec) + ": " + std::strerror(errno));
+  }
+  return fd;
+}
+
 Result<UniqueFd> bind_one(const config::ListenSpec& spec) {
+  if (spec.proto == config::ListenSpec::Proto::unix_stream) return bind_unix(spec);
   sockaddr_storage addr{};
   socklen_t len = 0;
   bool v6 = spec.host.find(':') != std::string::npos;

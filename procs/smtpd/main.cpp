@@ -3,7 +3,9 @@
 // networks; 587 (submission, RFC 6409) and 465 (smtps, implicit TLS, RFC
 // 8314) take mail from authenticated users only. ESMTP with PIPELINING,
 // SIZE, 8BITMIME, SMTPUTF8, ENHANCEDSTATUSCODES, DSN, CHUNKING, STARTTLS
-// and AUTH (PLAIN, LOGIN, SCRAM-SHA-256, only over TLS).
+// and AUTH (PLAIN, LOGIN, SCRAM-SHA-256, only over TLS). The "local"
+// listener, a Unix socket, is how sendmail hands over mail from local
+// programs: the sender is identified by its uid (SO_PEERCRED).
 // Untrusted input: every byte from the network peer.
 // Privileges: user parley-smtpd; no disk writes but its log: a message is
 // held in memory (bounded by max_message_bytes) and handed to the router,
@@ -16,7 +18,7 @@
 int main(int argc, char** argv) {
   return parley::daemon::run(argc, argv, {
       .name = "smtpd",
-      .listeners = {"smtp", "submission", "smtps"},
+      .listeners = {"smtp", "submission", "smtps", "local"},
       .uses = {"directory", "router"},
       .start = &parley::smtpd::start,
   });

@@ -12,6 +12,10 @@ namespace parley::smtpd {
 
 using tcp = asio::ip::tcp;
 
+namespace {
+const std::string kListeners[] = {"smtp", "submission", "smtps", "local"};
+}  // namespace
+
 Server::Server(daemon::Context& ctx, Settings settings, std::vector<std::string> listener_names)
     : ctx_(ctx),
       settings_(std::make_shared<const Settings>(std::move(settings))),
@@ -29,11 +33,15 @@ std::string Server::next_sid() {
 }
 
 Status Server::start() {
-  for (std::string name : {"smtp", "submission", "smtps"}) {
+  for (const auto& name : kListeners) {
     for (const auto& l : ctx_.listeners(name)) {
       sockaddr_storage addr{};
       socklen_t len = sizeof addr;
       if (::getsockname(l.fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return fail(Errc::io, "getsockname");
+      // The Unix listener goes through the same acceptor and socket types:
+      // Asio's accept, recv and send are the plain system calls, whatever
+      // the address family (only endpoints would differ, and the session
+      // asks a Unix peer for its credentials instead).
       auto proto = addr.ss_family == AF_INET6 ? tcp::v6() : tcp::v4();
       // The descriptor stays parleyd's too; the acceptor gets its own copy.
       int fd = ::dup(l.fd);
@@ -102,7 +110,7 @@ Status Server::reload(const config::Config& config) {
 
 Result<std::unique_ptr<daemon::Service>> start(daemon::Context& ctx) {
   std::vector<std::string> names;
-  for (std::string name : {"smtp", "submission", "smtps"}) {
+  for (const auto& name : kListeners) {
     if (!ctx.listeners(name).empty()) names.push_back(name);
   }
   auto settings = load_settings(ctx.config(), names);

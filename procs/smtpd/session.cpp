@@ -1,5 +1,8 @@
 #include "session.h"
 
+#include <pwd.h>
+#include <sys/socket.h>
+
 #include <chrono>
 
 #include "addr/addr.h"
@@ -72,6 +75,20 @@ bool has_bare_line_ending(std::string_view body) {
   return false;
 }
 
+// A local program (sendmail) on the Unix listener: who it runs as.
+std::string local_peer(asio::ip::tcp::socket& socket, std::string& ip) {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  ip = "local";
+  if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return "local:unknown";
+  std::string name = std::to_string(cred.uid);
+  char buf[4096];
+  passwd pw{};
+  passwd* found = nullptr;
+  if (::getpwuid_r(cred.uid, &pw, buf, sizeof buf, &found) == 0 && found != nullptr) name = found->pw_name;
+  return "local:" + name + "(uid=" + std::to_string(cred.uid) + ",pid=" + std::to_string(cred.pid) + ")";
+}
+
 std::string peer_text(const asio::ip::tcp::socket& socket, std::string& ip) {
   boost::system::error_code ec;
   auto ep = socket.remote_endpoint(ec);
@@ -84,7 +101,7 @@ std::string peer_text(const asio::ip::tcp::socket& socket, std::string& ip) {
 
 Session::Session(Server& server, asio::ip::tcp::socket socket, std::string listener, std::string sid)
     : server_(server), settings_(server.settings()), stream_(std::move(socket)), listener_(std::move(listener)), sid_(std::move(sid)) {
-  peer_ = peer_text(stream_.socket(), ip_);
+  peer_ = local() ? local_peer(stream_.socket(), ip_) : peer_text(stream_.socket(), ip_);
 }
 
 Session::~Session() {
@@ -112,7 +129,7 @@ awaitable<void> Session::run(std::shared_ptr<Session> self) {
 awaitable<void> Session::serve() {
   // Limits are checked before this session counts itself.
   const Settings& s = *settings_;
-  if (server_.connections() >= s.max_connections || server_.connections(ip_) >= s.max_connections_per_ip) {
+  if (server_.connections() >= s.max_connections || (!local() && server_.connections(ip_) >= s.max_connections_per_ip)) {
     log::warn("smtp.session.refused", "too many connections", {{"sid", sid_}, {"peer", peer_}});
     reply(kTooManyConnections);
     co_await flush();
@@ -282,7 +299,8 @@ awaitable<bool> Session::error(const smtp::Reply& r) {
 
 void Session::reset() { txn_ = Transaction{}; }
 
-bool Session::relay_allowed() const { return !auth_user_.empty() || settings_->relay_client(ip_); }
+// Local programs relay as Postfix's sendmail does: the uid is in the log.
+bool Session::relay_allowed() const { return local() || !auth_user_.empty() || settings_->relay_client(ip_); }
 
 std::string Session::protocol_name() const {
   // RFC 3848 / RFC 6531 "with" keywords for the Received header.
@@ -311,16 +329,16 @@ awaitable<bool> Session::on_ehlo(const smtp::Command& cmd, bool extended) {
                                    "ENHANCEDSTATUSCODES",
                                    "DSN",
                                    "CHUNKING"};
-  if (!stream_.secure() && settings_->tls_for(listener_)) caps.push_back("STARTTLS");
+  if (!stream_.secure() && !local() && settings_->tls_for(listener_)) caps.push_back("STARTTLS");
   // No AUTH over plain text: it is offered only once TLS is up.
-  if (stream_.secure() && auth_user_.empty()) caps.push_back("AUTH PLAIN LOGIN SCRAM-SHA-256");
+  if (stream_.secure() && auth_user_.empty() && !local()) caps.push_back("AUTH PLAIN LOGIN SCRAM-SHA-256");
   std::vector<std::string_view> lines(caps.begin(), caps.end());
   out_ += smtp::format_reply(250, "", lines);
   co_return true;
 }
 
 awaitable<bool> Session::on_starttls() {
-  auto ctx = settings_->tls_for(listener_);
+  auto ctx = local() ? nullptr : settings_->tls_for(listener_);
   if (stream_.secure()) co_return co_await error(kTlsActive);
   if (!ctx) co_return co_await error(kTlsUnavailable);
   reply(smtp::kReadyForTls);
@@ -577,7 +595,7 @@ awaitable<bool> Session::enqueue(std::string body) {
 
   mail::ReceivedInfo info;
   info.from_helo = helo_;
-  info.from_ip = ip_;
+  info.from_ip = local() ? "" : ip_;
   info.by_host = settings_->hostname;
   info.protocol = protocol_name();
   info.id = queue_id;

@@ -67,6 +67,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   bool relay_allowed() const;
   bool submission() const { return listener_ == "submission" || listener_ == "smtps"; }
+  bool local() const { return listener_ == "local"; }
   std::string protocol_name() const;
 
   Server& server_;

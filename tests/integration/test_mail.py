@@ -95,10 +95,12 @@ retry_first_s = 1
             "dequeuer": [],
             "router": [],
             "smtpd": [f"smtp=tcp:127.0.0.1:{self.smtp_port}", f"submission=tcp:127.0.0.1:{self.submission_port}",
-                      f"smtps=tcp:127.0.0.1:{self.smtps_port}"],
+                      f"smtps=tcp:127.0.0.1:{self.smtps_port}", "local=unix:SUBMIT"],
         }
         super().__init__(processes=processes, sections=sections, extra_server='hostname = "mail.example.test"')
-        self.write_config(self.config_text().replace("PASSWORDS", os.path.join(self.dir, "passwords")))
+        self.submit_socket = os.path.join(self.dir, "submit.sock")
+        self.write_config(self.config_text().replace("PASSWORDS", os.path.join(self.dir, "passwords"))
+                          .replace("SUBMIT", self.submit_socket))
 
     def __exit__(self, *exc):
         super().__exit__(*exc)
@@ -300,6 +302,63 @@ class Delivery(unittest.TestCase):
         self.assertIn(b"Final-Recipient: rfc822; demo@example.test", report)
         self.assertIn(b"Original-Envelope-Id: env-42", report)
         self.assertIn(b"Message-ID: <dsn-1@test>", report, "the original's header comes back")
+
+
+class Sendmail(unittest.TestCase):
+    """The sendmail command, run by a local user, hands mail over smtpd's
+    local socket."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sink = Sink("accept")
+        cls.p = MailServer(sink_port=cls.sink.port).start()
+        cls.user = "devuser" if IS_ROOT else None
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.p.__exit__(None, None, None)
+        cls.sink.stop()
+
+    def sendmail(self, args, text):
+        from harness import as_user
+        cmd = as_user(self.user, [os.path.join(BIN, "sendmail"), *args])
+        env = dict(os.environ, PARLEY_SUBMIT_SOCKET=self.p.submit_socket)
+        return subprocess.run(cmd, input=text.encode(), capture_output=True, env=env, timeout=60)
+
+    def test_recipients_as_arguments_with_lf_line_ends(self):
+        r = self.sendmail(["-oi", "-f", "cron@example.test", "demo@example.test"],
+                          "Subject: from cron\n\n.single dot below\n.\nstill the body\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        m = self.p.wait_message("demo@example.test", b"Subject: from cron")[0]["body"]
+        self.assertIn(b"Return-Path: <cron@example.test>", m)
+        self.assertIn(b"\r\n.single dot below\r\n.\r\nstill the body\r\n", m, "-oi: dots are data; LF became CRLF")
+        for header in (b"\r\nDate: ", b"\r\nMessage-ID: <", b"\r\nFrom: <cron@example.test>"):
+            self.assertIn(header, m, "sendmail adds what the message lacks")
+
+    def test_t_reads_recipients_and_drops_bcc(self):
+        r = self.sendmail(["-t"], "To: Demo <demo@example.test>\nCc: far@remote.test\nBcc: demo2@example.test\n"
+                                  "Subject: with -t\n\nbody\n.\nnot sent: a lone dot ends input without -i\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for account in ("demo@example.test", "demo2@example.test"):
+            m = self.p.wait_message(account, b"Subject: with -t")[0]["body"]
+            self.assertNotIn(b"Bcc:", m)
+            self.assertNotIn(b"not sent", m)
+        sent = wait_for(lambda: [x for x in self.sink.messages() if "with -t" in x["data"]] or None, what="the remote copy")
+        self.assertEqual(sent[0]["rcpt_tos"], ["far@remote.test"], "a local program may send out")
+
+    def test_refused_recipient_and_no_recipient(self):
+        r = self.sendmail(["nobody@example.test"], "Subject: x\n\nx\n")
+        self.assertEqual(r.returncode, 67, r.stderr)
+        self.assertIn(b"550", r.stderr)
+        r = self.sendmail([], "Subject: x\n\nx\n")
+        self.assertEqual(r.returncode, 64)
+
+    def test_unreachable_socket(self):
+        from harness import as_user
+        env = dict(os.environ, PARLEY_SUBMIT_SOCKET=os.path.join(self.p.dir, "nothing.sock"))
+        r = subprocess.run(as_user(self.user, [os.path.join(BIN, "sendmail"), "demo@example.test"]), input=b"x\n",
+                           capture_output=True, env=env, timeout=60)
+        self.assertEqual(r.returncode, 69)
 
 
 class Outbound(unittest.TestCase):

@@ -31,6 +31,9 @@ const Valid kValid[] = {
     {"v6=tcp:[2001:DB8::A]:443", {"v6", Proto::tcp, "2001:db8::a", 443}, "v6=tcp:[2001:db8::a]:443"},
     {"mapped=tcp:[::ffff:192.0.2.1]:25", {"mapped", Proto::tcp, "::ffff:192.0.2.1", 25},
      "mapped=tcp:[::ffff:192.0.2.1]:25"},
+    {"local=unix:/run/parley/submit.sock", {"local", Proto::unix_stream, "/run/parley/submit.sock", 0},
+     "local=unix:/run/parley/submit.sock"},
+    {"local=unix:var/run/a:b.sock", {"local", Proto::unix_stream, "var/run/a:b.sock", 0}, "local=unix:var/run/a:b.sock"},
 };
 
 TEST(listen, ValidSpecs) {
@@ -55,12 +58,15 @@ struct Malformed {
 
 const Malformed kMalformed[] = {
     {"", Errc::syntax, R"(missing "=" after the name (NAME=PROTO:HOST:PORT))"},
+    {"local=unix:", Errc::syntax, R"(missing socket path after "unix:")"},
+    {"local=unix:/run/a b", Errc::syntax, R"(socket path "/run/a b" has a space or control character)"},
+    {"local=unix", Errc::syntax, R"(unknown protocol "unix" (expected tcp, udp or unix))"},
     {"tcp:1.2.3.4:25", Errc::syntax, R"(missing "=" after the name (NAME=PROTO:HOST:PORT))"},
     {"=tcp:1.2.3.4:25", Errc::syntax, R"(empty name before "=")"},
     {"Smtp=tcp:1.2.3.4:25", Errc::syntax, R"(name "Smtp" has characters outside [a-z0-9-])"},
     {"sm_tp=tcp:1.2.3.4:25", Errc::syntax, R"(name "sm_tp" has characters outside [a-z0-9-])"},
-    {"smtp=sctp:1.2.3.4:25", Errc::syntax, R"(unknown protocol "sctp" (expected tcp or udp))"},
-    {"smtp=TCP:1.2.3.4:25", Errc::syntax, R"(unknown protocol "TCP" (expected tcp or udp))"},
+    {"smtp=sctp:1.2.3.4:25", Errc::syntax, R"(unknown protocol "sctp" (expected tcp, udp or unix))"},
+    {"smtp=TCP:1.2.3.4:25", Errc::syntax, R"(unknown protocol "TCP" (expected tcp, udp or unix))"},
     {"smtp=tcp", Errc::syntax, R"(missing ":HOST:PORT" after the protocol)"},
     {"smtp=tcp:1.2.3.4", Errc::syntax, R"(missing ":PORT" after the host)"},
     {"smtp=tcp:1.2.3.4:", Errc::syntax, R"(missing port after ":")"},
@@ -109,12 +115,19 @@ TEST(listen, LongSpecsAreRejected) {
   EXPECT_EQ(spec.code(), Errc::syntax);
   EXPECT_EQ(spec.error().detail, "longer than " + std::to_string(kMaxListenSpec) + " bytes");
 
-  // The longest valid spec fits the limit.
-  const std::string longest = std::string(kMaxListenName, 'a') +
-                              "=tcp:[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535";
+  // The longest valid specs fit the limit: an IPv6 one, and a unix one
+  // with the longest path (which makes the limit).
+  const std::string longest_ip = std::string(kMaxListenName, 'a') +
+                                 "=tcp:[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535";
+  EXPECT_LE(longest_ip.size(), kMaxListenSpec);
+  ASSERT_TRUE(parse_listen(longest_ip).ok());
+  const std::string longest = std::string(kMaxListenName, 'a') + "=unix:/" + std::string(kMaxUnixPath - 1, 'p');
   EXPECT_EQ(longest.size(), kMaxListenSpec);
   const auto ok = parse_listen(longest);
   ASSERT_TRUE(ok.ok()) << ok.error().detail;
+  const auto too_long = parse_listen("a=unix:/" + std::string(kMaxUnixPath, 'p'));
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_EQ(too_long.error().detail, "socket path longer than 107 bytes");
 }
 
 }  // namespace

@@ -58,6 +58,7 @@ std::string_view to_string(ListenSpec::Proto proto) {
   switch (proto) {
     case ListenSpec::Proto::tcp: return "tcp";
     case ListenSpec::Proto::udp: return "udp";
+    case ListenSpec::Proto::unix_stream: return "unix";
   }
   return "?";
 }
@@ -87,8 +88,18 @@ Result<ListenSpec> parse_listen(std::string_view spec) {
     out.proto = ListenSpec::Proto::tcp;
   } else if (proto == "udp") {
     out.proto = ListenSpec::Proto::udp;
+  } else if (proto == "unix" && colon != std::string_view::npos) {
+    out.proto = ListenSpec::Proto::unix_stream;
+    const auto path = rest.substr(colon + 1);
+    if (path.empty()) return fail(Errc::syntax, "missing socket path after \"unix:\"");
+    if (path.size() > kMaxUnixPath) return fail(Errc::syntax, "socket path longer than " + std::to_string(kMaxUnixPath) + " bytes");
+    for (const char c : path) {
+      if (static_cast<unsigned char>(c) < 0x21 || c == 0x7f) return fail(Errc::syntax, "socket path " + quoted(path) + " has a space or control character");
+    }
+    out.host = std::string(path);
+    return out;
   } else {
-    return fail(Errc::syntax, "unknown protocol " + quoted(proto) + " (expected tcp or udp)");
+    return fail(Errc::syntax, "unknown protocol " + quoted(proto) + " (expected tcp, udp or unix)");
   }
   if (colon == std::string_view::npos) return fail(Errc::syntax, "missing \":HOST:PORT\" after the protocol");
   rest = rest.substr(colon + 1);
@@ -135,6 +146,7 @@ std::string to_string(const ListenSpec& spec) {
   out += '=';
   out += to_string(spec.proto);
   out += ':';
+  if (spec.proto == ListenSpec::Proto::unix_stream) return out + spec.host;
   if (spec.host.find(':') != std::string::npos) {
     out += '[' + spec.host + ']';
   } else {

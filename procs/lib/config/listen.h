@@ -5,6 +5,11 @@
 // (all IPv4 addresses; "[::]" is all IPv6 ones). No host names: binding
 // must not depend on DNS at start-up. PORT is 1..65535, decimal, no leading
 // zeros.
+//   NAME=unix:PATH            e.g. "local=unix:/run/parley/submit.sock"
+// a Unix stream socket (parleyd removes a stale socket file, binds, and
+// lets every local user connect: mode 0666); PATH is at most 107 bytes
+// (sun_path), printable, relative to parleyd's working directory when not
+// absolute.
 //
 // Pure: depends on core only, so it can be unit-tested and fuzzed alone.
 #pragma once
@@ -22,16 +27,19 @@ namespace parley::config {
 constexpr std::size_t kMaxListenName = 64;
 // The longest spec that can be valid: name, "=", proto, ":[", the longest
 // IPv6 text (INET6_ADDRSTRLEN - 1 = 45), "]:", 5 port digits.
-constexpr std::size_t kMaxListenSpec = kMaxListenName + 1 + 3 + 2 + 45 + 2 + 5;
+// A unix spec: name, "=", "unix:", a path of up to 107 bytes.
+constexpr std::size_t kMaxUnixPath = 107;
+constexpr std::size_t kMaxListenSpec = kMaxListenName + 1 + 5 + kMaxUnixPath;
 
 struct ListenSpec {
-  enum class Proto { tcp, udp };
+  enum class Proto { tcp, udp, unix_stream };
 
   std::string name;
   Proto proto = Proto::tcp;
-  // Canonical numeric text without brackets ("0.0.0.0", "::1"), or "*".
+  // Canonical numeric text without brackets ("0.0.0.0", "::1"), or "*";
+  // for unix_stream, the socket's path.
   std::string host;
-  std::uint16_t port = 0;
+  std::uint16_t port = 0;  // 0 for unix_stream
 
   bool operator==(const ListenSpec&) const = default;
 };
