@@ -326,7 +326,6 @@ awaitable<void> Dequeuer::deliver_local(schema::QueueEntry& entry, const std::ve
     auto* lr = req.add_recipients();
     lr->set_account(r.resolved());
     lr->set_address(r.address());
-    lr->set_quota_bytes(r.quota_bytes());
     lr->set_detail(r.detail());
   }
   ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kLocalTimeout), env.sid());

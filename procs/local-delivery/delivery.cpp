@@ -2,6 +2,7 @@
 
 #include "ipc/ipc.h"
 #include "log/log.h"
+#include "schema/directory.pb.h"
 #include "schema/envelope.pb.h"
 #include "schema/store.pb.h"
 #include "store/store.h"
@@ -14,6 +15,7 @@ using namespace std::chrono_literals;
 constexpr int kMaxRecipients = 1000;               // per request; the dequeuer sends at most max_recipients_per_delivery
 constexpr std::size_t kMaxBody = 64 * 1024 * 1024;  // ipc::kMaxMessageBytes
 constexpr auto kPruneEvery = 1h;
+constexpr auto kDirectoryTimeout = 10s;
 
 // A header field value from another process: no line breaks, bounded.
 std::string header_safe(std::string_view v) {
@@ -28,6 +30,7 @@ class Delivery final : public daemon::Service {
       : ctx_(ctx),
         store_(std::move(st)),
         server_(ctx.io(), ctx.endpoint("local")),
+        directory_(ctx.io(), ctx.endpoint("directory", "directory")),
         events_(ctx.io(), ctx.endpoint("events")),
         prune_timer_(ctx.io()) {
     dedup_days_ = ctx.config().integer("local-delivery", "dedup_days");
@@ -36,7 +39,7 @@ class Delivery final : public daemon::Service {
   Status start() {
     server_.handle<schema::LocalDeliverRequest, schema::LocalDeliverReply>(
         "local.deliver", [this](const ipc::RequestInfo&, schema::LocalDeliverRequest req) -> awaitable<Result<schema::LocalDeliverReply>> {
-          co_return deliver(req);
+          co_return co_await deliver(req);
         });
     if (auto s = events_.start(); !s) return s;
     if (auto s = server_.start(); !s) return s;
@@ -56,13 +59,30 @@ class Delivery final : public daemon::Service {
   }
 
  private:
-  Result<schema::LocalDeliverReply> deliver(const schema::LocalDeliverRequest& req) {
-    if (req.recipients_size() == 0 || req.recipients_size() > kMaxRecipients) return fail(Errc::invalid, "bad recipient count");
-    if (req.body().size() > kMaxBody || req.queue_id().empty() || req.queue_id().size() > 64) return fail(Errc::invalid, "bad request");
+  awaitable<Result<schema::LocalDeliverReply>> deliver(const schema::LocalDeliverRequest& req) {
+    if (req.recipients_size() == 0 || req.recipients_size() > kMaxRecipients) co_return fail(Errc::invalid, "bad recipient count");
+    if (req.body().size() > kMaxBody || req.queue_id().empty() || req.queue_id().size() > 64) co_return fail(Errc::invalid, "bad request");
+    // Quotas as they are now (an administrator may have raised one while
+    // the message waited in the queue).
+    schema::ResolveRequest ask;
+    for (const auto& rcpt : req.recipients()) ask.add_addresses(rcpt.account());
+    ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kDirectoryTimeout), req.sid());
+    auto accounts = co_await directory_.call<schema::ResolveReply>("directory.resolve", ask, opts);
+    if (!accounts || accounts->results_size() != req.recipients_size()) {
+      co_return fail(Errc::unavailable, "directory: " + (accounts ? std::string("short reply") : accounts.error().detail));
+    }
     schema::LocalDeliverReply reply;
-    for (const auto& rcpt : req.recipients()) {
+    for (int i = 0; i < req.recipients_size(); ++i) {
+      const auto& rcpt = req.recipients(i);
+      const auto& account = accounts->results(i);
       auto* result = reply.add_results();
       result->set_account(rcpt.account());
+      if (account.kind() != schema::Resolution::KIND_ACCOUNT || account.account() != rcpt.account()) {
+        // Deleted or disabled since it was queued: bounce.
+        result->set_outcome(schema::LocalResult::OUTCOME_PERMFAIL);
+        result->set_reason("550 5.1.1 No such user (any more)");
+        continue;
+      }
       // Return-Path and Delivered-To go on top (RFC 5321 4.4; Delivered-To
       // names the account, as Postfix and Dovecot write it, for loop
       // detection by filters).
@@ -72,7 +92,7 @@ class Delivery final : public daemon::Service {
       store::NewMessage m;
       m.account = rcpt.account();
       m.body = message;
-      m.limits.bytes = rcpt.quota_bytes();
+      m.limits.bytes = account.quota_bytes();
       auto placed = store_.deliver(m, req.queue_id() + "/" + rcpt.account());
       if (!placed) {
         bool full = placed.code() == Errc::limit;
@@ -101,7 +121,7 @@ class Delivery final : public daemon::Service {
       event.set_modseq(placed->modseq);
       events_.publish("mailbox." + rcpt.account(), event.SerializeAsString(), req.sid());
     }
-    return reply;
+    co_return reply;
   }
 
   awaitable<void> housekeeping() {
@@ -121,6 +141,7 @@ class Delivery final : public daemon::Service {
   daemon::Context& ctx_;
   store::Store store_;
   ipc::Server server_;
+  ipc::Client directory_;
   ipc::Publisher events_;
   asio::steady_timer prune_timer_;
   std::int64_t dedup_days_ = 7;

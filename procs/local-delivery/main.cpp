@@ -10,7 +10,7 @@
 // sizes, counts, account names).
 // Privileges: user parley-local-delivery, group parley-store: reads and
 // writes the mail store (DATA_DIR/store, shared with imapd) and nothing
-// else; calls no one.
+// else; calls the directory (accounts and their quotas, at delivery time).
 #include "daemon/daemon.h"
 #include "delivery.h"
 
@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   return parley::daemon::run(argc, argv, {
       .name = "local-delivery",
       .serves = {"local", "events"},
+      .uses = {"directory"},
       .shares = {"store"},
       // The store sets its shared files' group permissions (the umask drops them).
       .syscalls = {"chmod", "fchmodat"},

@@ -55,6 +55,10 @@ class Router final : public daemon::Service {
         "router.enqueue", [this](const ipc::RequestInfo& info, schema::EnqueueRequest req) -> awaitable<Result<schema::EnqueueReply>> {
           co_return co_await enqueue(info, std::move(req));
         });
+    server_.handle<schema::VerifyRequest, schema::VerifyReply>(
+        "router.verify", [this](const ipc::RequestInfo&, schema::VerifyRequest req) -> awaitable<Result<schema::VerifyReply>> {
+          co_return co_await verify(std::move(req));
+        });
     return server_.start();
   }
 
@@ -118,6 +122,54 @@ class Router final : public daemon::Service {
               {{"sid", env.sid()}, {"queue_id", id}, {"from", env.return_path()}, {"count", env.recipients_size()},
                {"bytes", env.size()}, {"msg_id", env.header_message_id()}});
     asio::co_spawn(ctx_.io(), notify(id), asio::detached);
+    co_return reply;
+  }
+
+  // As route() would decide, for smtpd's RCPT: one level, no expansion
+  // (what a forwarder or group expands to is checked when it is routed).
+  awaitable<Result<schema::VerifyReply>> verify(schema::VerifyRequest req) {
+    if (req.addresses_size() == 0 || static_cast<std::size_t>(req.addresses_size()) > kMaxResolveBatch) {
+      co_return fail(Errc::invalid, "bad address count");
+    }
+    auto settings = settings_;
+    schema::VerifyReply reply;
+    schema::ResolveRequest ask;
+    std::vector<schema::Verdict*> pending;
+    for (const auto& a : req.addresses()) {
+      auto* v = reply.add_results();
+      auto m = match_rule(settings->rules, a);
+      if (!m || m->kind == Rule::Kind::rewrite) {
+        ask.add_addresses(m ? m->text : a);
+        pending.push_back(v);
+        continue;
+      }
+      switch (m->kind) {
+        case Rule::Kind::error:
+          v->set_kind(schema::Verdict::KIND_REJECT);
+          v->set_reply(m->text);
+          break;
+        case Rule::Kind::discard: v->set_kind(schema::Verdict::KIND_LOCAL); break;
+        default: v->set_kind(schema::Verdict::KIND_ROUTED); break;
+      }
+    }
+    if (pending.empty()) co_return reply;
+    ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kDirectoryTimeout), req.sid());
+    auto answer = co_await directory_.call<schema::ResolveReply>("directory.resolve", ask, opts);
+    for (std::size_t i = 0; i < pending.size(); ++i) {
+      if (!answer || static_cast<std::size_t>(answer->results_size()) != pending.size()) {
+        pending[i]->set_kind(schema::Verdict::KIND_TEMPFAIL);
+        continue;
+      }
+      switch (answer->results(static_cast<int>(i)).kind()) {
+        case schema::Resolution::KIND_NOT_LOCAL: pending[i]->set_kind(schema::Verdict::KIND_REMOTE); break;
+        case schema::Resolution::KIND_UNKNOWN_REJECT:
+          pending[i]->set_kind(schema::Verdict::KIND_REJECT);
+          pending[i]->set_reply("550 5.1.1 No such user");
+          break;
+        case schema::Resolution::KIND_UNSPECIFIED: pending[i]->set_kind(schema::Verdict::KIND_TEMPFAIL); break;
+        default: pending[i]->set_kind(schema::Verdict::KIND_LOCAL); break;
+      }
+    }
     co_return reply;
   }
 
@@ -194,10 +246,7 @@ class Router final : public daemon::Service {
           const Pending& p = ask[i];
           switch (res.kind()) {
             case schema::Resolution::KIND_ACCOUNT:
-              if (auto* r = add(p.origin, res.account(), true)) {
-                r->set_quota_bytes(res.quota_bytes());
-                r->set_detail(res.detail());
-              }
+              if (auto* r = add(p.origin, res.account(), true)) r->set_detail(res.detail());
               break;
             case schema::Resolution::KIND_FORWARD:
             case schema::Resolution::KIND_GROUP:

@@ -13,6 +13,7 @@
 #include "mail/trace.h"
 #include "schema/directory.pb.h"
 #include "server.h"
+#include "smtp/client.h"
 #include "smtp/data.h"
 
 namespace parley::smtpd {
@@ -278,14 +279,16 @@ awaitable<std::optional<std::string>> Session::read_line(std::size_t max) {
   }
 }
 
-awaitable<bool> Session::error(const smtp::Reply& r) {
+awaitable<bool> Session::error(const smtp::Reply& r) { co_return co_await error_text(smtp::to_wire(r)); }
+
+awaitable<bool> Session::error_text(std::string wire) {
   ++errors_;
   if (errors_ >= settings_->max_errors) {
     log::warn("smtp.session.errors", "too many errors, closing", {{"sid", sid_}, {"peer", peer_}, {"count", errors_}});
     reply(kTooManyErrors);
     co_return false;
   }
-  reply(r);
+  out_ += wire;
   // Tarpit: from the fourth error on each reply waits, which makes
   // harvesting addresses and guessing passwords slow.
   if (errors_ > kFreeErrors && settings_->error_delay.count() > 0) {
@@ -446,18 +449,23 @@ awaitable<bool> Session::on_rcpt(const smtp::Command& cmd) {
   if (cmd.path.utf8 && !txn_.params.smtputf8) co_return co_await error(smtp::kNonAsciiAddress);
   std::string address = cmd.path.postmaster ? "postmaster@" + settings_->hostname : address_text(cmd.path);
 
-  schema::ResolveRequest req;
+  // The router answers as it will route the message: its rules, then the
+  // directory (aliases, unknown-user policy).
+  schema::VerifyRequest req;
   req.add_addresses(address);
+  req.set_sid(sid_);
   ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kDirectoryTimeout), sid_);
-  auto answer = co_await server_.directory().call<schema::ResolveReply>("directory.resolve", req, opts);
+  auto answer = co_await server_.router().call<schema::VerifyReply>("router.verify", req, opts);
   if (!answer || answer->results_size() != 1) {
-    log::warn("smtp.rcpt.tempfail", "directory did not answer", {{"sid", sid_}, {"rcpt", address}});
+    log::warn("smtp.rcpt.tempfail", "router did not answer", {{"sid", sid_}, {"rcpt", address}});
     reply(smtp::kTempFailure);
     co_return true;
   }
-  const auto& r = answer->results(0);
-  switch (r.kind()) {
-    case schema::Resolution::KIND_NOT_LOCAL:
+  const auto& verdict = answer->results(0);
+  switch (verdict.kind()) {
+    case schema::Verdict::KIND_LOCAL:
+    case schema::Verdict::KIND_ROUTED: break;
+    case schema::Verdict::KIND_REMOTE:
       // A postmaster address of ours is always taken, even if the host
       // name is not a local domain (RFC 5321 4.5.1).
       if (!relay_allowed() && !cmd.path.postmaster) {
@@ -465,14 +473,20 @@ awaitable<bool> Session::on_rcpt(const smtp::Command& cmd) {
         co_return co_await error(smtp::kRelayDenied);
       }
       break;
-    case schema::Resolution::KIND_UNKNOWN_REJECT:
-      log::info("smtp.rcpt.rejected", "no such user", {{"sid", sid_}, {"peer", peer_}, {"rcpt", address}, {"reason", "unknown"}});
-      co_return co_await error(smtp::kNoSuchUser);
-    case schema::Resolution::KIND_UNSPECIFIED:
+    case schema::Verdict::KIND_REJECT: {
+      log::info("smtp.rcpt.rejected", "recipient refused", {{"sid", sid_}, {"peer", peer_}, {"rcpt", address}, {"reply", verdict.reply()}});
+      // The text is the administrator's (a router rule) or the directory's;
+      // anything unusable becomes the standard refusal.
+      std::string wire = verdict.reply() + "\r\n";
+      auto parsed = smtp::parse_reply(wire);
+      if (!parsed || !parsed.value() || parsed.value()->code < 400) co_return co_await error(smtp::kNoSuchUser);
+      std::vector<std::string_view> lines(parsed.value()->lines.begin(), parsed.value()->lines.end());
+      std::string refusal = smtp::format_reply(parsed.value()->code, "", lines);
+      co_return co_await error_text(std::move(refusal));
+    }
+    default:
       reply(smtp::kTempFailure);
       co_return true;
-    default:
-      break;
   }
   for (const auto& existing : txn_.recipients) {
     if (existing.address() == address) {

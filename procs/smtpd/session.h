@@ -52,6 +52,7 @@ class Session : public std::enable_shared_from_this<Session> {
   awaitable<std::optional<std::string>> read_line(std::size_t max);
   // Counts an error; false when the session must end (too many).
   awaitable<bool> error(const smtp::Reply& reply);
+  awaitable<bool> error_text(std::string wire);  // a formatted reply
   void reply(const smtp::Reply& reply);
   void reply(int code, std::string_view enhanced, std::string_view text);
 

@@ -186,7 +186,8 @@ class Raw:
 class Delivery(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.p = MailServer().start()
+        rules = 'rules = ["sales@example.test = demo2@example.test", "gone@example.test = error:550 5.1.6 gone; see the web site"]'
+        cls.p = MailServer(router=rules).start()
 
     @classmethod
     def tearDownClass(cls):
@@ -213,6 +214,40 @@ class Delivery(unittest.TestCase):
             self.assertEqual((code, text[:5]), (554, b"5.7.1"))
             self.assertIn(b"elaying denied", text)
             self.assertEqual(s.rcpt("demo2@example.test")[0], 250, "the session goes on")
+
+    def test_router_rules_apply_at_rcpt_and_in_routing(self):
+        with self.p.smtp() as s:
+            s.ehlo()
+            s.mail("sender@outside.test")
+            self.assertEqual(s.rcpt("gone@example.test"), (550, b"5.1.6 gone; see the web site"))
+            self.assertEqual(s.rcpt("sales@example.test")[0], 250, "a rewritten address is ours")
+            s.data(message("rules", "rules-1@test"))
+        m = self.p.wait_message("demo2@example.test", b"rules-1@test")
+        self.assertEqual(len(m), 1)
+
+    def test_routing_loop_is_refused(self):
+        loop = "".join(f"Received: from hop{n}.test by hop{n + 1}.test; Sun, 22 Nov 2026 00:00:00 +0000\r\n" for n in range(50))
+        with self.p.smtp() as s:
+            with self.assertRaises(smtplib.SMTPDataError) as e:
+                s.sendmail("sender@outside.test", ["demo@example.test"], message("loop", "loop-1@test", headers=loop))
+        self.assertEqual((e.exception.smtp_code, e.exception.smtp_error[:5]), (554, b"5.4.6"))
+
+    def test_over_quota_is_deferred_not_lost(self):
+        r = self.p.ctl("account", "set", "postmaster@example.test", "quota_bytes=2000")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with self.p.smtp() as s:
+            s.sendmail("sender@outside.test", ["postmaster@example.test"], message("big", "quota-1@test", body=("x" * 70 + "\r\n") * 40))
+
+        def deferred():
+            r = self.p.ctl("--json", "queue", "list")
+            listed = json.loads(r.stdout).get("messages", []) if r.returncode == 0 else []
+            return [m for m in listed if "4.2.2" in m.get("last_reply", "")] or None
+        wait_for(deferred, what="the message deferred with 452 4.2.2")
+        self.assertEqual(self.p.mailbox("postmaster@example.test"), [])
+        r = self.p.ctl("account", "set", "postmaster@example.test", "quota_bytes=0")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.p.ctl("queue", "flush")
+        self.p.wait_message("postmaster@example.test", b"quota-1@test")
 
     def test_no_auth_before_tls(self):
         s = smtplib.SMTP("127.0.0.1", self.p.submission_port, timeout=30)
