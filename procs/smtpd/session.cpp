@@ -121,6 +121,7 @@ awaitable<void> Session::run(std::shared_ptr<Session> self) {
   const auto started = std::chrono::steady_clock::now();
   log::info("smtp.session.open", "connected", {{"sid", self->sid_}, {"peer", self->peer_}, {"listener", self->listener_}});
   co_await self->serve();
+  co_await self->flush();  // a last reply (421 after too many errors) may be pending
   co_await self->stream_.shutdown(5000ms);
   auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   log::info("smtp.session.close", "disconnected",

@@ -31,6 +31,26 @@ def tls_context():
     return ctx
 
 
+def make_cert(cert, key, cn):
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "2", "-subj", f"/CN={cn}"], check=True, capture_output=True)
+    # The key must be readable by parley-smtpd (a test key; a real one is 0640 root:parley-smtpd).
+    os.chmod(key, 0o644)
+    os.chmod(cert, 0o644)
+
+
+def served_cert(port, servername=None, version="-tls1_2"):
+    """openssl s_client's view of the smtps listener: (handshake ok, subject CN)."""
+    cmd = ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", version]
+    if servername:
+        cmd += ["-servername", servername]
+    if version == "-tls1_1":
+        cmd += ["-cipher", "DEFAULT@SECLEVEL=0"]  # so the client itself is willing to speak TLS 1.1
+    r = subprocess.run(cmd, input="QUIT\n", capture_output=True, text=True, timeout=30)
+    subject = next((l for l in r.stdout.splitlines() if l.startswith("subject=")), "")
+    return r.returncode == 0 and "Cipher is (NONE)" not in r.stdout, subject.split("CN = ")[-1] if subject else ""
+
+
 class Sink:
     """An aiosmtpd server on a free port, as the remote MX."""
 
@@ -60,18 +80,15 @@ class MailServer(Parley):
     """parleyd with the mail processes, a self-signed certificate, and the
     remote domain remote.test routed to a sink."""
 
-    def __init__(self, sink_port=None, smtpd="", dequeuer="", router=""):
+    def __init__(self, sink_port=None, smtpd="", dequeuer="", router="", extra_certs=()):
         self.smtp_port, self.submission_port, self.smtps_port = free_port(), free_port(), free_port()
         self.sink_port = sink_port or free_port()
         tls_dir = tempfile.mkdtemp(prefix="parley-tls-")
         os.chmod(tls_dir, 0o755)
         self.cert, self.key = os.path.join(tls_dir, "cert.pem"), os.path.join(tls_dir, "key.pem")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                        "-keyout", self.key, "-out", self.cert, "-days", "2", "-subj", "/CN=mail.example.test"],
-                       check=True, capture_output=True)
-        # The key must be readable by parley-smtpd (a test key; a real one is 0640 root:parley-smtpd).
-        os.chmod(self.key, 0o644)
+        make_cert(self.cert, self.key, "mail.example.test")
         self.tls_dir = tls_dir
+        certs = ", ".join([f'"default={self.cert},{self.key}"'] + [f'"{c}"' for c in extra_certs])
         sections = f"""[directory]
 argon2_memory_kib = 1024
 argon2_iterations = 1
@@ -79,7 +96,7 @@ first_run_domain = "example.test"
 first_run_accounts = ["postmaster", "demo", "demo2"]
 first_run_password_file = "PASSWORDS"
 [smtpd]
-tls_certificates = ["default={self.cert},{self.key}"]
+tls_certificates = [{certs}]
 error_delay_ms = 0
 {smtpd}
 [router]
@@ -339,6 +356,29 @@ class Delivery(unittest.TestCase):
         self.assertIn(b"Message-ID: <dsn-1@test>", report, "the original's header comes back")
 
 
+class Tls(unittest.TestCase):
+    def test_versions_sni_and_reload(self):
+        tls_dir = tempfile.mkdtemp(prefix="parley-tls-")
+        os.chmod(tls_dir, 0o755)
+        self.addCleanup(shutil.rmtree, tls_dir, True)
+        sni_cert, sni_key = os.path.join(tls_dir, "sni.pem"), os.path.join(tls_dir, "sni.key")
+        make_cert(sni_cert, sni_key, "sni.example.test")
+        with MailServer(extra_certs=[f"sni.example.test={sni_cert},{sni_key}"]) as p:
+            self.assertEqual(served_cert(p.smtps_port), (True, "mail.example.test"))
+            self.assertEqual(served_cert(p.smtps_port, "sni.example.test"), (True, "sni.example.test"))
+            self.assertEqual(served_cert(p.smtps_port, "other.example.test"), (True, "mail.example.test"))
+            self.assertTrue(served_cert(p.smtps_port, version="-tls1_3")[0])
+            self.assertFalse(served_cert(p.smtps_port, version="-tls1_1")[0], "TLS 1.1 is refused")
+            # STARTTLS on 25 and 587 uses the same certificates.
+            r = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{p.smtp_port}", "-starttls", "smtp"],
+                               input="QUIT\n", capture_output=True, text=True, timeout=30)
+            self.assertIn("CN = mail.example.test", r.stdout)
+            # A renewed certificate at the same path is served after a reload.
+            make_cert(p.cert, p.key, "renewed.example.test")
+            self.assertEqual(p.ctl("reload").returncode, 0)
+            wait_for(lambda: served_cert(p.smtps_port)[1] == "renewed.example.test", what="the renewed certificate")
+
+
 class Sendmail(unittest.TestCase):
     """The sendmail command, run by a local user, hands mail over smtpd's
     local socket."""
@@ -441,7 +481,7 @@ class Outbound(unittest.TestCase):
 class BadInput(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.p = MailServer(smtpd="data_timeout_s = 2\nmax_errors = 50").start()
+        cls.p = MailServer(smtpd="data_timeout_s = 2\nmax_errors = 50\nmax_connections_per_ip = 6").start()
 
     @classmethod
     def tearDownClass(cls):
@@ -461,6 +501,20 @@ class BadInput(unittest.TestCase):
         replies = [raw.reply()[0] for _ in range(4)]
         self.assertEqual([r[:3] for r in replies], ["500", "500", "503", "250"])
         self.assertEqual(raw.cmd(b"NOOP")[0][:3], "250")
+        raw.close()
+
+    def test_connection_and_error_limits(self):
+        held = [Raw(self.p.smtp_port) for _ in range(6)]
+        extra = socket.create_connection(("127.0.0.1", self.p.smtp_port), timeout=30)
+        self.assertTrue(extra.recv(1000).startswith(b"421 4.7.0"), "a seventh connection from one address")
+        extra.close()
+        for r in held:
+            r.close()
+        raw = wait_for(lambda: (lambda r: r if r.cmd(b"NOOP")[0].startswith("250") else None)(Raw(self.p.smtp_port)),
+                       what="a free slot again")
+        replies = [raw.cmd(b"BOGUS")[0][:3] for _ in range(49)]
+        self.assertEqual(set(replies), {"500"})
+        self.assertEqual(raw.cmd(b"BOGUS")[0][:9], "421 4.7.0", "the 50th error ends the session")
         raw.close()
 
     def test_bare_lf_and_smuggling_variants_are_refused(self):
