@@ -10,8 +10,6 @@ namespace {
 
 constexpr std::size_t kMaxListed = 10000;  // entries in one LIST reply; the summary counts them all
 
-bool undelivered(const schema::Recipient& r) { return r.state() == schema::RCPT_PENDING || r.state() == schema::RCPT_DEFERRED; }
-
 std::string destination(const schema::Recipient& r) {
   if (r.local()) return "local";
   auto at = r.resolved().rfind('@');

@@ -26,7 +26,6 @@ std::string domain_of(std::string_view address) {
   return d;
 }
 
-bool undelivered(const schema::Recipient& r) { return r.state() == schema::RCPT_PENDING || r.state() == schema::RCPT_DEFERRED; }
 
 std::shared_ptr<tls::ClientContext> client_tls() {
   tls::ClientOptions options;

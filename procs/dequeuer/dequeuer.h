@@ -21,6 +21,11 @@ namespace parley::dequeuer {
 
 using Clock = std::chrono::system_clock;
 
+// Not yet delivered or failed: still the dequeuer's to deliver.
+inline bool undelivered(const schema::Recipient& r) {
+  return r.state() == schema::RCPT_PENDING || r.state() == schema::RCPT_DEFERRED;
+}
+
 class Dequeuer final : public daemon::Service {
  public:
   Dequeuer(daemon::Context& ctx, Settings settings, std::unique_ptr<queue::Queue> q);

@@ -1,10 +1,9 @@
 #include "settings.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
-#include <climits>
+
+#include "daemon/daemon.h"
 
 namespace parley::dequeuer {
 
@@ -22,11 +21,7 @@ std::string Settings::route_for(std::string_view domain) const {
 
 Result<Settings> load_settings(const config::Config& c) {
   Settings s;
-  s.hostname = c.string("server", "hostname");
-  if (s.hostname.empty()) {
-    char name[HOST_NAME_MAX + 1] = {};
-    s.hostname = ::gethostname(name, sizeof name - 1) == 0 && name[0] ? name : "localhost";
-  }
+  s.hostname = daemon::host_name(c);
   s.retry_first = std::chrono::seconds(c.integer("dequeuer", "retry_first_s"));
   s.retry_first_period = std::chrono::seconds(c.integer("dequeuer", "retry_first_period_s"));
   s.retry_later = std::chrono::seconds(c.integer("dequeuer", "retry_later_s"));

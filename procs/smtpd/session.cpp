@@ -11,6 +11,7 @@
 #include "log/log.h"
 #include "mail/headers.h"
 #include "mail/trace.h"
+#include "queue/queue.h"
 #include "schema/directory.pb.h"
 #include "server.h"
 #include "smtp/client.h"
@@ -57,15 +58,6 @@ std::uint32_t notify_bits(const std::optional<smtp::Notify>& n) {
   if (n->failure) bits |= schema::NOTIFY_FAILURE;
   if (n->delay) bits |= schema::NOTIFY_DELAY;
   return bits;
-}
-
-// A queue id: seconds since the epoch and 48 random bits, in hex. Unique
-// without coordination, sortable by arrival, short enough to read aloud.
-std::string new_queue_id() {
-  auto secs = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%08llx", static_cast<unsigned long long>(secs));
-  return buf + auth::hex_encode(auth::random_bytes(6));
 }
 
 bool has_bare_line_ending(std::string_view body) {
@@ -584,7 +576,7 @@ awaitable<bool> Session::on_bdat(const smtp::Command& cmd) {
 
 awaitable<bool> Session::enqueue(std::string body) {
   auto now = std::chrono::system_clock::now();
-  std::string queue_id = new_queue_id();
+  std::string queue_id = queue::new_id();
 
   schema::EnqueueRequest req;
   auto* env = req.mutable_envelope();

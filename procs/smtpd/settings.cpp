@@ -1,8 +1,6 @@
 #include "settings.h"
 
-#include <unistd.h>
-
-#include <climits>
+#include "daemon/daemon.h"
 
 namespace parley::smtpd {
 namespace {
@@ -36,17 +34,9 @@ std::shared_ptr<tls::ServerContext> Settings::tls_for(std::string_view listener)
   return it == tls.end() ? nullptr : it->second;
 }
 
-std::string host_name(const config::Config& config) {
-  const std::string& configured = config.string("server", "hostname");
-  if (!configured.empty()) return configured;
-  char name[HOST_NAME_MAX + 1] = {};
-  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
-  return name;
-}
-
 Result<Settings> load_settings(const config::Config& c, const std::vector<std::string>& listeners) {
   Settings s;
-  s.hostname = host_name(c);
+  s.hostname = daemon::host_name(c);
   s.max_message_bytes = static_cast<std::uint64_t>(c.integer("smtpd", "max_message_bytes"));
   s.max_recipients = static_cast<std::size_t>(c.integer("smtpd", "max_recipients"));
   s.max_command_line = static_cast<std::size_t>(c.integer("smtpd", "max_command_line_bytes"));

@@ -39,7 +39,4 @@ struct Settings {
 // `listeners`: the listener names this process was given.
 Result<Settings> load_settings(const config::Config& config, const std::vector<std::string>& listeners);
 
-// server.hostname, or the machine's name.
-std::string host_name(const config::Config& config);
-
 }  // namespace parley::smtpd

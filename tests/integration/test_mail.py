@@ -437,10 +437,10 @@ class Sendmail(unittest.TestCase):
 
 
 class Outbound(unittest.TestCase):
-    def run_with_sink(self, mode):
+    def run_with_sink(self, mode, dequeuer=""):
         sink = Sink(mode)
         self.addCleanup(sink.stop)
-        p = MailServer(sink_port=sink.port).start()
+        p = MailServer(sink_port=sink.port, dequeuer=dequeuer).start()
         self.addCleanup(p.__exit__, None, None, None)
         return p, sink
 
@@ -461,6 +461,18 @@ class Outbound(unittest.TestCase):
         msgs = wait_for(lambda: sink.messages() or None, timeout=30, what="delivery after a retry")
         self.assertIn("retry-1@test", msgs[0]["data"])
         self.assertEqual(p.mailbox("demo@example.test"), [], "no bounce for a delivered message")
+
+    def test_delay_report_then_delivery(self):
+        p, sink = self.run_with_sink("tempfail:3", dequeuer="delay_warning_s = 1")
+        with p.submission() as s:
+            s.sendmail("demo@example.test", ["slow@remote.test"], message("slow", "slow-1@test"))
+        report = p.wait_message("demo@example.test", b"Action: delayed", timeout=30)[0]["body"]
+        self.assertIn(b"Subject: Delayed Mail", report)
+        self.assertIn(b"Final-Recipient: rfc822; slow@remote.test", report)
+        self.assertIn(b"Will-Retry-Until: ", report)
+        wait_for(lambda: sink.messages() or None, timeout=30, what="delivery after the delay")
+        time.sleep(1)
+        self.assertEqual(len(p.mailbox("demo@example.test")), 1, "one delay report, no failure report")
 
     def test_permanent_failure_bounces_with_rfc3464_report(self):
         p, sink = self.run_with_sink("reject")

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <climits>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -330,6 +331,14 @@ int run(int argc, char** argv, const Process& process) {
   ::unsetenv("PARLEY_CONTROL_FD");
   Daemon daemon(process, control_fd);
   return daemon.run();
+}
+
+std::string host_name(const config::Config& config) {
+  const std::string& configured = config.string("server", "hostname");
+  if (!configured.empty()) return configured;
+  char name[HOST_NAME_MAX + 1] = {};
+  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+  return name;
 }
 
 }  // namespace parley::daemon

@@ -85,4 +85,8 @@ struct Process {
 
 int run(int argc, char** argv, const Process& process);
 
+// server.hostname, or the machine's name: for greetings, Received lines,
+// HELO and reports.
+std::string host_name(const config::Config& config);
+
 }  // namespace parley::daemon
