@@ -1,10 +1,8 @@
 #include "server.h"
 
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include "auth/auth.h"
 #include "auth/encoding.h"
+#include "daemon/acceptor.h"
 #include "log/log.h"
 #include "session.h"
 
@@ -35,20 +33,10 @@ std::string Server::next_sid() {
 Status Server::start() {
   for (const auto& name : kListeners) {
     for (const auto& l : ctx_.listeners(name)) {
-      sockaddr_storage addr{};
-      socklen_t len = sizeof addr;
-      if (::getsockname(l.fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return fail(Errc::io, "getsockname");
-      // The Unix listener goes through the same acceptor and socket types:
-      // Asio's accept, recv and send are the plain system calls, whatever
-      // the address family (only endpoints would differ, and the session
-      // asks a Unix peer for its credentials instead).
-      auto proto = addr.ss_family == AF_INET6 ? tcp::v6() : tcp::v4();
-      // The descriptor stays parleyd's too; the acceptor gets its own copy.
-      int fd = ::dup(l.fd);
-      if (fd < 0) return fail(Errc::io, "dup");
-      auto acceptor = std::make_unique<tcp::acceptor>(ctx_.io(), proto, fd);
-      asio::co_spawn(ctx_.io(), accept(*acceptor, name), asio::detached);
-      acceptors_.push_back(std::move(acceptor));
+      auto acceptor = daemon::make_acceptor(ctx_.io(), l);
+      if (!acceptor) return acceptor.error();
+      asio::co_spawn(ctx_.io(), accept(**acceptor, name), asio::detached);
+      acceptors_.push_back(std::move(acceptor.value()));
     }
   }
   return {};

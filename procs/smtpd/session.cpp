@@ -26,7 +26,7 @@ constexpr std::size_t kReadChunk = 16384;
 constexpr std::size_t kMaxAuthLine = 12288 + 2;  // RFC 4954 4: 12288 octets, plus CRLF
 constexpr int kFreeErrors = 3;                   // errors answered at once; later ones are delayed
 constexpr auto kTlsHandshakeTimeout = 60s;
-constexpr auto kDirectoryTimeout = 10s;
+constexpr auto kLookupTimeout = 10s;               // router.verify, directory.auth
 constexpr auto kEnqueueTimeout = 120s;           // the router commits and fsyncs under load
 
 constexpr smtp::Reply kTooManyErrors{421, "4.7.0", "Too many errors, closing connection"};
@@ -173,17 +173,22 @@ awaitable<void> Session::serve() {
 
 awaitable<bool> Session::greet() {
   if (listener_ == "smtps") {
-    auto ctx = settings_->tls_for(listener_);
-    auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(kTlsHandshakeTimeout);
-    auto done = co_await stream_.handshake_server(ctx, timeout);
-    if (!done) {
-      log::info("smtp.tls.failed", "TLS handshake failed", {{"sid", sid_}, {"peer", peer_}, {"error", done.error().detail}});
-      co_return false;
-    }
-    log::info("smtp.tls.ok", "TLS established", {{"sid", sid_}, {"tls", stream_.tls_version()}, {"cipher", stream_.tls_cipher()}});
+    bool secured = co_await handshake(settings_->tls_for(listener_));
+    if (!secured) co_return false;
   }
   reply(220, "", settings_->hostname + " ESMTP Parley");
   co_return co_await flush();
+}
+
+awaitable<bool> Session::handshake(std::shared_ptr<tls::ServerContext> ctx) {
+  auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(kTlsHandshakeTimeout);
+  auto done = co_await stream_.handshake_server(std::move(ctx), timeout);
+  if (!done) {
+    log::info("smtp.tls.failed", "TLS handshake failed", {{"sid", sid_}, {"peer", peer_}, {"error", done.error().detail}});
+    co_return false;
+  }
+  log::info("smtp.tls.ok", "TLS established", {{"sid", sid_}, {"tls", stream_.tls_version()}, {"cipher", stream_.tls_cipher()}});
+  co_return true;
 }
 
 // --- input and output ------------------------------------------------------
@@ -345,13 +350,8 @@ awaitable<bool> Session::on_starttls() {
     log::warn("smtp.tls.injection", "plain text after STARTTLS discarded", {{"sid", sid_}, {"peer", peer_}, {"bytes", in_.size()}});
     in_.clear();
   }
-  auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(kTlsHandshakeTimeout);
-  auto done = co_await stream_.handshake_server(ctx, timeout);
-  if (!done) {
-    log::info("smtp.tls.failed", "TLS handshake failed", {{"sid", sid_}, {"peer", peer_}, {"error", done.error().detail}});
-    co_return false;
-  }
-  log::info("smtp.tls.ok", "TLS established", {{"sid", sid_}, {"tls", stream_.tls_version()}, {"cipher", stream_.tls_cipher()}});
+  bool secured = co_await handshake(ctx);
+  if (!secured) co_return false;
   // RFC 3207 4.2: the session starts over.
   reset();
   helo_.clear();
@@ -377,7 +377,7 @@ awaitable<bool> Session::on_auth(const smtp::Command& cmd) {
     if (!decoded) co_return co_await error(kBadBase64);
     req.set_response(std::move(*decoded));
   }
-  ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kDirectoryTimeout), sid_);
+  ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kLookupTimeout), sid_);
   for (;;) {
     auto answer = co_await server_.directory().call<schema::AuthReply>("directory.auth", req, opts);
     if (!answer) {
@@ -447,7 +447,7 @@ awaitable<bool> Session::on_rcpt(const smtp::Command& cmd) {
   schema::VerifyRequest req;
   req.add_addresses(address);
   req.set_sid(sid_);
-  ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kDirectoryTimeout), sid_);
+  ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kLookupTimeout), sid_);
   auto answer = co_await server_.router().call<schema::VerifyReply>("router.verify", req, opts);
   if (!answer || answer->results_size() != 1) {
     log::warn("smtp.rcpt.tempfail", "router did not answer", {{"sid", sid_}, {"rcpt", address}});

@@ -46,6 +46,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   awaitable<void> serve();
   awaitable<bool> greet();
+  awaitable<bool> handshake(std::shared_ptr<tls::ServerContext> ctx);
   awaitable<std::optional<smtp::Command>> read_command();
   awaitable<bool> fill(std::chrono::milliseconds timeout);
   awaitable<bool> flush();

@@ -8,6 +8,7 @@
 #include <boost/asio/write.hpp>
 #include <istream>
 
+#include "daemon/acceptor.h"
 #include "log/log.h"
 
 namespace parley::testing {
@@ -69,16 +70,10 @@ LineServer::~LineServer() = default;
 
 Status LineServer::start() {
   for (const auto& l : impl_->ctx.listeners(impl_->listener)) {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
-    if (::getsockname(l.fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return fail(Errc::io, "getsockname");
-    auto proto = addr.ss_family == AF_INET6 ? tcp::v6() : tcp::v4();
-    // The descriptor stays parleyd's too; the acceptor gets its own copy.
-    int fd = ::dup(l.fd);
-    if (fd < 0) return fail(Errc::io, "dup");
-    auto acceptor = std::make_unique<tcp::acceptor>(impl_->ctx.io(), proto, fd);
-    asio::co_spawn(impl_->ctx.io(), impl_->accept(*acceptor), asio::detached);
-    impl_->acceptors.push_back(std::move(acceptor));
+    auto acceptor = daemon::make_acceptor(impl_->ctx.io(), l);
+    if (!acceptor) return acceptor.error();
+    asio::co_spawn(impl_->ctx.io(), impl_->accept(**acceptor), asio::detached);
+    impl_->acceptors.push_back(std::move(acceptor.value()));
   }
   return {};
 }
