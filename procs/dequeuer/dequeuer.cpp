@@ -104,11 +104,15 @@ awaitable<void> Dequeuer::drain() {
   admin_.stop();
   wake_.cancel();
   housekeeping_timer_.cancel();
-  if (active_ == 0) co_return;
-  // Deliveries in progress finish (parleyd's stop timeout bounds this).
-  idle_ = std::make_unique<asio::steady_timer>(ctx_.io(), asio::steady_timer::time_point::max());
-  boost::system::error_code ec;
-  co_await idle_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  if (active_ > 0) {
+    // Deliveries in progress finish (parleyd's stop timeout bounds this).
+    idle_ = std::make_unique<asio::steady_timer>(ctx_.io(), asio::steady_timer::time_point::max());
+    boost::system::error_code ec;
+    co_await idle_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  // Connections kept for reuse say QUIT.
+  std::shared_ptr<Outbound> outbound = outbound_;
+  co_await outbound->close_idle();
 }
 
 Status Dequeuer::reload(const config::Config& config) {
