@@ -15,6 +15,7 @@ constexpr auto kReportRetry = 60s;         // a report could not be queued: try 
 constexpr auto kHousekeepingEvery = 1h;
 constexpr auto kSeenKept = std::chrono::hours(48);   // longer than any sender retries an enqueue
 constexpr auto kOrphanAge = std::chrono::hours(1);   // far longer than a commit takes
+constexpr std::size_t kCommitBatch = 256;            // queue changes in one index transaction at most
 
 std::int64_t to_ms(Clock::time_point t) { return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count(); }
 Clock::time_point from_ms(std::int64_t ms) { return Clock::time_point(std::chrono::milliseconds(ms)); }
@@ -59,6 +60,7 @@ Dequeuer::Dequeuer(daemon::Context& ctx, Settings settings, std::unique_ptr<queu
     : ctx_(ctx),
       settings_(std::make_shared<const Settings>(std::move(settings))),
       queue_(std::move(q)),
+      committer_(ctx.io(), *queue_, kCommitBatch),
       resolver_(ctx.io(), dns_options(*settings_)),
       outbound_(std::make_shared<Outbound>(ctx.io(), resolver_, outbound_options(*settings_))),
       service_(ctx.io(), ctx.endpoint("dequeuer")),
@@ -267,27 +269,39 @@ awaitable<void> Dequeuer::process(const std::string& id, bool forced) {
     if (--per_domain_[domain] == 0) per_domain_.erase(domain);
   }
 
-  // The outcome is durable before any report goes out, so a crash never
-  // repeats a remote delivery that succeeded.
-  if (auto s = queue_->update(entry); !s) {
-    log::error("queue.entry.write_failed", "cannot record delivery state", {{"queue_id", id}, {"error", s.error().detail}});
-  }
-  bool reports_done = co_await send_reports(entry, body);
-  bool final = std::none_of(rcpts.begin(), rcpts.end(), undelivered);
-  if (final && reports_done) {
-    if (auto s = queue_->remove(id); !s) {
-      log::error("queue.entry.remove_failed", "cannot remove finished message", {{"queue_id", id}, {"error", s.error().detail}});
-    } else {
-      log::info("queue.message.done", "every recipient done; removed", {{"queue_id", id}, {"sid", entry.envelope().sid()}});
-    }
+  const bool final = std::none_of(rcpts.begin(), rcpts.end(), undelivered);
+  DueReports due = due_reports(entry);
+  if (final && !due.any()) {
+    co_await remove_finished(entry);
     co_return;
   }
-  if (auto s = queue_->update(entry); !s) {
-    log::error("queue.entry.write_failed", "cannot record report state", {{"queue_id", id}, {"error", s.error().detail}});
+  // The outcome is durable before any report goes out, so a crash never
+  // repeats a remote delivery that succeeded.
+  Status recorded = co_await committer_.update(entry);
+  if (!recorded) log::error("queue.entry.write_failed", "cannot record delivery state", {{"queue_id", id}, {"error", recorded.error().detail}});
+  bool reports_done = true;
+  if (due.any()) reports_done = co_await send_reports(entry, body, due);
+  if (final && reports_done) {
+    co_await remove_finished(entry);
+    co_return;
+  }
+  if (due.any()) {
+    Status marked = co_await committer_.update(entry);
+    if (!marked) log::error("queue.entry.write_failed", "cannot record report state", {{"queue_id", id}, {"error", marked.error().detail}});
   }
   schedule_entry(entry);
   if (busy) schedule(id, Clock::now() + kBusyDomainRetry);
   if (!reports_done) schedule(id, Clock::now() + kReportRetry);
+}
+
+awaitable<void> Dequeuer::remove_finished(const schema::QueueEntry& entry) {
+  const std::string& id = entry.envelope().message_id();
+  Status removed = co_await committer_.remove(id);
+  if (!removed) {
+    log::error("queue.entry.remove_failed", "cannot remove finished message", {{"queue_id", id}, {"error", removed.error().detail}});
+  } else {
+    log::info("queue.message.done", "every recipient done; removed", {{"queue_id", id}, {"sid", entry.envelope().sid()}});
+  }
 }
 
 void Dequeuer::record(schema::Recipient& r, bool delivered, bool permanent, const std::string& reply, const std::string& mta,

@@ -13,6 +13,7 @@
 #include "dns/resolver.h"
 #include "ipc/ipc.h"
 #include "outbound.h"
+#include "queue/committer.h"
 #include "queue/queue.h"
 #include "schema/envelope.pb.h"
 #include "settings.h"
@@ -48,11 +49,18 @@ class Dequeuer final : public daemon::Service {
   void record(schema::Recipient& r, bool delivered, bool permanent, const std::string& reply, const std::string& mta,
               const schema::Envelope& env);
   awaitable<void> housekeeping();
+  awaitable<void> remove_finished(const schema::QueueEntry& entry);
 
   // --- reports (reports.cpp) ---
-  // Sends the reports the entry's recipients call for; true when nothing
-  // more is owed (or the sender is null).
-  awaitable<bool> send_reports(schema::QueueEntry& entry, const std::string& body);
+  // Which recipients are owed a report (indexes); final recipients owed
+  // none are marked dsn_sent on the way.
+  struct DueReports {
+    std::vector<int> failed, delivered, delayed;
+    bool any() const { return !failed.empty() || !delivered.empty() || !delayed.empty(); }
+  };
+  DueReports due_reports(schema::QueueEntry& entry) const;
+  // Queues those reports; true when all of them are queued.
+  awaitable<bool> send_reports(schema::QueueEntry& entry, const std::string& body, const DueReports& due);
 
   // --- administration (admin.cpp) ---
   awaitable<Result<schema::QueueAdminReply>> admin(schema::QueueAdminRequest req);
@@ -63,6 +71,7 @@ class Dequeuer final : public daemon::Service {
   daemon::Context& ctx_;
   std::shared_ptr<const Settings> settings_;
   std::unique_ptr<queue::Queue> queue_;
+  queue::Committer committer_;  // delivery states and removals, many per fsync
   dns::Resolver resolver_;
   std::shared_ptr<Outbound> outbound_;  // replaced on reload; deliveries keep theirs
   ipc::Server service_;

@@ -52,32 +52,41 @@ std::string status_of(const std::string& reply, const std::string& fallback) {
 
 }  // namespace
 
-awaitable<bool> Dequeuer::send_reports(schema::QueueEntry& entry, const std::string& body) {
+Dequeuer::DueReports Dequeuer::due_reports(schema::QueueEntry& entry) const {
+  DueReports due;
+  auto& env = *entry.mutable_envelope();
+  auto& rcpts = *env.mutable_recipients();
+  // Never a report to the null sender (RFC 5321 4.5.5): no loops of reports.
+  const bool nobody = env.return_path().empty();
+  const auto arrival = Clock::time_point(std::chrono::milliseconds(env.received_unix_ms()));
+  const bool late = settings_->delay_warning.count() > 0 && Clock::now() - arrival >= settings_->delay_warning;
+  for (int i = 0; i < rcpts.size(); ++i) {
+    auto& r = rcpts[i];
+    if (r.state() == schema::RCPT_FAILED && !r.dsn_sent()) {
+      if (!nobody && wants_failure(r.notify())) due.failed.push_back(i);
+      else r.set_dsn_sent(true);
+    } else if (r.state() == schema::RCPT_DELIVERED && !r.dsn_sent()) {
+      if (!nobody && wants_success(r.notify())) due.delivered.push_back(i);
+      else r.set_dsn_sent(true);
+    } else if (!nobody && r.state() == schema::RCPT_DEFERRED && !r.delay_notified() && late && wants_delay(r.notify())) {
+      due.delayed.push_back(i);
+    }
+  }
+  return due;
+}
+
+awaitable<bool> Dequeuer::send_reports(schema::QueueEntry& entry, const std::string& body, const DueReports& due) {
   auto& env = *entry.mutable_envelope();
   auto settings = settings_;
   auto& rcpts = *env.mutable_recipients();
-  // Never a report to the null sender (RFC 5321 4.5.5): no loops of reports.
-  if (env.return_path().empty()) {
-    for (auto& r : rcpts) {
-      if (r.state() == schema::RCPT_FAILED || r.state() == schema::RCPT_DELIVERED) r.set_dsn_sent(true);
-    }
-    co_return true;
-  }
   const auto now = Clock::now();
   const auto arrival = Clock::time_point(std::chrono::milliseconds(env.received_unix_ms()));
-  std::vector<schema::Recipient*> failed, delivered, delayed;
-  for (auto& r : rcpts) {
-    if (r.state() == schema::RCPT_FAILED && !r.dsn_sent()) {
-      if (wants_failure(r.notify())) failed.push_back(&r);
-      else r.set_dsn_sent(true);
-    } else if (r.state() == schema::RCPT_DELIVERED && !r.dsn_sent()) {
-      if (wants_success(r.notify())) delivered.push_back(&r);
-      else r.set_dsn_sent(true);
-    } else if (r.state() == schema::RCPT_DEFERRED && !r.delay_notified() && settings->delay_warning.count() > 0 &&
-               now - arrival >= settings->delay_warning && wants_delay(r.notify())) {
-      delayed.push_back(&r);
-    }
-  }
+  auto pick = [&rcpts](const std::vector<int>& idx) {
+    std::vector<schema::Recipient*> out;
+    for (int i : idx) out.push_back(&rcpts[i]);
+    return out;
+  };
+  std::vector<schema::Recipient*> failed = pick(due.failed), delivered = pick(due.delivered), delayed = pick(due.delayed);
 
   bool all_sent = true;
   auto send = [&](std::vector<schema::Recipient*>& group, std::string_view kind) -> awaitable<bool> {

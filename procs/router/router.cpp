@@ -2,10 +2,10 @@
 
 #include <set>
 
-#include "committer.h"
 #include "ipc/ipc.h"
 #include "log/log.h"
 #include "mail/headers.h"
+#include "queue/committer.h"
 #include "queue/queue.h"
 #include "rules.h"
 #include "schema/directory.pb.h"
@@ -270,7 +270,7 @@ class Router final : public daemon::Service {
   daemon::Context& ctx_;
   std::shared_ptr<const Settings> settings_;
   std::unique_ptr<queue::Queue> queue_;
-  Committer committer_;
+  queue::Committer committer_;
   ipc::Server server_;
   ipc::Client directory_;
   ipc::Client dequeuer_;

@@ -109,24 +109,61 @@ Status Queue::write_body(std::string_view id, std::string_view body, std::vector
 }
 
 Status Queue::add(std::vector<NewMessage>& batch) {
+  std::vector<Change> changes(batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) changes[i].message = batch[i];
+  return first_failure(changes);
+}
+
+Status Queue::first_failure(std::vector<Change>& changes) {
+  apply(changes);
+  for (auto& c : changes) {
+    if (!c.result) return c.result;
+  }
+  return {};
+}
+
+void Queue::apply(std::vector<Change>& changes) {
+  auto fail_all = [&changes](const Error& e) {
+    for (auto& c : changes) c.result = e;
+  };
   std::vector<std::string> dirs;
-  for (auto& m : batch) {
-    if (auto s = write_body(m.entry.envelope().message_id(), m.body, dirs); !s) return s;
+  for (auto& c : changes) {
+    if (c.kind != Change::Kind::add) continue;
+    if (auto s = write_body(c.message.entry.envelope().message_id(), c.message.body, dirs); !s) return fail_all(s.error());
   }
   if (options_.durable) {
     for (const auto& d : dirs) {
-      if (auto s = sync_dir(d); !s) return s;
+      if (auto s = sync_dir(d); !s) return fail_all(s.error());
     }
   }
   auto txn = env_.write();
-  if (!txn) return txn.error();
+  if (!txn) return fail_all(txn.error());
   std::string stamp = std::to_string(now_ms());
-  for (auto& m : batch) {
-    const std::string& id = m.entry.envelope().message_id();
-    if (auto s = txn->put(entries_, id, m.entry.SerializeAsString()); !s) return s;
-    if (auto s = txn->put(seen_, id, stamp); !s) return s;
+  for (auto& c : changes) {
+    const std::string& id = c.message.entry.envelope().message_id();
+    switch (c.kind) {
+      case Change::Kind::add:
+        if (auto s = txn->put(entries_, id, c.message.entry.SerializeAsString()); !s) return fail_all(s.error());
+        if (auto s = txn->put(seen_, id, stamp); !s) return fail_all(s.error());
+        break;
+      case Change::Kind::update:
+        if (!txn->contains(entries_, id)) {
+          c.result = fail(Errc::not_found, "queue entry " + id);
+        } else if (auto s = txn->put(entries_, id, c.message.entry.SerializeAsString()); !s) {
+          return fail_all(s.error());
+        }
+        break;
+      case Change::Kind::remove:
+        if (auto s = txn->del(entries_, id); !s) c.result = s;
+        break;
+    }
   }
-  return txn->commit();
+  if (auto s = txn->commit(); !s) return fail_all(s.error());
+  for (auto& c : changes) {
+    if (c.kind != Change::Kind::remove || !c.result) continue;
+    std::string path = body_path(c.message.entry.envelope().message_id());
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) c.result = os_error("unlink " + path);
+  }
 }
 
 bool Queue::seen(std::string_view id) const {
@@ -145,21 +182,17 @@ Result<schema::QueueEntry> Queue::get(std::string_view id) const {
 }
 
 Status Queue::update(const schema::QueueEntry& entry) {
-  auto txn = env_.write();
-  if (!txn) return txn.error();
-  const std::string& id = entry.envelope().message_id();
-  if (!txn->contains(entries_, id)) return fail(Errc::not_found, "queue entry " + id);
-  if (auto s = txn->put(entries_, id, entry.SerializeAsString()); !s) return s;
-  return txn->commit();
+  std::vector<Change> changes(1);
+  changes[0].kind = Change::Kind::update;
+  changes[0].message.entry = entry;
+  return first_failure(changes);
 }
 
 Status Queue::remove(std::string_view id) {
-  auto txn = env_.write();
-  if (!txn) return txn.error();
-  if (auto s = txn->del(entries_, id); !s) return s;
-  if (auto s = txn->commit(); !s) return s;
-  if (::unlink(body_path(id).c_str()) != 0 && errno != ENOENT) return os_error("unlink " + body_path(id));
-  return {};
+  std::vector<Change> changes(1);
+  changes[0].kind = Change::Kind::remove;
+  changes[0].message.entry.mutable_envelope()->set_message_id(std::string(id));
+  return first_failure(changes);
 }
 
 Result<std::string> Queue::body(std::string_view id) const {

@@ -39,6 +39,15 @@ struct NewMessage {
   std::string body;
 };
 
+// One change for Queue::apply: a new message, a new state for an existing
+// entry, or a removal.
+struct Change {
+  enum class Kind { add, update, remove };
+  Kind kind = Kind::add;
+  NewMessage message;  // add: entry and body; update: entry; remove: entry's id
+  Status result;       // set by apply()
+};
+
 class Queue {
  public:
   struct Options {
@@ -50,6 +59,11 @@ class Queue {
   // Writes the bodies, then commits every entry (and its "seen" mark) in
   // one transaction: one fsync of the index for the whole batch.
   Status add(std::vector<NewMessage>& batch);
+  // Many changes, one index transaction (one fsync): new bodies first (as
+  // add), then every entry change in one commit, then removed bodies
+  // unlinked. A change that cannot apply (update or remove of an unknown
+  // id: Errc::not_found) fails alone; a failed commit fails them all.
+  void apply(std::vector<Change>& changes);
   // Whether this id was ever added (and not pruned): a repeated enqueue.
   bool seen(std::string_view id) const;
 
@@ -69,6 +83,7 @@ class Queue {
  private:
   Queue(std::string dir, lmdb::Env env, Options options) : dir_(std::move(dir)), env_(std::move(env)), options_(options) {}
   Status write_body(std::string_view id, std::string_view body, std::vector<std::string>& dirs);
+  Status first_failure(std::vector<Change>& changes);  // apply(), then the first error
 
   std::string dir_;
   lmdb::Env env_;
