@@ -387,7 +387,7 @@ class Sendmail(unittest.TestCase):
     def setUpClass(cls):
         cls.sink = Sink("accept")
         cls.p = MailServer(sink_port=cls.sink.port).start()
-        cls.user = "devuser" if IS_ROOT else None
+        cls.user = "nobody" if IS_ROOT else None  # a local user without any privilege
 
     @classmethod
     def tearDownClass(cls):
