@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace parley {
@@ -13,5 +14,9 @@ std::size_t utf8_length(std::string_view s, std::size_t i);
 
 // Every byte of `s` is ASCII or part of a well-formed sequence.
 bool valid_utf8(std::string_view s);
+
+// Appends the UTF-8 form of code point `cp` (at most U+10FFFF; the caller
+// keeps surrogates out).
+void append_utf8(std::string& out, char32_t cp);
 
 }  // namespace parley

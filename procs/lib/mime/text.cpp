@@ -21,24 +21,6 @@ namespace {
 
 constexpr char32_t kReplacement = 0xFFFD;
 
-void put_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 // Windows-1252 0x80..0x9F (the rest is ISO-8859-1); 0 where undefined.
 constexpr char16_t kCp1252[32] = {
     0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,  //
@@ -74,7 +56,7 @@ std::string sanitize_utf8(std::string_view bytes) {
     }
     const std::size_t n = utf8_length(bytes, i);
     if (n == 0) {
-      put_utf8(out, kReplacement);
+      append_utf8(out, kReplacement);
       ++i;
     } else {
       out.append(bytes.substr(i, n));
@@ -95,12 +77,12 @@ std::optional<std::string> to_utf8(std::string_view bytes, std::string_view char
     if (b < 0x80) {
       out += ch;
     } else if (cs == Charset::ascii) {
-      put_utf8(out, kReplacement);
+      append_utf8(out, kReplacement);
     } else if (cs == Charset::cp1252 && b < 0xA0) {
       const char16_t cp = kCp1252[b - 0x80];
-      put_utf8(out, cp ? cp : kReplacement);
+      append_utf8(out, cp ? cp : kReplacement);
     } else {
-      put_utf8(out, b);
+      append_utf8(out, b);
     }
   }
   return out;
