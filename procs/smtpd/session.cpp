@@ -8,6 +8,7 @@
 #include "addr/addr.h"
 #include "auth/auth.h"
 #include "auth/encoding.h"
+#include "daemon/sasl.h"
 #include "log/log.h"
 #include "mail/headers.h"
 #include "mail/trace.h"
@@ -26,7 +27,7 @@ constexpr std::size_t kReadChunk = 16384;
 constexpr std::size_t kMaxAuthLine = 12288 + 2;  // RFC 4954 4: 12288 octets, plus CRLF
 constexpr int kFreeErrors = 3;                   // errors answered at once; later ones are delayed
 constexpr auto kTlsHandshakeTimeout = 60s;
-constexpr auto kLookupTimeout = 10s;               // router.verify, directory.auth
+constexpr auto kLookupTimeout = 10s;               // router.verify
 constexpr auto kEnqueueTimeout = 120s;           // the router commits and fsyncs under load
 
 constexpr smtp::Reply kTooManyErrors{421, "4.7.0", "Too many errors, closing connection"};
@@ -377,47 +378,38 @@ awaitable<bool> Session::on_auth(const smtp::Command& cmd) {
     if (!decoded) co_return co_await error(kBadBase64);
     req.set_response(std::move(*decoded));
   }
-  ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kLookupTimeout), sid_);
-  for (;;) {
-    auto answer = co_await server_.directory().call<schema::AuthReply>("directory.auth", req, opts);
-    if (!answer) {
-      log::warn("smtp.auth.unavailable", "directory did not answer", {{"sid", sid_}, {"error", answer.error().detail}});
-      reply(kAuthTempFail);
-      co_return true;
-    }
-    switch (answer->outcome()) {
-      case schema::AuthReply::OUTCOME_OK:
-        if (!answer->final_data().empty()) {
-          // SCRAM's server-final message goes in one more challenge; the
-          // client answers it with an empty line (RFC 4954 4).
-          reply(334, "", auth::base64_encode(answer->final_data()));
-          auto line = co_await read_line(kMaxAuthLine);
-          if (!line) co_return false;
-          if (*line == "*") co_return co_await error(kAuthCancelled);
-        }
-        auth_user_ = answer->account();
-        log::info("smtp.auth.ok", "authenticated", {{"sid", sid_}, {"peer", peer_}, {"user", auth_user_}, {"method", mech}});
-        reply(smtp::kAuthOk);
-        co_return true;
-      case schema::AuthReply::OUTCOME_CONTINUE: {
-        reply(334, "", auth::base64_encode(answer->challenge()));
+  daemon::SaslAsk ask = [this](std::string challenge, bool& cancelled) -> awaitable<std::optional<std::string>> {
+    reply(334, "", auth::base64_encode(challenge));
+    auto line = co_await read_line(kMaxAuthLine);
+    if (!line) co_return std::nullopt;
+    auto decoded = *line == "*" ? std::nullopt : auth::base64_decode(*line);
+    cancelled = !decoded;
+    co_return decoded;
+  };
+  auto outcome = co_await daemon::sasl_exchange(server_.directory(), req, ask);
+  switch (outcome.kind) {
+    case daemon::SaslOutcome::Kind::ok:
+      if (!outcome.final_data.empty()) {
+        // SCRAM's server-final message goes in one more challenge; the
+        // client answers it with an empty line (RFC 4954 4).
+        reply(334, "", auth::base64_encode(outcome.final_data));
         auto line = co_await read_line(kMaxAuthLine);
         if (!line) co_return false;
         if (*line == "*") co_return co_await error(kAuthCancelled);
-        auto decoded = auth::base64_decode(*line);
-        if (!decoded) co_return co_await error(kBadBase64);
-        req.set_response(std::move(*decoded));
-        req.set_exchange_id(answer->exchange_id());
-        continue;
       }
-      case schema::AuthReply::OUTCOME_TEMPFAIL:
-        log::info("smtp.auth.tempfail", "temporary authentication failure", {{"sid", sid_}, {"peer", peer_}});
-        co_return co_await error(kAuthTempFail);
-      default:
-        log::info("smtp.auth.failed", "authentication failed", {{"sid", sid_}, {"peer", peer_}, {"method", mech}});
-        co_return co_await error(smtp::kAuthFailed);
-    }
+      auth_user_ = outcome.account;
+      log::info("smtp.auth.ok", "authenticated", {{"sid", sid_}, {"peer", peer_}, {"user", auth_user_}, {"method", mech}});
+      reply(smtp::kAuthOk);
+      co_return true;
+    case daemon::SaslOutcome::Kind::lost: co_return false;
+    case daemon::SaslOutcome::Kind::cancelled: co_return co_await error(kAuthCancelled);
+    case daemon::SaslOutcome::Kind::tempfail:
+      log::info("smtp.auth.tempfail", "temporary authentication failure", {{"sid", sid_}, {"peer", peer_}});
+      co_return co_await error(kAuthTempFail);
+    case daemon::SaslOutcome::Kind::failed: break;
   }
+  log::info("smtp.auth.failed", "authentication failed", {{"sid", sid_}, {"peer", peer_}, {"method", mech}});
+  co_return co_await error(smtp::kAuthFailed);
 }
 
 awaitable<bool> Session::on_mail(const smtp::Command& cmd) {

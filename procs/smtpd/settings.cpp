@@ -1,26 +1,9 @@
 #include "settings.h"
 
 #include "daemon/daemon.h"
+#include "tls/listeners.h"
 
 namespace parley::smtpd {
-namespace {
-
-struct CertEntry {
-  std::string scope;
-  tls::CertPair pair;
-};
-
-std::vector<CertEntry> cert_entries(const config::Config& config) {
-  std::vector<CertEntry> out;
-  for (const auto& text : config.list("smtpd", "tls_certificates")) {
-    auto eq = text.find('=');
-    auto comma = text.find(',', eq);
-    out.push_back({text.substr(0, eq), {text.substr(eq + 1, comma - eq - 1), text.substr(comma + 1)}});
-  }
-  return out;
-}
-
-}  // namespace
 
 bool Settings::relay_client(std::string_view ip) const {
   for (const auto& n : relay_networks) {
@@ -52,35 +35,13 @@ Result<Settings> load_settings(const config::Config& c, const std::vector<std::s
     s.relay_networks.push_back(*net);
   }
 
-  // One context per listener: its own default certificate (listener:NAME)
-  // or the general one, and every host name for SNI.
-  auto entries = cert_entries(c);
-  tls::ServerConfig base;
-  bool have_default = false;
-  for (const auto& e : entries) {
-    if (e.scope == "default") {
-      base.default_cert = e.pair;
-      have_default = true;
-    } else if (!e.scope.starts_with("listener:")) {
-      base.by_name.emplace_back(e.scope, e.pair);
-    }
-  }
+  auto tls = tls::listener_contexts(c.list("smtpd", "tls_certificates"), listeners);
+  if (!tls) return fail(tls.code(), "smtpd.tls_certificates: " + tls.error().detail);
+  s.tls = std::move(tls.value());
   for (const auto& listener : listeners) {
-    tls::ServerConfig cfg = base;
-    bool have = have_default;
-    for (const auto& e : entries) {
-      if (e.scope == "listener:" + listener) {
-        cfg.default_cert = e.pair;
-        have = true;
-      }
+    if (listener == "smtps" && !s.tls.contains(listener)) {
+      return fail(Errc::invalid, "smtpd: the smtps listener needs a certificate (smtpd.tls_certificates)");
     }
-    if (!have) {
-      if (listener == "smtps") return fail(Errc::invalid, "smtpd: the smtps listener needs a certificate (smtpd.tls_certificates)");
-      continue;
-    }
-    auto ctx = tls::ServerContext::create(cfg);
-    if (!ctx) return fail(ctx.code(), "smtpd.tls_certificates: " + ctx.error().detail);
-    s.tls[listener] = std::move(ctx.value());
   }
   return s;
 }

@@ -13,7 +13,7 @@
 #include "config/config.h"
 #include "config/network.h"
 #include "core/result.h"
-#include "tls/context.h"
+#include "tls/listeners.h"
 
 namespace parley::smtpd {
 
@@ -30,7 +30,7 @@ struct Settings {
   std::size_t max_connections_per_ip = 0;
   std::vector<config::Network> relay_networks;
   // TLS per listener name; a listener without one has no STARTTLS.
-  std::map<std::string, std::shared_ptr<tls::ServerContext>, std::less<>> tls;
+  tls::ListenerContexts tls;
 
   bool relay_client(std::string_view ip) const;
   std::shared_ptr<tls::ServerContext> tls_for(std::string_view listener) const;

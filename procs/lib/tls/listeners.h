@@ -1,0 +1,28 @@
+// Certificates as parley.conf lists them for a process's listeners
+// (smtpd.tls_certificates, imapd.tls_certificates):
+//   "SCOPE=CERT_FILE,KEY_FILE"
+// SCOPE is `default` (every listener), `listener:NAME` (that listener's
+// default instead), or a host name for SNI ("mail.example.org",
+// "*.example.org"), offered on every listener. Turned into one server
+// context per listener that has a certificate; a listener without one has
+// none (no STARTTLS; an implicit-TLS listener must be refused by the caller).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "tls/context.h"
+
+namespace parley::tls {
+
+using ListenerContexts = std::map<std::string, std::shared_ptr<ServerContext>, std::less<>>;
+
+// Errc::invalid for a malformed entry; ServerContext::create's errors for
+// files (naming the file).
+Result<ListenerContexts> listener_contexts(const std::vector<std::string>& entries, const std::vector<std::string>& listeners);
+
+}  // namespace parley::tls
