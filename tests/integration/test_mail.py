@@ -82,6 +82,7 @@ class MailServer(Parley):
 
     def __init__(self, sink_port=None, smtpd="", dequeuer="", router="", extra_certs=()):
         self.smtp_port, self.submission_port, self.smtps_port = free_port(), free_port(), free_port()
+        self.pop3_port, self.pop3s_port = free_port(), free_port()
         self.sink_port = sink_port or free_port()
         tls_dir = tempfile.mkdtemp(prefix="parley-tls-")
         os.chmod(tls_dir, 0o755)
@@ -99,6 +100,8 @@ first_run_password_file = "PASSWORDS"
 tls_certificates = [{certs}]
 error_delay_ms = 0
 {smtpd}
+[imapd]
+tls_certificates = [{certs}]
 [router]
 {router}
 [dequeuer]
@@ -109,6 +112,7 @@ retry_first_s = 1
         processes = {
             "directory": [],
             "local-delivery": [],
+            "imapd": [f"pop3=tcp:127.0.0.1:{self.pop3_port}", f"pop3s=tcp:127.0.0.1:{self.pop3s_port}"],
             "dequeuer": [],
             "router": [],
             "smtpd": [f"smtp=tcp:127.0.0.1:{self.smtp_port}", f"submission=tcp:127.0.0.1:{self.submission_port}",
@@ -377,6 +381,80 @@ class Tls(unittest.TestCase):
             make_cert(p.cert, p.key, "renewed.example.test")
             self.assertEqual(p.ctl("reload").returncode, 0)
             wait_for(lambda: served_cert(p.smtps_port)[1] == "renewed.example.test", what="the renewed certificate")
+
+
+class Pop3(unittest.TestCase):
+    """POP3 over the mail store, with Python's poplib."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.p = MailServer().start()
+        with cls.p.smtp() as s:
+            for n in range(3):
+                s.sendmail("sender@outside.test", ["demo2@example.test"],
+                           message(f"pop {n}", f"pop-{n}@test", body=f".dotted line {n}\r\nline two\r\nline three\r\n"))
+        cls.p.wait_mail("demo2@example.test", 3)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.p.__exit__(None, None, None)
+
+    def test_no_password_before_stls_then_retr_top_dele(self):
+        import poplib
+        pop = poplib.POP3("127.0.0.1", self.p.pop3_port, timeout=30)
+        caps = pop.capa()
+        self.assertIn("STLS", caps)
+        self.assertNotIn("USER", caps, "no plain-text passwords before TLS")
+        with self.assertRaises(poplib.error_proto) as e:
+            pop.user("demo2@example.test")
+        self.assertIn(b"[AUTH]", e.exception.args[0])
+        pop.stls(context=tls_context())
+        caps = pop.capa()
+        self.assertIn("USER", caps)
+        self.assertIn("SCRAM-SHA-256", caps["SASL"])
+        pop.user("demo2@example.test")
+        pop.pass_(self.p.password("demo2@example.test"))
+        count, octets = pop.stat()
+        self.assertEqual(count, 3)
+        sizes = [int(line.split()[1]) for line in pop.list()[1]]
+        self.assertEqual(sum(sizes), octets)
+        uids = [line.split()[1] for line in pop.uidl()[1]]
+        self.assertEqual(len(set(uids)), 3)
+        lines = pop.retr(1)[1]
+        self.assertIn(b"Message-ID: <pop-0@test>", lines)
+        self.assertIn(b".dotted line 0", lines, "byte-stuffing undone by the client")
+        top = pop.top(2, 1)[1]
+        self.assertIn(b"Subject: pop 1", top)
+        self.assertIn(b".dotted line 1", top)
+        self.assertNotIn(b"line two", top, "TOP 2 1: the header and one body line")
+        pop.dele(1)
+        self.assertEqual(pop.stat()[0], 2)
+        pop.rset()
+        self.assertEqual(pop.stat()[0], 3)
+        pop.dele(3)
+        pop.quit()
+        remaining = self.p.mailbox("demo2@example.test")
+        self.assertEqual(len(remaining), 2, "QUIT expunged the deleted message")
+        self.assertFalse(any(b"pop-2@test" in m["body"] for m in remaining))
+        # The unique ids stay the same in the next session.
+        pop = poplib.POP3_SSL("127.0.0.1", self.p.pop3s_port, timeout=30, context=tls_context())
+        pop.user("demo2@example.test")
+        pop.pass_(self.p.password("demo2@example.test"))
+        self.assertEqual([line.split()[1] for line in pop.uidl()[1]], uids[:2])
+        pop.quit()
+
+    def test_sasl_plain_and_failures(self):
+        import poplib
+        pop = poplib.POP3_SSL("127.0.0.1", self.p.pop3s_port, timeout=30, context=tls_context())
+        with self.assertRaises(poplib.error_proto) as e:
+            pop._shortcmd("AUTH PLAIN " + base64.b64encode(b"\0demo2@example.test\0wrong").decode())
+        self.assertIn(b"[AUTH]", e.exception.args[0])
+        creds = b"\0demo2@example.test\0" + self.p.password("demo2@example.test").encode()
+        self.assertTrue(pop._shortcmd("AUTH PLAIN " + base64.b64encode(creds).decode()).startswith(b"+OK"))
+        self.assertTrue(pop.noop().startswith(b"+OK"))
+        with self.assertRaises(poplib.error_proto):
+            pop.retr(99)
+        pop.quit()
 
 
 class Sendmail(unittest.TestCase):

@@ -313,7 +313,7 @@ class Development(unittest.TestCase):
         import tempfile
         # The development configuration has fixed ports; a developer's own
         # scripts/run may hold them.
-        for port in (8007, 8107, 8025, 8587, 8465):
+        for port in (8007, 8107, 8025, 8587, 8465, 8110, 8995):
             with socket.socket() as s:
                 if s.connect_ex(("127.0.0.1", port)) == 0:
                     self.skipTest(f"port {port} is in use (is scripts/run running?)")
@@ -348,6 +348,10 @@ class Development(unittest.TestCase):
                 self.assertEqual(s.sendmail("someone@outside.test", ["demo@example.test"], b"Subject: dev\r\n\r\nhi\r\n"), {})
                 s.ehlo()
                 self.assertTrue(s.has_extn("starttls"), "the development certificate is in place")
+            import poplib
+            pop = poplib.POP3("127.0.0.1", 8110, timeout=30)
+            self.assertIn("STLS", pop.capa())
+            pop.quit()
         finally:
             proc.send_signal(signal.SIGTERM)
             out, _ = proc.communicate(timeout=30)

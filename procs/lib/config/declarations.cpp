@@ -85,6 +85,7 @@ const std::vector<SectionDecl>& section_declarations() {
        "The queue manager: retries, delivery concurrency, outbound SMTP, bounces and "
        "delivery status notifications."},
       {"local-delivery", "Local delivery into the mail store."},
+      {"imapd", "Mail access: POP3 on 110 (STLS) and 995 (implicit TLS)."},
       {"process.*",
        "One table per process that parleyd starts, named after the process: "
        "[process.smtpd] runs the program smtpd, [process.directory] the "
@@ -277,6 +278,20 @@ const std::vector<KeyDecl>& declarations() {
       {.section = "local-delivery", .key = "dedup_days", .type = Type::integer, .default_value = integer(7),
        .min = 1, .max = 365,
        .doc = "How long a delivery is remembered, so that a retry after a crash is not stored twice."},
+
+      // [imapd]
+      {.section = "imapd", .key = "tls_certificates", .type = Type::list, .default_value = Value{Strings{}},
+       .doc = "Certificates, as smtpd.tls_certificates (SCOPE is default, listener:NAME or an SNI host name). "
+              "Without any, STLS is not offered, USER/PASS and AUTH are refused, and pop3s is refused.",
+       .check = &check_certificate},
+      {.section = "imapd", .key = "pop3_timeout_s", .type = Type::integer, .default_value = integer(600),
+       .min = 30, .max = 3600, .doc = "Idle time before a POP3 session is closed (RFC 1939 3: at least 10 minutes)."},
+      {.section = "imapd", .key = "max_connections", .type = Type::integer, .default_value = integer(1000),
+       .min = 1, .max = 1000000, .doc = "Sessions at once."},
+      {.section = "imapd", .key = "max_connections_per_ip", .type = Type::integer, .default_value = integer(20),
+       .min = 1, .max = 100000, .doc = "Sessions at once from one client address."},
+      {.section = "imapd", .key = "max_errors", .type = Type::integer, .default_value = integer(10),
+       .min = 1, .max = 1000, .doc = "Errors (bad commands, failed logins) before the session is closed."},
 
       {.section = "process.*", .key = "binary", .type = Type::string, .default_value = str(""),
        .doc = "The program to run; empty: the program named after the process, in parleyd's own "

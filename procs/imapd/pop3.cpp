@@ -1,0 +1,358 @@
+#include "pop3.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "auth/encoding.h"
+#include "daemon/sasl.h"
+#include "log/log.h"
+#include "schema/directory.pb.h"
+#include "server.h"
+#include "store/store.h"
+
+namespace parley::imapd {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::size_t kMaxCommandLine = 255;       // RFC 2449 4, CRLF included
+constexpr std::size_t kMaxSaslLine = 12288 + 2;    // as SMTP's (RFC 4954); RFC 5034 sets none
+constexpr std::size_t kReadChunk = 16384;
+constexpr auto kTlsHandshakeTimeout = 60s;
+constexpr auto kWriteTimeout = 300s;
+
+std::string upper(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return s;
+}
+
+// The message as POP3 sends it: every line ending CRLF (a stored body may
+// end without one), a leading "." doubled (RFC 1939 3).
+std::string byte_stuff(std::string_view body, std::optional<std::size_t> body_lines) {
+  std::string out;
+  out.reserve(body.size() + body.size() / 40 + 8);
+  bool in_body = false;
+  std::size_t lines = 0;
+  std::size_t pos = 0;
+  while (pos < body.size()) {
+    std::size_t end = body.find('\n', pos);
+    std::string_view line = body.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (in_body && body_lines && lines++ >= *body_lines) break;
+    if (!line.empty() && line.front() == '.') out += '.';
+    out.append(line);
+    out += "\r\n";
+    if (line.empty()) in_body = true;
+    if (end == std::string_view::npos) break;
+    pos = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+Pop3Session::Pop3Session(Server& server, asio::ip::tcp::socket socket, std::string listener, std::string sid)
+    : server_(server), settings_(server.settings()), stream_(std::move(socket)), listener_(std::move(listener)), sid_(std::move(sid)) {
+  ip_ = stream_.peer().substr(0, stream_.peer().rfind(':'));
+}
+
+Pop3Session::~Pop3Session() {
+  if (admitted_) server_.leave(this, ip_);
+}
+
+void Pop3Session::interrupt_if_idle() {
+  interrupted_ = true;
+  if (idle_) {
+    boost::system::error_code ec;
+    stream_.socket().cancel(ec);
+  }
+}
+
+awaitable<void> Pop3Session::run(std::shared_ptr<Pop3Session> self) {
+  log::info("pop.session.open", "connected", {{"sid", self->sid_}, {"peer", self->stream_.peer()}, {"listener", self->listener_}});
+  co_await self->serve();
+  co_await self->stream_.shutdown(5000ms);
+  log::info("pop.session.close", "disconnected", {{"sid", self->sid_}, {"user", self->account_}});
+}
+
+awaitable<bool> Pop3Session::send(std::string text) {
+  auto written = co_await stream_.write(text, std::chrono::duration_cast<std::chrono::milliseconds>(kWriteTimeout));
+  co_return written.ok();
+}
+
+awaitable<bool> Pop3Session::error(std::string text) {
+  if (++errors_ >= settings_->max_errors) {
+    co_await send("-ERR too many errors, closing\r\n");
+    co_return false;
+  }
+  co_return co_await send("-ERR " + text + "\r\n");
+}
+
+awaitable<std::optional<std::string>> Pop3Session::read_line(std::size_t max) {
+  for (;;) {
+    auto end = in_.find("\r\n");
+    if (end != std::string::npos) {
+      if (end + 2 > max) {
+        in_.erase(0, end + 2);
+        co_return std::string("\x01");  // too long: never a valid command
+      }
+      std::string line = in_.substr(0, end);
+      in_.erase(0, end + 2);
+      co_return line;
+    }
+    if (in_.size() > max) {
+      // Over-long: drop what we have, and the rest of the line when it comes.
+      in_.clear();
+      co_return std::string("\x01");
+    }
+    char buf[kReadChunk];
+    asio::mutable_buffer space(buf, sizeof buf);
+    idle_ = true;
+    auto n = co_await stream_.read_some(space, std::chrono::duration_cast<std::chrono::milliseconds>(settings_->pop3_timeout));
+    idle_ = false;
+    if (!n) {
+      if (n.code() == Errc::timeout) co_await send("-ERR timeout, closing\r\n");
+      else if (n.code() == Errc::cancelled && interrupted_) co_await send("-ERR [SYS/TEMP] server shutting down\r\n");
+      co_return std::nullopt;
+    }
+    in_.append(buf, *n);
+  }
+}
+
+awaitable<bool> Pop3Session::handshake() {
+  auto done = co_await stream_.handshake_server(settings_->tls_for(listener_),
+                                                std::chrono::duration_cast<std::chrono::milliseconds>(kTlsHandshakeTimeout));
+  if (!done) {
+    log::info("pop.tls.failed", "TLS handshake failed", {{"sid", sid_}, {"error", done.error().detail}});
+    co_return false;
+  }
+  log::info("pop.tls.ok", "TLS established", {{"sid", sid_}, {"tls", stream_.tls_version()}, {"cipher", stream_.tls_cipher()}});
+  co_return true;
+}
+
+std::string Pop3Session::capabilities() const {
+  std::string caps = "+OK Capability list follows\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n";
+  if (account_.empty()) {
+    if (!stream_.secure() && settings_->tls_for(listener_)) caps += "STLS\r\n";
+    // RFC 2595 2.2: no plain-text passwords over an unencrypted connection.
+    if (stream_.secure()) caps += "USER\r\nSASL PLAIN LOGIN SCRAM-SHA-256\r\n";
+  }
+  caps += "IMPLEMENTATION Parley\r\n.\r\n";
+  return caps;
+}
+
+awaitable<void> Pop3Session::serve() {
+  if (!server_.admit(this, ip_)) {
+    co_await send("-ERR [SYS/TEMP] too many connections\r\n");
+    co_return;
+  }
+  admitted_ = true;
+  if (listener_ == "pop3s") {
+    bool secured = co_await handshake();
+    if (!secured) co_return;
+  }
+  if (!co_await send("+OK Parley POP3 server ready\r\n")) co_return;
+
+  for (;;) {
+    if (interrupted_) {
+      co_await send("-ERR [SYS/TEMP] server shutting down\r\n");
+      co_return;
+    }
+    auto line = co_await read_line(kMaxCommandLine);
+    if (!line) co_return;
+    auto sp = line->find(' ');
+    std::string verb = upper(line->substr(0, sp));
+    std::string args = sp == std::string::npos ? "" : line->substr(sp + 1);
+    bool go_on = true;
+    const bool authorized = !account_.empty();
+    if (verb == "QUIT") {
+      if (authorized) co_await update();
+      else co_await send("+OK bye\r\n");
+      co_return;
+    } else if (verb == "CAPA") {
+      go_on = co_await send(capabilities());
+    } else if (verb == "NOOP" && authorized) {
+      go_on = co_await send("+OK\r\n");
+    } else if (verb == "STLS" && !authorized) {
+      auto ctx = settings_->tls_for(listener_);
+      if (stream_.secure() || !ctx) {
+        go_on = co_await error("STLS not available");
+      } else {
+        go_on = co_await send("+OK begin TLS negotiation\r\n");
+        // Plain text sent after STLS must not count as encrypted (RFC 2595 4).
+        in_.clear();
+        if (go_on) go_on = co_await handshake();
+        user_.clear();
+      }
+    } else if ((verb == "USER" || verb == "PASS" || verb == "AUTH") && !authorized && !stream_.secure()) {
+      go_on = co_await error("[AUTH] encryption required: use STLS first");
+    } else if (verb == "USER" && !authorized) {
+      user_ = args;
+      if (args.empty()) go_on = co_await error("USER needs a name");
+      else go_on = co_await send("+OK\r\n");
+    } else if (verb == "PASS" && !authorized) {
+      if (user_.empty()) {
+        go_on = co_await error("USER first");
+      } else {
+        go_on = co_await on_auth("PLAIN " + auth::base64_encode(std::string(1, '\0') + user_ + std::string(1, '\0') + args));
+      }
+    } else if (verb == "AUTH" && !authorized) {
+      go_on = co_await on_auth(args);
+    } else if (!authorized) {
+      go_on = co_await error("not logged in");
+    } else if (verb == "STAT") {
+      std::size_t count = 0;
+      std::uint64_t octets = 0;
+      for (const auto& m : messages_) {
+        if (m.deleted) continue;
+        ++count;
+        octets += m.size;
+      }
+      go_on = co_await send("+OK " + std::to_string(count) + " " + std::to_string(octets) + "\r\n");
+    } else if (verb == "LIST" || verb == "UIDL") {
+      auto describe = [&](std::size_t i) {
+        const auto& m = messages_[i];
+        return std::to_string(i + 1) + " " +
+               (verb == "LIST" ? std::to_string(m.size) : std::to_string(uidvalidity_) + "." + std::to_string(m.uid));
+      };
+      if (!args.empty()) {
+        Message* m = message(args);
+        if (m == nullptr) go_on = co_await error("no such message");
+        else go_on = co_await send("+OK " + describe(static_cast<std::size_t>(m - messages_.data())) + "\r\n");
+      } else {
+        std::string out = "+OK\r\n";
+        for (std::size_t i = 0; i < messages_.size(); ++i) {
+          if (!messages_[i].deleted) out += describe(i) + "\r\n";
+        }
+        go_on = co_await send(out + ".\r\n");
+      }
+    } else if (verb == "RETR" || verb == "TOP") {
+      go_on = co_await on_retr(args, verb == "TOP");
+    } else if (verb == "DELE") {
+      Message* m = message(args);
+      if (m == nullptr) {
+        go_on = co_await error("no such message");
+      } else {
+        m->deleted = true;
+        go_on = co_await send("+OK deleted\r\n");
+      }
+    } else if (verb == "RSET") {
+      for (auto& m : messages_) m.deleted = false;
+      go_on = co_await send("+OK\r\n");
+    } else {
+      go_on = co_await error("unknown command");
+    }
+    if (!go_on) co_return;
+  }
+}
+
+awaitable<bool> Pop3Session::on_auth(const std::string& args) {
+  auto sp = args.find(' ');
+  std::string mech = upper(args.substr(0, sp));
+  if (mech != "PLAIN" && mech != "LOGIN" && mech != "SCRAM-SHA-256") co_return co_await error("unsupported mechanism");
+  schema::AuthRequest req;
+  req.set_mechanism(mech);
+  req.set_service(schema::SERVICE_POP);
+  req.set_client_address(ip_);
+  req.set_sid(sid_);
+  if (sp != std::string::npos && args.substr(sp + 1) != "=") {
+    auto decoded = auth::base64_decode(args.substr(sp + 1));
+    if (!decoded) co_return co_await error("bad base64");
+    req.set_response(std::move(*decoded));
+  }
+  daemon::SaslAsk ask = [this](std::string challenge, bool& cancelled) -> awaitable<std::optional<std::string>> {
+    bool sent = co_await send("+ " + auth::base64_encode(challenge) + "\r\n");
+    if (!sent) co_return std::nullopt;
+    auto line = co_await read_line(kMaxSaslLine);
+    if (!line) co_return std::nullopt;
+    auto decoded = *line == "*" ? std::nullopt : auth::base64_decode(*line);
+    cancelled = !decoded;
+    co_return decoded;
+  };
+  auto outcome = co_await daemon::sasl_exchange(server_.directory(), req, ask);
+  user_.clear();
+  switch (outcome.kind) {
+    case daemon::SaslOutcome::Kind::ok: {
+      if (!outcome.final_data.empty()) {
+        // SCRAM's server-final message: a last challenge, answered empty.
+        bool sent = co_await send("+ " + auth::base64_encode(outcome.final_data) + "\r\n");
+        if (!sent) co_return false;
+        auto line = co_await read_line(kMaxSaslLine);
+        if (!line) co_return false;
+      }
+      co_return co_await login(outcome.account);
+    }
+    case daemon::SaslOutcome::Kind::lost: co_return false;
+    case daemon::SaslOutcome::Kind::cancelled: co_return co_await error("authentication cancelled");
+    case daemon::SaslOutcome::Kind::tempfail: co_return co_await error("[SYS/TEMP] try again later");
+    case daemon::SaslOutcome::Kind::failed: break;
+  }
+  log::info("pop.auth.failed", "authentication failed", {{"sid", sid_}, {"peer", stream_.peer()}, {"method", mech}});
+  co_return co_await error("[AUTH] authentication failed");
+}
+
+awaitable<bool> Pop3Session::login(const std::string& account) {
+  auto& st = server_.store();
+  (void)st.ensure_account(account);
+  auto box = st.mailbox(account, "INBOX");
+  auto list = box ? st.messages(account, box->id) : Result<std::vector<store::Message>>(box.error());
+  if (!box || !list) {
+    log::error("pop.maildrop.failed", "cannot read the INBOX", {{"sid", sid_}, {"user", account}, {"error", (box ? list.error() : box.error()).detail}});
+    co_return co_await error("[SYS/TEMP] mailbox unavailable");
+  }
+  account_ = account;
+  mailbox_id_ = box->id;
+  uidvalidity_ = box->uidvalidity;
+  for (const auto& m : list.value()) messages_.push_back({m.uid, m.size, m.body_id, false});
+  log::info("pop.auth.ok", "logged in", {{"sid", sid_}, {"user", account_}, {"count", messages_.size()}});
+  co_return co_await send("+OK maildrop has " + std::to_string(messages_.size()) + " messages\r\n");
+}
+
+Pop3Session::Message* Pop3Session::message(const std::string& arg) {
+  std::size_t n = 0;
+  for (char c : arg) {
+    if (c < '0' || c > '9' || n > messages_.size()) return nullptr;
+    n = n * 10 + static_cast<std::size_t>(c - '0');
+  }
+  if (n == 0 || n > messages_.size() || messages_[n - 1].deleted) return nullptr;
+  return &messages_[n - 1];
+}
+
+awaitable<bool> Pop3Session::on_retr(const std::string& args, bool top) {
+  auto sp = args.find(' ');
+  Message* m = message(args.substr(0, sp));
+  if (!m) co_return co_await error("no such message");
+  std::optional<std::size_t> lines;
+  if (top) {
+    std::string count = sp == std::string::npos ? "" : args.substr(sp + 1);
+    if (count.empty() || count.size() > 9 || !std::all_of(count.begin(), count.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      co_return co_await error("TOP needs a message and a line count");
+    }
+    lines = static_cast<std::size_t>(std::stoul(count));
+  }
+  auto body = server_.store().read_body(m->body_id);
+  if (!body) {
+    log::error("pop.retr.failed", "cannot read a message", {{"sid", sid_}, {"user", account_}, {"uid", m->uid}, {"error", body.error().detail}});
+    co_return co_await error("[SYS/TEMP] message unavailable");
+  }
+  co_return co_await send("+OK " + std::to_string(m->size) + " octets\r\n" + byte_stuff(body.value(), lines) + ".\r\n");
+}
+
+awaitable<void> Pop3Session::update() {
+  store::UidSet gone;
+  for (const auto& m : messages_) {
+    if (m.deleted) gone.push_back({m.uid, m.uid});
+  }
+  if (!gone.empty()) {
+    auto expunged = server_.store().expunge(account_, mailbox_id_, gone);
+    if (!expunged) {
+      log::error("pop.update.failed", "cannot remove deleted messages", {{"sid", sid_}, {"user", account_}, {"error", expunged.error().detail}});
+      co_await send("-ERR [SYS/TEMP] some deleted messages not removed\r\n");
+      co_return;
+    }
+    log::info("pop.update.ok", "deleted messages removed", {{"sid", sid_}, {"user", account_}, {"count", expunged->uids.size()}});
+  }
+  co_await send("+OK bye\r\n");
+}
+
+}  // namespace parley::imapd

@@ -1,0 +1,70 @@
+// One POP3 session (RFC 1939): AUTHORIZATION (CAPA, STLS, USER/PASS and
+// AUTH only once encrypted), TRANSACTION over a snapshot of the INBOX taken
+// at login (STAT, LIST, UIDL, RETR, TOP, DELE, RSET, NOOP), and UPDATE:
+// QUIT expunges the deleted messages from the INBOX for real (IMAP sees
+// them gone). A message's unique id is "UIDVALIDITY.UID", stable across
+// sessions and shared with IMAP.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/asio.h"
+#include "tls/stream.h"
+
+namespace parley::imapd {
+
+class Server;
+struct Settings;
+
+class Pop3Session : public std::enable_shared_from_this<Pop3Session> {
+ public:
+  Pop3Session(Server& server, asio::ip::tcp::socket socket, std::string listener, std::string sid);
+  ~Pop3Session();
+
+  static awaitable<void> run(std::shared_ptr<Pop3Session> self);
+  void interrupt_if_idle();
+
+ private:
+  struct Message {
+    std::uint32_t uid = 0;
+    std::uint64_t size = 0;
+    std::string body_id;
+    bool deleted = false;
+  };
+
+  awaitable<void> serve();
+  awaitable<bool> handshake();
+  awaitable<std::optional<std::string>> read_line(std::size_t max);
+  awaitable<bool> send(std::string text);
+  awaitable<bool> error(std::string text);  // counts; false when the session must end
+
+  awaitable<bool> on_auth(const std::string& args);
+  awaitable<bool> login(const std::string& account);
+  std::string capabilities() const;
+  Message* message(const std::string& arg);
+  awaitable<bool> on_retr(const std::string& args, bool top);
+  awaitable<void> update();
+
+  Server& server_;
+  std::shared_ptr<const Settings> settings_;
+  net::Stream stream_;
+  std::string listener_;
+  std::string sid_;
+  std::string ip_;
+  std::string in_;
+  bool idle_ = false;
+  bool interrupted_ = false;
+  bool admitted_ = false;
+  int errors_ = 0;
+  std::string user_;     // USER given, waiting for PASS
+  std::string account_;  // logged in
+  std::uint64_t mailbox_id_ = 0;
+  std::uint32_t uidvalidity_ = 0;
+  std::vector<Message> messages_;
+};
+
+}  // namespace parley::imapd

@@ -1,0 +1,133 @@
+#include "server.h"
+
+#include "auth/auth.h"
+#include "auth/encoding.h"
+#include "daemon/acceptor.h"
+#include "log/log.h"
+#include "pop3.h"
+
+namespace parley::imapd {
+
+using tcp = asio::ip::tcp;
+
+namespace {
+const std::string kListeners[] = {"pop3", "pop3s"};
+}  // namespace
+
+std::shared_ptr<tls::ServerContext> Settings::tls_for(std::string_view listener) const {
+  auto it = tls.find(listener);
+  return it == tls.end() ? nullptr : it->second;
+}
+
+Result<Settings> load_settings(const config::Config& c, const std::vector<std::string>& listeners) {
+  Settings s;
+  s.pop3_timeout = std::chrono::seconds(c.integer("imapd", "pop3_timeout_s"));
+  s.max_connections = static_cast<std::size_t>(c.integer("imapd", "max_connections"));
+  s.max_connections_per_ip = static_cast<std::size_t>(c.integer("imapd", "max_connections_per_ip"));
+  s.max_errors = static_cast<int>(c.integer("imapd", "max_errors"));
+  auto tls = tls::listener_contexts(c.list("imapd", "tls_certificates"), listeners);
+  if (!tls) return fail(tls.code(), "imapd.tls_certificates: " + tls.error().detail);
+  s.tls = std::move(tls.value());
+  for (const auto& listener : listeners) {
+    if (listener == "pop3s" && !s.tls.contains(listener)) {
+      return fail(Errc::invalid, "imapd: the pop3s listener needs a certificate (imapd.tls_certificates)");
+    }
+  }
+  return s;
+}
+
+Server::Server(daemon::Context& ctx, Settings settings, store::Store st, std::vector<std::string> listeners)
+    : ctx_(ctx),
+      settings_(std::make_shared<const Settings>(std::move(settings))),
+      store_(std::move(st)),
+      listener_names_(std::move(listeners)),
+      directory_(ctx.io(), ctx.endpoint("directory", "directory")),
+      sid_prefix_("pop-" + auth::hex_encode(auth::random_bytes(3)) + "-") {}
+
+Server::~Server() = default;
+
+std::string Server::next_sid() {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(++sid_counter_));
+  return sid_prefix_ + buf;
+}
+
+Status Server::start() {
+  for (const auto& name : kListeners) {
+    for (const auto& l : ctx_.listeners(name)) {
+      auto acceptor = daemon::make_acceptor(ctx_.io(), l);
+      if (!acceptor) return acceptor.error();
+      asio::co_spawn(ctx_.io(), accept(**acceptor, name), asio::detached);
+      acceptors_.push_back(std::move(acceptor.value()));
+    }
+  }
+  return {};
+}
+
+awaitable<void> Server::accept(tcp::acceptor& acceptor, std::string listener) {
+  for (;;) {
+    boost::system::error_code ec;
+    tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::operation_aborted || draining_) co_return;
+    if (ec) {
+      log::warn("pop.accept.failed", "accept failed", {{"listener", listener}, {"error", ec.message()}});
+      asio::steady_timer pause(ctx_.io(), std::chrono::milliseconds(100));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    auto session = std::make_shared<Pop3Session>(*this, std::move(socket), listener, next_sid());
+    asio::co_spawn(ctx_.io(), Pop3Session::run(session), asio::detached);
+  }
+}
+
+bool Server::admit(Pop3Session* s, const std::string& ip) {
+  if (sessions_.size() >= settings_->max_connections) return false;
+  auto& n = per_ip_[ip];
+  if (n >= settings_->max_connections_per_ip) {
+    if (n == 0) per_ip_.erase(ip);
+    return false;
+  }
+  ++n;
+  sessions_.insert(s);
+  return true;
+}
+
+void Server::leave(Pop3Session* s, const std::string& ip) {
+  if (sessions_.erase(s) == 0) return;
+  if (auto it = per_ip_.find(ip); it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
+  if (sessions_.empty() && drained_) drained_->cancel();
+}
+
+awaitable<void> Server::drain() {
+  draining_ = true;
+  for (auto& a : acceptors_) a->close();
+  for (Pop3Session* s : sessions_) s->interrupt_if_idle();
+  if (sessions_.empty()) co_return;
+  drained_ = std::make_unique<asio::steady_timer>(ctx_.io(), asio::steady_timer::time_point::max());
+  boost::system::error_code ec;
+  co_await drained_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+Status Server::reload(const config::Config& config) {
+  auto fresh = load_settings(config, listener_names_);
+  if (!fresh) return fresh.error();
+  settings_ = std::make_shared<const Settings>(std::move(fresh.value()));
+  log::info("pop.reload.ok", "settings and certificates reloaded", {{"count", settings_->tls.size()}});
+  return {};
+}
+
+Result<std::unique_ptr<daemon::Service>> start(daemon::Context& ctx) {
+  std::vector<std::string> names;
+  for (const auto& name : kListeners) {
+    if (!ctx.listeners(name).empty()) names.push_back(name);
+  }
+  auto settings = load_settings(ctx.config(), names);
+  if (!settings) return settings.error();
+  auto st = store::Store::open(ctx.shared_dir("store") + "/index");
+  if (!st) return fail(st.code(), "mail store: " + st.error().detail);
+  auto server = std::make_unique<Server>(ctx, std::move(settings.value()), std::move(st.value()), names);
+  if (auto s = server->start(); !s) return s.error();
+  return std::unique_ptr<daemon::Service>(std::move(server));
+}
+
+}  // namespace parley::imapd
