@@ -57,6 +57,7 @@ Pop3Session::Pop3Session(Server& server, asio::ip::tcp::socket socket, std::stri
 }
 
 Pop3Session::~Pop3Session() {
+  if (!account_.empty()) server_.unlock_maildrop(account_);
   if (admitted_) server_.leave(this, ip_);
 }
 
@@ -292,12 +293,17 @@ awaitable<bool> Pop3Session::on_auth(const std::string& args) {
 }
 
 awaitable<bool> Pop3Session::login(const std::string& account) {
+  if (!server_.lock_maildrop(account)) {
+    log::info("pop.maildrop.busy", "another POP3 session holds the maildrop", {{"sid", sid_}, {"user", account}});
+    co_return co_await error("[IN-USE] maildrop already locked by another session");
+  }
   auto& st = server_.store();
   (void)st.ensure_account(account);
   auto box = st.mailbox(account, "INBOX");
   auto list = box ? st.messages(account, box->id) : Result<std::vector<store::Message>>(box.error());
   if (!box || !list) {
     log::error("pop.maildrop.failed", "cannot read the INBOX", {{"sid", sid_}, {"user", account}, {"error", (box ? list.error() : box.error()).detail}});
+    server_.unlock_maildrop(account);
     co_return co_await error("[SYS/TEMP] mailbox unavailable");
   }
   account_ = account;

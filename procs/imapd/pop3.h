@@ -2,7 +2,7 @@
 // AUTH only once encrypted), TRANSACTION over a snapshot of the INBOX taken
 // at login (STAT, LIST, UIDL, RETR, TOP, DELE, RSET, NOOP), and UPDATE:
 // QUIT expunges the deleted messages from the INBOX for real (IMAP sees
-// them gone). A message's unique id is "UIDVALIDITY.UID", stable across
+// them gone). One POP3 session per account at a time ([IN-USE]). A message's unique id is "UIDVALIDITY.UID", stable across
 // sessions and shared with IMAP.
 #pragma once
 

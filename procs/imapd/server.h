@@ -47,6 +47,9 @@ class Server final : public daemon::Service {
   // Sessions register so that drain can end idle ones and limits can count them.
   bool admit(Pop3Session* s, const std::string& ip);  // false: over a limit
   void leave(Pop3Session* s, const std::string& ip);
+  // The POP3 maildrop lock (RFC 1939 4): one POP3 session per account.
+  bool lock_maildrop(const std::string& account) { return pop3_locked_.insert(account).second; }
+  void unlock_maildrop(const std::string& account) { pop3_locked_.erase(account); }
 
  private:
   awaitable<void> accept(asio::ip::tcp::acceptor& acceptor, std::string listener);
@@ -59,6 +62,7 @@ class Server final : public daemon::Service {
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
   std::set<Pop3Session*> sessions_;
   std::map<std::string, std::size_t> per_ip_;
+  std::set<std::string> pop3_locked_;
   std::string sid_prefix_;
   std::uint64_t sid_counter_ = 0;
   bool draining_ = false;

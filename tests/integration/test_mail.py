@@ -445,6 +445,18 @@ class Pop3(unittest.TestCase):
 
     def test_sasl_plain_and_failures(self):
         import poplib
+        holder = poplib.POP3_SSL("127.0.0.1", self.p.pop3s_port, timeout=30, context=tls_context())
+        holder.user("demo@example.test")
+        holder.pass_(self.p.password("demo@example.test"))
+        second = poplib.POP3_SSL("127.0.0.1", self.p.pop3s_port, timeout=30, context=tls_context())
+        second.user("demo@example.test")
+        with self.assertRaises(poplib.error_proto) as e:
+            second.pass_(self.p.password("demo@example.test"))
+        self.assertIn(b"[IN-USE]", e.exception.args[0], "one POP3 session per maildrop")
+        holder.quit()
+        second.user("demo@example.test")
+        second.pass_(self.p.password("demo@example.test"))
+        second.quit()
         pop = poplib.POP3_SSL("127.0.0.1", self.p.pop3s_port, timeout=30, context=tls_context())
         with self.assertRaises(poplib.error_proto) as e:
             pop._shortcmd("AUTH PLAIN " + base64.b64encode(b"\0demo2@example.test\0wrong").decode())
