@@ -131,7 +131,11 @@ stop_timeout_ms = 5000
         self.proc = subprocess.Popen(self.command(), cwd=self.dir, env=env, stdout=self.stdout,
                                      stderr=subprocess.STDOUT)
         if wait_ready:
-            self.wait_ready()
+            try:
+                self.wait_ready()
+            except BaseException:
+                self.stop()  # a server that never got ready must not outlive the test
+                raise
         return self
 
     def read_notifications(self):
