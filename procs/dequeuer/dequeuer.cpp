@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/ascii.h"
 #include "log/log.h"
 
 namespace parley::dequeuer {
@@ -22,9 +23,7 @@ Clock::time_point from_ms(std::int64_t ms) { return Clock::time_point(std::chron
 
 std::string domain_of(std::string_view address) {
   auto at = address.rfind('@');
-  std::string d(at == std::string_view::npos ? std::string_view{} : address.substr(at + 1));
-  std::transform(d.begin(), d.end(), d.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return d;
+  return ascii_lower(at == std::string_view::npos ? std::string_view{} : address.substr(at + 1));
 }
 
 

@@ -7,6 +7,7 @@
 #include "dequeuer.h"
 #include "log/log.h"
 #include "mail/dsn.h"
+#include "smtp/client.h"
 
 namespace parley::dequeuer {
 namespace {
@@ -36,18 +37,12 @@ std::string report_id(const std::string& original, std::string_view kind, const 
   return original.substr(0, 8) + tail;
 }
 
-// The enhanced status code in a reply ("550 5.1.1 ..." -> "5.1.1").
+// The enhanced status code in a stored reply ("550 5.1.1 ..." -> "5.1.1").
 std::string status_of(const std::string& reply, const std::string& fallback) {
-  auto sp = reply.find(' ');
-  if (sp == std::string::npos) return fallback;
-  auto end = reply.find(' ', sp + 1);
-  std::string token = reply.substr(sp + 1, end == std::string::npos ? std::string::npos : end - sp - 1);
-  int dots = 0;
-  for (char c : token) {
-    if (c == '.') ++dots;
-    else if (c < '0' || c > '9') return fallback;
-  }
-  return dots == 2 && token.size() >= 5 ? token : fallback;
+  std::string wire = reply + "\r\n";
+  auto parsed = smtp::parse_reply(wire);
+  std::string status = parsed && parsed.value() ? parsed.value()->enhanced() : "";
+  return status.empty() ? fallback : status;
 }
 
 }  // namespace

@@ -1,8 +1,6 @@
 #include "settings.h"
 
-#include <algorithm>
-#include <cctype>
-
+#include "core/ascii.h"
 #include "daemon/daemon.h"
 
 namespace parley::dequeuer {
@@ -12,8 +10,7 @@ std::chrono::seconds Settings::retry_delay(std::chrono::seconds age) const {
 }
 
 std::string Settings::route_for(std::string_view domain) const {
-  std::string d(domain);
-  std::transform(d.begin(), d.end(), d.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string d = ascii_lower(domain);
   if (auto it = routes.find(d); it != routes.end()) return it->second;
   if (auto it = routes.find("*"); it != routes.end()) return it->second;
   return "";
@@ -32,9 +29,7 @@ Result<Settings> load_settings(const config::Config& c) {
   s.max_recipients_per_delivery = static_cast<std::size_t>(c.integer("dequeuer", "max_recipients_per_delivery"));
   for (const auto& text : c.list("dequeuer", "routes")) {
     auto eq = text.find('=');
-    std::string domain = text.substr(0, eq);
-    std::transform(domain.begin(), domain.end(), domain.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    s.routes[domain] = text.substr(eq + 1);
+    s.routes[ascii_lower(text.substr(0, eq))] = text.substr(eq + 1);
   }
   s.dns_servers = c.list("dequeuer", "dns_servers");
   s.starttls = c.string("dequeuer", "outbound_tls") == "opportunistic";

@@ -1,9 +1,9 @@
 #include "pop3.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include "auth/encoding.h"
+#include "core/ascii.h"
 #include "daemon/sasl.h"
 #include "log/log.h"
 #include "schema/directory.pb.h"
@@ -20,11 +20,6 @@ constexpr std::size_t kMaxSaslLine = 12288 + 2;    // as SMTP's (RFC 4954); RFC 
 constexpr std::size_t kReadChunk = 16384;
 constexpr auto kTlsHandshakeTimeout = 60s;
 constexpr auto kWriteTimeout = 300s;
-
-std::string upper(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return s;
-}
 
 // The message as POP3 sends it: every line ending CRLF (a stored body may
 // end without one), a leading "." doubled (RFC 1939 3).
@@ -53,7 +48,7 @@ std::string byte_stuff(std::string_view body, std::optional<std::size_t> body_li
 
 Pop3Session::Pop3Session(Server& server, asio::ip::tcp::socket socket, std::string listener, std::string sid)
     : server_(server), settings_(server.settings()), stream_(std::move(socket)), listener_(std::move(listener)), sid_(std::move(sid)) {
-  ip_ = stream_.peer().substr(0, stream_.peer().rfind(':'));
+  ip_ = stream_.peer_ip();
 }
 
 Pop3Session::~Pop3Session() {
@@ -162,7 +157,7 @@ awaitable<void> Pop3Session::serve() {
     auto line = co_await read_line(kMaxCommandLine);
     if (!line) co_return;
     auto sp = line->find(' ');
-    std::string verb = upper(line->substr(0, sp));
+    std::string verb = ascii_upper(line->substr(0, sp));
     std::string args = sp == std::string::npos ? "" : line->substr(sp + 1);
     bool go_on = true;
     const bool authorized = !account_.empty();
@@ -249,7 +244,7 @@ awaitable<void> Pop3Session::serve() {
 
 awaitable<bool> Pop3Session::on_auth(const std::string& args) {
   auto sp = args.find(' ');
-  std::string mech = upper(args.substr(0, sp));
+  std::string mech = ascii_upper(args.substr(0, sp));
   if (mech != "PLAIN" && mech != "LOGIN" && mech != "SCRAM-SHA-256") co_return co_await error("unsupported mechanism");
   schema::AuthRequest req;
   req.set_mechanism(mech);

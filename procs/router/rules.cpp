@@ -3,14 +3,10 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/ascii.h"
+
 namespace parley::router {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -43,7 +39,7 @@ Result<std::vector<Rule>> parse_rules(const std::vector<std::string>& lines) {
     auto eq = line.find('=');
     if (eq == std::string::npos) return bad("expected PATTERN = TARGET");
     Rule rule;
-    rule.pattern = lower(trim(std::string_view(line).substr(0, eq)));
+    rule.pattern = ascii_lower(trim(std::string_view(line).substr(0, eq)));
     std::string_view target = trim(std::string_view(line).substr(eq + 1));
     if (rule.pattern.empty() || target.empty()) return bad("expected PATTERN = TARGET");
     auto stars = std::count(rule.pattern.begin(), rule.pattern.end(), '*');
@@ -73,7 +69,7 @@ Result<std::vector<Rule>> parse_rules(const std::vector<std::string>& lines) {
 }
 
 std::optional<Match> match_rule(const std::vector<Rule>& rules, std::string_view address) {
-  const std::string a = lower(address);
+  const std::string a = ascii_lower(address);
   for (const auto& rule : rules) {
     std::string captured;
     auto star = rule.pattern.find('*');

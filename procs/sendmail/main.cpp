@@ -34,6 +34,7 @@
 #include "core/fd.h"
 #include "mail/headers.h"
 #include "mail/trace.h"
+#include "mime/mime.h"
 #include "smtp/client.h"
 #include "smtp/data.h"
 
@@ -124,28 +125,15 @@ std::string read_message(bool ignore_dots) {
   return out;
 }
 
-// Addresses in To, Cc and Bcc (-t): "Name <a@b>, c@d" lists, without
-// group syntax subtleties; quoted display names may hold commas.
+// Addresses in To, Cc and Bcc (-t), by the RFC 5322 address parser IMAP's
+// ENVELOPE uses (groups, quoted names, comments).
 std::vector<std::string> header_addresses(std::string_view message) {
   std::vector<std::string> out;
   for (const char* name : {"To", "Cc", "Bcc"}) {
     for (const auto& value : mail::headers(message, name)) {
-      std::string current;
-      bool quoted = false;
-      auto flush = [&] {
-        auto lt = current.find('<'), gt = current.find('>');
-        std::string a = lt != std::string::npos && gt != std::string::npos && gt > lt ? current.substr(lt + 1, gt - lt - 1) : current;
-        while (!a.empty() && (a.front() == ' ' || a.front() == '\t')) a.erase(0, 1);
-        while (!a.empty() && (a.back() == ' ' || a.back() == '\t')) a.pop_back();
-        if (a.find('@') != std::string::npos) out.push_back(a);
-        current.clear();
-      };
-      for (char c : value) {
-        if (c == '"') quoted = !quoted;
-        if ((c == ',' || c == ';') && !quoted) flush();
-        else current += c;
+      for (const auto& a : mime::parse_addresses(value)) {
+        if (a.mailbox && a.host && *a.host != ".MISSING-HOST-NAME.") out.push_back(*a.mailbox + "@" + *a.host);
       }
-      flush();
     }
   }
   return out;

@@ -61,14 +61,6 @@ std::uint32_t notify_bits(const std::optional<smtp::Notify>& n) {
   return bits;
 }
 
-bool has_bare_line_ending(std::string_view body) {
-  for (std::size_t i = 0; i < body.size(); ++i) {
-    if (body[i] == '\r' && (i + 1 == body.size() || body[i + 1] != '\n')) return true;
-    if (body[i] == '\n' && (i == 0 || body[i - 1] != '\r')) return true;
-  }
-  return false;
-}
-
 // A local program (sendmail) on the Unix listener: who it runs as.
 std::string local_peer(asio::ip::tcp::socket& socket, std::string& ip) {
   ucred cred{};
@@ -83,19 +75,16 @@ std::string local_peer(asio::ip::tcp::socket& socket, std::string& ip) {
   return "local:" + name + "(uid=" + std::to_string(cred.uid) + ",pid=" + std::to_string(cred.pid) + ")";
 }
 
-std::string peer_text(const asio::ip::tcp::socket& socket, std::string& ip) {
-  boost::system::error_code ec;
-  auto ep = socket.remote_endpoint(ec);
-  if (ec) return ip = "unknown";
-  ip = ep.address().to_string();
-  return ep.address().is_v6() ? "[" + ip + "]:" + std::to_string(ep.port()) : ip + ":" + std::to_string(ep.port());
-}
-
 }  // namespace
 
 Session::Session(Server& server, asio::ip::tcp::socket socket, std::string listener, std::string sid)
     : server_(server), settings_(server.settings()), stream_(std::move(socket)), listener_(std::move(listener)), sid_(std::move(sid)) {
-  peer_ = local() ? local_peer(stream_.socket(), ip_) : peer_text(stream_.socket(), ip_);
+  if (local()) {
+    peer_ = local_peer(stream_.socket(), ip_);
+  } else {
+    peer_ = stream_.peer();
+    ip_ = stream_.peer_ip();
+  }
 }
 
 Session::~Session() {
@@ -558,7 +547,7 @@ awaitable<bool> Session::on_bdat(const smtp::Command& cmd) {
   }
   // The same rule as DATA: a message with a bare CR or LF is refused, so
   // it can never be relayed into a smuggling sequence.
-  if (has_bare_line_ending(txn_.chunks)) {
+  if (smtp::has_bare_line_ending(txn_.chunks)) {
     reset();
     co_return co_await error(smtp::kBareLineEnding);
   }

@@ -12,10 +12,7 @@ bool Settings::relay_client(std::string_view ip) const {
   return false;
 }
 
-std::shared_ptr<tls::ServerContext> Settings::tls_for(std::string_view listener) const {
-  auto it = tls.find(listener);
-  return it == tls.end() ? nullptr : it->second;
-}
+std::shared_ptr<tls::ServerContext> Settings::tls_for(std::string_view listener) const { return tls::context_for(tls, listener); }
 
 Result<Settings> load_settings(const config::Config& c, const std::vector<std::string>& listeners) {
   Settings s;

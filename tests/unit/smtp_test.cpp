@@ -522,5 +522,14 @@ TEST(DotStuff, Outbound) {
   EXPECT_EQ(run.body, body);
 }
 
+TEST(BareLineEnding, FoundAnywhere) {
+  EXPECT_FALSE(has_bare_line_ending(""));
+  EXPECT_FALSE(has_bare_line_ending("a\r\nb\r\n"));
+  EXPECT_FALSE(has_bare_line_ending("no line end at all"));
+  for (std::string_view bad : {"\n", "\r", "a\nb\r\n", "a\r\nb\r", "a\rb\r\n", "\n.\n", "a\r\r\n", "a\r\n\n"}) {
+    EXPECT_TRUE(has_bare_line_ending(bad)) << testing::PrintToString(std::string(bad));
+  }
+}
+
 }  // namespace
 }  // namespace parley::smtp

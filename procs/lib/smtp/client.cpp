@@ -1,18 +1,13 @@
 #include "smtp/client.h"
 
 #include <algorithm>
-#include <cctype>
+
+#include "core/ascii.h"
 
 namespace parley::smtp {
 namespace {
 
 bool digit(char c) { return c >= '0' && c <= '9'; }
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return out;
-}
 
 }  // namespace
 
@@ -92,7 +87,7 @@ Extensions parse_ehlo(const ServerReply& reply) {
   for (std::size_t i = 1; i < reply.lines.size(); ++i) {
     std::string_view line = reply.lines[i];
     auto sp = line.find(' ');
-    std::string keyword = upper(line.substr(0, sp));
+    std::string keyword = ascii_upper(line.substr(0, sp));
     if (keyword.empty()) continue;
     ext.items.emplace_back(std::move(keyword), sp == std::string_view::npos ? std::string() : std::string(line.substr(sp + 1)));
   }

@@ -136,6 +136,14 @@ std::string_view BdatChunk::take(std::string_view buf) {
   return buf.substr(0, n);
 }
 
+bool has_bare_line_ending(std::string_view body) {
+  for (std::size_t i = body.find_first_of("\r\n"); i != std::string_view::npos; i = body.find_first_of("\r\n", i + 1)) {
+    if (body[i] == '\r' && (i + 1 == body.size() || body[i + 1] != '\n')) return true;
+    if (body[i] == '\n' && (i == 0 || body[i - 1] != '\r')) return true;
+  }
+  return false;
+}
+
 Result<std::string> dot_stuff(std::string_view body) {
   std::string out;
   out.reserve(body.size() + body.size() / 64 + 1);

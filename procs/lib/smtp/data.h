@@ -95,6 +95,10 @@ class BdatChunk {
   bool last_;
 };
 
+// Whether `body` holds a CR not followed by LF or an LF not preceded by CR
+// (the BDAT counterpart of DataVerdict::bare_line_ending).
+bool has_bare_line_ending(std::string_view body);
+
 constexpr std::string_view kEndOfData = ".\r\n";  // sent after a dot-stuffed body
 
 // Outbound DATA: adds "." before every line starting with ".". The body

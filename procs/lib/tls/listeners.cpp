@@ -44,4 +44,9 @@ Result<ListenerContexts> listener_contexts(const std::vector<std::string>& entri
   return out;
 }
 
+std::shared_ptr<ServerContext> context_for(const ListenerContexts& contexts, std::string_view listener) {
+  auto it = contexts.find(listener);
+  return it == contexts.end() ? nullptr : it->second;
+}
+
 }  // namespace parley::tls

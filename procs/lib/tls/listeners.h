@@ -25,4 +25,7 @@ using ListenerContexts = std::map<std::string, std::shared_ptr<ServerContext>, s
 // files (naming the file).
 Result<ListenerContexts> listener_contexts(const std::vector<std::string>& entries, const std::vector<std::string>& listeners);
 
+// The listener's context, or nullptr when it has no certificate.
+std::shared_ptr<ServerContext> context_for(const ListenerContexts& contexts, std::string_view listener);
+
 }  // namespace parley::tls

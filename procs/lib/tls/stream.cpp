@@ -86,6 +86,12 @@ std::string format_peer(const asio::ip::tcp::endpoint& ep) {
   return addr.to_string() + ":" + port;
 }
 
+std::string format_ip(const asio::ip::tcp::endpoint& ep) {
+  asio::ip::address addr = ep.address();
+  if (addr.is_v6() && addr.to_v6().is_v4_mapped()) return asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6()).to_string();
+  return addr.to_string();
+}
+
 bool is_ip_literal(const std::string& host) {
   error_code ec;
   (void)asio::ip::make_address(host, ec);
@@ -97,7 +103,10 @@ bool is_ip_literal(const std::string& host) {
 Stream::Stream(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
   error_code ec;
   asio::ip::tcp::endpoint ep = socket_.remote_endpoint(ec);
-  if (!ec) peer_ = format_peer(ep);
+  if (!ec) {
+    peer_ = format_peer(ep);
+    peer_ip_ = format_ip(ep);
+  }
 }
 
 Stream::~Stream() = default;

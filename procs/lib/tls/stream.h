@@ -87,6 +87,8 @@ class Stream {
   // The peer's address as "127.0.0.1:51234" / "[::1]:51234" (taken at
   // construction; "" if the socket was not connected).
   std::string peer() const { return peer_; }
+  // The peer's address alone: "127.0.0.1", "::1" ("" as above).
+  std::string peer_ip() const { return peer_ip_; }
 
  private:
   struct Tls;
@@ -96,6 +98,7 @@ class Stream {
 
   asio::ip::tcp::socket socket_;
   std::string peer_;
+  std::string peer_ip_;
   bool closed_ = false;
   bool tls_failed_ = false;  // a handshake failed: no more I/O
   // After socket_: the TLS layer refers to it and must go first.

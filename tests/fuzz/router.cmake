@@ -1,0 +1,2 @@
+# router: the rule table parser and matcher.
+parley_fuzz_target(router_rules_fuzz SOURCES ${CMAKE_CURRENT_LIST_DIR}/router_rules_fuzz.cpp LIBS parley_router_lib)
