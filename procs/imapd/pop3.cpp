@@ -1,11 +1,9 @@
 #include "pop3.h"
 
-#include <algorithm>
-
 #include "auth/encoding.h"
-#include "core/ascii.h"
 #include "daemon/sasl.h"
 #include "log/log.h"
+#include "pop3/command.h"
 #include "schema/directory.pb.h"
 #include "server.h"
 #include "store/store.h"
@@ -15,7 +13,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr std::size_t kMaxCommandLine = 255;       // RFC 2449 4, CRLF included
 constexpr std::size_t kMaxSaslLine = 12288 + 2;    // as SMTP's (RFC 4954); RFC 5034 sets none
 constexpr std::size_t kReadChunk = 16384;
 constexpr auto kTlsHandshakeTimeout = 60s;
@@ -154,22 +151,26 @@ awaitable<void> Pop3Session::serve() {
       co_await send("-ERR [SYS/TEMP] server shutting down\r\n");
       co_return;
     }
-    auto line = co_await read_line(kMaxCommandLine);
+    auto line = co_await read_line(pop3::kMaxCommandLine);
     if (!line) co_return;
-    auto sp = line->find(' ');
-    std::string verb = ascii_upper(line->substr(0, sp));
-    std::string args = sp == std::string::npos ? "" : line->substr(sp + 1);
+    auto parsed = pop3::parse_command(*line);
+    if (!parsed) {
+      bool go_on = co_await error(parsed.code() == Errc::invalid ? "unknown command" : parsed.error().detail);
+      if (!go_on) co_return;
+      continue;
+    }
+    const pop3::Command& cmd = parsed.value();
+    using pop3::Verb;
     bool go_on = true;
     const bool authorized = !account_.empty();
-    if (verb == "QUIT") {
+    const bool credentials = cmd.verb == Verb::user || cmd.verb == Verb::pass || cmd.verb == Verb::auth;
+    if (cmd.verb == Verb::quit) {
       if (authorized) co_await update();
       else co_await send("+OK bye\r\n");
       co_return;
-    } else if (verb == "CAPA") {
+    } else if (cmd.verb == Verb::capa) {
       go_on = co_await send(capabilities());
-    } else if (verb == "NOOP" && authorized) {
-      go_on = co_await send("+OK\r\n");
-    } else if (verb == "STLS" && !authorized) {
+    } else if (cmd.verb == Verb::stls && !authorized) {
       auto ctx = settings_->tls_for(listener_);
       if (stream_.secure() || !ctx) {
         go_on = co_await error("STLS not available");
@@ -180,23 +181,25 @@ awaitable<void> Pop3Session::serve() {
         if (go_on) go_on = co_await handshake();
         user_.clear();
       }
-    } else if ((verb == "USER" || verb == "PASS" || verb == "AUTH") && !authorized && !stream_.secure()) {
+    } else if (credentials && !authorized && !stream_.secure()) {
       go_on = co_await error("[AUTH] encryption required: use STLS first");
-    } else if (verb == "USER" && !authorized) {
-      user_ = args;
-      if (args.empty()) go_on = co_await error("USER needs a name");
-      else go_on = co_await send("+OK\r\n");
-    } else if (verb == "PASS" && !authorized) {
+    } else if (cmd.verb == Verb::user && !authorized) {
+      user_ = cmd.text;
+      go_on = co_await send("+OK\r\n");
+    } else if (cmd.verb == Verb::pass && !authorized) {
       if (user_.empty()) {
         go_on = co_await error("USER first");
       } else {
-        go_on = co_await on_auth("PLAIN " + auth::base64_encode(std::string(1, '\0') + user_ + std::string(1, '\0') + args));
+        std::string plain = std::string(1, '\0') + user_ + std::string(1, '\0') + cmd.text;
+        go_on = co_await on_auth("PLAIN", auth::base64_encode(plain));
       }
-    } else if (verb == "AUTH" && !authorized) {
-      go_on = co_await on_auth(args);
+    } else if (cmd.verb == Verb::auth && !authorized) {
+      go_on = co_await on_auth(cmd.mechanism, cmd.initial);
     } else if (!authorized) {
       go_on = co_await error("not logged in");
-    } else if (verb == "STAT") {
+    } else if (cmd.verb == Verb::noop) {
+      go_on = co_await send("+OK\r\n");
+    } else if (cmd.verb == Verb::stat) {
       std::size_t count = 0;
       std::uint64_t octets = 0;
       for (const auto& m : messages_) {
@@ -205,16 +208,16 @@ awaitable<void> Pop3Session::serve() {
         octets += m.size;
       }
       go_on = co_await send("+OK " + std::to_string(count) + " " + std::to_string(octets) + "\r\n");
-    } else if (verb == "LIST" || verb == "UIDL") {
+    } else if (cmd.verb == Verb::list || cmd.verb == Verb::uidl) {
       auto describe = [&](std::size_t i) {
         const auto& m = messages_[i];
         return std::to_string(i + 1) + " " +
-               (verb == "LIST" ? std::to_string(m.size) : std::to_string(uidvalidity_) + "." + std::to_string(m.uid));
+               (cmd.verb == Verb::list ? std::to_string(m.size) : std::to_string(uidvalidity_) + "." + std::to_string(m.uid));
       };
-      if (!args.empty()) {
-        Message* m = message(args);
+      if (cmd.msg) {
+        Message* m = message(*cmd.msg);
         if (m == nullptr) go_on = co_await error("no such message");
-        else go_on = co_await send("+OK " + describe(static_cast<std::size_t>(m - messages_.data())) + "\r\n");
+        else go_on = co_await send("+OK " + describe(*cmd.msg - 1) + "\r\n");
       } else {
         std::string out = "+OK\r\n";
         for (std::size_t i = 0; i < messages_.size(); ++i) {
@@ -222,37 +225,35 @@ awaitable<void> Pop3Session::serve() {
         }
         go_on = co_await send(out + ".\r\n");
       }
-    } else if (verb == "RETR" || verb == "TOP") {
-      go_on = co_await on_retr(args, verb == "TOP");
-    } else if (verb == "DELE") {
-      Message* m = message(args);
+    } else if (cmd.verb == Verb::retr || cmd.verb == Verb::top) {
+      go_on = co_await on_retr(cmd);
+    } else if (cmd.verb == Verb::dele) {
+      Message* m = message(*cmd.msg);
       if (m == nullptr) {
         go_on = co_await error("no such message");
       } else {
         m->deleted = true;
         go_on = co_await send("+OK deleted\r\n");
       }
-    } else if (verb == "RSET") {
+    } else if (cmd.verb == Verb::rset) {
       for (auto& m : messages_) m.deleted = false;
       go_on = co_await send("+OK\r\n");
     } else {
-      go_on = co_await error("unknown command");
+      go_on = co_await error("not available in this state");
     }
     if (!go_on) co_return;
   }
 }
 
-awaitable<bool> Pop3Session::on_auth(const std::string& args) {
-  auto sp = args.find(' ');
-  std::string mech = ascii_upper(args.substr(0, sp));
+awaitable<bool> Pop3Session::on_auth(std::string mech, std::optional<std::string> initial) {
   if (mech != "PLAIN" && mech != "LOGIN" && mech != "SCRAM-SHA-256") co_return co_await error("unsupported mechanism");
   schema::AuthRequest req;
   req.set_mechanism(mech);
   req.set_service(schema::SERVICE_POP);
   req.set_client_address(ip_);
   req.set_sid(sid_);
-  if (sp != std::string::npos && args.substr(sp + 1) != "=") {
-    auto decoded = auth::base64_decode(args.substr(sp + 1));
+  if (initial && *initial != "=") {
+    auto decoded = auth::base64_decode(*initial);
     if (!decoded) co_return co_await error("bad base64");
     req.set_response(std::move(*decoded));
   }
@@ -309,28 +310,16 @@ awaitable<bool> Pop3Session::login(const std::string& account) {
   co_return co_await send("+OK maildrop has " + std::to_string(messages_.size()) + " messages\r\n");
 }
 
-Pop3Session::Message* Pop3Session::message(const std::string& arg) {
-  std::size_t n = 0;
-  for (char c : arg) {
-    if (c < '0' || c > '9' || n > messages_.size()) return nullptr;
-    n = n * 10 + static_cast<std::size_t>(c - '0');
-  }
+Pop3Session::Message* Pop3Session::message(std::uint32_t n) {
   if (n == 0 || n > messages_.size() || messages_[n - 1].deleted) return nullptr;
   return &messages_[n - 1];
 }
 
-awaitable<bool> Pop3Session::on_retr(const std::string& args, bool top) {
-  auto sp = args.find(' ');
-  Message* m = message(args.substr(0, sp));
+awaitable<bool> Pop3Session::on_retr(const pop3::Command& cmd) {
+  Message* m = message(*cmd.msg);
   if (!m) co_return co_await error("no such message");
   std::optional<std::size_t> lines;
-  if (top) {
-    std::string count = sp == std::string::npos ? "" : args.substr(sp + 1);
-    if (count.empty() || count.size() > 9 || !std::all_of(count.begin(), count.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      co_return co_await error("TOP needs a message and a line count");
-    }
-    lines = static_cast<std::size_t>(std::stoul(count));
-  }
+  if (cmd.verb == pop3::Verb::top) lines = cmd.lines;
   auto body = server_.store().read_body(m->body_id);
   if (!body) {
     log::error("pop.retr.failed", "cannot read a message", {{"sid", sid_}, {"user", account_}, {"uid", m->uid}, {"error", body.error().detail}});

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/asio.h"
+#include "pop3/command.h"
 #include "tls/stream.h"
 
 namespace parley::imapd {
@@ -42,11 +43,11 @@ class Pop3Session : public std::enable_shared_from_this<Pop3Session> {
   awaitable<bool> send(std::string text);
   awaitable<bool> error(std::string text);  // counts; false when the session must end
 
-  awaitable<bool> on_auth(const std::string& args);
+  awaitable<bool> on_auth(std::string mechanism, std::optional<std::string> initial);
   awaitable<bool> login(const std::string& account);
   std::string capabilities() const;
-  Message* message(const std::string& arg);
-  awaitable<bool> on_retr(const std::string& args, bool top);
+  Message* message(std::uint32_t n);  // nullptr: no such message, or deleted
+  awaitable<bool> on_retr(const pop3::Command& cmd);
   awaitable<void> update();
 
   Server& server_;
