@@ -238,9 +238,10 @@ awaitable<schema::AuthReply> Authenticator::step(const schema::AuthRequest& requ
     co_return co_await finish_password(request, ex->login, response);
   }
 
-  // SCRAM-SHA-256
-  if (ex->stage == 0) {
-    if (response.empty()) {
+  // SCRAM-SHA-256: client-first comes as the initial response (stage 0)
+  // or after an empty challenge (stage 1).
+  if (ex->stage <= 1) {
+    if (response.empty() && ex->stage == 0) {
       ex->stage = 1;
       co_return next("");
     }

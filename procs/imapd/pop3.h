@@ -14,6 +14,7 @@
 
 #include "core/asio.h"
 #include "pop3/command.h"
+#include "server.h"
 #include "tls/stream.h"
 
 namespace parley::imapd {
@@ -21,13 +22,13 @@ namespace parley::imapd {
 class Server;
 struct Settings;
 
-class Pop3Session : public std::enable_shared_from_this<Pop3Session> {
+class Pop3Session : public FrontSession, public std::enable_shared_from_this<Pop3Session> {
  public:
   Pop3Session(Server& server, asio::ip::tcp::socket socket, std::string listener, std::string sid);
   ~Pop3Session();
 
   static awaitable<void> run(std::shared_ptr<Pop3Session> self);
-  void interrupt_if_idle();
+  void interrupt_if_idle() override;
 
  private:
   struct Message {

@@ -1,10 +1,13 @@
 // imapd's running state: listeners, sessions and their limits, the
-// directory client and the mail store the sessions share.
+// directory client, the mail store the sessions share, the parsed-message
+// cache, and the mailbox change notices that wake IDLE sessions.
 #pragma once
 
+#include <list>
 #include <map>
 #include <memory>
 #include <set>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -12,6 +15,7 @@
 
 #include "daemon/daemon.h"
 #include "ipc/ipc.h"
+#include "mime/mime.h"
 #include "store/store.h"
 #include "tls/listeners.h"
 
@@ -19,6 +23,9 @@ namespace parley::imapd {
 
 struct Settings {
   std::chrono::seconds pop3_timeout{};
+  std::chrono::seconds imap_timeout{};
+  std::chrono::seconds imap_login_timeout{};
+  std::vector<std::string> public_admins;
   std::size_t max_connections = 0;
   std::size_t max_connections_per_ip = 0;
   int max_errors = 0;
@@ -27,7 +34,24 @@ struct Settings {
   std::shared_ptr<tls::ServerContext> tls_for(std::string_view listener) const;
 };
 
-class Pop3Session;
+class ImapSession;
+
+// What the server asks of every session.
+class FrontSession {
+ public:
+  virtual ~FrontSession() = default;
+  // Drain: end the session now if it waits for its client.
+  virtual void interrupt_if_idle() = 0;
+};
+
+// A stored message read once and parsed once, shared by the sessions that
+// FETCH or SEARCH it (bodies are immutable, so the body id is the key).
+struct CachedMessage {
+  std::string raw;
+  std::optional<mime::Part> part;  // parsed on first use
+  bool parse_failed = false;
+  const mime::Part* tree();        // nullptr when the message is too big to parse
+};
 
 class Server final : public daemon::Service {
  public:
@@ -45,14 +69,22 @@ class Server final : public daemon::Service {
   std::string next_sid();
 
   // Sessions register so that drain can end idle ones and limits can count them.
-  bool admit(Pop3Session* s, const std::string& ip);  // false: over a limit
-  void leave(Pop3Session* s, const std::string& ip);
+  bool admit(FrontSession* s, const std::string& ip);  // false: over a limit
+  void leave(FrontSession* s, const std::string& ip);
+  // IMAP sessions also hear of mailbox changes.
+  void watch(ImapSession* s) { imap_sessions_.insert(s); }
+  void unwatch(ImapSession* s) { imap_sessions_.erase(s); }
+  // A session of this process changed a mailbox.
+  void changed(std::string_view owner, std::uint64_t mailbox_id);
+  // The message with this body, from the cache or the store.
+  Result<std::shared_ptr<CachedMessage>> message(const std::string& body_id);
   // The POP3 maildrop lock (RFC 1939 4): one POP3 session per account.
   bool lock_maildrop(const std::string& account) { return pop3_locked_.insert(account).second; }
   void unlock_maildrop(const std::string& account) { pop3_locked_.erase(account); }
 
  private:
   awaitable<void> accept(asio::ip::tcp::acceptor& acceptor, std::string listener);
+  void on_event(std::string_view topic, std::string payload);
 
   daemon::Context& ctx_;
   std::shared_ptr<const Settings> settings_;
@@ -60,7 +92,13 @@ class Server final : public daemon::Service {
   std::vector<std::string> listener_names_;
   ipc::Client directory_;
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
-  std::set<Pop3Session*> sessions_;
+  std::set<FrontSession*> sessions_;
+  std::set<ImapSession*> imap_sessions_;
+  std::unique_ptr<ipc::Subscriber> events_;
+  // The message cache: most recently used first, bounded by bytes.
+  std::list<std::pair<std::string, std::shared_ptr<CachedMessage>>> cache_;
+  std::unordered_map<std::string, decltype(cache_)::iterator> cache_index_;
+  std::size_t cache_bytes_ = 0;
   std::map<std::string, std::size_t> per_ip_;
   std::set<std::string> pop3_locked_;
   std::string sid_prefix_;

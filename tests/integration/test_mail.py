@@ -80,9 +80,10 @@ class MailServer(Parley):
     """parleyd with the mail processes, a self-signed certificate, and the
     remote domain remote.test routed to a sink."""
 
-    def __init__(self, sink_port=None, smtpd="", dequeuer="", router="", extra_certs=()):
+    def __init__(self, sink_port=None, smtpd="", dequeuer="", router="", extra_certs=(), imapd=""):
         self.smtp_port, self.submission_port, self.smtps_port = free_port(), free_port(), free_port()
         self.pop3_port, self.pop3s_port = free_port(), free_port()
+        self.imap_port, self.imaps_port = free_port(), free_port()
         self.sink_port = sink_port or free_port()
         tls_dir = tempfile.mkdtemp(prefix="parley-tls-")
         os.chmod(tls_dir, 0o755)
@@ -102,6 +103,7 @@ error_delay_ms = 0
 {smtpd}
 [imapd]
 tls_certificates = [{certs}]
+{imapd}
 [router]
 {router}
 [dequeuer]
@@ -112,7 +114,8 @@ retry_first_s = 1
         processes = {
             "directory": [],
             "local-delivery": [],
-            "imapd": [f"pop3=tcp:127.0.0.1:{self.pop3_port}", f"pop3s=tcp:127.0.0.1:{self.pop3s_port}"],
+            "imapd": [f"pop3=tcp:127.0.0.1:{self.pop3_port}", f"pop3s=tcp:127.0.0.1:{self.pop3s_port}",
+                      f"imap=tcp:127.0.0.1:{self.imap_port}", f"imaps=tcp:127.0.0.1:{self.imaps_port}"],
             "dequeuer": [],
             "router": [],
             "smtpd": [f"smtp=tcp:127.0.0.1:{self.smtp_port}", f"submission=tcp:127.0.0.1:{self.submission_port}",

@@ -1,6 +1,6 @@
 // parley_mail: header lookup (table-driven; the table seeds
 // tests/fuzz/corpus/mail_headers_fuzz/), dates, Received lines, DSNs
-// checked by taking them apart again, and xtext.
+// checked by taking them apart again, xtext, and Date: field parsing.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "mail/date.h"
 #include "mail/dsn.h"
 #include "mail/headers.h"
 #include "mail/trace.h"
@@ -490,6 +491,139 @@ TEST(MailXtext, Malformed) {
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.code(), Errc::syntax) << bad;
   }
+}
+
+// ---- Date: values (RFC 5322 3.3, 4.3) ----
+
+struct DateCase {
+  std::string value;
+  std::optional<DateTime> expect;
+};
+
+constexpr std::int64_t kFeb7 = 760657945;     // Mon, 7 Feb 1994 21:52:25 as if UTC
+constexpr std::int64_t kJul1 = 1057056757;    // Tue, 1 Jul 2003 10:52:37 as if UTC
+constexpr std::int64_t kDec31 = 946683000;    // Fri, 31 Dec 1999 23:30:00 +0000
+constexpr std::int64_t kY2k = 946684800;      // Sat, 1 Jan 2000 00:00:00 +0000
+
+DateTime dt(std::int64_t written_as_utc, int zone) { return DateTime{written_as_utc - zone * 60, zone}; }
+
+const DateCase kDates[] = {
+    {"Mon, 7 Feb 1994 21:52:25 -0800", dt(kFeb7, -480)},
+    {"Fri, 21 Nov 1997 09:55:06 -0600", dt(880106106, -360)},
+    {"Sun, 22 Nov 2026 04:19:11 +0000", dt(kNov22, 0)},
+    {"22 Nov 2026 04:19:11 +0000", dt(kNov22, 0)},                   // no day-of-week
+    {"sun, 22 NOV 2026 04:19:11 +0000", dt(kNov22, 0)},              // any case
+    {"Sunday, 22 November 2026 04:19:11 +0000", dt(kNov22, 0)},      // full names
+    {"Sun 22 Nov 2026 04:19:11 +0000", dt(kNov22, 0)},               // no comma
+    {"Mon, 22 Nov 2026 04:19:11 +0000", dt(kNov22, 0)},              // wrong day-of-week: not checked
+    {"  Tue, 1 Jul 2003 10:52:37 +0200  ", dt(kJul1, 120)},
+    {"Tue, 01 Jul 2003 10:52:37 +0200 (CEST)", dt(kJul1, 120)},
+    {"Tue, 1 Jul 2003 10:52:37 +0200 CEST", dt(kJul1, 120)},          // after the zone: ignored
+    {"Tue, 1 Jul 2003 10:52:37 +0200 trailing junk 123", dt(kJul1, 120)},
+    {"Tue,\r\n 1 Jul 2003\r\n\t10:52:37 +0200", dt(kJul1, 120)},      // folded
+    {"Tue,\n 1 Jul 2003\n 10:52:37 +0200", dt(kJul1, 120)},           // bare LF
+    {"(a (nested \\) one)) Tue ,(x) 1 (y) Jul (z) 2003 10 : 52 : 37 (w) +0200", dt(kJul1, 120)},  // obs CFWS
+    {"Tue, 1 Jul 2003 10:52:37 +0200 (unclosed", dt(kJul1, 120)},
+    {"Mon, 07 Feb 94 21:52:25 EST", dt(kFeb7, -300)},                // 2-digit year
+    {"1 Jan 49 00:00:00 GMT", dt(2493072000, 0)},                    // 49 -> 2049
+    {"1 Jan 50 00:00:00 UT", dt(-631152000, 0)},                     // 50 -> 1950
+    {"1 Jan 00 00:00:00 +0000", dt(kY2k, 0)},
+    {"1 Jan 100 00:00:00 +0000", dt(kY2k, 0)},                       // 3-digit year: + 1900
+    {"1 Jan 1900 00:00:00 +0000", dt(-2208988800, 0)},
+    {"31 Dec 9999 23:59:59 +0000", dt(253402300799, 0)},
+    {"Fri, 31 Dec 1999 23:30 +0000", dt(kDec31, 0)},                 // no seconds
+    {"1 Jan 2000 1:02:03 +0000", dt(kY2k + 3723, 0)},                // 1-digit hour
+    {"29 Feb 2000 23:59:60 +0000", dt(951868800, 0)},                // leap day, leap second
+    {"31 Dec 1969 23:59:59 +0000", dt(-1, 0)},
+    {"Sat, 1 Jan 2000 00:30:00 +0100", dt(kY2k + 1800, 60)},         // the previous day in UTC
+    {"Fri, 31 Dec 1999 23:30:00 -0100", dt(kDec31, -60)},            // the next day in UTC
+    {"31 Dec 1999 23:30:00 +0530", dt(kDec31, 330)},
+    {"31 Dec 1999 23:30:00 -1130", dt(kDec31, -690)},
+    {"31 Dec 1999 23:30:00 +2359", dt(kDec31, 1439)},
+    {"31 Dec 1999 23:30:00 -0000", dt(kDec31, 0)},
+    {"31 Dec 1999 23:30:00 EDT", dt(kDec31, -240)},
+    {"31 Dec 1999 23:30:00 EST", dt(kDec31, -300)},
+    {"31 Dec 1999 23:30:00 CDT", dt(kDec31, -300)},
+    {"31 Dec 1999 23:30:00 CST", dt(kDec31, -360)},
+    {"31 Dec 1999 23:30:00 MDT", dt(kDec31, -360)},
+    {"31 Dec 1999 23:30:00 MST", dt(kDec31, -420)},
+    {"31 Dec 1999 23:30:00 pdt", dt(kDec31, -420)},
+    {"31 Dec 1999 23:30:00 PST", dt(kDec31, -480)},
+    {"31 Dec 1999 23:30:00 UTC", dt(kDec31, 0)},
+    {"31 Dec 1999 23:30:00 A", dt(kDec31, 0)},   // military letters: -0000 (RFC 5322 4.3)
+    {"31 Dec 1999 23:30:00 z", dt(kDec31, 0)},
+    {"31 Dec 1999 23:30:00 Y", dt(kDec31, 0)},
+    {"31 Dec 1999 23:30:00 CET", dt(kDec31, 0)},  // unknown names: -0000
+    {"31 Dec 1999 23:30:00", dt(kDec31, 0)},      // no zone
+    {"31 Dec 1999 23:30:00 (no zone)", dt(kDec31, 0)},
+    // Malformed.
+    {"", std::nullopt},
+    {"   ", std::nullopt},
+    {"(only a comment)", std::nullopt},
+    {"Mon, 7 Feb 1994", std::nullopt},                   // no time
+    {"Mon, 7 Feb 1994 21", std::nullopt},
+    {"Mon, 7 Feb 1994 21:", std::nullopt},
+    {"Xyz, 7 Feb 1994 21:52:25 +0000", std::nullopt},    // not a day name
+    {"Mon, Feb 7 21:52:25 1994", std::nullopt},          // asctime order
+    {"7 Foo 1994 21:52:25 +0000", std::nullopt},
+    {"7 1994 21:52:25 +0000", std::nullopt},
+    {"32 Jan 2000 00:00:00 +0000", std::nullopt},
+    {"0 Jan 2000 00:00:00 +0000", std::nullopt},
+    {"123 Jan 2000 00:00:00 +0000", std::nullopt},
+    {"30 Feb 2000 00:00:00 +0000", std::nullopt},
+    {"29 Feb 1900 00:00:00 +0000", std::nullopt},        // 1900 is not a leap year
+    {"29 Feb 2001 00:00:00 +0000", std::nullopt},
+    {"31 Apr 2001 00:00:00 +0000", std::nullopt},
+    {"7 Feb 1 21:52:25 +0000", std::nullopt},            // 1-digit year
+    {"7 Feb 19945 21:52:25 +0000", std::nullopt},
+    {"7 Feb 1994 24:00:00 +0000", std::nullopt},
+    {"7 Feb 1994 21:60:00 +0000", std::nullopt},
+    {"7 Feb 1994 21:52:61 +0000", std::nullopt},
+    {"7 Feb 1994 211:52:25 +0000", std::nullopt},
+    {"7 Feb 1994 21 52 25 +0000", std::nullopt},
+    {"7 Feb 1994 21:52:25 +080", std::nullopt},
+    {"7 Feb 1994 21:52:25 +08000", std::nullopt},
+    {"7 Feb 1994 21:52:25 +08:00", std::nullopt},
+    {"7 Feb 1994 21:52:25 + 0800", std::nullopt},
+    {"7 Feb 1994 21:52:25 +2400", std::nullopt},
+    {"7 Feb 1994 21:52:25 -0060", std::nullopt},
+    {"7 Feb 1994 21:52:25 0800", std::nullopt},          // unsigned zone
+    {"7 Feb 1994 21:52:25 *", std::nullopt},
+    {"7-Feb-1994 21:52:25 +0000", std::nullopt},
+    {"\xff\xfe", std::nullopt},
+};
+
+TEST(MailDate, Table) {
+  for (const DateCase& c : kDates) {
+    const std::optional<DateTime> got = parse_rfc5322_date(c.value);
+    ASSERT_EQ(got.has_value(), c.expect.has_value()) << c.value;
+    if (got) {
+      EXPECT_EQ(got->unix_time, c.expect->unix_time) << c.value;
+      EXPECT_EQ(got->zone_minutes, c.expect->zone_minutes) << c.value;
+    }
+  }
+}
+
+TEST(MailDate, ReadsWhatWeWrite) {
+  // Every 25 h 13 min 7 s from 1900 to 2030: all hours, through leap years and 1970.
+  for (std::int64_t t = -2208988800; t < 1900000000; t += 25 * 3600 + 13 * 60 + 7) {
+    const std::string s = rfc5322_date(at(t));
+    const std::optional<DateTime> got = parse_rfc5322_date(s);
+    ASSERT_TRUE(got) << s;
+    ASSERT_EQ(got->unix_time, t) << s;
+    ASSERT_EQ(got->zone_minutes, 0) << s;
+  }
+}
+
+TEST(MailDate, DaysFromCivil) {
+  EXPECT_EQ(days_from_civil(1970, 1, 1), 0);
+  EXPECT_EQ(days_from_civil(1969, 12, 31), -1);
+  EXPECT_EQ(days_from_civil(2000, 1, 1), kY2k / 86400);
+  EXPECT_EQ(days_from_civil(2000, 3, 1), 951868800 / 86400);
+  EXPECT_EQ(days_from_civil(2000, 2, 30), days_from_civil(2000, 3, 1));  // counts on
+  EXPECT_EQ(days_from_civil(2000, 1, 0), days_from_civil(1999, 12, 31));
+  EXPECT_EQ(days_from_civil(1900, 1, 1), -2208988800 / 86400);
+  EXPECT_EQ(days_from_civil(1600, 1, 1), days_from_civil(1601, 1, 1) - 366);
 }
 
 }  // namespace

@@ -1,10 +1,13 @@
 // store::Store: delivery and read-back, UIDs, dedup, quota, default
 // mailboxes, flags and modseq, expunge with vanished UIDs and body
 // reference counts, copy and move, rename with children, delete, two
-// openers (one process and two), snapshots beside writers, bad input.
+// openers (one process and two), snapshots beside writers, bad input;
+// ACLs (RFC 4314): entries, effective rights, grants, rename and delete,
+// the public namespace, a store written before ACLs existed.
 // Each test opens a store in a fresh temp directory, not durable (no
 // fsync), on an injected clock.
 #include <gtest/gtest.h>
+#include <lmdb.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,6 +32,8 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view kDemo = "demo@example.test";
+constexpr std::string_view kOther = "other@example.test";
+constexpr std::string_view kThird = "third@example.test";
 
 template <class T>
 ::testing::AssertionResult Ok(const Result<T>& r) {
@@ -84,6 +89,41 @@ class StoreTest : public ::testing::Test {
   }
 
   Store& store() { return *store_; }
+
+  // Closes the store, lets `edit` change its LMDB environment directly (as
+  // another program would), and opens it again.
+  void reopen_after(const std::function<void(MDB_txn*)>& edit) {
+    store_.reset();
+    MDB_env* env = nullptr;
+    ASSERT_EQ(mdb_env_create(&env), 0);
+    ASSERT_EQ(mdb_env_set_maxdbs(env, 16), 0);
+    ASSERT_EQ(mdb_env_open(env, index_dir().c_str(), MDB_NOTLS, 0660), 0);
+    MDB_txn* txn = nullptr;
+    ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+    edit(txn);
+    ASSERT_EQ(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    auto opened = Store::open(index_dir(), options());
+    ASSERT_TRUE(Ok(opened));
+    store_.emplace(std::move(opened.value()));
+  }
+
+  std::vector<AclEntry> acl(std::string_view owner, std::uint64_t id) {
+    auto r = store().acl(owner, id);
+    EXPECT_TRUE(Ok(r));
+    return r.ok() ? r.value() : std::vector<AclEntry>{};
+  }
+
+  // granted(user) as "owner:mailbox:rights" strings.
+  std::vector<std::string> grants(std::string_view user) {
+    auto r = store().granted(user);
+    EXPECT_TRUE(Ok(r)) << user;
+    std::vector<std::string> out;
+    if (r.ok()) {
+      for (const auto& g : *r) out.push_back(g.owner + ":" + g.mailbox.name + ":" + g.rights);
+    }
+    return out;
+  }
 
   Placed deliver(int n, std::string dedup_key = {}, std::string mailbox = "INBOX") {
     body_ = body_text(n);
@@ -679,6 +719,266 @@ TEST_F(StoreTest, SweepRemovesOnlyOrphans) {
   EXPECT_EQ(*swept, 2u);
   EXPECT_TRUE(fs::exists(store().body_path(kept.body_id)));
   EXPECT_EQ(body_files(), 1u);
+}
+
+TEST_F(StoreTest, AclSetReplaceAndRemoveEntries) {
+  ASSERT_TRUE(Ok(store().create_mailbox(kDemo, "Shared")));
+  const Mailbox shared = mailbox("Shared");
+  EXPECT_TRUE(acl(kDemo, shared.id).empty());
+
+  // Letters in any order, repeated: stored once each, in canonical order.
+  ASSERT_TRUE(Ok(store().set_acl(kDemo, "Shared", kOther, "rll")));
+  ASSERT_TRUE(Ok(store().set_acl(kDemo, "Shared", "ANYONE", "l")));
+  ASSERT_TRUE(Ok(store().set_acl(kDemo, "Shared", "-Authenticated", "w")));
+  EXPECT_EQ(acl(kDemo, shared.id), (std::vector<AclEntry>{
+                                       {"-authenticated", "w"}, {"anyone", "l"}, {std::string(kOther), "lr"}}));
+
+  // Replace, then add and take away (SETACL "+" and "-").
+  ASSERT_TRUE(Ok(store().set_acl(kDemo, "Shared", kOther, "aetxkpiwsrl")));
+  EXPECT_EQ(acl(kDemo, shared.id).at(2).rights, kAllRights);
+  ASSERT_TRUE(Ok(store().set_acl(kDemo, "Shared", kOther, "lrs")));
+  ASSERT_TRUE(Ok(store().set_acl(kDemo, "Shared", kOther, "+wi")));
+  EXPECT_EQ(acl(kDemo, shared.id).at(2).rights, "lrswi");
+  ASSERT_TRUE(Ok(store().set_acl(kDemo, "Shared", kOther, "-rsx")));
+  EXPECT_EQ(acl(kDemo, shared.id).at(2).rights, "lwi");
+  ASSERT_TRUE(Ok(store().set_acl(kDemo, "Shared", kOther, "+")));
+  EXPECT_EQ(acl(kDemo, shared.id).at(2).rights, "lwi");
+  // A new entry through "+"; an entry emptied through "-" goes.
+  ASSERT_TRUE(Ok(store().set_acl(kDemo, "Shared", kThird, "+l")));
+  EXPECT_EQ(acl(kDemo, shared.id).size(), 4u);
+  ASSERT_TRUE(Ok(store().set_acl(kDemo, "Shared", kThird, "-lr")));
+  EXPECT_EQ(acl(kDemo, shared.id).size(), 3u);
+
+  // "" removes; removing what is not there changes nothing.
+  ASSERT_TRUE(Ok(store().set_acl(kDemo, "Shared", kOther, "")));
+  ASSERT_TRUE(Ok(store().set_acl(kDemo, "Shared", kOther, "")));
+  ASSERT_TRUE(Ok(store().set_acl(kDemo, "Shared", "-authenticated", "")));
+  EXPECT_EQ(acl(kDemo, shared.id), (std::vector<AclEntry>{{"anyone", "l"}}));
+  EXPECT_TRUE(grants(kOther) == (std::vector<std::string>{std::string(kDemo) + ":Shared:l"}));
+
+  // Bad letters (the obsolete "c" and "d" included: imapd maps them),
+  // identifiers and owners; unknown mailboxes.
+  for (const char* bad : {"lrc", "d", "LR", "l r", "0", "++l", "+-l", "l+"}) {
+    EXPECT_TRUE(Fails(store().set_acl(kDemo, "Shared", kOther, bad), Errc::invalid)) << bad;
+  }
+  for (const char* bad : {"", "-", "--other@example.test", "#public", "-#public", "#team", "tab\there"}) {
+    EXPECT_TRUE(Fails(store().set_acl(kDemo, "Shared", bad, "l"), Errc::invalid)) << bad;
+  }
+  EXPECT_TRUE(Fails(store().set_acl(kDemo, "Shared", std::string(kMaxIdentifier + 1, 'x'), "l"), Errc::invalid));
+  EXPECT_TRUE(Fails(store().set_acl("#team", "Shared", kOther, "l"), Errc::invalid));
+  EXPECT_TRUE(Fails(store().set_acl(kDemo, "Sh*", kOther, "l"), Errc::invalid));
+  EXPECT_TRUE(Fails(store().set_acl(kDemo, "Nope", kOther, "l"), Errc::not_found));
+  EXPECT_TRUE(Fails(store().set_acl(kOther, "Shared", kDemo, "l"), Errc::not_found));
+  EXPECT_TRUE(Fails(store().acl(kOther, shared.id), Errc::not_found));
+  EXPECT_TRUE(Fails(store().acl(kDemo, 999), Errc::not_found));
+  EXPECT_TRUE(Fails(store().rights(kOther, kDemo, 999), Errc::not_found));
+  EXPECT_EQ(acl(kDemo, shared.id), (std::vector<AclEntry>{{"anyone", "l"}}));
+}
+
+TEST(EffectiveRights, OwnerUserAnyoneAuthenticatedAndNegative) {
+  const std::string owner = "demo@example.test";
+  const std::string user = "other@example.test";
+  const std::string third = "third@example.test";
+  // No ACL: nothing for others; everything for the owner.
+  EXPECT_EQ(effective_rights({}, user, owner), "");
+  EXPECT_EQ(effective_rights({}, owner, owner), kAllRights);
+
+  const std::vector<AclEntry> acl{
+      {"-anyone", "t"}, {"-" + user, "r"}, {"anyone", "l"}, {"authenticated", "ts"}, {user, "wr"},
+  };
+  // The union of user, anyone and authenticated, less the negative ones.
+  EXPECT_EQ(effective_rights(acl, user, owner), "lsw");
+  EXPECT_EQ(effective_rights(acl, third, owner), "ls");
+  // The owner keeps every right, even against negative entries.
+  const std::vector<AclEntry> deny_all{{"-anyone", std::string(kAllRights)}, {"-" + owner, "lr"}};
+  EXPECT_EQ(effective_rights(deny_all, owner, owner), kAllRights);
+  EXPECT_EQ(effective_rights(deny_all, user, owner), "");
+  // Canonical order whatever the entries' order; another user's entries do not count.
+  EXPECT_EQ(effective_rights({{user, "ea"}, {"anyone", "xl"}, {third, "i"}}, user, owner), "lxea");
+  EXPECT_EQ(effective_rights({{user, "ea"}, {"-" + third, "l"}}, user, owner), "ea");
+}
+
+TEST_F(StoreTest, GrantedShowsOtherAccountsMailboxes) {
+  ASSERT_TRUE(Ok(store().ensure_account(kDemo)));
+  ASSERT_TRUE(Ok(store().ensure_account(kOther)));
+  for (const char* name : {"Shared", "Team", "Peek", "Private"}) ASSERT_TRUE(Ok(store().create_mailbox(kDemo, name)));
+  ASSERT_TRUE(Ok(store().create_mailbox(kOther, "Outbox/Public")));
+
+  ASSERT_TRUE(Ok(store().set_acl(kDemo, "Shared", kOther, "lrs")));
+  ASSERT_TRUE(Ok(store().set_acl(kDemo, "Team", "anyone", "lr")));
+  ASSERT_TRUE(Ok(store().set_acl(kDemo, "Team", "-" + std::string(kThird), "l")));
+  ASSERT_TRUE(Ok(store().set_acl(kDemo, "Team", kThird, "w")));  // no "l": not listed
+  ASSERT_TRUE(Ok(store().set_acl(kDemo, "Peek", kOther, "r")));   // no "l": not listed
+  ASSERT_TRUE(Ok(store().set_acl(kDemo, "Peek", "authenticated", "l")));
+  ASSERT_TRUE(Ok(store().set_acl(kDemo, "Private", kDemo, "lr")));  // the owner's own: no grant
+  ASSERT_TRUE(Ok(store().set_acl(kOther, "Outbox/Public", "anyone", "lrp")));
+  ASSERT_TRUE(Ok(store().set_acl(kOther, "INBOX", kDemo, "lrswite")));
+
+  const std::string demo(kDemo);
+  const std::string other(kOther);
+  // Sorted by owner, then name; the user's own mailboxes never appear.
+  EXPECT_EQ(grants(kOther), (std::vector<std::string>{demo + ":Peek:lr", demo + ":Shared:lrs", demo + ":Team:lr"}));
+  EXPECT_EQ(grants(kDemo), (std::vector<std::string>{other + ":INBOX:lrswite", other + ":Outbox/Public:lrp"}));
+  EXPECT_EQ(grants(kThird), (std::vector<std::string>{demo + ":Peek:l", other + ":Outbox/Public:lrp"}));
+  EXPECT_EQ(grants("nobody@example.test"),
+            (std::vector<std::string>{demo + ":Peek:l", demo + ":Team:lr", other + ":Outbox/Public:lrp"}));
+
+  auto snap = store().snapshot();
+  ASSERT_TRUE(Ok(snap));
+  auto granted = snap->granted(kOther);
+  ASSERT_TRUE(Ok(granted));
+  ASSERT_EQ(granted->size(), 3u);
+  EXPECT_EQ(granted->at(1).owner, demo);
+  EXPECT_EQ(granted->at(1).mailbox.id, mailbox("Shared").id);
+  EXPECT_EQ(granted->at(1).mailbox.uidvalidity, mailbox("Shared").uidvalidity);
+  auto rights = snap->rights(kThird, kDemo, mailbox("Team").id);
+  ASSERT_TRUE(Ok(rights));
+  EXPECT_EQ(*rights, "rw");
+  auto own = snap->rights(kDemo, kDemo, mailbox("Team").id);
+  ASSERT_TRUE(Ok(own));
+  EXPECT_EQ(*own, kAllRights);
+
+  // Only a user that can log in is asked about.
+  for (const char* bad : {"", "anyone", "authenticated", "-other@example.test", "#public"}) {
+    EXPECT_TRUE(Fails(store().granted(bad), Errc::invalid)) << bad;
+  }
+}
+
+TEST_F(StoreTest, AclFollowsRenameAndGoesWithDelete) {
+  ASSERT_TRUE(Ok(store().ensure_account(kDemo)));
+  ASSERT_TRUE(Ok(store().create_mailbox(kDemo, "Work")));
+  ASSERT_TRUE(Ok(store().create_mailbox(kDemo, "Work/A")));
+  ASSERT_TRUE(Ok(store().set_acl(kDemo, "Work", kOther, "lr")));
+  ASSERT_TRUE(Ok(store().set_acl(kDemo, "Work/A", kOther, "lrw")));
+  const Mailbox work = mailbox("Work");
+  const Mailbox work_a = mailbox("Work/A");
+  const std::string demo(kDemo);
+
+  // A rename keeps each mailbox's ACL (children included): it goes by id.
+  ASSERT_TRUE(Ok(store().rename_mailbox(kDemo, "Work", "Projects")));
+  EXPECT_EQ(acl(kDemo, work.id), (std::vector<AclEntry>{{std::string(kOther), "lr"}}));
+  EXPECT_EQ(acl(kDemo, work_a.id), (std::vector<AclEntry>{{std::string(kOther), "lrw"}}));
+  EXPECT_EQ(grants(kOther), (std::vector<std::string>{demo + ":Projects:lr", demo + ":Projects/A:lrw"}));
+  ASSERT_TRUE(Ok(store().set_acl(kDemo, "Projects", kOther, "+s")));
+  EXPECT_EQ(acl(kDemo, work.id).at(0).rights, "lrs");
+
+  // A delete drops it (the child keeps its own); the name again starts bare.
+  ASSERT_TRUE(Ok(store().delete_mailbox(kDemo, "Projects")));
+  EXPECT_TRUE(Fails(store().acl(kDemo, work.id), Errc::not_found));
+  EXPECT_EQ(grants(kOther), (std::vector<std::string>{demo + ":Projects/A:lrw"}));
+  auto again = store().create_mailbox(kDemo, "Projects");
+  ASSERT_TRUE(Ok(again));
+  EXPECT_TRUE(acl(kDemo, again->id).empty());
+
+  // INBOX: the ACL goes with the messages to the new name; the new INBOX has none.
+  ASSERT_TRUE(Ok(store().set_acl(kDemo, "INBOX", "anyone", "lr")));
+  const Mailbox inbox = mailbox("INBOX");
+  ASSERT_TRUE(Ok(store().rename_mailbox(kDemo, "INBOX", "Old")));
+  EXPECT_EQ(acl(kDemo, inbox.id), (std::vector<AclEntry>{{"anyone", "lr"}}));
+  const Mailbox fresh = mailbox("INBOX");
+  EXPECT_NE(fresh.id, inbox.id);
+  EXPECT_TRUE(acl(kDemo, fresh.id).empty());
+  EXPECT_EQ(grants(kThird), (std::vector<std::string>{demo + ":Old:lr"}));
+  ASSERT_TRUE(Ok(store().delete_mailbox(kDemo, "Old")));
+  ASSERT_TRUE(Ok(store().delete_mailbox(kDemo, "Projects/A")));
+  EXPECT_TRUE(grants(kOther).empty());
+  EXPECT_TRUE(grants(kThird).empty());
+  // Nothing is left behind: neither entries nor their index.
+  reopen_after([](MDB_txn* txn) {
+    for (const char* name : {"acl", "acl_grantees"}) {
+      MDB_dbi dbi = 0;
+      ASSERT_EQ(mdb_dbi_open(txn, name, 0, &dbi), 0);
+      MDB_stat st{};
+      ASSERT_EQ(mdb_stat(txn, dbi, &st), 0);
+      EXPECT_EQ(st.ms_entries, 0u) << name;
+    }
+  });
+}
+
+TEST_F(StoreTest, PublicAccountHoldsPublicMailboxes) {
+  auto created = store().ensure_account(kPublicAccount);
+  ASSERT_TRUE(Ok(created));
+  EXPECT_TRUE(*created);
+  auto list = store().mailboxes(kPublicAccount);
+  ASSERT_TRUE(Ok(list));
+  EXPECT_TRUE(list->empty());  // no INBOX, no special-use folders
+
+  auto news = store().create_mailbox(kPublicAccount, "News");
+  ASSERT_TRUE(Ok(news));
+  ASSERT_TRUE(Ok(store().create_mailbox(kPublicAccount, "News/Archive")));
+  EXPECT_TRUE(Fails(store().create_mailbox(kPublicAccount, "inbox"), Errc::invalid));
+  EXPECT_TRUE(Fails(store().rename_mailbox(kPublicAccount, "News/Archive", "INBOX"), Errc::invalid));
+  EXPECT_TRUE(Fails(store().rename_mailbox(kPublicAccount, "INBOX", "Old"), Errc::not_found));
+  ASSERT_TRUE(Ok(store().set_acl(kPublicAccount, "News", "anyone", "lrs")));
+  ASSERT_TRUE(Ok(store().set_acl(kPublicAccount, "News", kDemo, "lrswipkxtea")));
+
+  // A message appended there counts against "#public", not the appender.
+  const std::string body = body_text(1);
+  NewMessage m;
+  m.account = std::string(kPublicAccount);
+  m.mailbox = "News";
+  m.body = body;
+  ASSERT_TRUE(Ok(store().append(m)));
+  m.mailbox = "INBOX";
+  m.create_mailbox = true;
+  EXPECT_TRUE(Fails(store().append(m), Errc::invalid));
+  auto used = store().quota(kPublicAccount);
+  ASSERT_TRUE(Ok(used));
+  EXPECT_EQ(used->messages, 1u);
+  EXPECT_EQ(used->bytes, body.size());
+  EXPECT_EQ(quota().messages, 0u);
+
+  const std::string pub(kPublicAccount);
+  EXPECT_EQ(grants(kOther), (std::vector<std::string>{pub + ":News:lrs"}));
+  EXPECT_EQ(grants(kDemo), (std::vector<std::string>{pub + ":News:" + std::string(kAllRights)}));
+
+  // "#public" is the one "#" account; the ACL's special names are no account.
+  for (const char* bad : {"#Public", "#shared", "#", "anyone", "Authenticated"}) {
+    EXPECT_TRUE(Fails(store().ensure_account(bad), Errc::invalid)) << bad;
+  }
+  // Rights are not checked here (imapd does): the owner's operations work.
+  ASSERT_TRUE(Ok(store().delete_mailbox(kPublicAccount, "News")));
+  EXPECT_TRUE(grants(kOther).empty());
+}
+
+// A store written before ACLs existed has no "acl" databases: opening it
+// creates them and everything else reads as before. A mailbox deleted by a
+// writer that knows nothing of ACLs leaves index entries that are skipped.
+TEST_F(StoreTest, OpensStoreWrittenBeforeAcls) {
+  const Placed p = deliver(1);
+  ASSERT_TRUE(Ok(store().create_mailbox(kDemo, "Shared")));
+  reopen_after([](MDB_txn* txn) {
+    for (const char* name : {"acl", "acl_grantees"}) {
+      MDB_dbi dbi = 0;
+      ASSERT_EQ(mdb_dbi_open(txn, name, 0, &dbi), 0);
+      ASSERT_EQ(mdb_drop(txn, dbi, 1), 0);
+    }
+    MDB_dbi dbi = 0;
+    ASSERT_EQ(mdb_dbi_open(txn, "acl", 0, &dbi), MDB_NOTFOUND);
+  });
+  EXPECT_EQ(uids_of(messages(p.mailbox_id)), (std::vector<std::uint32_t>{1}));
+  EXPECT_EQ(quota().messages, 1u);
+  EXPECT_TRUE(acl(kDemo, mailbox("Shared").id).empty());
+  ASSERT_TRUE(Ok(store().set_acl(kDemo, "Shared", kOther, "lr")));
+  ASSERT_TRUE(Ok(store().set_acl(kDemo, "INBOX", kOther, "lr")));
+  EXPECT_EQ(grants(kOther).size(), 2u);
+
+  // An older writer's delete: the name and mailbox records go, the ACL stays.
+  const std::uint64_t shared_id = mailbox("Shared").id;
+  reopen_after([&](MDB_txn* txn) {
+    MDB_dbi names = 0;
+    MDB_dbi mailboxes = 0;
+    ASSERT_EQ(mdb_dbi_open(txn, "names", 0, &names), 0);
+    ASSERT_EQ(mdb_dbi_open(txn, "mailboxes", 0, &mailboxes), 0);
+    std::string name_key = std::string(kDemo) + '\0' + "Shared";
+    std::string id_key(8, '\0');
+    for (int i = 0; i < 8; ++i) id_key[static_cast<std::size_t>(i)] = static_cast<char>(shared_id >> (56 - 8 * i));
+    MDB_val k{name_key.size(), name_key.data()};
+    ASSERT_EQ(mdb_del(txn, names, &k, nullptr), 0);
+    MDB_val id{id_key.size(), id_key.data()};
+    ASSERT_EQ(mdb_del(txn, mailboxes, &id, nullptr), 0);
+  });
+  EXPECT_EQ(grants(kOther), (std::vector<std::string>{std::string(kDemo) + ":INBOX:lr"}));
 }
 
 }  // namespace

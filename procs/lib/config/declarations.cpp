@@ -286,6 +286,15 @@ const std::vector<KeyDecl>& declarations() {
        .check = &check_certificate},
       {.section = "imapd", .key = "pop3_timeout_s", .type = Type::integer, .default_value = integer(600),
        .min = 30, .max = 3600, .doc = "Idle time before a POP3 session is closed (RFC 1939 3: at least 10 minutes)."},
+      {.section = "imapd", .key = "imap_timeout_s", .type = Type::integer, .default_value = integer(1800),
+       .min = 60, .max = 86400,
+       .doc = "Idle time before a logged-in IMAP session is closed (RFC 9051 5.4: at least 30 minutes); "
+              "IDLE sessions are kept alive with \"* OK Still here\" every two minutes."},
+      {.section = "imapd", .key = "imap_login_timeout_s", .type = Type::integer, .default_value = integer(60),
+       .min = 10, .max = 3600, .doc = "Idle time before an IMAP session that has not logged in is closed."},
+      {.section = "imapd", .key = "public_admins", .type = Type::list, .default_value = Value{Strings{}},
+       .doc = "Accounts that administer the public namespace (#public/): they hold every right there "
+              "and grant rights to others with SETACL."},
       {.section = "imapd", .key = "max_connections", .type = Type::integer, .default_value = integer(1000),
        .min = 1, .max = 1000000, .doc = "Sessions at once."},
       {.section = "imapd", .key = "max_connections_per_ip", .type = Type::integer, .default_value = integer(20),

@@ -147,6 +147,11 @@ std::vector<Address> parse_addresses(std::string_view value);
 // RFC 2047 encoded words in `text` decoded into UTF-8 (see above).
 std::string decode_words(std::string_view text);
 
+// `bytes` in `charset` (the four above) as UTF-8, invalid bytes U+FFFD; nullopt for other charsets.
+namespace detail {
+std::optional<std::string> to_utf8(std::string_view bytes, std::string_view charset);
+}  // namespace detail
+
 // IMAP BODY (extensible = false) or BODYSTRUCTURE (true) of a part tree.
 std::string bodystructure(const Part& part, bool extensible, bool utf8_accepted = false);
 

@@ -30,6 +30,8 @@ struct Shared {
   MDB_dbi bodies = 0;         // body id -> StoreBody
   MDB_dbi dedup = 0;          // dedup key -> StoreDedup
   MDB_dbi dedup_time = 0;     // at_ms(8) dedup key -> ""
+  MDB_dbi acl = 0;            // mailbox id(8) identifier -> StoreAcl
+  MDB_dbi acl_grantees = 0;   // identifier NUL mailbox id(8) -> "": acl's index by identifier
 };
 
 struct Snapshot::Impl {
@@ -46,11 +48,30 @@ inline std::string mailbox_key(std::uint64_t id) { return be64(id); }
 inline std::string message_key(std::uint64_t mailbox, std::uint32_t uid) { return be64(mailbox) + be32(uid); }
 std::string name_key(std::string_view account, std::string_view name);
 inline std::string name_prefix(std::string_view account) { return name_key(account, {}); }
+// Mailbox ids are never reused, so the id alone (without the owner) keys a
+// mailbox's ACL; an identifier holds no NUL (check_account).
+inline std::string acl_prefix(std::uint64_t mailbox) { return be64(mailbox); }
+inline std::string acl_key(std::uint64_t mailbox, std::string_view identifier) {
+  return be64(mailbox).append(identifier);
+}
+inline std::string grantee_prefix(std::string_view identifier) { return std::string(identifier).append(1, '\0'); }
+inline std::string grantee_key(std::string_view identifier, std::uint64_t mailbox) {
+  return grantee_prefix(identifier).append(be64(mailbox));
+}
 constexpr std::string_view kMetaKey = "store";
 constexpr std::uint32_t kLayoutVersion = 1;
 
 // --- names and values ---
 Status check_account(std::string_view account);
+// An account that can be an ACL's user: check_account, not "#public", no
+// leading "-".
+Status check_user(std::string_view user);
+// The stored spelling of an ACL identifier: an optional "-", then a user
+// (check_user) or "anyone"/"authenticated" (any case, stored lowercase).
+Result<std::string> normalize_identifier(std::string_view identifier);
+// RFC 4314 letters checked (kAllRights only), de-duplicated, in canonical
+// order; "" stays "".
+Result<std::string> normalize_rights(std::string_view rights);
 // The stored spelling of a mailbox name: validated, with a leading "inbox"
 // component in any case made "INBOX".
 Result<std::string> normalize_mailbox(std::string_view name);
@@ -72,6 +93,7 @@ Result<schema::StoreBody> parse_body(std::string_view value);
 Result<schema::StoreDedup> parse_dedup(std::string_view value);
 Result<schema::StoreMeta> parse_meta(std::string_view value);
 Result<schema::StoreExpunged> parse_expunged(std::string_view value);
+Result<schema::StoreAcl> parse_acl(std::string_view value);
 Mailbox to_mailbox(const schema::StoreMailbox& r);
 Message to_message(const schema::StoreMessage& r);
 void set_flags(schema::StoreMessage& r, const Flags& flags);
@@ -89,6 +111,10 @@ Result<schema::StoreAccount> load_account(const Shared& db, const lmdb::Txn& txn
 // The messages of mailbox `id` whose UIDs are in `uids` (normalized), in UID order.
 Result<std::vector<schema::StoreMessage>> collect_messages(const Shared& db, const lmdb::Txn& txn,
                                                            std::uint64_t id, const UidSet& uids);
+// The ACL of mailbox `id`, sorted by identifier (no check of the owner).
+Result<std::vector<AclEntry>> load_acl(const Shared& db, const lmdb::Txn& txn, std::uint64_t id);
+// Removes every ACL entry of mailbox `id` and its index entries.
+Status drop_acl(const Shared& db, lmdb::Txn& txn, std::uint64_t id);
 
 // --- body files ---
 struct BodyFiles {

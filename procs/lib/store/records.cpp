@@ -95,7 +95,46 @@ std::string_view special_use_name(SpecialUse use) {
 Status check_account(std::string_view account) {
   if (account.empty() || account.size() > kMaxAccount) return fail(Errc::invalid, "account name length");
   if (has_control(account) || !valid_utf8(account)) return fail(Errc::invalid, "account name characters");
+  // Accounts are addresses; "#..." is reserved for the store's own
+  // accounts, of which "#public" (the public namespace) is the only one,
+  // and the ACL's special identifiers name no account.
+  if (account.front() == '#' && account != kPublicAccount) return fail(Errc::invalid, "reserved account name");
+  if (iequals_ascii(account, kAnyone) || iequals_ascii(account, kAuthenticated)) {
+    return fail(Errc::invalid, "reserved account name");
+  }
   return {};
+}
+
+Status check_user(std::string_view user) {
+  if (auto s = check_account(user); !s) return s;
+  // "#public" never logs in; a leading "-" would read as a negative right.
+  if (user == kPublicAccount || user.front() == '-') return fail(Errc::invalid, "ACL identifier");
+  return {};
+}
+
+Result<std::string> normalize_identifier(std::string_view identifier) {
+  std::string out;
+  std::string_view rest = identifier;
+  if (rest.starts_with('-')) {
+    out.push_back('-');
+    rest.remove_prefix(1);
+  }
+  if (iequals_ascii(rest, kAnyone)) return out.append(kAnyone);
+  if (iequals_ascii(rest, kAuthenticated)) return out.append(kAuthenticated);
+  if (rest.empty()) return fail(Errc::invalid, "ACL identifier");
+  if (auto s = check_user(rest); !s) return s.error();
+  return out.append(rest);
+}
+
+Result<std::string> normalize_rights(std::string_view rights) {
+  std::string out;
+  for (char c : rights) {
+    if (kAllRights.find(c) == std::string_view::npos) return fail(Errc::invalid, "ACL right");
+  }
+  for (char c : kAllRights) {
+    if (rights.find(c) != std::string_view::npos) out.push_back(c);
+  }
+  return out;
 }
 
 Result<std::string> normalize_mailbox(std::string_view name) {
@@ -231,6 +270,16 @@ Result<schema::StoreMeta> parse_meta(std::string_view value) {
 
 Result<schema::StoreExpunged> parse_expunged(std::string_view value) {
   return parse<schema::StoreExpunged>(value, "expunged");
+}
+
+Result<schema::StoreAcl> parse_acl(std::string_view value) {
+  auto r = parse<schema::StoreAcl>(value, "ACL");
+  if (!r) return r;
+  // Stored rights are never empty (an empty entry is removed) and always
+  // in canonical order.
+  auto rights = normalize_rights(r->rights());
+  if (!rights || rights->empty() || *rights != r->rights()) return corrupt("ACL");
+  return r;
 }
 
 Mailbox to_mailbox(const schema::StoreMailbox& r) {

@@ -117,11 +117,19 @@ Result<bool> ensure_in(const Shared& db, lmdb::Txn& txn, std::string_view accoun
   schema::StoreAccount a;
   a.set_created_ms(now);
   if (auto s = put(txn, db.accounts, account, a); !s) return s.error();
+  // The public namespace is built by hand: no INBOX, no special-use.
+  if (account == kPublicAccount) return true;
   for (const auto& d : kDefaultMailboxes) {
     auto mb = new_mailbox(db, txn, account, d.name, d.use, true, now);
     if (!mb) return mb.error();
   }
   return true;
+}
+
+// "#public" has no INBOX (one could never be deleted there).
+Status check_public_name(std::string_view account, std::string_view name) {
+  if (account == kPublicAccount && name == "INBOX") return fail(Errc::invalid, "INBOX in the public namespace");
+  return {};
 }
 
 // The account's record inside a write; zero usage if it has none yet.
@@ -291,6 +299,9 @@ Result<Store> Store::open(const std::string& dir, Options options) {
       {&shared->meta, "meta"},         {&shared->accounts, "accounts"}, {&shared->mailboxes, "mailboxes"},
       {&shared->names, "names"},       {&shared->messages, "messages"}, {&shared->expunged, "expunged"},
       {&shared->bodies, "bodies"},     {&shared->dedup, "dedup"},       {&shared->dedup_time, "dedup_time"},
+      // Added after layout 1 was first written: created here when an older
+      // store lacks them (both start empty, which is what they mean there).
+      {&shared->acl, "acl"},           {&shared->acl_grantees, "acl_grantees"},
   };
   for (const auto& [slot, name] : dbis) {
     auto dbi = shared->env.dbi(name);
@@ -376,6 +387,7 @@ Result<Mailbox> Store::create_mailbox(std::string_view account, std::string_view
   if (auto s = check_account(account); !s) return s.error();
   auto normalized = normalize_mailbox(name);
   if (!normalized) return normalized.error();
+  if (auto s = check_public_name(account, *normalized); !s) return s.error();
   const Shared& db = *shared_;
   auto txn = shared_->env.write();
   if (!txn) return txn.error();
@@ -419,6 +431,7 @@ Status Store::delete_mailbox(std::string_view account, std::string_view name) {
   for (const auto& k : vanished) {
     if (auto s = txn->del(db.expunged, k); !s) return s;
   }
+  if (auto s = drop_acl(db, *txn, *id); !s) return s;
   if (auto s = txn->del(db.names, name_key(account, *normalized)); !s) return s;
   if (auto s = txn->del(db.mailboxes, mailbox_key(*id)); !s) return s;
   if (auto s = put(*txn, db.accounts, account, *acct); !s) return s;
@@ -433,6 +446,7 @@ Status Store::rename_mailbox(std::string_view account, std::string_view from, st
   if (!old_name) return old_name.error();
   auto new_name = normalize_mailbox(to);
   if (!new_name) return new_name.error();
+  if (auto s = check_public_name(account, *new_name); !s) return s;
   const Shared& db = *shared_;
   auto txn = shared_->env.write();
   if (!txn) return txn.error();
@@ -514,6 +528,7 @@ Result<Placed> Store::place(const NewMessage& message, std::string_view dedup_ke
   if (auto s = check_account(account); !s) return s.error();
   auto name = normalize_mailbox(message.mailbox);
   if (!name) return name.error();
+  if (auto s = check_public_name(account, *name); !s) return s.error();
   auto flags = normalize_flags(message.flags);
   if (!flags) return flags.error();
   const Shared& db = *shared_;

@@ -27,7 +27,15 @@
 //
 // Accounts are named by their canonical address ("demo@example.test"); the
 // store trusts its caller on that (the directory resolved it) and creates an
-// account's default mailboxes on first use.
+// account's default mailboxes on first use. One more account exists:
+// "#public" (kPublicAccount) holds the public namespace's mailboxes and has
+// no default mailboxes and no INBOX. Other names starting with "#", and
+// "anyone"/"authenticated", are refused (Errc::invalid).
+//
+// Access control (RFC 4314): each mailbox may carry an ACL, identifier ->
+// rights, that lets other accounts see and use it. The store keeps the
+// lists and computes effective rights; enforcing them is the caller's
+// (imapd's) job: every other operation here acts as the owner.
 #pragma once
 
 #include <cstddef>
@@ -56,6 +64,13 @@ constexpr std::size_t kMaxMailboxName = 255;  // account + NUL + name fit LMDB's
 constexpr std::size_t kMaxDedupKey = 400;     // "queue-id/account" fits; 8-byte time + key fit LMDB's 511-byte key
 constexpr std::size_t kMaxKeyword = 64;       // bytes per keyword; a store limit
 constexpr std::size_t kMaxKeywords = 64;      // keywords per message; a store limit
+
+// RFC 4314 access control.
+constexpr std::string_view kAllRights = "lrswipkxtea";  // RFC 4314 2.1, in the store's canonical order
+constexpr std::string_view kAnyone = "anyone";          // RFC 4314 2: every user
+constexpr std::string_view kAuthenticated = "authenticated";  // every logged-in user (all of imapd's)
+constexpr std::string_view kPublicAccount = "#public";  // owner of the public namespace's mailboxes
+constexpr std::size_t kMaxIdentifier = kMaxAccount + 1; // "-" + account
 
 // RFC 6154 special-use attributes.
 enum class SpecialUse { none, drafts, sent, trash, junk, archive };
@@ -150,6 +165,30 @@ struct Copied {
   std::vector<std::pair<std::uint32_t, std::uint32_t>> uids;  // source UID -> target UID, source order
 };
 
+// One entry of a mailbox's ACL. identifier: an account, "anyone",
+// "authenticated", or one of these after "-" (negative rights, which take
+// rights away); rights: letters of kAllRights in that order, never empty.
+struct AclEntry {
+  std::string identifier;
+  std::string rights;
+  bool operator==(const AclEntry&) const = default;
+};
+
+// Another account's mailbox that a user may see (Snapshot::granted).
+struct Grant {
+  std::string owner;                   // an account, or kPublicAccount
+  Mailbox mailbox;
+  std::string rights;                  // the user's effective rights; always include "l"
+};
+
+// The rights `user` has on a mailbox of `owner` with this ACL (RFC 4314
+// 2.2), in canonical order. The owner has every right, whatever the ACL
+// says (RFC 4314 leaves the owner's implicit rights to the server; listing
+// or refusing them is the caller's choice). Anyone else: the union of the
+// entries for `user`, "anyone" and "authenticated" (every caller has
+// logged in), minus the union of "-user", "-anyone" and "-authenticated".
+std::string effective_rights(const std::vector<AclEntry>& acl, std::string_view user, std::string_view owner);
+
 struct Options {
   std::string bodies_dir;              // empty: <dir>/../bodies
   bool durable = true;                 // LMDB commits sync; bodies and directories fsync'd
@@ -186,6 +225,20 @@ class Snapshot {
   // Usage; zero for an account never used.
   Result<Quota> quota(std::string_view account) const;
 
+  // --- access control (RFC 4314) ---
+  // The ACL of `owner`'s mailbox, sorted by identifier (bytewise); the
+  // owner's implicit rights are not listed. Errc::not_found: no such
+  // mailbox of `owner`.
+  Result<std::vector<AclEntry>> acl(std::string_view owner, std::uint64_t mailbox_id) const;
+  // effective_rights() of `user` on `owner`'s mailbox (MYRIGHTS, and what
+  // imapd checks before acting for `user`). Errc::not_found as acl().
+  Result<std::string> rights(std::string_view user, std::string_view owner, std::uint64_t mailbox_id) const;
+  // Every mailbox of another account (kPublicAccount included) with an ACL
+  // entry for `user`, "anyone" or "authenticated" on which `user`'s
+  // effective rights include "l"; sorted by owner, then mailbox name.
+  // Errc::invalid: `user` is not an account that can log in.
+  Result<std::vector<Grant>> granted(std::string_view user) const;
+
  private:
   friend class Store;
   struct Impl;
@@ -220,6 +273,20 @@ class Store {
   Status rename_mailbox(std::string_view account, std::string_view from, std::string_view to);
   Status subscribe(std::string_view account, std::string_view name, bool subscribed = true);
 
+  // --- access control (RFC 4314) ---
+  // Sets `identifier`'s entry in the ACL of `owner`'s mailbox `mailbox`:
+  // `rights` replaces the entry; with a leading "+" its letters are added
+  // to it, with a leading "-" taken from it (RFC 4314 3.1 SETACL, done in
+  // one transaction); an entry left empty is removed ("" removes it).
+  // Letters are those of kAllRights, in any order, repeats allowed; the
+  // obsolete RFC 2086 "c" and "d" are the caller's to map (RFC 4314
+  // 2.1.1: c -> "kx" and d -> "te", or c -> "k" and d -> "xte"). Errc::not_found: no such
+  // mailbox; Errc::invalid: a bad letter, identifier or owner. The ACL
+  // follows the mailbox's id: a rename keeps it (a renamed INBOX takes its
+  // ACL along; the new INBOX has none), a delete drops it.
+  Status set_acl(std::string_view owner, std::string_view mailbox, std::string_view identifier,
+                 std::string_view rights);
+
   // --- messages ---
   // Local delivery, exactly once per `dedup_key` (e.g. "queue-id/recipient"):
   // a key already delivered returns that delivery with duplicate = true and
@@ -252,6 +319,9 @@ class Store {
   Result<std::vector<Message>> messages(std::string_view account, std::uint64_t mailbox_id,
                                         std::uint32_t from_uid = 1, std::size_t limit = 0) const;
   Result<Quota> quota(std::string_view account) const;
+  Result<std::vector<AclEntry>> acl(std::string_view owner, std::uint64_t mailbox_id) const;
+  Result<std::string> rights(std::string_view user, std::string_view owner, std::uint64_t mailbox_id) const;
+  Result<std::vector<Grant>> granted(std::string_view user) const;
 
   // --- housekeeping ---
   // Forgets dedup keys recorded before `older_than_ms`; how many.
