@@ -174,18 +174,13 @@ Result<std::string> ImapSession::status_items(const store::Snapshot& snap, const
 }
 
 Reply ImapSession::cmd_status(const imap::Command& cmd) {
-  auto ref = resolve(cmd.mailbox);
-  if (!ref) return Reply::no("[NONEXISTENT] " + ref.error().detail);
   auto snap = server_.store().snapshot();
   if (!snap) return Reply::no("[UNAVAILABLE] Mail store unavailable");
-  auto box = snap->mailbox(ref->owner, ref->name);
-  if (!box) return Reply::no(box.code() == Errc::not_found ? "[NONEXISTENT] No such mailbox" : "[UNAVAILABLE] Mail store unavailable");
-  std::string rights = rights_on(*ref, box->id);
-  if (rights.find('l') == std::string::npos) return Reply::no("[NONEXISTENT] No such mailbox");
-  if (rights.find('r') == std::string::npos) return Reply::no("[NOPERM] You may not read this mailbox");
-  auto items = status_items(*snap, *ref, *box, cmd.status_items);
+  Readable r;
+  if (auto refused = open_readable(*snap, cmd.mailbox, r)) return *refused;
+  auto items = status_items(*snap, r.ref, r.box, cmd.status_items);
   if (!items) return Reply::no("[UNAVAILABLE] Mail store unavailable");
-  untagged("STATUS " + imap::format_mailbox(ref->client, utf8()) + " (" + *items + ")");
+  untagged("STATUS " + imap::format_mailbox(r.ref.client, utf8()) + " (" + *items + ")");
   return Reply::ok();
 }
 

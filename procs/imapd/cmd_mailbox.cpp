@@ -88,6 +88,20 @@ store::QuotaLimits ImapSession::limits_for(const std::string& owner) const {
   return limits;
 }
 
+std::optional<Reply> ImapSession::open_readable(const store::Snapshot& snap, std::string_view name, Readable& out) const {
+  auto ref = resolve(name);
+  if (!ref) return Reply::no("[NONEXISTENT] " + ref.error().detail);
+  auto box = snap.mailbox(ref->owner, ref->name);
+  if (!box) return Reply::no(box.code() == Errc::not_found ? "[NONEXISTENT] No such mailbox" : "[UNAVAILABLE] Mail store unavailable");
+  out.rights = rights_on(*ref, box->id);
+  // Without "l" the mailbox is not there for this user (RFC 4314 6).
+  if (out.rights.find('l') == std::string::npos) return Reply::no("[NONEXISTENT] No such mailbox");
+  if (out.rights.find('r') == std::string::npos) return Reply::no("[NOPERM] You may not read this mailbox");
+  out.ref = std::move(ref.value());
+  out.box = std::move(box.value());
+  return std::nullopt;
+}
+
 void ImapSession::notify(const std::string& owner, std::uint64_t mailbox_id) { server_.changed(owner, mailbox_id); }
 
 Reply ImapSession::cmd_create(const imap::Command& cmd) {

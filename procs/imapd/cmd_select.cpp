@@ -167,21 +167,17 @@ Reply ImapSession::cmd_select(const imap::Command& cmd) {
   }
   if (cmd.select.condstore) condstore_ = true;
   if (cmd.select.qresync && !qresync_) return Reply::bad("QRESYNC is not enabled");
-  auto ref = resolve(cmd.mailbox);
-  if (!ref) return Reply::no("[NONEXISTENT] " + ref.error().detail);
   auto snap = server_.store().snapshot();
   if (!snap) return Reply::no("[UNAVAILABLE] Mail store unavailable");
-  auto box = snap->mailbox(ref->owner, ref->name);
-  if (!box) return Reply::no(box.code() == Errc::not_found ? "[NONEXISTENT] No such mailbox" : "[UNAVAILABLE] Mail store unavailable");
-  std::string rights = rights_on(*ref, box->id);
-  // Without "l" the mailbox is not there for this user (RFC 4314 6).
-  if (rights.find('l') == std::string::npos) return Reply::no("[NONEXISTENT] No such mailbox");
-  if (rights.find('r') == std::string::npos) return Reply::no("[NOPERM] You may not read this mailbox");
-  auto list = snap->messages(ref->owner, box->id);
+  Readable r;
+  if (auto refused = open_readable(*snap, cmd.mailbox, r)) return *refused;
+  const store::Mailbox* box = &r.box;
+  const std::string& rights = r.rights;
+  auto list = snap->messages(r.ref.owner, box->id);
   if (!list) return Reply::no("[UNAVAILABLE] Mail store unavailable");
 
   View v;
-  v.box = std::move(*ref);
+  v.box = r.ref;
   v.id = box->id;
   v.rights = rights;
   // Read-only when examined, or when the ACL allows no change at all.

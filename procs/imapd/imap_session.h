@@ -118,6 +118,14 @@ class ImapSession : public FrontSession, public std::enable_shared_from_this<Ima
   std::string rights_on(const MailboxRef& ref, std::uint64_t mailbox_id) const;
   store::QuotaLimits limits_for(const std::string& owner) const;
   void notify(const std::string& owner, std::uint64_t mailbox_id);
+  // The mailbox `name` as a reader finds it: resolved, present, and with
+  // the "l" and "r" rights; else the reply that says why not.
+  struct Readable {
+    MailboxRef ref;
+    store::Mailbox box;
+    std::string rights;
+  };
+  std::optional<Reply> open_readable(const store::Snapshot& snap, std::string_view name, Readable& out) const;
   Reply cmd_create(const imap::Command& cmd);
   Reply cmd_delete(const imap::Command& cmd);
   Reply cmd_rename(const imap::Command& cmd);
