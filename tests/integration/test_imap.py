@@ -485,7 +485,7 @@ class Shared(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.p = MailServer().start()
+        cls.p = MailServer(imapd=f'public_admins = ["{DEMO}"]').start()
         deliver(cls.p, DEMO, "shared one", "s1@test")
         cls.p.wait_mail(DEMO, 1)
 
@@ -511,6 +511,23 @@ class Shared(unittest.TestCase):
         self.assertIn(b"NO", other.cmd(f'SELECT "~{DEMO}/INBOX"')[-1])
         owner.close()
         other.close()
+
+
+    def test_public_namespace(self):
+        admin = Line(self.p, DEMO)
+        reader = Line(self.p, DEMO2)
+        self.assertIn(b"NO [NOPERM]", reader.cmd('CREATE "#public/Mine"')[-1])
+        self.assertIn(b"OK", admin.cmd('CREATE "#public/News"')[-1])
+        self.assertIn(b"OK", admin.cmd('APPEND "#public/News" {22+}\r\nSubject: news\r\n\r\nhello')[-1])
+        self.assertEqual(reader.cmd('LIST "" "#public/*"')[:-1], [])
+        self.assertIn(b"OK", admin.cmd('SETACL "#public/News" anyone lr')[-1])
+        self.assertIn(b'* LIST (\\HasNoChildren) "/" #public/News', reader.cmd('LIST "" "#public/*"'))
+        lines = reader.cmd('EXAMINE "#public/News"')
+        self.assertIn(b"* 1 EXISTS", lines)
+        self.assertIn(b"Subject: news", b"".join(reader.cmd("FETCH 1 (BODY.PEEK[HEADER])")))
+        self.assertIn(b"NO [NOPERM]", reader.cmd('APPEND "#public/News" {5+}\r\nhello')[-1])
+        admin.close()
+        reader.close()
 
 
 class BadInput(unittest.TestCase):
