@@ -120,7 +120,7 @@ Result<std::string> ImapSession::fetch_items(const imap::Command& cmd, std::uint
         uid_sent = true;
         break;
       case I::flags:
-        key("FLAGS " + flags_list(m.flags));
+        key("FLAGS " + flags_of(m));
         flags_sent = true;
         break;
       case I::internaldate: key("INTERNALDATE " + imap::format_date_time(m.internal_date_ms / 1000)); break;
@@ -163,7 +163,9 @@ Result<std::string> ImapSession::fetch_items(const imap::Command& cmd, std::uint
       case I::binary_size: {
         const mime::Part* part = find_part(*tree, a.section.part);
         std::string data;
-        if (part) {
+        if (a.section.part.empty()) {
+          data = msg->raw;  // BINARY[]: the whole message (RFC 3516 4.2)
+        } else if (part) {
           auto decoded = mime::decode_body(*part, msg->raw);
           if (!decoded) {
             unknown_cte = decoded.code() == Errc::invalid;
@@ -193,10 +195,11 @@ Result<std::string> ImapSession::fetch_items(const imap::Command& cmd, std::uint
 }
 
 awaitable<Reply> ImapSession::cmd_fetch(const imap::Command& cmd) {
-  if (cmd.fetch_modifiers.changedsince) condstore_ = true;
-  if (std::any_of(cmd.fetch.begin(), cmd.fetch.end(), [](const auto& a) { return a.item == imap::FetchAtt::Item::modseq; })) {
-    condstore_ = true;
+  if (cmd.fetch_modifiers.changedsince ||
+      std::any_of(cmd.fetch.begin(), cmd.fetch.end(), [](const auto& a) { return a.item == imap::FetchAtt::Item::modseq; })) {
+    enable_condstore();
   }
+  if (!valid_sequence(cmd.sequence, cmd.uid)) co_return Reply::bad("Invalid message sequence number");
   if (cmd.fetch_modifiers.vanished && (!qresync_ || !cmd.uid || !cmd.fetch_modifiers.changedsince)) {
     co_return Reply::bad("VANISHED needs QRESYNC, UID FETCH and CHANGEDSINCE");
   }
@@ -283,6 +286,10 @@ awaitable<Reply> ImapSession::cmd_fetch(const imap::Command& cmd) {
     }
   }
 
+  std::vector<std::string> keywords;
+  for (const auto& m : records) keywords.insert(keywords.end(), m.flags.keywords.begin(), m.flags.keywords.end());
+  announce_keywords(keywords);  // a keyword is in FLAGS before a FETCH shows it (RFC 9051 7.3.5)
+
   const bool flags_asked = std::any_of(cmd.fetch.begin(), cmd.fetch.end(), [](const auto& a) { return a.item == imap::FetchAtt::Item::flags; });
   bool failed = false, unknown_cte = false;
   for (std::size_t i = 0; i < records.size(); ++i) {
@@ -294,7 +301,7 @@ awaitable<Reply> ImapSession::cmd_fetch(const imap::Command& cmd) {
     }
     if (flags_changed[i] && !flags_asked) {
       line->pop_back();
-      *line += " FLAGS " + flags_list(records[i].flags) + ")";
+      *line += " FLAGS " + flags_of(records[i]) + ")";
     }
     untagged(*line);
     // The client has these flags now: sync need not repeat them.
@@ -310,7 +317,8 @@ awaitable<Reply> ImapSession::cmd_fetch(const imap::Command& cmd) {
   (void)sync(cmd.uid);
   if (unknown_cte) co_return Reply::no("[UNKNOWN-CTE] Cannot decode this part's Content-Transfer-Encoding");
   if (failed) co_return Reply::no("[SERVERBUG] Some messages could not be read");
-  if (expunged) co_return Reply::no("[EXPUNGEISSUED] Some messages were expunged");
+  // RFC 2180 4.1.2: the others are answered; the client learns of the expunge soon.
+  if (expunged) co_return Reply::ok("[EXPUNGEISSUED] Some messages were expunged");
   co_return Reply::ok();
 }
 

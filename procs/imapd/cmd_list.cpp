@@ -118,6 +118,18 @@ Reply ImapSession::cmd_list(const imap::Command& cmd, bool lsub) {
         continue;
       }
       if (!o.select_recursivematch) continue;
+      // Only for a parent whose matching children are not listed
+      // themselves (RFC 5258 3.5).
+      const std::string prefix = name + "/";
+      bool child_listed = false;
+      for (auto it = names.upper_bound(prefix); it != names.end() && it->first.starts_with(prefix); ++it) {
+        if (!it->second.subscribed) continue;
+        if (std::any_of(patterns.begin(), patterns.end(), [&](const auto& p) { return wildcard_match(p, it->first); })) {
+          child_listed = true;
+          break;
+        }
+      }
+      if (child_listed) continue;
       childinfo = true;
     }
     if (o.select_special_use && e.use == store::SpecialUse::none) continue;
@@ -156,7 +168,13 @@ Result<std::string> ImapSession::status_items(const store::Snapshot& snap, const
       case StatusItem::uidvalidity: out += "UIDVALIDITY " + std::to_string(box.uidvalidity); break;
       case StatusItem::unseen: out += "UNSEEN " + std::to_string(box.unseen); break;
       case StatusItem::size: out += "SIZE " + std::to_string(box.size); break;
-      case StatusItem::recent: out += "RECENT 0"; break;
+      case StatusItem::recent: {
+        // What no session has had yet (IMAP4rev1 \Recent).
+        auto fresh = snap.messages(ref.owner, box.id, box.recent_uid + 1);
+        if (!fresh) return fresh.error();
+        out += "RECENT " + std::to_string(fresh->size());
+        break;
+      }
       case StatusItem::highestmodseq: out += "HIGHESTMODSEQ " + std::to_string(box.highestmodseq); break;
       case StatusItem::appendlimit: out += "APPENDLIMIT " + std::to_string(imap::kMaxLiteral); break;
       case StatusItem::deleted:

@@ -19,7 +19,9 @@ namespace {
 // One stored message as SEARCH sees it.
 class Candidate final : public imap::SearchMessage {
  public:
-  Candidate(Server& server, std::uint32_t seq, const store::Message& m) : server_(server), seq_(seq), m_(m) {}
+  Candidate(Server& server, std::uint32_t seq, const store::Message& m, bool recent = false)
+      : server_(server), seq_(seq), m_(m), recent_(recent) {}
+  bool recent() const override { return recent_; }
   std::uint32_t seq() const override { return seq_; }
   std::uint32_t uid() const override { return m_.uid; }
   std::uint32_t system_flags() const override { return m_.flags.system; }
@@ -50,6 +52,7 @@ class Candidate final : public imap::SearchMessage {
   Server& server_;
   std::uint32_t seq_;
   const store::Message& m_;
+  bool recent_;
   bool tried_ = false;
   std::shared_ptr<CachedMessage> cached_;
 };
@@ -64,8 +67,9 @@ bool uses_modseq(const imap::SearchKey& key) {
 void first_address(std::string_view header, std::string_view field, std::string& mailbox, std::string* display) {
   auto value = mail::header(header, field);
   if (!value) return;
+  // A group's name is its first address (RFC 5256 2.1: the envelope's).
   for (const auto& a : mime::parse_addresses(*value)) {
-    if (a.group_start() || a.group_end()) continue;
+    if (a.group_end()) continue;
     mailbox = a.mailbox.value_or("");
     if (display) {
       if (a.name_utf8 && !a.name_utf8->empty()) *display = *a.name_utf8;
@@ -90,7 +94,7 @@ std::string decoded_subject(std::string_view header) {
 
 Reply ImapSession::cmd_search(const imap::Command& cmd) {
   const std::string owner = view_->box.owner;
-  if (uses_modseq(cmd.search)) condstore_ = true;
+  if (uses_modseq(cmd.search)) enable_condstore();
   auto snap = server_.store().snapshot();
   if (!snap) return Reply::no("[UNAVAILABLE] Mail store unavailable");
   auto list = snap->messages(owner, view_->id);
@@ -109,7 +113,7 @@ Reply ImapSession::cmd_search(const imap::Command& cmd) {
     std::uint32_t uid = view_->uids[i];
     while (j < list->size() && (*list)[j].uid < uid) ++j;
     if (j == list->size() || (*list)[j].uid != uid) continue;  // expunged, not yet reported
-    Candidate c(server_, static_cast<std::uint32_t>(i + 1), (*list)[j]);
+    Candidate c(server_, static_cast<std::uint32_t>(i + 1), (*list)[j], !rev2_ && view_->is_recent(uid));
     if (imap::matches(cmd.search, c, ctx)) hits.emplace_back(static_cast<std::uint32_t>(i + 1), &(*list)[j]);
   }
   auto id_of = [&](const auto& hit) { return cmd.uid ? hit.second->uid : hit.first; };
@@ -194,7 +198,17 @@ Reply ImapSession::cmd_search(const imap::Command& cmd) {
       if (all) line += " ALL " + imap::format_sequence_set(ids);
     }
     if (ret.count) line += " COUNT " + std::to_string(ids.size());
-    if (!ids.empty() && uses_modseq(cmd.search)) line += " MODSEQ " + std::to_string(max_modseq);
+    if (!ids.empty() && uses_modseq(cmd.search)) {
+      // With only MIN and/or MAX, MODSEQ is that of the messages returned (RFC 7162 3.1.5).
+      if (!all && !ret.count) {
+        auto [lo, hi] = std::minmax_element(ids.begin(), ids.end());
+        max_modseq = 0;
+        for (const auto& h : hits) {
+          if ((ret.min && id_of(h) == *lo) || (ret.max && id_of(h) == *hi)) max_modseq = std::max(max_modseq, h.second->modseq);
+        }
+      }
+      line += " MODSEQ " + std::to_string(max_modseq);
+    }
     untagged(line);
   } else if (!ret.requested) {
     std::string line = cmd.verb == imap::Verb::sort ? "SORT" : "SEARCH";

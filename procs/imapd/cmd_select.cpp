@@ -26,12 +26,13 @@ store::UidSet to_uid_set(const std::vector<std::uint32_t>& uids) {
 
 }  // namespace
 
-std::string ImapSession::flags_list(const store::Flags& flags) const {
+std::string ImapSession::flags_list(const store::Flags& flags, bool recent) const {
   std::string out = "(";
   auto add = [&](std::string_view f) {
     if (out.size() > 1) out += ' ';
     out += f;
   };
+  if (recent) add("\\Recent");
   if (flags.system & store::kSeen) add("\\Seen");
   if (flags.system & store::kAnswered) add("\\Answered");
   if (flags.system & store::kFlagged) add("\\Flagged");
@@ -55,6 +56,20 @@ void ImapSession::announce_keywords(const std::vector<std::string>& keywords) {
   for (const auto& k : view_->keywords) list += " " + k;
   untagged("FLAGS (" + std::string(kSystemFlags) + list + ")");
   if (!view_->read_only) untagged("OK [PERMANENTFLAGS (" + std::string(kSystemFlags) + list + " \\*)] Flags permitted");
+}
+
+void ImapSession::claim_recent(std::uint32_t recent_uid) {
+  if (view_->read_only) {
+    // EXAMINE takes nothing: what no session has had yet shows as recent.
+    view_->recent.assign(1, {recent_uid, UINT32_MAX});
+    return;
+  }
+  auto claim = server_.store().claim_recent(view_->box.owner, view_->id);
+  if (claim && claim->last > claim->first) view_->recent.emplace_back(claim->first, claim->last);
+}
+
+std::size_t ImapSession::recent_count() const {
+  return static_cast<std::size_t>(std::count_if(view_->uids.begin(), view_->uids.end(), [&](std::uint32_t uid) { return view_->is_recent(uid); }));
 }
 
 std::uint32_t ImapSession::seq_of(std::uint32_t uid) const {
@@ -85,6 +100,23 @@ std::vector<std::pair<std::uint32_t, std::uint32_t>> ImapSession::targets(const 
     }
   }
   return out;
+}
+
+void ImapSession::enable_condstore() {
+  if (condstore()) return;
+  condstore_ = true;
+  if (!view_) return;
+  auto box = server_.store().snapshot();
+  auto mb = box ? box->mailbox_by_id(view_->box.owner, view_->id) : Result<store::Mailbox>(box.error());
+  if (mb) untagged("OK [HIGHESTMODSEQ " + std::to_string(mb->highestmodseq) + "] Highest");
+}
+
+bool ImapSession::valid_sequence(const imap::SequenceSet& set, bool uid) const {
+  if (uid || set.saved) return true;
+  const auto max = view_->uids.size();
+  return std::all_of(set.ranges.begin(), set.ranges.end(), [&](const auto& r) {
+    return (r.first == imap::SequenceSet::kStar || r.first <= max) && (r.last == imap::SequenceSet::kStar || r.last <= max);
+  });
 }
 
 Status ImapSession::sync(bool allow_expunge) {
@@ -145,12 +177,16 @@ Status ImapSession::sync(bool allow_expunge) {
       keywords.insert(keywords.end(), m.flags.keywords.begin(), m.flags.keywords.end());
     }
   }
+  if (v.uids.size() != before && !v.read_only) claim_recent(0);
   for (const auto* m : flag_changes) keywords.insert(keywords.end(), m->flags.keywords.begin(), m->flags.keywords.end());
   announce_keywords(keywords);
   // EXISTS only grows (an EXPUNGE already lowered the count).
-  if (v.uids.size() != before) untagged(std::to_string(v.uids.size()) + " EXISTS");
+  if (v.uids.size() != before) {
+    untagged(std::to_string(v.uids.size()) + " EXISTS");
+    if (!rev2_) untagged(std::to_string(recent_count()) + " RECENT");
+  }
   for (const auto* m : flag_changes) {
-    std::string line = std::to_string(seq_of(m->uid)) + " FETCH (UID " + std::to_string(m->uid) + " FLAGS " + flags_list(m->flags);
+    std::string line = std::to_string(seq_of(m->uid)) + " FETCH (UID " + std::to_string(m->uid) + " FLAGS " + flags_of(*m);
     if (condstore()) line += " MODSEQ (" + std::to_string(m->modseq) + ")";
     untagged(line + ")");
   }
@@ -165,7 +201,7 @@ Reply ImapSession::cmd_select(const imap::Command& cmd) {
     state_ = State::authenticated;
     untagged("OK [CLOSED] Previous mailbox closed");
   }
-  if (cmd.select.condstore) condstore_ = true;
+  if (cmd.select.condstore) condstore_ = true;  // SELECT's own HIGHESTMODSEQ line follows
   if (cmd.select.qresync && !qresync_) return Reply::bad("QRESYNC is not enabled");
   auto snap = server_.store().snapshot();
   if (!snap) return Reply::no("[UNAVAILABLE] Mail store unavailable");
@@ -198,20 +234,23 @@ Reply ImapSession::cmd_select(const imap::Command& cmd) {
   if (v.read_only) untagged("OK [PERMANENTFLAGS ()] No permanent flags permitted");
   else untagged("OK [PERMANENTFLAGS (" + std::string(kSystemFlags) + keywords + " \\*)] Flags permitted");
   untagged(std::to_string(v.uids.size()) + " EXISTS");
+  view_ = std::move(v);
+  claim_recent(box->recent_uid);
   if (!rev2_) {
-    untagged("0 RECENT");
+    untagged(std::to_string(recent_count()) + " RECENT");
     if (first_unseen) untagged("OK [UNSEEN " + std::to_string(first_unseen) + "] First unseen");
   }
+  const View& sel = *view_;
   untagged("OK [UIDVALIDITY " + std::to_string(box->uidvalidity) + "] UIDs valid");
   untagged("OK [UIDNEXT " + std::to_string(box->uidnext) + "] Predicted next UID");
   untagged("OK [HIGHESTMODSEQ " + std::to_string(box->highestmodseq) + "] Highest");
-  if (rev2_) untagged("LIST () \"/\" " + imap::format_mailbox(v.box.client, true));
+  if (rev2_) untagged("LIST () \"/\" " + imap::format_mailbox(sel.box.client, true));
 
   // QRESYNC (RFC 7162 3.2.5): what changed since the client's modseq.
   if (cmd.select.qresync && cmd.select.qresync->uidvalidity == box->uidvalidity) {
     const auto& q = *cmd.select.qresync;
     auto known = [&](std::uint32_t uid) { return !q.known_uids || q.known_uids->contains(uid, box->uidnext - 1); };
-    auto vanished = snap->vanished(v.box.owner, v.id, q.modseq);
+    auto vanished = snap->vanished(sel.box.owner, sel.id, q.modseq);
     if (vanished) {
       std::vector<std::uint32_t> gone;
       for (std::uint32_t uid : vanished.value()) {
@@ -223,11 +262,10 @@ Reply ImapSession::cmd_select(const imap::Command& cmd) {
     for (const auto& m : list.value()) {
       ++seq;
       if (m.modseq <= q.modseq || !known(m.uid)) continue;
-      untagged(std::to_string(seq) + " FETCH (UID " + std::to_string(m.uid) + " FLAGS " + flags_list(m.flags) + " MODSEQ (" +
+      untagged(std::to_string(seq) + " FETCH (UID " + std::to_string(m.uid) + " FLAGS " + flags_of(m) + " MODSEQ (" +
                std::to_string(m.modseq) + "))");
     }
   }
-  view_ = std::move(v);
   state_ = State::selected;
   log::debug("imap.select.ok", "mailbox selected", {{"sid", sid_}, {"mailbox", view_->box.client}, {"count", view_->uids.size()}});
   return Reply::ok(view_->read_only ? "[READ-ONLY] EXAMINE completed" : "[READ-WRITE] SELECT completed");

@@ -24,7 +24,8 @@ Reply ImapSession::cmd_store(const imap::Command& cmd) {
       return Reply::no("[NOPERM] You may not change these flags");
     }
   }
-  if (cmd.store.unchangedsince) condstore_ = true;
+  if (cmd.store.unchangedsince) enable_condstore();
+  if (!valid_sequence(cmd.sequence, cmd.uid)) return Reply::bad("Invalid message sequence number");
 
   auto wanted = targets(cmd.sequence, cmd.uid);
   auto snap = server_.store().snapshot();
@@ -82,7 +83,7 @@ Reply ImapSession::cmd_store(const imap::Command& cmd) {
       continue;
     }
     std::string line = std::to_string(seq) + " FETCH (";
-    if (!cmd.store.silent) line += "FLAGS " + flags_list(m->flags) + " ";
+    if (!cmd.store.silent) line += "FLAGS " + flags_of(*m) + " ";
     if (cmd.uid) line += "UID " + std::to_string(uid) + " ";
     if (condstore()) line += "MODSEQ (" + std::to_string(m->modseq) + ") ";
     line.pop_back();
@@ -93,7 +94,7 @@ Reply ImapSession::cmd_store(const imap::Command& cmd) {
     std::vector<std::uint32_t> sorted = modified;
     return Reply::ok("[MODIFIED " + imap::format_sequence_set(sorted) + "] Conditional STORE failed for some");
   }
-  if (expunged) return Reply::no("[EXPUNGEISSUED] Some messages were expunged");
+  if (expunged) return Reply::ok("[EXPUNGEISSUED] Some messages were expunged");
   return Reply::ok();
 }
 
@@ -106,6 +107,7 @@ Reply ImapSession::cmd_copy(const imap::Command& cmd, bool move) {
   auto target = server_.store().mailbox(dest->owner, dest->name);
   if (!target) return Reply::no(target.code() == Errc::not_found ? "[TRYCREATE] No such mailbox" : "[UNAVAILABLE] Mail store unavailable");
   if (rights_on(*dest, target->id).find('i') == std::string::npos) return Reply::no("[NOPERM] You may not add messages there");
+  if (!valid_sequence(cmd.sequence, cmd.uid)) return Reply::bad("Invalid message sequence number");
   auto wanted = targets(cmd.sequence, cmd.uid);
   if (wanted.empty()) {
     (void)sync(true);
@@ -121,6 +123,7 @@ Reply ImapSession::cmd_copy(const imap::Command& cmd, bool move) {
                    : server_.store().copy(view_->box.owner, view_->id, uids, target->id, limits_for(dest->owner));
   if (!done) {
     if (done.code() == Errc::limit) return Reply::no("[OVERQUOTA] Quota exceeded");
+    if (done.code() == Errc::not_found) return Reply::no("[TRYCREATE] No such mailbox");
     return Reply::no("[UNAVAILABLE] Mail store unavailable");
   }
   notify(dest->owner, target->id);

@@ -1,5 +1,7 @@
 #include "imap_session.h"
 
+#include <algorithm>
+
 #include "auth/encoding.h"
 #include "daemon/sasl.h"
 #include "imap/encoding.h"
@@ -76,12 +78,15 @@ void ImapSession::untagged(std::string_view line) {
 }
 
 void ImapSession::literal(std::string& out, std::string_view data, bool binary) const {
-  // literal8 (RFC 3516) only when the data holds NUL: the BINARY case.
-  bool nul = binary && data.find('\0') != std::string_view::npos;
-  out += nul ? "~{" : "{";
+  bool nul = data.find('\0') != std::string_view::npos;
+  out += nul && binary ? "~{" : "{";
   out += std::to_string(data.size());
   out += "}\r\n";
+  std::size_t at = out.size();
   out += data;
+  // A literal never carries NUL (RFC 9051 4.3); outside BINARY's literal8
+  // it is sent as 0x80, as Dovecot does.
+  if (nul && !binary) std::replace(out.begin() + static_cast<std::ptrdiff_t>(at), out.end(), '\0', '\x80');
 }
 
 awaitable<bool> ImapSession::flush() {

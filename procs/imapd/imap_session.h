@@ -66,6 +66,14 @@ struct View {
   bool expunge_pending = false;         // some UIDs in `uids` are gone but not yet reported
   std::vector<std::string> keywords;    // announced in FLAGS
   std::vector<std::uint32_t> saved;     // SEARCHRES "$" (UIDs, ascending)
+  // \Recent (IMAP4rev1): UID ranges (first, last] this session claimed.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> recent;
+  bool is_recent(std::uint32_t uid) const {
+    for (auto [first, last] : recent) {
+      if (uid > first && uid <= last) return true;
+    }
+    return false;
+  }
   std::unordered_map<std::uint32_t, std::uint64_t> own;  // STORE results already sent: UID -> modseq
 };
 
@@ -148,9 +156,19 @@ class ImapSession : public FrontSession, public std::enable_shared_from_this<Ima
   // The messages a sequence set names: (sequence number, UID) pairs.
   std::vector<std::pair<std::uint32_t, std::uint32_t>> targets(const imap::SequenceSet& set, bool uid) const;
   std::uint32_t seq_of(std::uint32_t uid) const;  // 0: not in the view
-  std::string flags_list(const store::Flags& flags) const;
+  std::string flags_list(const store::Flags& flags, bool recent = false) const;
+  // A message's FLAGS, with \Recent for IMAP4rev1 clients.
+  std::string flags_of(const store::Message& m) const { return flags_list(m.flags, !rev2_ && view_ && view_->is_recent(m.uid)); }
+  // Claims the mailbox's unclaimed messages as this session's \Recent ones.
+  void claim_recent(std::uint32_t recent_uid);
+  std::size_t recent_count() const;
   void announce_keywords(const std::vector<std::string>& keywords);
   bool condstore() const { return condstore_ || qresync_; }
+  // A CONDSTORE-enabling command (RFC 7162 3.1): on while a mailbox is
+  // selected, the client is told the HIGHESTMODSEQ.
+  void enable_condstore();
+  // Non-UID sets may not name a number past the last message (RFC 9051 9).
+  bool valid_sequence(const imap::SequenceSet& set, bool uid) const;
 
   // --- FETCH (cmd_fetch.cpp) ---
   awaitable<Reply> cmd_fetch(const imap::Command& cmd);

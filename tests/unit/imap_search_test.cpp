@@ -25,6 +25,7 @@ constexpr std::int64_t kNov22 = 1795321151;  // Sun, 22 Nov 2026 04:19:11 +0000
 class TestMessage : public SearchMessage {
  public:
   std::uint32_t seq_ = 1, uid_ = 1, flags_ = 0;
+  bool recent_ = false;
   std::vector<std::string> keywords_;
   std::int64_t internal_ms_ = kNov22 * 1000;
   std::uint64_t modseq_ = 1;
@@ -40,6 +41,7 @@ class TestMessage : public SearchMessage {
   std::uint64_t size() const override { return raw_ ? raw_->size() : 0; }
   std::int64_t internal_date_ms() const override { return internal_ms_; }
   std::uint64_t modseq() const override { return modseq_; }
+  bool recent() const override { return recent_; }
   const std::string* raw() override {
     ++raw_calls;
     return raw_ ? &*raw_ : nullptr;
@@ -182,11 +184,19 @@ TEST(ImapSearch, FlagsAndRecent) {
   EXPECT_FALSE(match("UNANSWERED", m));
   EXPECT_FALSE(match("UNDELETED", m));
   EXPECT_FALSE(match("UNDRAFT", m));
-  // No \Recent in this server.
+  // \Recent is the session's (IMAP4rev1): RECENT, NEW = RECENT UNSEEN, OLD.
   EXPECT_FALSE(match("RECENT", m));
   EXPECT_FALSE(match("NEW", m));
   EXPECT_TRUE(match("OLD", m));
   EXPECT_TRUE(match("NOT RECENT", m));
+  m.recent_ = true;
+  EXPECT_TRUE(match("RECENT", m));
+  EXPECT_TRUE(match("NEW", m));
+  EXPECT_FALSE(match("OLD", m));
+  m.flags_ |= SearchMessage::kSeen;
+  EXPECT_FALSE(match("NEW", m));
+  m.flags_ &= ~SearchMessage::kSeen;
+  m.recent_ = false;
   // None of these needed the message.
   EXPECT_EQ(m.raw_calls, 0);
   EXPECT_EQ(m.part_calls, 0);

@@ -35,7 +35,7 @@
 
 namespace parley::imap {
 
-constexpr std::size_t kMaxLine = 8192;                  // RFC 7162 4 recommends >= 8192 octets per line
+constexpr std::size_t kMaxLine = 65536;                 // RFC 7162 4: at least 8192; a maximal RFC 2971 ID needs ~32 KiB
 constexpr std::uint64_t kMaxLiteral = 64ull << 20;      // server policy (APPENDLIMIT)
 constexpr std::uint64_t kMaxLiteralMinus = 4096;        // RFC 7888 3: LITERAL- non-synchronizing limit
 constexpr std::size_t kMaxDepth = 32;                   // parentheses and NOT/OR nesting

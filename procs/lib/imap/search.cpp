@@ -179,9 +179,9 @@ class Evaluator {
       case Kind::unseen: return !flag(SearchMessage::kSeen);
       case Kind::keyword: return has_keyword(k.value);
       case Kind::unkeyword: return !has_keyword(k.value);
-      case Kind::new_:
-      case Kind::recent: return false;  // no \Recent here
-      case Kind::old: return true;
+      case Kind::new_: return m_.recent() && !(m_.system_flags() & SearchMessage::kSeen);
+      case Kind::recent: return m_.recent();
+      case Kind::old: return !m_.recent();
 
       case Kind::larger: return m_.size() > k.number;
       case Kind::smaller: return m_.size() < k.number;

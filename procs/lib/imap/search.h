@@ -5,8 +5,8 @@
 // Semantics
 // - Flags: ANSWERED, DELETED, DRAFT, FLAGGED, SEEN and their UN- forms test
 //   system_flags(); KEYWORD/UNKEYWORD compare keywords() ASCII
-//   case-insensitively. This server keeps no \Recent: RECENT and NEW match
-//   nothing, OLD matches everything.
+//   case-insensitively. RECENT is recent(), NEW recent() and not \Seen, OLD
+//   not recent().
 // - Numbers: LARGER n is size() > n, SMALLER n is size() < n; MODSEQ n is
 //   modseq() >= n (the entry name and type are ignored: there is one
 //   mod-sequence per message). A bare sequence set tests seq() against
@@ -85,6 +85,8 @@ class SearchMessage {
   virtual std::uint64_t size() const = 0;                        // RFC822.SIZE
   virtual std::int64_t internal_date_ms() const = 0;             // ms since 1970 UTC
   virtual std::uint64_t modseq() const = 0;
+  // IMAP4rev1 \Recent for this session (RECENT, NEW, OLD); false by default.
+  virtual bool recent() const { return false; }
   // The whole message; nullptr when it cannot be read. The pointee must
   // stay valid until matches() returns.
   virtual const std::string* raw() = 0;

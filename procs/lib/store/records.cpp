@@ -294,6 +294,7 @@ Mailbox to_mailbox(const schema::StoreMailbox& r) {
   m.size = r.size();
   m.special_use = static_cast<SpecialUse>(r.special_use());
   m.subscribed = r.subscribed();
+  m.recent_uid = r.recent_uid();
   return m;
 }
 

@@ -514,6 +514,29 @@ Status Store::subscribe(std::string_view account, std::string_view name, bool su
   return txn->commit();
 }
 
+Result<Store::RecentClaim> Store::claim_recent(std::string_view account, std::uint64_t mailbox_id) {
+  if (auto s = check_account(account); !s) return s.error();
+  const Shared& db = *shared_;
+  {
+    // Most calls change nothing: look before taking the write lock.
+    auto read = shared_->env.read();
+    if (!read) return read.error();
+    auto mb = load_mailbox(db, *read, account, mailbox_id);
+    if (!mb) return mb.error();
+    if (mb->recent_uid() + 1 >= mb->uidnext()) return RecentClaim{mb->recent_uid(), mb->recent_uid()};
+  }
+  auto txn = shared_->env.write();
+  if (!txn) return txn.error();
+  auto mb = load_mailbox(db, *txn, account, mailbox_id);
+  if (!mb) return mb.error();
+  const std::uint32_t before = mb->recent_uid();
+  if (before + 1 >= mb->uidnext()) return RecentClaim{before, before};
+  mb->set_recent_uid(mb->uidnext() - 1);
+  if (auto s = put(*txn, db.mailboxes, mailbox_key(mailbox_id), *mb); !s) return s.error();
+  if (auto s = txn->commit(); !s) return s.error();
+  return RecentClaim{before, mb->uidnext() - 1};
+}
+
 // --- messages ---
 
 Result<Placed> Store::deliver(const NewMessage& message, std::string_view dedup_key) {
@@ -719,7 +742,6 @@ Result<Copied> Store::copy(std::string_view account, std::uint64_t from_mailbox_
 
 Result<Copied> Store::move(std::string_view account, std::uint64_t from_mailbox_id, const UidSet& uids,
                            std::uint64_t to_mailbox_id) {
-  if (from_mailbox_id == to_mailbox_id) return fail(Errc::invalid, "move into the same mailbox");
   return transfer(account, from_mailbox_id, uids, to_mailbox_id, {}, true);
 }
 

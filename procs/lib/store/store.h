@@ -94,6 +94,7 @@ struct Mailbox {
   std::uint64_t size = 0;              // sum of RFC822.SIZE
   SpecialUse special_use = SpecialUse::none;
   bool subscribed = false;
+  std::uint32_t recent_uid = 0;        // UIDs above this are \Recent: no session has claimed them yet
 };
 
 struct Message {
@@ -272,6 +273,15 @@ class Store {
   // INBOX's children stay (RFC 9051 6.3.6).
   Status rename_mailbox(std::string_view account, std::string_view from, std::string_view to);
   Status subscribe(std::string_view account, std::string_view name, bool subscribed = true);
+  // IMAP4rev1's \Recent (RFC 3501 2.3.2): the session that calls this gets
+  // the messages no session had yet, UIDs in (first, last]; recent_uid
+  // becomes last (uidnext - 1). Writes only when that changes it; no
+  // modseq change.
+  struct RecentClaim {
+    std::uint32_t first = 0;  // exclusive
+    std::uint32_t last = 0;   // inclusive
+  };
+  Result<RecentClaim> claim_recent(std::string_view account, std::uint64_t mailbox_id);
 
   // --- access control (RFC 4314) ---
   // Sets `identifier`'s entry in the ACL of `owner`'s mailbox `mailbox`:
@@ -302,7 +312,8 @@ class Store {
   // Copying into the source mailbox itself is allowed.
   Result<Copied> copy(std::string_view account, std::uint64_t from_mailbox_id, const UidSet& uids,
                       std::uint64_t to_mailbox_id, const QuotaLimits& limits = {});
-  // copy() and expunge() of the source in one transaction (RFC 6851).
+  // copy() and expunge() of the source in one transaction (RFC 6851); into
+  // the source itself too (the messages get new UIDs).
   Result<Copied> move(std::string_view account, std::uint64_t from_mailbox_id, const UidSet& uids,
                       std::uint64_t to_mailbox_id);
 
