@@ -303,6 +303,12 @@ awaitable<Reply> ImapSession::dispatch(imap::Command& cmd) {
     }
   }
   // Authenticated or selected.
+  if (cmd.invalid_name) {
+    if (cmd.verb == Verb::list || cmd.verb == Verb::lsub) co_return Reply::ok("Nothing matches an invalid name");
+    if (cmd.verb != Verb::enable && cmd.verb != Verb::compress && cmd.verb != Verb::idle) {
+      co_return Reply::no("[CANNOT] Invalid mailbox name");
+    }
+  }
   Reply reply;
   bool selected_only = false;
   switch (cmd.verb) {

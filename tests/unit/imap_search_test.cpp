@@ -601,4 +601,14 @@ TEST(ImapSearch, LongNeedlesAndHaystacks) {
 }
 
 }  // namespace
+// FROM/TO/CC/BCC also match the address as the envelope has it, whatever
+// comments and spacing the header had (RFC 3501 6.4.4).
+TEST(ImapSearch, AddressKeysMatchTheEnvelopeAddress) {
+  TestMessage m(std::string("From: <user-from (comment)@ (comment) domain.org>\r\nTo: Bob (the builder) <bob@b.test>\r\n\r\nx\r\n"));
+  EXPECT_TRUE(match("FROM user-from@domain.org", m));
+  EXPECT_TRUE(match("FROM comment", m));  // the field's own text still counts
+  EXPECT_TRUE(match("TO \"Bob <bob@b.test>\"", m));
+  EXPECT_FALSE(match("FROM someone@domain.org", m));
+}
+
 }  // namespace parley::imap

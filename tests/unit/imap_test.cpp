@@ -388,7 +388,6 @@ const std::vector<Malformed>& malformed_cases() {
       {"a1 LOGIN {99999999999999999999}\r\n", Errc::syntax, "a1"},  // beyond number64
       {"a1 LOGIN a\r\n", Errc::syntax, "a1"},
       {"a1 LOGIN \"a\\x\" b\r\n", Errc::syntax, "a1"},
-      {"a1 SELECT &Jjo!\r\n", Errc::syntax, "a1"},         // bad modified UTF-7
       {"a1 SELECT caf\xc3\xa9\r\n", Errc::syntax, "a1"},   // 8-bit name from a rev1 client
       {"a1 SEARCH CHARSET KOI8-R ALL\r\n", Errc::invalid, "a1", Hint::bad_charset},
       {"a1 SEARCH FROB\r\n", Errc::syntax, "a1"},
@@ -413,6 +412,21 @@ const std::vector<Malformed>& malformed_cases() {
       {"a1 SETQUOTA \"\" (STORAGE)\r\n", Errc::syntax, "a1"},
   };
   return kMalformed;
+}
+
+// A well-formed astring that is no valid name parses, flagged, so that the
+// session can answer NO rather than BAD (RFC 9051 7.1).
+TEST(Parse, InvalidMailboxNameIsFlaggedNotRefused) {
+  auto c = parse_command("a1 SELECT &Jjo!", Limits{}, false);
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->invalid_name);
+  EXPECT_EQ(c->mailbox, "&Jjo!");
+  auto l = parse_command("a1 LIST \"\" \"&Jjo!*\"", Limits{}, false);
+  ASSERT_TRUE(l.ok());
+  EXPECT_TRUE(l->invalid_name);
+  auto fine = parse_command("a1 SELECT &U,BTFw-", Limits{}, false);
+  ASSERT_TRUE(fine.ok());
+  EXPECT_FALSE(fine->invalid_name);
 }
 
 TEST(CommandReader, Malformed) {

@@ -73,6 +73,10 @@ struct Command {
   // the ACL commands.
   std::string mailbox;
   std::string new_name;  // RENAME (to)
+  // A mailbox name or LIST pattern was a well-formed string but no valid
+  // name (bad modified UTF-7, control characters): kept as sent; the
+  // session answers NO (LIST: nothing matches).
+  bool invalid_name = false;
 
   // LIST/LSUB: reference (decoded, not normalized) and patterns (decoded;
   // wildcards "*" and "%" kept). LSUB has exactly one pattern.

@@ -88,6 +88,7 @@ class Parser {
     Command cmd;
     const bool ok = command(cmd);
     if (ok && p_ != s_.size()) (void)fail("unexpected characters after the command");
+    cmd.invalid_name = invalid_name_;
     if (!failed_) return cmd;
     if (hint) *hint = hint_;
     return parley::fail(code_, detail_ + " at offset " + std::to_string(p_));
@@ -257,8 +258,17 @@ class Parser {
     std::string raw;
     if (!astring(raw)) return false;
     auto name = decode_mailbox(raw, utf8_, normalize);
-    if (!name) return fail(name.error().detail);
+    if (!name) return invalid_name(raw, out);
     out = std::move(*name);
+    return true;
+  }
+
+  // A well-formed astring that is no valid mailbox name (bad modified
+  // UTF-7, control characters): the command parses, and the session
+  // answers NO (RFC 9051 7.1: BAD is for syntax).
+  bool invalid_name(std::string_view raw, std::string& out) {
+    invalid_name_ = true;
+    out.assign(raw);
     return true;
   }
 
@@ -273,7 +283,7 @@ class Parser {
       raw.assign(s_.substr(start, p_ - start));
     }
     auto name = decode_mailbox(raw, utf8_, false);
-    if (!name) return fail(name.error().detail);
+    if (!name) return invalid_name(raw, out);
     out = std::move(*name);
     return true;
   }
@@ -1084,6 +1094,7 @@ class Parser {
   std::size_t p_ = 0;
   std::size_t depth_ = 0;
   bool failed_ = false;
+  bool invalid_name_ = false;  // see invalid_name()
   Errc code_ = Errc::syntax;
   Hint hint_ = Hint::none;
   std::string detail_;

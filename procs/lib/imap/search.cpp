@@ -198,10 +198,10 @@ class Evaluator {
       case Kind::older: return !younger(k.number);
       case Kind::younger: return younger(k.number);
 
-      case Kind::from: return header_has("From", k.value);
-      case Kind::to: return header_has("To", k.value);
-      case Kind::cc: return header_has("Cc", k.value);
-      case Kind::bcc: return header_has("Bcc", k.value);
+      case Kind::from: return address_has("From", k.value);
+      case Kind::to: return address_has("To", k.value);
+      case Kind::cc: return address_has("Cc", k.value);
+      case Kind::bcc: return address_has("Bcc", k.value);
       case Kind::subject: return header_has("Subject", k.value);
       case Kind::header: return header_has(k.field, k.value);
       case Kind::body: return body_has(folded(k.value));
@@ -255,6 +255,23 @@ class Evaluator {
     const std::string needle = folded(value);
     for (const std::string& v : mail::headers(*raw, name)) {
       if (contains(folded(mime::decode_words(v)), needle)) return true;
+    }
+    return false;
+  }
+
+  // Address fields: the field's text, or any of its addresses written
+  // "name <mailbox@host>" as the ENVELOPE has them (comments, routes and
+  // odd spacing gone: RFC 3501 6.4.4 searches the envelope's address).
+  bool address_has(std::string_view name, std::string_view value) {
+    if (header_has(name, value)) return true;
+    const std::string* raw = m_.raw();
+    if (!raw) return false;
+    const std::string needle = folded(value);
+    for (const std::string& v : mail::headers(*raw, name)) {
+      for (const auto& a : mime::parse_addresses(v)) {
+        std::string text = a.name_utf8.value_or("") + " <" + a.mailbox.value_or("") + (a.host ? "@" + *a.host : "") + ">";
+        if (contains(folded(text), needle)) return true;
+      }
     }
     return false;
   }
