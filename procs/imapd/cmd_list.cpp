@@ -90,14 +90,20 @@ Reply ImapSession::cmd_list(const imap::Command& cmd, bool lsub) {
       add(MailboxRef{g.owner, g.mailbox.name, prefix + g.mailbox.name}, g.mailbox);
     }
   }
+  // Subscribed names without a mailbox (deleted, or never made).
+  auto orphans = snap->orphan_subscriptions(account_);
+  if (orphans) {
+    for (const auto& name : orphans.value()) names[name].subscribed = true;
+  }
   // Parents that do not exist themselves, and who has children.
   std::vector<std::string> existing;
   for (const auto& [name, e] : names) existing.push_back(name);
   for (const auto& name : existing) {
     const bool sub = names[name].subscribed;
+    const bool real = names[name].exists;
     for (auto slash = name.rfind('/'); slash != std::string::npos && slash > 0; slash = name.rfind('/', slash - 1)) {
       Entry& parent = names[name.substr(0, slash)];
-      parent.children = true;
+      if (real) parent.children = true;
       if (sub) parent.subscribed_child = true;
     }
   }
@@ -108,6 +114,8 @@ Reply ImapSession::cmd_list(const imap::Command& cmd, bool lsub) {
   for (const auto& [name, e] : names) {
     bool matched = std::any_of(patterns.begin(), patterns.end(), [&](const auto& p) { return wildcard_match(p, name); });
     if (!matched) continue;
+    // Names that stand only for subscriptions are for subscription listings.
+    if (!e.exists && !e.children && !want_subscribed) continue;
     bool childinfo = false;
     if (want_subscribed && !e.subscribed) {
       // RECURSIVEMATCH (RFC 5258 3.5) and LSUB's "%" parents: show a parent
@@ -118,18 +126,6 @@ Reply ImapSession::cmd_list(const imap::Command& cmd, bool lsub) {
         continue;
       }
       if (!o.select_recursivematch) continue;
-      // Only for a parent whose matching children are not listed
-      // themselves (RFC 5258 3.5).
-      const std::string prefix = name + "/";
-      bool child_listed = false;
-      for (auto it = names.upper_bound(prefix); it != names.end() && it->first.starts_with(prefix); ++it) {
-        if (!it->second.subscribed) continue;
-        if (std::any_of(patterns.begin(), patterns.end(), [&](const auto& p) { return wildcard_match(p, it->first); })) {
-          child_listed = true;
-          break;
-        }
-      }
-      if (child_listed) continue;
       childinfo = true;
     }
     if (o.select_special_use && e.use == store::SpecialUse::none) continue;

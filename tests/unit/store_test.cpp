@@ -483,12 +483,16 @@ TEST_F(StoreTest, CopySharesBodiesAndMoveKeepsUsage) {
   auto vanished = store().snapshot()->vanished(kDemo, inbox.id, inbox.highestmodseq);
   ASSERT_TRUE(Ok(vanished));
   EXPECT_EQ(*vanished, (std::vector<std::uint32_t>{2}));
-  EXPECT_TRUE(Fails(store().move(kDemo, inbox.id, {{1, 1}}, inbox.id), Errc::invalid));
+  // Move within the mailbox itself: a new UID, the old one gone.
+  auto inplace = store().move(kDemo, inbox.id, {{1, 1}}, inbox.id);
+  ASSERT_TRUE(Ok(inplace));
+  EXPECT_EQ(inplace->uids, (std::vector<std::pair<std::uint32_t, std::uint32_t>>{{1, 3}}));
+  EXPECT_EQ(uids_of(messages(inbox.id)), (std::vector<std::uint32_t>{3}));
 
   // Copy within the mailbox itself.
-  auto self = store().copy(kDemo, inbox.id, {{1, 1}}, inbox.id);
+  auto self = store().copy(kDemo, inbox.id, {{3, 3}}, inbox.id);
   ASSERT_TRUE(Ok(self));
-  EXPECT_EQ(uids_of(messages(inbox.id)), (std::vector<std::uint32_t>{1, 3}));
+  EXPECT_EQ(uids_of(messages(inbox.id)), (std::vector<std::uint32_t>{3, 4}));
 }
 
 TEST_F(StoreTest, RenameWithChildren) {
@@ -544,10 +548,28 @@ TEST_F(StoreTest, DeleteAndSubscribe) {
   EXPECT_TRUE(mailbox("Lists").subscribed);
   ASSERT_TRUE(Ok(store().subscribe(kDemo, "Lists", false)));
   EXPECT_FALSE(mailbox("Lists").subscribed);
-  EXPECT_TRUE(Fails(store().subscribe(kDemo, "Nope"), Errc::not_found));
+  // A name without a mailbox can be subscribed; deleting a subscribed
+  // mailbox keeps its subscription, and a new mailbox of that name takes it.
+  ASSERT_TRUE(Ok(store().subscribe(kDemo, "Nope")));
+  ASSERT_TRUE(Ok(store().subscribe(kDemo, "Lists")));
 
   ASSERT_TRUE(Ok(store().delete_mailbox(kDemo, "Lists")));
   EXPECT_TRUE(Fails(store().mailbox(kDemo, "Lists"), Errc::not_found));
+  {
+    auto snap = store().snapshot();
+    ASSERT_TRUE(Ok(snap));
+    auto orphans = snap->orphan_subscriptions(kDemo);
+    ASSERT_TRUE(Ok(orphans));
+    EXPECT_EQ(*orphans, (std::vector<std::string>{"Lists", "Nope"}));
+  }
+  ASSERT_TRUE(Ok(store().create_mailbox(kDemo, "Nope")));
+  EXPECT_TRUE(mailbox("Nope").subscribed);
+  ASSERT_TRUE(Ok(store().subscribe(kDemo, "Lists", false)));
+  {
+    auto snap = store().snapshot();
+    ASSERT_TRUE(Ok(snap));
+    EXPECT_TRUE(snap->orphan_subscriptions(kDemo)->empty());
+  }
   EXPECT_TRUE(Fails(store().messages(kDemo, p.mailbox_id), Errc::not_found));
   EXPECT_TRUE(fs::exists(store().body_path(p.body_id)));  // INBOX's copy
   EXPECT_EQ(quota().messages, 1u);

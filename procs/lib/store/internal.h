@@ -31,6 +31,7 @@ struct Shared {
   MDB_dbi dedup = 0;          // dedup key -> StoreDedup
   MDB_dbi dedup_time = 0;     // at_ms(8) dedup key -> ""
   MDB_dbi acl = 0;            // mailbox id(8) identifier -> StoreAcl
+  MDB_dbi orphan_subscriptions = 0;  // account NUL name -> "": subscribed names with no mailbox (RFC 3501 6.3.6)
   MDB_dbi acl_grantees = 0;   // identifier NUL mailbox id(8) -> "": acl's index by identifier
 };
 

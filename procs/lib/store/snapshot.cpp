@@ -99,6 +99,17 @@ Result<Mailbox> Snapshot::mailbox(std::string_view account, std::string_view nam
   return to_mailbox(*m);
 }
 
+Result<std::vector<std::string>> Snapshot::orphan_subscriptions(std::string_view account) const {
+  std::vector<std::string> out;
+  const std::string prefix = name_prefix(account);
+  auto s = impl_->txn.scan(impl_->db->orphan_subscriptions, prefix, [&](std::string_view key, std::string_view) {
+    out.emplace_back(key.substr(prefix.size()));
+    return true;
+  });
+  if (!s) return s.error();
+  return out;
+}
+
 Result<Mailbox> Snapshot::mailbox_by_id(std::string_view account, std::uint64_t id) const {
   auto m = load_mailbox(*impl_->db, impl_->txn, account, id);
   if (!m) return m.error();

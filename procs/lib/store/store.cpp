@@ -97,6 +97,13 @@ Result<schema::StoreMailbox> new_mailbox(const Shared& db, lmdb::Txn& txn, std::
   if (auto s = txn.insert(db.names, name_key(account, name), mailbox_key(id)); !s) {
     return s.code() == Errc::exists ? fail(Errc::exists, "mailbox exists") : s.error();
   }
+  // A subscription the name kept from before becomes the mailbox's.
+  if (auto was = txn.get(db.orphan_subscriptions, name_key(account, name)); was) {
+    subscribed = true;
+    if (auto s = txn.del(db.orphan_subscriptions, name_key(account, name)); !s) return s.error();
+  } else if (was.code() != Errc::not_found) {
+    return was.error();
+  }
   schema::StoreMailbox mb;
   mb.set_id(id);
   mb.set_account(std::string(account));
@@ -302,6 +309,7 @@ Result<Store> Store::open(const std::string& dir, Options options) {
       // Added after layout 1 was first written: created here when an older
       // store lacks them (both start empty, which is what they mean there).
       {&shared->acl, "acl"},           {&shared->acl_grantees, "acl_grantees"},
+      {&shared->orphan_subscriptions, "orphan_subscriptions"},
   };
   for (const auto& [slot, name] : dbis) {
     auto dbi = shared->env.dbi(name);
@@ -432,6 +440,11 @@ Status Store::delete_mailbox(std::string_view account, std::string_view name) {
     if (auto s = txn->del(db.expunged, k); !s) return s;
   }
   if (auto s = drop_acl(db, *txn, *id); !s) return s;
+  // A subscription outlives its mailbox (RFC 3501 6.3.6: the server MUST
+  // NOT unilaterally remove it).
+  if (mb->subscribed()) {
+    if (auto s = txn->put(db.orphan_subscriptions, name_key(account, *normalized), {}); !s) return s;
+  }
   if (auto s = txn->del(db.names, name_key(account, *normalized)); !s) return s;
   if (auto s = txn->del(db.mailboxes, mailbox_key(*id)); !s) return s;
   if (auto s = put(*txn, db.accounts, account, *acct); !s) return s;
@@ -505,6 +518,13 @@ Status Store::subscribe(std::string_view account, std::string_view name, bool su
   auto txn = shared_->env.write();
   if (!txn) return txn.error();
   auto id = lookup_name(db, *txn, account, *normalized);
+  if (!id && id.code() == Errc::not_found) {
+    // A name with no mailbox (yet, or any more) may be subscribed too.
+    const std::string key = name_key(account, *normalized);
+    auto s = subscribed ? txn->put(db.orphan_subscriptions, key, {}) : txn->del(db.orphan_subscriptions, key);
+    if (!s && s.code() != Errc::not_found) return s;
+    return txn->commit();
+  }
   if (!id) return id.error();
   auto mb = load_mailbox(db, *txn, account, *id);
   if (!mb) return mb.error();

@@ -225,6 +225,8 @@ class Snapshot {
                                               std::uint64_t since_modseq) const;
   // Usage; zero for an account never used.
   Result<Quota> quota(std::string_view account) const;
+  // Subscribed names that have no mailbox, sorted.
+  Result<std::vector<std::string>> orphan_subscriptions(std::string_view account) const;
 
   // --- access control (RFC 4314) ---
   // The ACL of `owner`'s mailbox, sorted by identifier (bytewise); the
@@ -272,6 +274,9 @@ class Store {
   // (and id, UIDVALIDITY) to the new name and leaves a new empty INBOX;
   // INBOX's children stay (RFC 9051 6.3.6).
   Status rename_mailbox(std::string_view account, std::string_view from, std::string_view to);
+  // A name without a mailbox may be subscribed too; deleting a subscribed
+  // mailbox keeps the subscription, and creating the name again takes it
+  // back (RFC 3501 6.3.6, 6.3.9).
   Status subscribe(std::string_view account, std::string_view name, bool subscribed = true);
   // IMAP4rev1's \Recent (RFC 3501 2.3.2): the session that calls this gets
   // the messages no session had yet, UIDs in (first, last]; recent_uid
