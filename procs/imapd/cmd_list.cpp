@@ -126,6 +126,17 @@ Reply ImapSession::cmd_list(const imap::Command& cmd, bool lsub) {
         continue;
       }
       if (!o.select_recursivematch) continue;
+      // Not when a subscribed descendant is listed through another pattern
+      // the client gave (as Dovecot answers imaptest's listext).
+      const std::string prefix = name + "/";
+      bool elsewhere = false;
+      for (auto it = names.upper_bound(prefix); it != names.end() && it->first.starts_with(prefix) && !elsewhere; ++it) {
+        if (!it->second.subscribed) continue;
+        for (const auto& p : patterns) {
+          if (wildcard_match(p, it->first) && !wildcard_match(p, name)) elsewhere = true;
+        }
+      }
+      if (elsewhere) continue;
       childinfo = true;
     }
     if (o.select_special_use && e.use == store::SpecialUse::none) continue;
