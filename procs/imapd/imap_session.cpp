@@ -240,7 +240,8 @@ awaitable<void> ImapSession::serve() {
         imap::Command& cmd = step.command;
         Reply reply = co_await dispatch(cmd);
         if (reply.text == "done") reply.text = std::string(imap::verb_name(cmd.verb)) + " completed";
-        if (reply.kind == Reply::Kind::bad && ++errors_ >= settings_->max_errors) {
+        if (reply.kind == Reply::Kind::bad) ++errors_;
+        if (errors_ >= settings_->max_errors) {  // BAD replies and failed logins
           out_ += reply_line(cmd.tag, reply);
           untagged("BYE Too many errors");
           co_await flush();

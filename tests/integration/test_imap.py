@@ -366,6 +366,23 @@ class Mailbox(unittest.TestCase):
         self.assertIn(b"ALREADYEXISTS", data[0])
         m.logout()
 
+    def test_imap4rev2_and_utf8_names(self):
+        c = Line(self.p)
+        self.assertIn(b"* ENABLED IMAP4REV2", c.cmd("ENABLE IMAP4rev2")[0])
+        self.assertIn(b"OK", c.cmd('CREATE "Reçus/Été"'.encode())[-1])
+        lines = c.cmd('LIST "" "Re*"')
+        self.assertIn('* LIST (\\HasChildren) "/" "Reçus"'.encode(), lines)
+        self.assertIn('* LIST (\\HasNoChildren) "/" "Reçus/Été"'.encode(), lines)
+        lines = c.cmd("SELECT INBOX")
+        self.assertIn(b'* LIST () "/" INBOX', lines)
+        self.assertFalse([x for x in lines if x.endswith(b"RECENT")], "no RECENT in IMAP4rev2")
+        c.close()
+        # A rev1 client sees the same name in modified UTF-7 (RFC 3501 5.1.3).
+        m = login(self.p)
+        typ, data = m.list('""', "Re*")
+        self.assertIn(b'"/" Re&AOc-us/&AMk-t&AOk-', b" ".join(data))
+        m.logout()
+
     def test_quota(self):
         m = login(self.p)
         typ, data = m.getquotaroot("INBOX")
