@@ -18,7 +18,6 @@ using std::chrono::milliseconds;
 
 constexpr std::size_t kReadChunk = 16384;
 constexpr std::size_t kMaxInflated = 1u << 20;  // inflated bytes taken per read (the reader bounds commands)
-constexpr auto kTlsHandshakeTimeout = 60s;
 constexpr auto kWriteTimeout = 300s;
 constexpr auto kIdleKeepalive = 120s;           // "* OK Still here" while idling
 constexpr auto kDirectoryTimeout = 10s;
@@ -31,27 +30,11 @@ std::string reply_line(const std::string& tag, const Reply& r) {
 }  // namespace
 
 ImapSession::ImapSession(Server& server, asio::ip::tcp::socket socket, std::string listener, std::string sid)
-    : server_(server),
-      settings_(server.settings()),
-      stream_(std::move(socket)),
-      listener_(std::move(listener)),
-      sid_(std::move(sid)) {
-  ip_ = stream_.peer_ip();
+    : FrontSession(server, std::move(socket), std::move(listener), std::move(sid)) {
   server_.watch(this);
 }
 
-ImapSession::~ImapSession() {
-  server_.unwatch(this);
-  if (admitted_) server_.leave(this, ip_);
-}
-
-void ImapSession::interrupt_if_idle() {
-  interrupted_ = true;
-  if (idle_) {
-    boost::system::error_code ec;
-    stream_.socket().cancel(ec);
-  }
-}
+ImapSession::~ImapSession() { server_.unwatch(this); }
 
 void ImapSession::changed(std::string_view owner, std::uint64_t mailbox_id) {
   if (!idling_ || woken_ || !view_ || view_->id != mailbox_id || view_->box.owner != owner) return;
@@ -163,16 +146,6 @@ awaitable<std::optional<std::string>> ImapSession::read_line() {
   }
 }
 
-awaitable<bool> ImapSession::handshake() {
-  auto done = co_await stream_.handshake_server(settings_->tls_for(listener_), duration_cast<milliseconds>(kTlsHandshakeTimeout));
-  if (!done) {
-    log::info("imap.tls.failed", "TLS handshake failed", {{"sid", sid_}, {"error", done.error().detail}});
-    co_return false;
-  }
-  log::info("imap.tls.ok", "TLS established", {{"sid", sid_}, {"tls", stream_.tls_version()}, {"cipher", stream_.tls_cipher()}});
-  co_return true;
-}
-
 std::string ImapSession::capabilities() const {
   std::string caps = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE";
   if (state_ == State::not_authenticated) {
@@ -194,14 +167,13 @@ std::string ImapSession::capabilities() const {
 // ---- the loop ----
 
 awaitable<void> ImapSession::serve() {
-  if (!server_.admit(this, ip_)) {
+  if (!admit()) {
     untagged("BYE [UNAVAILABLE] Too many connections");
     co_await flush();
     co_return;
   }
-  admitted_ = true;
   if (listener_ == "imaps") {
-    bool secured = co_await handshake();
+    bool secured = co_await handshake("imap");
     if (!secured) co_return;
   }
   untagged("OK [CAPABILITY " + capabilities() + "] Parley IMAP server ready");
@@ -257,7 +229,7 @@ awaitable<void> ImapSession::serve() {
           if (!co_await flush()) co_return;
           // Plain text pipelined after STARTTLS is dropped (RFC 9051 6.2.1).
           (void)reader_.take_unread();
-          bool secured = co_await handshake();
+          bool secured = co_await handshake("imap");
           if (!secured) co_return;
           continue;
         }

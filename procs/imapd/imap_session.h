@@ -28,9 +28,8 @@
 #include "core/asio.h"
 #include "imap/command.h"
 #include "imap/compress.h"
-#include "server.h"
+#include "front.h"
 #include "store/store.h"
-#include "tls/stream.h"
 
 namespace parley::imapd {
 
@@ -86,7 +85,6 @@ class ImapSession : public FrontSession, public std::enable_shared_from_this<Ima
   ~ImapSession();
 
   static awaitable<void> run(std::shared_ptr<ImapSession> self);
-  void interrupt_if_idle() override;
   // A mailbox changed (another session, local-delivery): wakes this one if
   // it idles on it.
   void changed(std::string_view owner, std::uint64_t mailbox_id);
@@ -96,7 +94,6 @@ class ImapSession : public FrontSession, public std::enable_shared_from_this<Ima
 
   // --- I/O (imap_session.cpp) ---
   awaitable<void> serve();
-  awaitable<bool> handshake();
   awaitable<bool> flush();                         // sends out_ (compressed when on)
   enum class Got { data, tick, closed };  // tick: an IDLE keepalive timeout or wake-up
   awaitable<Got> read_more(std::chrono::seconds timeout);   // feeds the reader
@@ -187,22 +184,13 @@ class ImapSession : public FrontSession, public std::enable_shared_from_this<Ima
   Reply cmd_quota(const imap::Command& cmd);
   Reply cmd_acl(const imap::Command& cmd);
 
-  Server& server_;
-  std::shared_ptr<const Settings> settings_;
-  net::Stream stream_;
-  std::string listener_;
-  std::string sid_;
-  std::string ip_;
   imap::CommandReader reader_;
   std::string out_;
   std::unique_ptr<imap::Deflater> deflate_;  // COMPRESS=DEFLATE on
   std::unique_ptr<imap::Inflater> inflate_;
   State state_ = State::not_authenticated;
-  bool idle_ = false;          // waiting for the client's next bytes
   bool idling_ = false;        // in IDLE
   bool woken_ = false;         // IDLE: a change to report
-  bool interrupted_ = false;   // the server drains
-  bool admitted_ = false;
   int errors_ = 0;
   bool rev2_ = false;          // ENABLE IMAP4rev2
   bool condstore_ = false;     // ENABLE CONDSTORE or a CONDSTORE-using command

@@ -15,7 +15,6 @@ using namespace std::chrono_literals;
 
 constexpr std::size_t kMaxSaslLine = 12288 + 2;    // as SMTP's (RFC 4954); RFC 5034 sets none
 constexpr std::size_t kReadChunk = 16384;
-constexpr auto kTlsHandshakeTimeout = 60s;
 constexpr auto kWriteTimeout = 300s;
 
 // The message as POP3 sends it: every line ending CRLF (a stored body may
@@ -44,21 +43,10 @@ std::string byte_stuff(std::string_view body, std::optional<std::size_t> body_li
 }  // namespace
 
 Pop3Session::Pop3Session(Server& server, asio::ip::tcp::socket socket, std::string listener, std::string sid)
-    : server_(server), settings_(server.settings()), stream_(std::move(socket)), listener_(std::move(listener)), sid_(std::move(sid)) {
-  ip_ = stream_.peer_ip();
-}
+    : FrontSession(server, std::move(socket), std::move(listener), std::move(sid)) {}
 
 Pop3Session::~Pop3Session() {
   if (!account_.empty()) server_.unlock_maildrop(account_);
-  if (admitted_) server_.leave(this, ip_);
-}
-
-void Pop3Session::interrupt_if_idle() {
-  interrupted_ = true;
-  if (idle_) {
-    boost::system::error_code ec;
-    stream_.socket().cancel(ec);
-  }
 }
 
 awaitable<void> Pop3Session::run(std::shared_ptr<Pop3Session> self) {
@@ -112,17 +100,6 @@ awaitable<std::optional<std::string>> Pop3Session::read_line(std::size_t max) {
   }
 }
 
-awaitable<bool> Pop3Session::handshake() {
-  auto done = co_await stream_.handshake_server(settings_->tls_for(listener_),
-                                                std::chrono::duration_cast<std::chrono::milliseconds>(kTlsHandshakeTimeout));
-  if (!done) {
-    log::info("pop.tls.failed", "TLS handshake failed", {{"sid", sid_}, {"error", done.error().detail}});
-    co_return false;
-  }
-  log::info("pop.tls.ok", "TLS established", {{"sid", sid_}, {"tls", stream_.tls_version()}, {"cipher", stream_.tls_cipher()}});
-  co_return true;
-}
-
 std::string Pop3Session::capabilities() const {
   std::string caps = "+OK Capability list follows\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n";
   if (account_.empty()) {
@@ -135,13 +112,12 @@ std::string Pop3Session::capabilities() const {
 }
 
 awaitable<void> Pop3Session::serve() {
-  if (!server_.admit(this, ip_)) {
+  if (!admit()) {
     co_await send("-ERR [SYS/TEMP] too many connections\r\n");
     co_return;
   }
-  admitted_ = true;
   if (listener_ == "pop3s") {
-    bool secured = co_await handshake();
+    bool secured = co_await handshake("pop");
     if (!secured) co_return;
   }
   if (!co_await send("+OK Parley POP3 server ready\r\n")) co_return;
@@ -178,7 +154,7 @@ awaitable<void> Pop3Session::serve() {
         go_on = co_await send("+OK begin TLS negotiation\r\n");
         // Plain text sent after STLS must not count as encrypted (RFC 2595 4).
         in_.clear();
-        if (go_on) go_on = co_await handshake();
+        if (go_on) go_on = co_await handshake("pop");
         user_.clear();
       }
     } else if (credentials && !authorized && !stream_.secure()) {

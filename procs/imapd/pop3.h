@@ -14,8 +14,7 @@
 
 #include "core/asio.h"
 #include "pop3/command.h"
-#include "server.h"
-#include "tls/stream.h"
+#include "front.h"
 
 namespace parley::imapd {
 
@@ -28,7 +27,6 @@ class Pop3Session : public FrontSession, public std::enable_shared_from_this<Pop
   ~Pop3Session();
 
   static awaitable<void> run(std::shared_ptr<Pop3Session> self);
-  void interrupt_if_idle() override;
 
  private:
   struct Message {
@@ -39,7 +37,6 @@ class Pop3Session : public FrontSession, public std::enable_shared_from_this<Pop
   };
 
   awaitable<void> serve();
-  awaitable<bool> handshake();
   awaitable<std::optional<std::string>> read_line(std::size_t max);
   awaitable<bool> send(std::string text);
   awaitable<bool> error(std::string text);  // counts; false when the session must end
@@ -51,16 +48,7 @@ class Pop3Session : public FrontSession, public std::enable_shared_from_this<Pop
   awaitable<bool> on_retr(const pop3::Command& cmd);
   awaitable<void> update();
 
-  Server& server_;
-  std::shared_ptr<const Settings> settings_;
-  net::Stream stream_;
-  std::string listener_;
-  std::string sid_;
-  std::string ip_;
   std::string in_;
-  bool idle_ = false;
-  bool interrupted_ = false;
-  bool admitted_ = false;
   int errors_ = 0;
   std::string user_;     // USER given, waiting for PASS
   std::string account_;  // logged in

@@ -3,6 +3,7 @@
 #include "auth/auth.h"
 #include "auth/encoding.h"
 #include "daemon/acceptor.h"
+#include "front.h"
 #include "imap_session.h"
 #include "log/log.h"
 #include "pop3.h"

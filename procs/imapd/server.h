@@ -35,14 +35,7 @@ struct Settings {
 };
 
 class ImapSession;
-
-// What the server asks of every session.
-class FrontSession {
- public:
-  virtual ~FrontSession() = default;
-  // Drain: end the session now if it waits for its client.
-  virtual void interrupt_if_idle() = 0;
-};
+class FrontSession;  // front.h
 
 // A stored message read once and parsed once, shared by the sessions that
 // FETCH or SEARCH it (bodies are immutable, so the body id is the key).

@@ -425,6 +425,11 @@ TEST(Mime, AddressLists) {
       {"a@[192.0.2.1]", R"(((NIL NIL "a" "[192.0.2.1]")))"},
       {"Bob <bob@example.org> trailing junk, c@d.test", R"((("Bob" NIL "bob" "example.org")(NIL NIL "c" "d.test")))"},
       {"", "NIL"},
+      // A bare address's trailing comment is its display name (RFC 822 practice).
+      {"user@domain (Real Name)", R"((("Real Name" NIL "user" "domain")))"},
+      {"a@b.test (A (nested)), Bee <b@b.test> (not a name)",
+       R"x((("A (nested)" NIL "a" "b.test")("Bee" NIL "b" "b.test")))x"},
+      {"u@d.test (unterminated", R"((("unterminated" NIL "u" "d.test")))"},
   };
   for (const Case& c : cases) EXPECT_EQ(addresses(c.in), c.out) << c.in;
 

@@ -17,6 +17,7 @@ struct Token {
   char special = 0;
   std::string text;      // quoted: unescaped content
   std::string_view raw;  // as written
+  std::string comment;   // a comment right after this token, without its parentheses
 };
 
 bool is_special(char c) { return c == '<' || c == '>' || c == '@' || c == ',' || c == ';' || c == ':'; }
@@ -29,6 +30,7 @@ std::vector<Token> tokenize(std::string_view s) {
     if (is_wsp(c) || c == '\r' || c == '\n') {
       ++i;
     } else if (c == '(') {
+      const std::size_t begin = i;
       int depth = 0;
       while (i < s.size()) {
         if (s[i] == '\\') {
@@ -40,6 +42,15 @@ std::vector<Token> tokenize(std::string_view s) {
           break;
         }
         ++i;
+      }
+      // "user@host (Real Name)": the old way to give a display name.
+      if (!out.empty() && i - begin >= 2) {
+        std::string_view inner = s.substr(begin + 1, i - begin - 2 + (s[i - 1] == ')' ? 0 : 1));
+        out.back().comment.clear();
+        for (std::size_t k = 0; k < inner.size(); ++k) {
+          if (inner[k] == '\\' && k + 1 < inner.size()) ++k;
+          if (inner[k] != '\r' && inner[k] != '\n') out.back().comment += inner[k];
+        }
       }
     } else if (c == '"') {
       const std::size_t begin = i++;
@@ -171,6 +182,9 @@ std::vector<Address> parse_addresses(std::string_view value) {
     if (i < j) {
       Address addr;
       addr_spec(toks, i, j, addr);
+      // A bare addr-spec's trailing comment stands for its display name
+      // (RFC 822 practice; as Dovecot reads it).
+      set_name(addr, std::string(trim(toks[j - 1].comment)));
       out.push_back(std::move(addr));
     }
     i = j;

@@ -1,0 +1,46 @@
+#include "front.h"
+
+#include "log/log.h"
+
+namespace parley::imapd {
+
+using namespace std::chrono_literals;
+
+FrontSession::FrontSession(Server& server, asio::ip::tcp::socket socket, std::string listener, std::string sid)
+    : server_(server),
+      settings_(server.settings()),
+      stream_(std::move(socket)),
+      listener_(std::move(listener)),
+      sid_(std::move(sid)) {
+  ip_ = stream_.peer_ip();
+}
+
+FrontSession::~FrontSession() {
+  if (admitted_) server_.leave(this, ip_);
+}
+
+void FrontSession::interrupt_if_idle() {
+  interrupted_ = true;
+  if (idle_) {
+    boost::system::error_code ec;
+    stream_.socket().cancel(ec);
+  }
+}
+
+bool FrontSession::admit() {
+  admitted_ = server_.admit(this, ip_);
+  return admitted_;
+}
+
+awaitable<bool> FrontSession::handshake(std::string_view protocol) {
+  auto done = co_await stream_.handshake_server(settings_->tls_for(listener_), 60000ms);
+  const std::string event = std::string(protocol) + (done ? ".tls.ok" : ".tls.failed");
+  if (!done) {
+    log::info(event, "TLS handshake failed", {{"sid", sid_}, {"error", done.error().detail}});
+    co_return false;
+  }
+  log::info(event, "TLS established", {{"sid", sid_}, {"tls", stream_.tls_version()}, {"cipher", stream_.tls_cipher()}});
+  co_return true;
+}
+
+}  // namespace parley::imapd
