@@ -7,6 +7,7 @@
 
 #include "core/utf8.h"
 #include "imap/types.h"
+#include "mail/date.h"
 
 namespace parley::imap {
 namespace {
@@ -105,31 +106,7 @@ bool atom_char(unsigned char c) {
   }
 }
 
-std::int64_t days_from_civil(int y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-void civil_from_days(std::int64_t z, int& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y = static_cast<int>(static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2));
-}
-
 }  // namespace
-
-// Used by the parser too (declared in parse.cpp).
-std::int64_t imap_days_from_civil(int y, unsigned m, unsigned d) { return days_from_civil(y, m, d); }
 
 Result<std::string> decode_mailbox(std::string_view name, bool utf8, bool normalize_inbox) {
   std::string out;
@@ -325,12 +302,11 @@ std::string format_date_time(std::int64_t unix_time, int zone_minutes) {
     secs += 86400;
     --days;
   }
-  int y = 0;
-  unsigned m = 1, d = 1;
-  civil_from_days(days, y, m, d);
+  int y = 0, m = 1, d = 1;
+  mail::civil_from_days(days, y, m, d);
   const int az = zone_minutes < 0 ? -zone_minutes : zone_minutes;
   char buf[64];
-  std::snprintf(buf, sizeof buf, "\"%02u-%s-%04d %02d:%02d:%02d %c%02d%02d\"", d, kMonths[m - 1], y,
+  std::snprintf(buf, sizeof buf, "\"%02d-%s-%04d %02d:%02d:%02d %c%02d%02d\"", d, kMonths[m - 1], y,
                 static_cast<int>(secs / 3600), static_cast<int>(secs / 60 % 60), static_cast<int>(secs % 60),
                 zone_minutes < 0 ? '-' : '+', az / 60, az % 60);
   return buf;

@@ -10,10 +10,9 @@
 #include "core/utf8.h"
 #include "imap/command.h"
 #include "imap/encoding.h"
+#include "mail/date.h"
 
 namespace parley::imap {
-
-std::int64_t imap_days_from_civil(int y, unsigned m, unsigned d);  // encoding.cpp
 
 namespace {
 
@@ -410,7 +409,7 @@ class Parser {
     ++p_;
     if (!two_digits(zh, 99) || !two_digits(zm, 59) || !expect('"')) return false;
     out.zone_minutes = (sign == '-' ? -1 : 1) * (zh * 60 + zm);
-    const std::int64_t days = imap_days_from_civil(d.year, static_cast<unsigned>(d.month), static_cast<unsigned>(d.day));
+    const std::int64_t days = mail::days_from_civil(d.year, d.month, d.day);
     out.unix_time = days * 86400 + hh * 3600 + mm * 60 + ss - static_cast<std::int64_t>(out.zone_minutes) * 60;
     return true;
   }

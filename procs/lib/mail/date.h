@@ -42,5 +42,7 @@ std::optional<DateTime> parse_rfc5322_date(std::string_view value);
 // calendar (negative before 1970). month must be 1..12; a day outside the
 // month counts on from its first day (day 0 is the day before it).
 std::int64_t days_from_civil(int year, int month, int day);
+// The inverse: the date `days` after 1970-01-01 (month 1..12, day 1..31).
+void civil_from_days(std::int64_t days, int& year, int& month, int& day);
 
 }  // namespace parley::mail
