@@ -25,16 +25,6 @@ std::string canonical_letters(std::string_view rights) {
   return out;
 }
 
-std::string combine(std::string_view current, std::string_view change, char op) {
-  std::string out;
-  for (char c : kAllRights) {
-    bool had = current.find(c) != std::string_view::npos;
-    bool named = change.find(c) != std::string_view::npos;
-    if ((op == '+' && (had || named)) || (op == '-' && had && !named) || (op == '=' && named)) out += c;
-  }
-  return out;
-}
-
 }  // namespace
 
 Reply ImapSession::cmd_acl(const imap::Command& cmd) {
@@ -45,7 +35,7 @@ Reply ImapSession::cmd_acl(const imap::Command& cmd) {
   if (!snap) return Reply::no("[UNAVAILABLE] Mail store unavailable");
   auto box = snap->mailbox(ref->owner, ref->name);
   if (!box) return Reply::no("[NONEXISTENT] No such mailbox");
-  const std::string mine = rights_on(*ref, box->id);
+  const std::string mine = rights_on(*ref, box->id, &*snap);
   // Without "l" or any right, the mailbox does not exist for this user.
   if (mine.empty()) return Reply::no("[NONEXISTENT] No such mailbox");
   const std::string name = imap::format_mailbox(ref->client, utf8());
@@ -68,30 +58,27 @@ Reply ImapSession::cmd_acl(const imap::Command& cmd) {
     }
     return Reply::ok();
   }
-  auto acl = snap->acl(ref->owner, box->id);
-  if (!acl) return Reply::no("[UNAVAILABLE] Mail store unavailable");
   if (cmd.verb == Verb::getacl) {
+    auto acl = snap->acl(ref->owner, box->id);
+    if (!acl) return Reply::no("[UNAVAILABLE] Mail store unavailable");
     std::string line = "ACL " + name + " " + imap::encode_astring(ref->owner) + " " + std::string(kAllRights);
     for (const auto& e : acl.value()) line += " " + imap::encode_astring(e.identifier) + " " + imap::encode_astring(e.rights);
     untagged(line);
     return Reply::ok();
   }
   if (identifier == ref->owner) return Reply::no("[CANNOT] The owner's rights cannot be changed");
+  // SETACL's "+"/"-" are applied by the store in the same transaction that
+  // reads the entry; DELETEACL is an empty replacement.
   std::string rights;
   if (cmd.verb == Verb::setacl) {
     std::string_view change = cmd.rights;
-    char op = '=';
     if (!change.empty() && (change.front() == '+' || change.front() == '-')) {
-      op = change.front();
+      rights = change.front();
       change.remove_prefix(1);
     }
     std::string letters = canonical_letters(change);
     if (letters.find_first_not_of(kAllRights) != std::string::npos) return Reply::bad("Unknown right");
-    std::string current;
-    for (const auto& e : acl.value()) {
-      if (e.identifier == identifier) current = e.rights;
-    }
-    rights = combine(current, letters, op);
+    rights += letters;
   }
   auto done = server_.store().set_acl(ref->owner, ref->name, identifier, rights);
   if (!done) {

@@ -221,68 +221,56 @@ awaitable<Reply> ImapSession::cmd_fetch(const imap::Command& cmd) {
     }
   }
 
-  // The messages' records, in one scan when many are asked for.
+  // The messages' records (UID order, as `wanted`), in one scan when many
+  // are asked for; CHANGEDSINCE keeps those changed since.
   std::vector<store::Message> records;
   std::vector<std::uint32_t> seqs;
   bool expunged = false;
+  auto take = [&](std::uint32_t seq, store::Message m) {
+    if (cmd.fetch_modifiers.changedsince && m.modseq <= *cmd.fetch_modifiers.changedsince) return;
+    records.push_back(std::move(m));
+    seqs.push_back(seq);
+  };
   if (wanted.size() > 32) {
     auto list = snap->messages(owner, id, wanted.front().second);
     if (!list) co_return Reply::no("[UNAVAILABLE] Mail store unavailable");
     std::size_t j = 0;
     for (auto [seq, uid] : wanted) {
       while (j < list->size() && (*list)[j].uid < uid) ++j;
-      if (j < list->size() && (*list)[j].uid == uid) {
-        records.push_back(std::move((*list)[j]));
-        seqs.push_back(seq);
-      } else {
-        expunged = true;
-      }
+      if (j < list->size() && (*list)[j].uid == uid) take(seq, std::move((*list)[j]));
+      else expunged = true;
     }
   } else {
     for (auto [seq, uid] : wanted) {
       auto m = snap->message(owner, id, uid);
-      if (m) {
-        records.push_back(std::move(m.value()));
-        seqs.push_back(seq);
-      } else {
-        expunged = true;
-      }
+      if (m) take(seq, std::move(m.value()));
+      else expunged = true;
     }
-  }
-  if (cmd.fetch_modifiers.changedsince) {
-    std::vector<store::Message> kept;
-    std::vector<std::uint32_t> kept_seqs;
-    for (std::size_t i = 0; i < records.size(); ++i) {
-      if (records[i].modseq <= *cmd.fetch_modifiers.changedsince) continue;
-      kept.push_back(std::move(records[i]));
-      kept_seqs.push_back(seqs[i]);
-    }
-    records = std::move(kept);
-    seqs = std::move(kept_seqs);
   }
 
   // Reading a body sets \Seen (RFC 9051 6.4.5), unless read-only.
   std::vector<bool> flags_changed(records.size(), false);
   if (!view_->read_only && view_->rights.find('s') != std::string::npos &&
       std::any_of(cmd.fetch.begin(), cmd.fetch.end(), sets_seen)) {
-    store::UidSet unseen;
+    std::vector<std::uint32_t> unseen;
     for (const auto& m : records) {
-      if (!(m.flags.system & store::kSeen)) unseen.push_back({m.uid, m.uid});
+      if (!(m.flags.system & store::kSeen)) unseen.push_back(m.uid);
     }
-    if (!unseen.empty()) {
-      auto done = server_.store().store_flags(owner, id, unseen, store::FlagOp::add, store::Flags{store::kSeen, {}});
-      if (done) {
-        for (const auto& changed : done->messages) {
-          view_->own[changed.uid] = changed.modseq;
-          for (std::size_t i = 0; i < records.size(); ++i) {
-            if (records[i].uid != changed.uid) continue;
-            records[i].flags = changed.flags;
-            records[i].modseq = changed.modseq;
-            flags_changed[i] = true;
-          }
-        }
-        notify(owner, id);
+    auto done = unseen.empty() ? Result<store::FlagsChanged>(store::FlagsChanged{})
+                               : server_.store().store_flags(owner, id, to_uid_set(unseen), store::FlagOp::add,
+                                                             store::Flags{store::kSeen, {}});
+    if (done && !done->messages.empty()) {
+      // Both in UID order: one walk.
+      std::size_t i = 0;
+      for (const auto& changed : done->messages) {
+        view_->own[changed.uid] = changed.modseq;
+        while (i < records.size() && records[i].uid < changed.uid) ++i;
+        if (i == records.size() || records[i].uid != changed.uid) continue;
+        records[i].flags = changed.flags;
+        records[i].modseq = changed.modseq;
+        flags_changed[i] = true;
       }
+      notify(owner, id);
     }
   }
 

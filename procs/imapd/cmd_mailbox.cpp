@@ -67,17 +67,14 @@ Result<MailboxRef> ImapSession::resolve(std::string_view client) const {
   return ref;
 }
 
-std::string ImapSession::rights_on(const MailboxRef& ref, std::uint64_t mailbox_id) const {
+std::string ImapSession::rights_on(const MailboxRef& ref, std::uint64_t mailbox_id, const store::Snapshot* snap) const {
   if (ref.owner == account_) return std::string(kAllRights);
   if (ref.owner == kPublic &&
       std::find(settings_->public_admins.begin(), settings_->public_admins.end(), account_) != settings_->public_admins.end()) {
     return std::string(kAllRights);
   }
-  auto snap = server_.store().snapshot();
-  if (!snap) return "";
-  auto acl = snap->acl(ref.owner, mailbox_id);
-  if (!acl) return "";
-  return store::effective_rights(acl.value(), account_, ref.owner);
+  auto rights = snap ? snap->rights(account_, ref.owner, mailbox_id) : server_.store().rights(account_, ref.owner, mailbox_id);
+  return rights ? rights.value() : "";
 }
 
 store::QuotaLimits ImapSession::limits_for(const std::string& owner) const {
@@ -93,7 +90,7 @@ std::optional<Reply> ImapSession::open_readable(const store::Snapshot& snap, std
   if (!ref) return Reply::no("[NONEXISTENT] " + ref.error().detail);
   auto box = snap.mailbox(ref->owner, ref->name);
   if (!box) return Reply::no(box.code() == Errc::not_found ? "[NONEXISTENT] No such mailbox" : "[UNAVAILABLE] Mail store unavailable");
-  out.rights = rights_on(*ref, box->id);
+  out.rights = rights_on(*ref, box->id, &snap);
   // Without "l" the mailbox is not there for this user (RFC 4314 6).
   if (out.rights.find('l') == std::string::npos) return Reply::no("[NONEXISTENT] No such mailbox");
   if (out.rights.find('r') == std::string::npos) return Reply::no("[NOPERM] You may not read this mailbox");

@@ -15,6 +15,8 @@ constexpr std::string_view kSystemFlags = "\\Answered \\Flagged \\Deleted \\Seen
 
 bool same_keyword(std::string_view a, std::string_view b) { return ascii_lower(a) == ascii_lower(b); }
 
+}  // namespace
+
 store::UidSet to_uid_set(const std::vector<std::uint32_t>& uids) {
   store::UidSet set;
   for (std::uint32_t uid : uids) {
@@ -23,8 +25,6 @@ store::UidSet to_uid_set(const std::vector<std::uint32_t>& uids) {
   }
   return set;
 }
-
-}  // namespace
 
 std::string ImapSession::flags_list(const store::Flags& flags, bool recent) const {
   std::string out = "(";

@@ -1,6 +1,7 @@
 // STORE (RFC 9051 6.4.6, UNCHANGEDSINCE RFC 7162 3.1.3), COPY (RFC 9051
 // 6.4.7, COPYUID RFC 4315) and MOVE (RFC 6851).
 #include <algorithm>
+#include <unordered_set>
 
 #include "imap/encoding.h"
 #include "imap_session.h"
@@ -36,21 +37,23 @@ Reply ImapSession::cmd_store(const imap::Command& cmd) {
   // UNCHANGEDSINCE: messages changed since are left alone and named in
   // [MODIFIED]. The check and the write are separate transactions; a
   // change between the two by another writer is not caught.
-  std::vector<std::uint32_t> modified;
-  store::UidSet uids;
+  std::vector<std::uint32_t> modified;           // as the client numbers them
+  std::unordered_set<std::uint32_t> left_alone;  // their UIDs
+  std::vector<std::uint32_t> kept;
   for (auto [seq, uid] : wanted) {
     if (cmd.store.unchangedsince) {
       auto m = snap->message(owner, id, uid);
       if (m && m->modseq > *cmd.store.unchangedsince) {
         modified.push_back(cmd.uid ? uid : seq);
+        left_alone.insert(uid);
         continue;
       }
     }
-    if (!uids.empty() && uids.back().last + 1 == uid) uids.back().last = uid;
-    else uids.push_back({uid, uid});
+    kept.push_back(uid);
   }
   std::vector<store::Message> changed;
-  if (!uids.empty()) {
+  if (!kept.empty()) {
+    const store::UidSet uids = to_uid_set(kept);
     store::FlagOp op = cmd.store.op == imap::StoreAction::Op::add      ? store::FlagOp::add
                        : cmd.store.op == imap::StoreAction::Op::remove ? store::FlagOp::remove
                                                                        : store::FlagOp::replace;
@@ -63,8 +66,10 @@ Reply ImapSession::cmd_store(const imap::Command& cmd) {
     if (!changed.empty()) notify(owner, id);
   }
   std::vector<std::string> keywords;
+  std::unordered_set<std::uint32_t> changed_uids;
   for (const auto& m : changed) {
     view_->own[m.uid] = m.modseq;
+    changed_uids.insert(m.uid);
     keywords.insert(keywords.end(), m.flags.keywords.begin(), m.flags.keywords.end());
   }
   announce_keywords(keywords);
@@ -74,9 +79,8 @@ Reply ImapSession::cmd_store(const imap::Command& cmd) {
   auto snap_after = server_.store().snapshot();
   bool expunged = false;
   for (auto [seq, uid] : wanted) {
-    bool was_changed = std::any_of(changed.begin(), changed.end(), [&](const auto& m) { return m.uid == uid; });
-    if (cmd.store.silent && !(condstore() && was_changed)) continue;
-    if (std::find(modified.begin(), modified.end(), cmd.uid ? uid : seq) != modified.end()) continue;
+    if (cmd.store.silent && !(condstore() && changed_uids.contains(uid))) continue;
+    if (left_alone.contains(uid)) continue;
     auto m = snap_after ? snap_after->message(owner, id, uid) : Result<store::Message>(snap_after.error());
     if (!m) {
       expunged = true;
@@ -90,10 +94,7 @@ Reply ImapSession::cmd_store(const imap::Command& cmd) {
     untagged(line + ")");
   }
   (void)sync(cmd.uid);
-  if (!modified.empty()) {
-    std::vector<std::uint32_t> sorted = modified;
-    return Reply::ok("[MODIFIED " + imap::format_sequence_set(sorted) + "] Conditional STORE failed for some");
-  }
+  if (!modified.empty()) return Reply::ok("[MODIFIED " + imap::format_sequence_set(modified) + "] Conditional STORE failed for some");
   if (expunged) return Reply::ok("[EXPUNGEISSUED] Some messages were expunged");
   return Reply::ok();
 }
@@ -113,11 +114,9 @@ Reply ImapSession::cmd_copy(const imap::Command& cmd, bool move) {
     (void)sync(true);
     return cmd.uid ? Reply::ok("No messages") : Reply::bad("No such messages");
   }
-  store::UidSet uids;
-  for (auto [seq, uid] : wanted) {
-    if (!uids.empty() && uids.back().last + 1 == uid) uids.back().last = uid;
-    else uids.push_back({uid, uid});
-  }
+  std::vector<std::uint32_t> named;
+  for (auto [seq, uid] : wanted) named.push_back(uid);
+  const store::UidSet uids = to_uid_set(named);
   if (dest->owner != view_->box.owner) return Reply::no("[CANNOT] Messages cannot be copied between accounts yet");
   auto done = move ? server_.store().move(view_->box.owner, view_->id, uids, target->id)
                    : server_.store().copy(view_->box.owner, view_->id, uids, target->id, limits_for(dest->owner));

@@ -78,6 +78,8 @@ struct View {
 
 // "\\Seen", "$Junk", ... as the store keeps them; \Recent is dropped.
 Result<store::Flags> parse_flags(const std::vector<std::string>& flags);
+// Ascending UIDs as store ranges (runs joined).
+store::UidSet to_uid_set(const std::vector<std::uint32_t>& uids);
 
 class ImapSession : public FrontSession, public std::enable_shared_from_this<ImapSession> {
  public:
@@ -119,8 +121,9 @@ class ImapSession : public FrontSession, public std::enable_shared_from_this<Ima
 
   // --- mailboxes (cmd_mailbox.cpp) ---
   Result<MailboxRef> resolve(std::string_view client_name) const;
-  // The caller's rights on a mailbox of the store (all when it is its own).
-  std::string rights_on(const MailboxRef& ref, std::uint64_t mailbox_id) const;
+  // The caller's rights on a mailbox of the store (all when it is its own),
+  // read in `snap` when one is open.
+  std::string rights_on(const MailboxRef& ref, std::uint64_t mailbox_id, const store::Snapshot* snap = nullptr) const;
   store::QuotaLimits limits_for(const std::string& owner) const;
   void notify(const std::string& owner, std::uint64_t mailbox_id);
   // The mailbox `name` as a reader finds it: resolved, present, and with
