@@ -201,11 +201,7 @@ awaitable<void> ImapSession::serve() {
       case imap::Step::Kind::failure: {
         log::info("imap.command.bad", "bad command", {{"sid", sid_}, {"error", step.failure.detail}});
         out_ += imap::failure_response(step.failure);
-        if (++errors_ >= settings_->max_errors) {
-          untagged("BYE Too many errors");
-          co_await flush();
-          co_return;
-        }
+        ++errors_;
         break;
       }
       case imap::Step::Kind::command: {
@@ -213,18 +209,11 @@ awaitable<void> ImapSession::serve() {
         Reply reply = co_await dispatch(cmd);
         if (reply.text == "done") reply.text = std::string(imap::verb_name(cmd.verb)) + " completed";
         if (reply.kind == Reply::Kind::bad) ++errors_;
-        if (errors_ >= settings_->max_errors) {  // BAD replies and failed logins
-          out_ += reply_line(cmd.tag, reply);
-          untagged("BYE Too many errors");
-          co_await flush();
-          co_return;
-        }
-        if (state_ == State::logout) {
-          out_ += reply_line(cmd.tag, reply);
-          co_await flush();
-          co_return;
-        }
         out_ += reply_line(cmd.tag, reply);
+        if (state_ == State::logout) {
+          co_await flush();
+          co_return;
+        }
         if (cmd.verb == imap::Verb::starttls && reply.kind == Reply::Kind::ok) {
           if (!co_await flush()) co_return;
           // Plain text pipelined after STARTTLS is dropped (RFC 9051 6.2.1).
@@ -243,6 +232,11 @@ awaitable<void> ImapSession::serve() {
         }
         break;
       }
+    }
+    if (errors_ >= settings_->max_errors) {  // BAD replies and failed logins
+      untagged("BYE Too many errors");
+      co_await flush();
+      co_return;
     }
     if (!co_await flush()) co_return;
   }
@@ -277,10 +271,8 @@ awaitable<Reply> ImapSession::dispatch(imap::Command& cmd) {
   }
   // Authenticated or selected.
   if (cmd.invalid_name) {
-    if (cmd.verb == Verb::list || cmd.verb == Verb::lsub) co_return Reply::ok("Nothing matches an invalid name");
-    if (cmd.verb != Verb::enable && cmd.verb != Verb::compress && cmd.verb != Verb::idle) {
-      co_return Reply::no("[CANNOT] Invalid mailbox name");
-    }
+    co_return cmd.verb == Verb::list || cmd.verb == Verb::lsub ? Reply::ok("Nothing matches an invalid name")
+                                                               : Reply::no("[CANNOT] Invalid mailbox name");
   }
   Reply reply;
   bool selected_only = false;
