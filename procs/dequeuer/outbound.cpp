@@ -310,7 +310,7 @@ class Session {
   }
 
   std::shared_ptr<const OutboundOptions> options_;
-  net::Stream stream_;
+  net::TcpStream stream_;
   std::string host_;
   std::string in_;
   smtp::Extensions ext_;

@@ -6,13 +6,13 @@ namespace parley::imapd {
 
 using namespace std::chrono_literals;
 
-FrontSession::FrontSession(Server& server, asio::ip::tcp::socket socket, std::string listener, std::string sid)
+FrontSession::FrontSession(Server& server, std::unique_ptr<net::Stream> stream, std::string listener, std::string sid)
     : server_(server),
       settings_(server.settings()),
-      stream_(std::move(socket)),
+      stream_(std::move(stream)),
       listener_(std::move(listener)),
       sid_(std::move(sid)) {
-  ip_ = stream_.peer_ip();
+  ip_ = stream_->peer_ip();
 }
 
 FrontSession::~FrontSession() {
@@ -22,8 +22,7 @@ FrontSession::~FrontSession() {
 void FrontSession::interrupt_if_idle() {
   interrupted_ = true;
   if (idle_) {
-    boost::system::error_code ec;
-    stream_.socket().cancel(ec);
+    stream_->cancel();
   }
 }
 
@@ -33,13 +32,13 @@ bool FrontSession::admit() {
 }
 
 awaitable<bool> FrontSession::handshake(std::string_view protocol) {
-  auto done = co_await stream_.handshake_server(settings_->tls_for(listener_), 60000ms);
+  auto done = co_await stream_->handshake_server(settings_->tls_for(listener_), 60000ms);
   const std::string event = std::string(protocol) + (done ? ".tls.ok" : ".tls.failed");
   if (!done) {
     log::info(event, "TLS handshake failed", {{"sid", sid_}, {"error", done.error().detail}});
     co_return false;
   }
-  log::info(event, "TLS established", {{"sid", sid_}, {"tls", stream_.tls_version()}, {"cipher", stream_.tls_cipher()}});
+  log::info(event, "TLS established", {{"sid", sid_}, {"tls", stream_->tls_version()}, {"cipher", stream_->tls_cipher()}});
   co_return true;
 }
 

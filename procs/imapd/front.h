@@ -15,7 +15,7 @@ namespace parley::imapd {
 
 class FrontSession {
  public:
-  FrontSession(Server& server, asio::ip::tcp::socket socket, std::string listener, std::string sid);
+  FrontSession(Server& server, std::unique_ptr<net::Stream> stream, std::string listener, std::string sid);
   virtual ~FrontSession();
   FrontSession(const FrontSession&) = delete;
   FrontSession& operator=(const FrontSession&) = delete;
@@ -33,7 +33,7 @@ class FrontSession {
 
   Server& server_;
   std::shared_ptr<const Settings> settings_;
-  net::Stream stream_;
+  std::unique_ptr<net::Stream> stream_;
   std::string listener_;
   std::string sid_;
   std::string ip_;

@@ -29,8 +29,8 @@ std::string reply_line(const std::string& tag, const Reply& r) {
 
 }  // namespace
 
-ImapSession::ImapSession(Server& server, asio::ip::tcp::socket socket, std::string listener, std::string sid)
-    : FrontSession(server, std::move(socket), std::move(listener), std::move(sid)) {
+ImapSession::ImapSession(Server& server, std::unique_ptr<net::Stream> stream, std::string listener, std::string sid)
+    : FrontSession(server, std::move(stream), std::move(listener), std::move(sid)) {
   server_.watch(this);
 }
 
@@ -40,15 +40,14 @@ void ImapSession::changed(std::string_view owner, std::uint64_t mailbox_id) {
   if (!idling_ || woken_ || !view_ || view_->id != mailbox_id || view_->box.owner != owner) return;
   woken_ = true;
   if (idle_) {
-    boost::system::error_code ec;
-    stream_.socket().cancel(ec);  // the read ends with Errc::cancelled and is retried
+    stream_->cancel();  // the read ends with Errc::cancelled and is retried
   }
 }
 
 awaitable<void> ImapSession::run(std::shared_ptr<ImapSession> self) {
-  log::info("imap.session.open", "connected", {{"sid", self->sid_}, {"peer", self->stream_.peer()}, {"listener", self->listener_}});
+  log::info("imap.session.open", "connected", {{"sid", self->sid_}, {"peer", self->stream_->peer()}, {"listener", self->listener_}});
   co_await self->serve();
-  co_await self->stream_.shutdown(5000ms);
+  co_await self->stream_->shutdown(5000ms);
   log::info("imap.session.close", "disconnected", {{"sid", self->sid_}, {"user", self->account_}});
 }
 
@@ -84,7 +83,7 @@ awaitable<bool> ImapSession::flush() {
     wire.swap(out_);
   }
   out_.clear();
-  auto written = co_await stream_.write(wire, duration_cast<milliseconds>(kWriteTimeout));
+  auto written = co_await stream_->write(wire, duration_cast<milliseconds>(kWriteTimeout));
   co_return written.ok();
 }
 
@@ -109,7 +108,7 @@ awaitable<ImapSession::Got> ImapSession::read_more(std::chrono::seconds timeout)
   }
   char buf[kReadChunk];
   idle_ = true;
-  auto n = co_await stream_.read_some(asio::mutable_buffer(buf, sizeof buf), duration_cast<milliseconds>(timeout));
+  auto n = co_await stream_->read_some(asio::mutable_buffer(buf, sizeof buf), duration_cast<milliseconds>(timeout));
   idle_ = false;
   if (n) {
     if (auto s = take_input(std::string_view(buf, *n)); !s) {
@@ -149,9 +148,9 @@ awaitable<std::optional<std::string>> ImapSession::read_line() {
 std::string ImapSession::capabilities() const {
   std::string caps = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE";
   if (state_ == State::not_authenticated) {
-    if (!stream_.secure() && settings_->tls_for(listener_)) caps += " STARTTLS";
+    if (!stream_->secure() && settings_->tls_for(listener_)) caps += " STARTTLS";
     // RFC 9051 6.2.3 / RFC 8314: no passwords over plain text.
-    caps += stream_.secure() ? " AUTH=PLAIN AUTH=SCRAM-SHA-256" : " LOGINDISABLED";
+    caps += stream_->secure() ? " AUTH=PLAIN AUTH=SCRAM-SHA-256" : " LOGINDISABLED";
     return caps;
   }
   caps +=
@@ -329,12 +328,12 @@ awaitable<Reply> ImapSession::dispatch(imap::Command& cmd) {
 // ---- authentication ----
 
 awaitable<Reply> ImapSession::cmd_starttls() {
-  if (stream_.secure() || !settings_->tls_for(listener_)) co_return Reply::bad("STARTTLS not available");
+  if (stream_->secure() || !settings_->tls_for(listener_)) co_return Reply::bad("STARTTLS not available");
   co_return Reply::ok("Begin TLS negotiation now");
 }
 
 awaitable<Reply> ImapSession::cmd_login(const imap::Command& cmd) {
-  if (!stream_.secure()) co_return Reply::no("[PRIVACYREQUIRED] LOGIN is disabled before STARTTLS");
+  if (!stream_->secure()) co_return Reply::no("[PRIVACYREQUIRED] LOGIN is disabled before STARTTLS");
   std::string plain = std::string(1, '\0') + cmd.user + std::string(1, '\0') + cmd.password;
   imap::Command as_auth;
   as_auth.mechanism = "PLAIN";
@@ -344,7 +343,7 @@ awaitable<Reply> ImapSession::cmd_login(const imap::Command& cmd) {
 
 awaitable<Reply> ImapSession::cmd_authenticate(const imap::Command& cmd) {
   const std::string& mech = cmd.mechanism;
-  if (!stream_.secure()) co_return Reply::no("[PRIVACYREQUIRED] Use STARTTLS first");
+  if (!stream_->secure()) co_return Reply::no("[PRIVACYREQUIRED] Use STARTTLS first");
   if (mech != "PLAIN" && mech != "SCRAM-SHA-256" && mech != "LOGIN") co_return Reply::no("Unsupported mechanism");
   schema::AuthRequest req;
   req.set_mechanism(mech);
@@ -386,7 +385,7 @@ awaitable<Reply> ImapSession::cmd_authenticate(const imap::Command& cmd) {
     case daemon::SaslOutcome::Kind::tempfail: co_return Reply::no("[UNAVAILABLE] Try again later");
     case daemon::SaslOutcome::Kind::failed: break;
   }
-  log::info("imap.auth.failed", "authentication failed", {{"sid", sid_}, {"peer", stream_.peer()}, {"method", mech}});
+  log::info("imap.auth.failed", "authentication failed", {{"sid", sid_}, {"peer", stream_->peer()}, {"method", mech}});
   ++errors_;
   co_return Reply::no("[AUTHENTICATIONFAILED] Authentication failed");
 }

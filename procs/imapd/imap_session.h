@@ -83,7 +83,7 @@ store::UidSet to_uid_set(const std::vector<std::uint32_t>& uids);
 
 class ImapSession : public FrontSession, public std::enable_shared_from_this<ImapSession> {
  public:
-  ImapSession(Server& server, asio::ip::tcp::socket socket, std::string listener, std::string sid);
+  ImapSession(Server& server, std::unique_ptr<net::Stream> stream, std::string listener, std::string sid);
   ~ImapSession();
 
   static awaitable<void> run(std::shared_ptr<ImapSession> self);

@@ -42,22 +42,22 @@ std::string byte_stuff(std::string_view body, std::optional<std::size_t> body_li
 
 }  // namespace
 
-Pop3Session::Pop3Session(Server& server, asio::ip::tcp::socket socket, std::string listener, std::string sid)
-    : FrontSession(server, std::move(socket), std::move(listener), std::move(sid)) {}
+Pop3Session::Pop3Session(Server& server, std::unique_ptr<net::Stream> stream, std::string listener, std::string sid)
+    : FrontSession(server, std::move(stream), std::move(listener), std::move(sid)) {}
 
 Pop3Session::~Pop3Session() {
   if (!account_.empty()) server_.unlock_maildrop(account_);
 }
 
 awaitable<void> Pop3Session::run(std::shared_ptr<Pop3Session> self) {
-  log::info("pop.session.open", "connected", {{"sid", self->sid_}, {"peer", self->stream_.peer()}, {"listener", self->listener_}});
+  log::info("pop.session.open", "connected", {{"sid", self->sid_}, {"peer", self->stream_->peer()}, {"listener", self->listener_}});
   co_await self->serve();
-  co_await self->stream_.shutdown(5000ms);
+  co_await self->stream_->shutdown(5000ms);
   log::info("pop.session.close", "disconnected", {{"sid", self->sid_}, {"user", self->account_}});
 }
 
 awaitable<bool> Pop3Session::send(std::string text) {
-  auto written = co_await stream_.write(text, std::chrono::duration_cast<std::chrono::milliseconds>(kWriteTimeout));
+  auto written = co_await stream_->write(text, std::chrono::duration_cast<std::chrono::milliseconds>(kWriteTimeout));
   co_return written.ok();
 }
 
@@ -89,7 +89,7 @@ awaitable<std::optional<std::string>> Pop3Session::read_line(std::size_t max) {
     char buf[kReadChunk];
     asio::mutable_buffer space(buf, sizeof buf);
     idle_ = true;
-    auto n = co_await stream_.read_some(space, std::chrono::duration_cast<std::chrono::milliseconds>(settings_->pop3_timeout));
+    auto n = co_await stream_->read_some(space, std::chrono::duration_cast<std::chrono::milliseconds>(settings_->pop3_timeout));
     idle_ = false;
     if (!n) {
       if (n.code() == Errc::timeout) co_await send("-ERR timeout, closing\r\n");
@@ -103,9 +103,9 @@ awaitable<std::optional<std::string>> Pop3Session::read_line(std::size_t max) {
 std::string Pop3Session::capabilities() const {
   std::string caps = "+OK Capability list follows\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n";
   if (account_.empty()) {
-    if (!stream_.secure() && settings_->tls_for(listener_)) caps += "STLS\r\n";
+    if (!stream_->secure() && settings_->tls_for(listener_)) caps += "STLS\r\n";
     // RFC 2595 2.2: no plain-text passwords over an unencrypted connection.
-    if (stream_.secure()) caps += "USER\r\nSASL PLAIN LOGIN SCRAM-SHA-256\r\n";
+    if (stream_->secure()) caps += "USER\r\nSASL PLAIN LOGIN SCRAM-SHA-256\r\n";
   }
   caps += "IMPLEMENTATION Parley\r\n.\r\n";
   return caps;
@@ -131,7 +131,10 @@ awaitable<void> Pop3Session::serve() {
     if (!line) co_return;
     auto parsed = pop3::parse_command(*line);
     if (!parsed) {
-      bool go_on = co_await error(parsed.code() == Errc::invalid ? "unknown command" : parsed.error().detail);
+      // Named first: g++ 12 frees a conditional's std::string result twice
+      // inside a co_await full-expression (docs/development.md).
+      std::string why = parsed.code() == Errc::invalid ? "unknown command" : parsed.error().detail;
+      bool go_on = co_await error(why);
       if (!go_on) co_return;
       continue;
     }
@@ -148,7 +151,7 @@ awaitable<void> Pop3Session::serve() {
       go_on = co_await send(capabilities());
     } else if (cmd.verb == Verb::stls && !authorized) {
       auto ctx = settings_->tls_for(listener_);
-      if (stream_.secure() || !ctx) {
+      if (stream_->secure() || !ctx) {
         go_on = co_await error("STLS not available");
       } else {
         go_on = co_await send("+OK begin TLS negotiation\r\n");
@@ -157,7 +160,7 @@ awaitable<void> Pop3Session::serve() {
         if (go_on) go_on = co_await handshake("pop");
         user_.clear();
       }
-    } else if (credentials && !authorized && !stream_.secure()) {
+    } else if (credentials && !authorized && !stream_->secure()) {
       go_on = co_await error("[AUTH] encryption required: use STLS first");
     } else if (cmd.verb == Verb::user && !authorized) {
       user_ = cmd.text;
@@ -260,7 +263,7 @@ awaitable<bool> Pop3Session::on_auth(std::string mech, std::optional<std::string
     case daemon::SaslOutcome::Kind::tempfail: co_return co_await error("[SYS/TEMP] try again later");
     case daemon::SaslOutcome::Kind::failed: break;
   }
-  log::info("pop.auth.failed", "authentication failed", {{"sid", sid_}, {"peer", stream_.peer()}, {"method", mech}});
+  log::info("pop.auth.failed", "authentication failed", {{"sid", sid_}, {"peer", stream_->peer()}, {"method", mech}});
   co_return co_await error("[AUTH] authentication failed");
 }
 

@@ -23,7 +23,7 @@ struct Settings;
 
 class Pop3Session : public FrontSession, public std::enable_shared_from_this<Pop3Session> {
  public:
-  Pop3Session(Server& server, asio::ip::tcp::socket socket, std::string listener, std::string sid);
+  Pop3Session(Server& server, std::unique_ptr<net::Stream> stream, std::string listener, std::string sid);
   ~Pop3Session();
 
   static awaitable<void> run(std::shared_ptr<Pop3Session> self);

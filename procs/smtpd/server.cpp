@@ -54,7 +54,7 @@ awaitable<void> Server::accept(tcp::acceptor& acceptor, std::string listener) {
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
-    auto session = std::make_shared<Session>(*this, std::move(socket), listener, next_sid());
+    auto session = std::make_shared<Session>(*this, std::make_unique<net::TcpStream>(std::move(socket)), listener, next_sid());
     asio::co_spawn(ctx_.io(), Session::run(session), asio::detached);
   }
 }

@@ -204,7 +204,8 @@ TEST(IpcRequest, ThousandRequestsSixtyFourInFlight) {
   };
   for (int i = 0; i < kWorkers; ++i) asio::co_spawn(io, worker(), asio::detached);
   run(io, [&]() -> awaitable<int> {
-    co_await finished.until([&] { return done == kRequests; });
+    auto all_done = [&] { return done == kRequests; };
+    co_await finished.until(all_done);
     co_return 0;
   }());
   EXPECT_EQ(good, kRequests);
@@ -298,14 +299,17 @@ TEST(IpcRequest, DestroyingClientCancelsCalls) {
   asio::co_spawn(
       io,
       [&]() -> awaitable<void> {
-        result = co_await client->call("slow", "", {30s});
+        ipc::CallOptions slow_call(30s);
+        result = co_await client->call("slow", "", slow_call);
         signal.notify();
       },
       asio::detached);
   auto code = run(io, [&]() -> awaitable<Errc> {
-    co_await signal.until([&] { return started == 1; });
+    auto started_once = [&] { return started == 1; };
+    co_await signal.until(started_once);
     client.reset();
-    co_await signal.until([&] { return result.has_value(); });
+    auto has_result = [&] { return result.has_value(); };
+    co_await signal.until(has_result);
     co_return result->ok() ? Errc::internal : result->code();
   }());
   EXPECT_EQ(code, Errc::cancelled);
@@ -322,7 +326,8 @@ TEST(IpcRequest, RepeatedIdAnsweredFromCache) {
     ++runs;
     EXPECT_EQ(info.client_id, RawDealer::kClientId);
     signal.notify();
-    co_await signal.until([&] { return open_gate; });
+    auto gate_open = [&] { return open_gate; };
+    co_await signal.until(gate_open);
     co_return "counted " + payload;
   });
   server.handle("ping", pong);
@@ -330,19 +335,23 @@ TEST(IpcRequest, RepeatedIdAnsweredFromCache) {
   RawDealer raw(io, dir.endpoint("dedup"), signal);
   run(io, [&]() -> awaitable<int> {
     raw.request(1, "count", "a");
-    co_await signal.until([&] { return runs == 1; });
+    auto ran_once = [&] { return runs == 1; };
+    co_await signal.until(ran_once);
     // A repeat while the first copy runs is ignored. The ping behind it on
     // the same connection proves the server has seen the repeat.
     raw.request(1, "count", "a");
     raw.request(2, "ping", "");
-    co_await signal.until([&] { return raw.replies_for(2) == 1; });
+    auto reply2_sent = [&] { return raw.replies_for(2) == 1; };
+    co_await signal.until(reply2_sent);
     open_gate = true;
     signal.notify();
-    co_await signal.until([&] { return raw.replies_for(1) == 1; });
+    auto reply1_sent = [&] { return raw.replies_for(1) == 1; };
+    co_await signal.until(reply1_sent);
     // A repeat after it finished gets the stored reply.
     raw.request(1, "count", "a");
     raw.request(3, "ping", "");
-    co_await signal.until([&] { return raw.replies_for(3) == 1; });
+    auto reply3_sent = [&] { return raw.replies_for(3) == 1; };
+    co_await signal.until(reply3_sent);
     co_return 0;
   }());
   EXPECT_EQ(runs, 1);
@@ -368,10 +377,12 @@ TEST(IpcRequest, ReplyCacheIsBounded) {
   RawDealer raw(io, dir.endpoint("lru"), signal);
   run(io, [&]() -> awaitable<int> {
     for (std::uint64_t seq = 1; seq <= 3; ++seq) raw.request(seq, "count", "");
-    co_await signal.until([&] { return raw.replies.size() == 3; });
+    auto replies3_sent = [&] { return raw.replies.size() == 3; };
+    co_await signal.until(replies3_sent);
     raw.request(3, "count", "");  // cached: still one run
     raw.request(1, "count", "");  // evicted: runs again
-    co_await signal.until([&] { return raw.replies.size() == 5; });
+    auto replies5_sent = [&] { return raw.replies.size() == 5; };
+    co_await signal.until(replies5_sent);
     co_return 0;
   }());
   EXPECT_EQ(runs, 4);
@@ -404,7 +415,8 @@ TEST(IpcRequest, MalformedFramesAreDropped) {
     raw.send({frames[0], frames[1], frames[2], frames[3], frames[4], frames[5], frames[6], frames[7], frames[8],
               frames[9], frames[10], frames[11]});
     raw.request(1, "ping", "");
-    co_await signal.until([&] { return raw.replies_for(1) == 1; });
+    auto reply1_sent = [&] { return raw.replies_for(1) == 1; };
+    co_await signal.until(reply1_sent);
     co_return 0;
   }());
   EXPECT_EQ(server.malformed(), 7u);
@@ -437,7 +449,8 @@ TEST(IpcRequest, ExpiredRequestIsNotRun) {
   run(io, [&]() -> awaitable<int> {
     raw.send({old.SerializeAsString(), ""});
     raw.request(2, "ping", "");
-    co_await signal.until([&] { return raw.replies_for(2) == 1; });
+    auto reply2_sent = [&] { return raw.replies_for(2) == 1; };
+    co_await signal.until(reply2_sent);
     co_return 0;
   }());
   EXPECT_EQ(runs, 0);
@@ -537,7 +550,8 @@ TEST(IpcPubSub, DeliversOnlySubscribedTopics) {
     publisher.publish("mail", "prefix of a subscription, not matching it");
     publisher.publish("registration.changed", "r");
     publisher.publish("reload", "z");
-    co_await signal.until([&] { return seen("reload"); });
+    auto reload_seen = [&] { return seen("reload"); };
+    co_await signal.until(reload_seen);
     co_return 0;
   }());
   for (const auto& [topic, payload] : got) {

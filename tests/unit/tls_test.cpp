@@ -116,7 +116,7 @@ class TlsTest : public ::testing::Test {
     tcp::socket client(io_);
     client.connect(acceptor.local_endpoint());
     tcp::socket server = acceptor.accept();
-    return {std::make_unique<Stream>(std::move(server)), std::make_unique<Stream>(std::move(client))};
+    return {std::make_unique<net::TcpStream>(std::move(server)), std::make_unique<net::TcpStream>(std::move(client))};
   }
 
   std::shared_ptr<tls::ServerContext> server_context() {

@@ -17,7 +17,7 @@ namespace ssl = boost::asio::ssl;
 using boost::system::error_code;
 using std::chrono::milliseconds;
 
-struct Stream::Tls {
+struct TcpStream::Tls {
   Tls(asio::ip::tcp::socket& socket, ssl::context& ctx) : stream(socket, ctx) {}
 
   ssl::stream<asio::ip::tcp::socket&> stream;
@@ -100,7 +100,9 @@ bool is_ip_literal(const std::string& host) {
 
 }  // namespace
 
-Stream::Stream(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
+Stream::~Stream() = default;
+
+TcpStream::TcpStream(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
   error_code ec;
   asio::ip::tcp::endpoint ep = socket_.remote_endpoint(ec);
   if (!ec) {
@@ -109,9 +111,9 @@ Stream::Stream(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {
   }
 }
 
-Stream::~Stream() = default;
+TcpStream::~TcpStream() = default;
 
-Error Stream::to_error(const error_code& ec, bool timed_out, std::string_view op) const {
+Error TcpStream::to_error(const error_code& ec, bool timed_out, std::string_view op) const {
   std::string what(op);
   if (closed_) return fail(Errc::cancelled, what + ": stream closed");
   if (timed_out) return fail(Errc::timeout, what + " timed out");
@@ -127,7 +129,7 @@ Error Stream::to_error(const error_code& ec, bool timed_out, std::string_view op
   return fail(Errc::io, what + ": " + ec.message());
 }
 
-awaitable<Result<std::size_t>> Stream::read_some(asio::mutable_buffer buffer, milliseconds timeout) {
+awaitable<Result<std::size_t>> TcpStream::read_some(asio::mutable_buffer buffer, milliseconds timeout) {
   if (closed_) co_return fail(Errc::cancelled, "read: stream closed");
   if (tls_failed_) co_return fail(Errc::invalid, "read: the TLS handshake failed");
   if (buffer.size() == 0) co_return static_cast<std::size_t>(0);
@@ -145,7 +147,7 @@ awaitable<Result<std::size_t>> Stream::read_some(asio::mutable_buffer buffer, mi
   co_return to_error(ec, dog.fired(), "read");
 }
 
-awaitable<Status> Stream::write(std::string_view data, milliseconds timeout) {
+awaitable<Status> TcpStream::write(std::string_view data, milliseconds timeout) {
   if (closed_) co_return fail(Errc::cancelled, "write: stream closed");
   if (tls_failed_) co_return fail(Errc::invalid, "write: the TLS handshake failed");
   if (data.empty()) co_return Status();
@@ -162,7 +164,7 @@ awaitable<Status> Stream::write(std::string_view data, milliseconds timeout) {
   co_return Status();
 }
 
-awaitable<Status> Stream::handshake_server(std::shared_ptr<tls::ServerContext> ctx, milliseconds timeout) {
+awaitable<Status> TcpStream::handshake_server(std::shared_ptr<tls::ServerContext> ctx, milliseconds timeout) {
   if (closed_) co_return fail(Errc::cancelled, "TLS handshake: stream closed");
   if (tls_) co_return fail(Errc::invalid, "TLS handshake: TLS already started on this stream");
   if (!ctx) co_return fail(Errc::invalid, "TLS handshake: no server context");
@@ -180,7 +182,7 @@ awaitable<Status> Stream::handshake_server(std::shared_ptr<tls::ServerContext> c
   co_return co_await handshake(true, timeout);
 }
 
-awaitable<Status> Stream::handshake_client(std::shared_ptr<tls::ClientContext> ctx, std::string sni_host,
+awaitable<Status> TcpStream::handshake_client(std::shared_ptr<tls::ClientContext> ctx, std::string sni_host,
                                            milliseconds timeout) {
   if (closed_) co_return fail(Errc::cancelled, "TLS handshake: stream closed");
   if (tls_) co_return fail(Errc::invalid, "TLS handshake: TLS already started on this stream");
@@ -216,7 +218,7 @@ awaitable<Status> Stream::handshake_client(std::shared_ptr<tls::ClientContext> c
   co_return co_await handshake(false, timeout);
 }
 
-awaitable<Status> Stream::handshake(bool server, milliseconds timeout) {
+awaitable<Status> TcpStream::handshake(bool server, milliseconds timeout) {
   Watchdog dog(socket_, timeout);
   error_code ec;
   auto side = server ? ssl::stream_base::server : ssl::stream_base::client;
@@ -245,22 +247,22 @@ awaitable<Status> Stream::handshake(bool server, milliseconds timeout) {
   co_return Status();
 }
 
-bool Stream::secure() const { return tls_ && tls_->established; }
+bool TcpStream::secure() const { return tls_ && tls_->established; }
 
-std::string Stream::tls_version() const {
+std::string TcpStream::tls_version() const {
   if (!secure()) return {};
   return SSL_get_version(tls_->stream.native_handle());
 }
 
-std::string Stream::tls_cipher() const {
+std::string TcpStream::tls_cipher() const {
   if (!secure()) return {};
   const char* name = SSL_get_cipher_name(tls_->stream.native_handle());
   return name != nullptr ? name : "";
 }
 
-std::string Stream::sni() const { return secure() ? tls_->sni : std::string(); }
+std::string TcpStream::sni() const { return secure() ? tls_->sni : std::string(); }
 
-std::string Stream::peer_cn() const {
+std::string TcpStream::peer_cn() const {
   if (!secure()) return {};
   X509* cert = SSL_get0_peer_certificate(tls_->stream.native_handle());
   if (cert == nullptr) return {};
@@ -276,13 +278,13 @@ std::string Stream::peer_cn() const {
   return out;
 }
 
-bool Stream::peer_verified() const {
+bool TcpStream::peer_verified() const {
   if (!secure()) return false;
   SSL* ssl = tls_->stream.native_handle();
   return SSL_get0_peer_certificate(ssl) != nullptr && SSL_get_verify_result(ssl) == X509_V_OK;
 }
 
-awaitable<void> Stream::shutdown(milliseconds timeout) {
+awaitable<void> TcpStream::shutdown(milliseconds timeout) {
   if (closed_) co_return;
   if (secure() && !tls_failed_) {
     // Send our close_notify without waiting for the peer's (RFC 8446 6.1
@@ -300,10 +302,15 @@ awaitable<void> Stream::shutdown(milliseconds timeout) {
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
 }
 
-void Stream::close() {
+void TcpStream::close() {
   closed_ = true;
   error_code ec;
   socket_.close(ec);
+}
+
+void TcpStream::cancel() {
+  error_code ec;
+  socket_.cancel(ec);
 }
 
 }  // namespace parley::net

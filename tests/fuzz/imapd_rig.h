@@ -1,0 +1,77 @@
+// What the IMAP and POP3 session fuzz targets share: an imapd Server over a
+// fresh mail store (not durable, in a temporary directory) for every input,
+// holding kUser's INBOX with three messages, beside the fake directory.
+#pragma once
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "procs/imapd/server.h"
+#include "store/store.h"
+#include "tests/support/session_rig.h"
+
+namespace parley::testing {
+
+class ImapdRig {
+ public:
+  ImapdRig() {
+    quiet_logs("imapd");
+    ctx_ = std::make_unique<RigContext>(io, "imapd", rig_config(dir_.path()), dir_.path());
+    backends_ = std::make_unique<FakeBackends>(io, *ctx_);
+  }
+
+  // A new server over a new store; the previous one is gone first.
+  imapd::Server& fresh_server() {
+    server_.reset();
+    std::string store_dir = dir_.path() + "/store";
+    std::filesystem::remove_all(store_dir);
+    std::filesystem::create_directories(store_dir + "/index");
+    store::Options options;
+    options.durable = false;
+    options.map_size = std::size_t{1} << 28;
+    auto st = store::Store::open(store_dir + "/index", options);
+    if (!st) std::abort();
+    seed(st.value());
+    std::vector<std::string> listeners = {"imap", "imaps", "pop3", "pop3s"};
+    auto settings = imapd::load_settings(ctx_->config(), listeners);
+    if (!settings) std::abort();
+    server_ = std::make_unique<imapd::Server>(*ctx_, std::move(settings.value()), std::move(st.value()), listeners);
+    return *server_;
+  }
+
+  asio::io_context io;
+
+ private:
+  static void seed(store::Store& st) {
+    static const char* const kMessages[] = {
+        "From: Alice <alice@example.test>\r\nTo: demo@example.test\r\nSubject: hello\r\n"
+        "Date: Mon, 7 Dec 2026 10:00:00 +0000\r\nMessage-ID: <1@example.test>\r\n\r\nHi there.\r\n",
+        "From: bob@example.org\r\nTo: demo@example.test, carol@example.test\r\nSubject: Re: hello\r\n"
+        "Date: Mon, 7 Dec 2026 11:00:00 +0100\r\nMessage-ID: <2@example.org>\r\nIn-Reply-To: <1@example.test>\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+        "part one\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        "AAECAwQF\r\n--b--\r\n",
+        "From: =?UTF-8?B?w4lsaXNl?= <elise@example.test>\r\nSubject: =?UTF-8?Q?caf=C3=A9?=\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\ncaf=C3=A9 au lait\r\n",
+    };
+    if (!st.ensure_account(kUser)) std::abort();
+    int n = 0;
+    for (const char* body : kMessages) {
+      store::NewMessage m;
+      m.account = std::string(kUser);
+      m.body = body;
+      m.internal_date_ms = 1796637600000 + 3600000LL * n;
+      if (!st.deliver(m, "seed-" + std::to_string(n++))) std::abort();
+    }
+  }
+
+  TempDir dir_{"parley-imapd-fuzz"};
+  std::unique_ptr<RigContext> ctx_;
+  std::unique_ptr<FakeBackends> backends_;
+  std::unique_ptr<imapd::Server> server_;
+};
+
+}  // namespace parley::testing

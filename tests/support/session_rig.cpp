@@ -1,0 +1,230 @@
+#include "tests/support/session_rig.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <stdexcept>
+
+#include "ipc/ipc.h"
+#include "log/log.h"
+#include "schema/directory.pb.h"
+#include "schema/envelope.pb.h"
+#include "auth/auth.h"
+#include "tests/unit/tls_testcert.h"
+
+namespace parley::testing {
+
+namespace fs = std::filesystem;
+
+TempDir::TempDir(std::string_view stem) {
+  std::string base = fs::is_directory("/dev/shm") ? "/dev/shm" : fs::temp_directory_path().string();
+  std::string pattern = base + "/" + std::string(stem) + "-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp " + pattern);
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+config::Config rig_config(const std::string& dir, std::string_view extra) {
+  auto cert = tls::testing::write_test_cert(dir, "mx.example.test");
+  std::string entry = "\"default=" + cert.cert_file + "," + cert.key_file + "\"";
+  std::string text = "[server]\nhostname = \"mx.example.test\"\n"
+                     "[smtpd]\nerror_delay_ms = 0\ntls_certificates = [" + entry + "]\n"
+                     "[imapd]\ntls_certificates = [" + entry + "]\n";
+  text.append(extra);
+  auto parsed = config::Config::parse(text, "rig.conf");
+  if (!parsed) throw std::runtime_error("rig config: " + parsed.error().detail);
+  return std::move(parsed.value());
+}
+
+RigContext::RigContext(asio::io_context& io, std::string name, config::Config config, std::string dir)
+    : io_(io), name_(std::move(name)), config_(std::move(config)), dir_(std::move(dir)) {
+  for (std::string_view proc : {"directory", "router", "local-delivery", "dequeuer"}) {
+    fs::create_directories(dir_ + "/run/" + std::string(proc));
+  }
+  fs::create_directories(data_dir());
+}
+
+std::string RigContext::endpoint(std::string_view service, std::string_view proc) const {
+  std::string_view owner = proc.empty() ? std::string_view(name_) : proc;
+  return ipc::endpoint(dir_ + "/run", owner, service);
+}
+
+namespace {
+
+using schema::AuthReply;
+
+AuthReply reply_with(AuthReply::Outcome outcome, std::string challenge = {}, std::string exchange = {}) {
+  AuthReply r;
+  r.set_outcome(outcome);
+  r.set_challenge(std::move(challenge));
+  r.set_exchange_id(std::move(exchange));
+  return r;
+}
+
+AuthReply ok_for(std::string_view user) {
+  AuthReply r = reply_with(AuthReply::OUTCOME_OK);
+  r.set_account(std::string(user));
+  return r;
+}
+
+bool valid(std::string_view user, std::string_view password) { return user == kUser && password == kPassword; }
+
+// LOGIN keeps its state in the exchange id: "login" before the user name,
+// "login:USER" after it.
+AuthReply login_step(const schema::AuthRequest& req) {
+  const std::string& id = req.exchange_id();
+  if (id.empty() && !req.has_response() && req.response().empty()) {
+    return reply_with(AuthReply::OUTCOME_CONTINUE, "Username:", "login");
+  }
+  if (id.empty() || id == "login") return reply_with(AuthReply::OUTCOME_CONTINUE, "Password:", "login:" + req.response());
+  if (id.starts_with("login:")) {
+    std::string_view user = std::string_view(id).substr(6);
+    return valid(user, req.response()) ? ok_for(user) : reply_with(AuthReply::OUTCOME_FAILED);
+  }
+  return reply_with(AuthReply::OUTCOME_FAILED);
+}
+
+AuthReply auth_step(const schema::AuthRequest& req) {
+  if (req.mechanism() == "PLAIN") {
+    auto plain = auth::parse_plain(req.response());
+    if (plain && plain->authzid.empty() && valid(plain->authcid, plain->password)) return ok_for(plain->authcid);
+    return reply_with(AuthReply::OUTCOME_FAILED);
+  }
+  if (req.mechanism() == "LOGIN") return login_step(req);
+  if (req.mechanism() == "SCRAM-SHA-256" && req.exchange_id().empty()) {
+    return reply_with(AuthReply::OUTCOME_CONTINUE, "r=clientnonceservernonce,s=c2FsdA==,i=4096", "scram");
+  }
+  return reply_with(AuthReply::OUTCOME_FAILED);
+}
+
+std::string_view domain_of(std::string_view address) {
+  auto at = address.rfind('@');
+  return at == std::string_view::npos ? std::string_view() : address.substr(at + 1);
+}
+
+}  // namespace
+
+FakeBackends::FakeBackends(asio::io_context& io, const RigContext& ctx)
+    : directory_(std::make_unique<ipc::Server>(io, ctx.endpoint("directory", "directory"))),
+      router_(std::make_unique<ipc::Server>(io, ctx.endpoint("router", "router"))) {
+  directory_->handle<schema::AuthRequest, AuthReply>(
+      "directory.auth", [](const ipc::RequestInfo&, schema::AuthRequest req) -> awaitable<Result<AuthReply>> {
+        co_return auth_step(req);
+      });
+  directory_->handle<schema::ResolveRequest, schema::ResolveReply>(
+      "directory.resolve",
+      [](const ipc::RequestInfo&, schema::ResolveRequest req) -> awaitable<Result<schema::ResolveReply>> {
+        schema::ResolveReply out;
+        for (const auto& address : req.addresses()) {
+          auto* r = out.add_results();
+          r->set_address(address);
+          bool ours = domain_of(address) == kDomain;
+          r->set_kind(ours ? schema::Resolution::KIND_ACCOUNT : schema::Resolution::KIND_NOT_LOCAL);
+          if (ours) r->set_account(address);
+        }
+        co_return out;
+      });
+  router_->handle<schema::VerifyRequest, schema::VerifyReply>(
+      "router.verify", [](const ipc::RequestInfo&, schema::VerifyRequest req) -> awaitable<Result<schema::VerifyReply>> {
+        schema::VerifyReply out;
+        for (const auto& address : req.addresses()) {
+          auto* v = out.add_results();
+          if (address.starts_with("reject@")) {
+            v->set_kind(schema::Verdict::KIND_REJECT);
+            v->set_reply("550 5.1.1 No such user");
+          } else {
+            bool ours = domain_of(address) == kDomain;
+            v->set_kind(ours ? schema::Verdict::KIND_LOCAL : schema::Verdict::KIND_REMOTE);
+          }
+        }
+        co_return out;
+      });
+  router_->handle<schema::EnqueueRequest, schema::EnqueueReply>(
+      "router.enqueue", [this](const ipc::RequestInfo&, schema::EnqueueRequest) -> awaitable<Result<schema::EnqueueReply>> {
+        schema::EnqueueReply out;
+        out.set_queue_id("Q" + std::to_string(++enqueued_));
+        co_return out;
+      });
+  for (auto* server : {directory_.get(), router_.get()}) {
+    if (auto started = server->start(); !started) throw std::runtime_error("fake back end: " + started.error().detail);
+  }
+}
+
+FakeBackends::~FakeBackends() = default;
+
+bool drive(asio::io_context& io, net::MemoryStream& stream, const std::vector<std::string>& turns, const bool& done,
+           std::chrono::milliseconds patience) {
+  std::size_t next = 0;
+  auto waited = std::chrono::milliseconds(0);
+  constexpr auto kStep = std::chrono::milliseconds(10);
+  while (!done) {
+    io.restart();
+    io.poll();
+    if (done) break;
+    if (stream.reading()) {
+      if (next < turns.size()) {
+        stream.feed(turns[next++]);
+      } else {
+        stream.finish();
+      }
+      waited = {};
+      continue;
+    }
+    // Nothing ready on the loop: an ipc reply or a timer is on its way.
+    if (io.run_one_for(kStep) == 0) {
+      waited += kStep;
+      if (waited >= patience) return false;
+    } else {
+      waited = {};
+    }
+  }
+  return true;
+}
+
+namespace {
+awaitable<void> flagged(awaitable<void> session, bool& done) {
+  co_await std::move(session);
+  done = true;
+}
+}  // namespace
+
+void spawn_flagged(asio::io_context& io, awaitable<void> session, bool& done) {
+  asio::co_spawn(io, flagged(std::move(session), done), asio::detached);
+}
+
+FuzzInput split_fuzz_input(const std::uint8_t* data, std::size_t size) {
+  FuzzInput in;
+  if (size == 0) return in;
+  in.selector = data[0];
+  std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
+  constexpr std::string_view kCut = "\n~~\n";
+  for (;;) {
+    auto at = rest.find(kCut);
+    if (at == std::string_view::npos) {
+      if (!rest.empty()) in.turns.emplace_back(rest);
+      return in;
+    }
+    in.turns.emplace_back(rest.substr(0, at + 1));
+    rest.remove_prefix(at + kCut.size());
+  }
+}
+
+void quiet_logs(std::string_view proc) {
+  static bool done = false;
+  if (done) return;
+  done = true;
+  log::Options options;
+  options.proc = std::string(proc);
+  options.format = log::Format::json;
+  options.target = log::Target::file;
+  options.path = "/dev/null";
+  options.level = log::Level::trace;
+  (void)log::init(options);
+}
+
+}  // namespace parley::testing

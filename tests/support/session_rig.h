@@ -1,0 +1,116 @@
+// A front end's session without sockets or other processes: what the
+// session fuzz targets (tests/fuzz/*_session_fuzz.cpp) and dialog tests use.
+//
+//   RigContext   a daemon::Context in a temporary directory (no parleyd)
+//   FakeBackends the directory and the router, answered over real ipc in
+//                the same event loop, with fixed rules (below)
+//   drive()      runs one session over a net::MemoryStream, handing it the
+//                client's turns one at a time whenever it waits for input
+//
+// The fake back ends' rules:
+//   directory.auth     PLAIN and LOGIN succeed for kUser/kPassword only;
+//                      SCRAM-SHA-256 gets a challenge, then fails
+//   directory.resolve  every address in kDomain is an account
+//   router.verify      kDomain is local; "reject" local parts are refused;
+//                      everything else is remote
+//   router.enqueue     queued (counted)
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+#include "core/asio.h"
+#include "daemon/daemon.h"
+#include "tls/memory_stream.h"
+
+namespace parley::ipc {
+class Server;
+}
+
+namespace parley::testing {
+
+inline constexpr std::string_view kDomain = "example.test";
+inline constexpr std::string_view kUser = "demo@example.test";
+inline constexpr std::string_view kPassword = "secret";
+
+// A fresh directory (under /dev/shm when it exists), removed with its
+// contents on destruction.
+class TempDir {
+ public:
+  explicit TempDir(std::string_view stem);
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// parley.conf text for the rig: `extra` is appended (sections and keys of
+// the test's own); TLS certificates are made in `dir` and configured for
+// smtpd and imapd on every listener.
+config::Config rig_config(const std::string& dir, std::string_view extra = {});
+
+class RigContext final : public daemon::Context {
+ public:
+  RigContext(asio::io_context& io, std::string name, config::Config config, std::string dir);
+  asio::io_context& io() override { return io_; }
+  std::string_view name() const override { return name_; }
+  const config::Config& config() const override { return config_; }
+  std::vector<daemon::Listener> listeners(std::string_view) const override { return {}; }
+  std::string data_dir() const override { return dir_ + "/data/" + name_; }
+  std::string shared_dir(std::string_view share) const override { return dir_ + "/data/" + std::string(share); }
+  std::string endpoint(std::string_view service, std::string_view proc = {}) const override;
+  void set_status(std::string text) override { status_ = std::move(text); }
+  const std::string& status() const { return status_; }
+
+ private:
+  asio::io_context& io_;
+  std::string name_;
+  config::Config config_;
+  std::string dir_;
+  std::string status_;
+};
+
+class FakeBackends {
+ public:
+  FakeBackends(asio::io_context& io, const RigContext& ctx);
+  ~FakeBackends();
+  std::size_t enqueued() const { return enqueued_; }
+
+ private:
+  std::unique_ptr<ipc::Server> directory_;
+  std::unique_ptr<ipc::Server> router_;
+  std::size_t enqueued_ = 0;
+};
+
+// Runs the loop until `done`: whenever the session waits for client bytes
+// it gets the next turn, and after the last one the client's EOF. False
+// when the session neither ended nor asked for input for `patience`
+// (something it waited for never came).
+bool drive(asio::io_context& io, net::MemoryStream& stream, const std::vector<std::string>& turns, const bool& done,
+           std::chrono::milliseconds patience = std::chrono::milliseconds(5000));
+
+// Spawns `session` on `io`; `done` turns true when it has returned.
+void spawn_flagged(asio::io_context& io, awaitable<void> session, bool& done);
+
+// A fuzz input: the first byte chooses the session's variant (listener,
+// one byte per read, refused TLS); the rest is the client's bytes, cut into
+// turns at each line "~~" ("\n~~\n": the first "\n" stays with the turn).
+struct FuzzInput {
+  std::uint8_t selector = 0;
+  std::vector<std::string> turns;
+};
+FuzzInput split_fuzz_input(const std::uint8_t* data, std::size_t size);
+
+// Quietens the logger (JSON to /dev/null at trace level, so that every
+// log call still formats its fields) once per process.
+void quiet_logs(std::string_view proc);
+
+}  // namespace parley::testing
