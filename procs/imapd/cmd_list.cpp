@@ -111,7 +111,10 @@ Reply ImapSession::cmd_list(const imap::Command& cmd, bool lsub) {
   std::vector<std::string> patterns;
   for (const auto& p : cmd.patterns) patterns.push_back(normalize_pattern(cmd.reference + p));
   const bool want_subscribed = lsub || o.select_subscribed;
-  for (const auto& [name, e] : names) {
+  for (const auto& entry : names) {
+    // Not a structured binding: clang 14 cannot capture one in the lambda.
+    const std::string& name = entry.first;
+    const Entry& e = entry.second;
     bool matched = std::any_of(patterns.begin(), patterns.end(), [&](const auto& p) { return wildcard_match(p, name); });
     if (!matched) continue;
     // Names that stand only for subscriptions are for subscription listings.

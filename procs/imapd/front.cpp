@@ -26,8 +26,13 @@ void FrontSession::interrupt_if_idle() {
   }
 }
 
-bool FrontSession::admit() {
-  admitted_ = server_.admit(this, ip_);
+bool FrontSession::admit(std::string_view protocol) {
+  std::string_view limit;
+  admitted_ = server_.admit(this, ip_, limit);
+  if (!admitted_) {
+    const std::string event = std::string(protocol) + ".session.refused";
+    log::warn(event, "too many connections", {{"sid", sid_}, {"peer", stream_->peer()}, {"reason", limit}});
+  }
   return admitted_;
 }
 

@@ -25,8 +25,9 @@ class FrontSession {
   void interrupt_if_idle();
 
  protected:
-  // Counts the session under the server's limits; false: over one.
-  bool admit();
+  // Counts the session under the server's limits; false: over one, and
+  // "<protocol>.session.refused" is logged with the limit.
+  bool admit(std::string_view protocol);
   // The server side of the TLS handshake on this listener's certificate;
   // logs "<protocol>.tls.ok|failed".
   awaitable<bool> handshake(std::string_view protocol);

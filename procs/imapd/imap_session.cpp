@@ -166,14 +166,16 @@ std::string ImapSession::capabilities() const {
 // ---- the loop ----
 
 awaitable<void> ImapSession::serve() {
-  if (!admit()) {
-    untagged("BYE [UNAVAILABLE] Too many connections");
-    co_await flush();
-    co_return;
-  }
+  // On imaps a refusal is sent inside TLS, where the client can read it.
+  const bool admitted = admit("imap");
   if (listener_ == "imaps") {
     bool secured = co_await handshake("imap");
     if (!secured) co_return;
+  }
+  if (!admitted) {
+    untagged("BYE [UNAVAILABLE] Too many connections");
+    co_await flush();
+    co_return;
   }
   untagged("OK [CAPABILITY " + capabilities() + "] Parley IMAP server ready");
   if (!co_await flush()) co_return;

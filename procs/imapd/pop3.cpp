@@ -73,18 +73,21 @@ awaitable<std::optional<std::string>> Pop3Session::read_line(std::size_t max) {
   for (;;) {
     auto end = in_.find("\r\n");
     if (end != std::string::npos) {
-      if (end + 2 > max) {
+      if (skipping_ || end + 2 > max) {
         in_.erase(0, end + 2);
+        skipping_ = false;
         co_return std::string("\x01");  // too long: never a valid command
       }
       std::string line = in_.substr(0, end);
       in_.erase(0, end + 2);
       co_return line;
     }
-    if (in_.size() > max) {
-      // Over-long: drop what we have, and the rest of the line when it comes.
-      in_.clear();
-      co_return std::string("\x01");
+    if (skipping_ || in_.size() > max) {
+      // Over-long: dropped as it comes, answered once when its CRLF arrives
+      // (a CR at the end may be the first half of it).
+      skipping_ = true;
+      bool cr = !in_.empty() && in_.back() == '\r';
+      in_.assign(cr ? "\r" : "");
     }
     char buf[kReadChunk];
     asio::mutable_buffer space(buf, sizeof buf);
@@ -112,13 +115,15 @@ std::string Pop3Session::capabilities() const {
 }
 
 awaitable<void> Pop3Session::serve() {
-  if (!admit()) {
-    co_await send("-ERR [SYS/TEMP] too many connections\r\n");
-    co_return;
-  }
+  // On pop3s a refusal is sent inside TLS, where the client can read it.
+  const bool admitted = admit("pop");
   if (listener_ == "pop3s") {
     bool secured = co_await handshake("pop");
     if (!secured) co_return;
+  }
+  if (!admitted) {
+    co_await send("-ERR [SYS/TEMP] too many connections\r\n");
+    co_return;
   }
   if (!co_await send("+OK Parley POP3 server ready\r\n")) co_return;
 

@@ -49,6 +49,7 @@ class Pop3Session : public FrontSession, public std::enable_shared_from_this<Pop
   awaitable<void> update();
 
   std::string in_;
+  bool skipping_ = false;  // the rest of an over-long line is being dropped
   int errors_ = 0;
   std::string user_;     // USER given, waiting for PASS
   std::string account_;  // logged in

@@ -4,15 +4,20 @@
 // that hangs, or a status line that is neither "+OK", "-ERR" nor a "+ "
 // continuation is a finding. The first byte chooses the listener (pop3,
 // pop3s), one byte per read, and refused TLS; turns are cut at "\n~~\n".
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <string>
 
 #include "procs/imapd/pop3.h"
-#include "tests/fuzz/imapd_rig.h"
+#include "tests/support/imapd_rig.h"
 
 using namespace parley;
+
+// A session that neither ends nor asks for input for this long hangs
+// (generous: the machine may be busy).
+constexpr std::chrono::milliseconds kHang{60000};
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static testing::ImapdRig* rig = new testing::ImapdRig;
@@ -26,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto session = std::make_shared<imapd::Pop3Session>(server, std::move(stream), listener, "pop-" + server.next_sid());
   bool done = false;
   testing::spawn_flagged(rig->io, imapd::Pop3Session::run(session), done);
-  if (!testing::drive(rig->io, client, input.turns, done)) std::abort();  // hung
+  if (!testing::drive(rig->io, client, input.turns, done, kHang)) std::abort();  // hung
   const std::string& out = client.output();
   if (!out.empty() && !out.starts_with("+OK") && !out.starts_with("-ERR")) std::abort();
   return 0;

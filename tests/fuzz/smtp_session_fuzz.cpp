@@ -4,36 +4,18 @@
 // a session that hangs, or a reply line that is not "DDD " / "DDD-" is a
 // finding. The first byte chooses the listener (smtp, submission, smtps,
 // local), one byte per read, and refused TLS; turns are cut at "\n~~\n".
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <string>
 
-#include "procs/smtpd/server.h"
 #include "procs/smtpd/session.h"
-#include "tests/support/session_rig.h"
+#include "tests/support/smtpd_rig.h"
 
 namespace {
 
 using namespace parley;
-
-struct Rig {
-  asio::io_context io;
-  testing::TempDir dir{"parley-smtp-fuzz"};
-  std::unique_ptr<testing::RigContext> ctx;
-  std::unique_ptr<testing::FakeBackends> backends;
-  std::unique_ptr<smtpd::Server> server;
-
-  Rig() {
-    testing::quiet_logs("smtpd");
-    ctx = std::make_unique<testing::RigContext>(io, "smtpd", testing::rig_config(dir.path()), dir.path());
-    backends = std::make_unique<testing::FakeBackends>(io, *ctx);
-    std::vector<std::string> listeners = {"smtp", "submission", "smtps", "local"};
-    auto settings = smtpd::load_settings(ctx->config(), listeners);
-    if (!settings) std::abort();
-    server = std::make_unique<smtpd::Server>(*ctx, std::move(settings.value()), listeners);
-  }
-};
 
 // Every line the server writes is a reply line: three digits, then a space
 // or a hyphen (RFC 5321 4.2), and the output ends with CRLF.
@@ -53,8 +35,12 @@ bool well_formed(std::string_view out) {
 
 }  // namespace
 
+// A session that neither ends nor asks for input for this long hangs
+// (generous: the machine may be busy).
+constexpr std::chrono::milliseconds kHang{60000};
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static Rig* rig = new Rig;  // lives as long as the process, like smtpd's server
+  static testing::SmtpdRig* rig = new testing::SmtpdRig;  // lives as long as the process, like smtpd's server
   auto input = testing::split_fuzz_input(data, size);
   static const char* const kListeners[] = {"smtp", "submission", "smtps", "local"};
   std::string listener = kListeners[input.selector & 3];
@@ -62,10 +48,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   net::MemoryStream& client = *stream;
   if (input.selector & 4) client.set_read_chunk(1);
   if (input.selector & 8) client.refuse_tls();
-  auto session = std::make_shared<smtpd::Session>(*rig->server, std::move(stream), listener, rig->server->next_sid());
+  auto session = std::make_shared<smtpd::Session>(rig->server(), std::move(stream), listener, rig->server().next_sid());
   bool done = false;
   testing::spawn_flagged(rig->io, smtpd::Session::run(session), done);
-  if (!testing::drive(rig->io, client, input.turns, done)) std::abort();  // hung
+  if (!testing::drive(rig->io, client, input.turns, done, kHang)) std::abort();  // hung
   if (!well_formed(client.output())) std::abort();
   return 0;
 }

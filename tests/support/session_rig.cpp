@@ -78,7 +78,7 @@ bool valid(std::string_view user, std::string_view password) { return user == kU
 // "login:USER" after it.
 AuthReply login_step(const schema::AuthRequest& req) {
   const std::string& id = req.exchange_id();
-  if (id.empty() && !req.has_response() && req.response().empty()) {
+  if (id.empty() && req.response().empty()) {
     return reply_with(AuthReply::OUTCOME_CONTINUE, "Username:", "login");
   }
   if (id.empty() || id == "login") return reply_with(AuthReply::OUTCOME_CONTINUE, "Password:", "login:" + req.response());
@@ -157,24 +157,13 @@ FakeBackends::FakeBackends(asio::io_context& io, const RigContext& ctx)
 
 FakeBackends::~FakeBackends() = default;
 
-bool drive(asio::io_context& io, net::MemoryStream& stream, const std::vector<std::string>& turns, const bool& done,
-           std::chrono::milliseconds patience) {
-  std::size_t next = 0;
-  auto waited = std::chrono::milliseconds(0);
+bool settle(asio::io_context& io, net::MemoryStream& stream, const bool& done, std::chrono::milliseconds patience) {
   constexpr auto kStep = std::chrono::milliseconds(10);
-  while (!done) {
+  auto waited = std::chrono::milliseconds(0);
+  for (;;) {
     io.restart();
     io.poll();
-    if (done) break;
-    if (stream.reading()) {
-      if (next < turns.size()) {
-        stream.feed(turns[next++]);
-      } else {
-        stream.finish();
-      }
-      waited = {};
-      continue;
-    }
+    if (done || (stream.reading() && stream.unread() == 0)) return true;
     // Nothing ready on the loop: an ipc reply or a timer is on its way.
     if (io.run_one_for(kStep) == 0) {
       waited += kStep;
@@ -183,7 +172,19 @@ bool drive(asio::io_context& io, net::MemoryStream& stream, const std::vector<st
       waited = {};
     }
   }
-  return true;
+}
+
+bool drive(asio::io_context& io, net::MemoryStream& stream, const std::vector<std::string>& turns, const bool& done,
+           std::chrono::milliseconds patience) {
+  for (std::size_t next = 0;;) {
+    if (!settle(io, stream, done, patience)) return false;
+    if (done) return true;
+    if (next < turns.size()) {
+      stream.feed(turns[next++]);
+    } else {
+      stream.finish();
+    }
+  }
 }
 
 namespace {
@@ -195,6 +196,28 @@ awaitable<void> flagged(awaitable<void> session, bool& done) {
 
 void spawn_flagged(asio::io_context& io, awaitable<void> session, bool& done) {
   asio::co_spawn(io, flagged(std::move(session), done), asio::detached);
+}
+
+Dialog::Dialog(asio::io_context& io)
+    : io_(io), stream_(std::make_unique<net::MemoryStream>(io)), client_(*stream_) {}
+
+void Dialog::start(awaitable<void> session) { spawn_flagged(io_, std::move(session), done_); }
+
+std::string Dialog::output() {
+  bool settled = settle(io_, client_, done_);
+  std::string out = client_.take_output();
+  if (!settled) out += "<stuck>";
+  return out;
+}
+
+std::string Dialog::say(std::string_view bytes) {
+  client_.feed(bytes);
+  return output();
+}
+
+std::string Dialog::hang_up() {
+  client_.finish();
+  return output();
 }
 
 FuzzInput split_fuzz_input(const std::uint8_t* data, std::size_t size) {

@@ -90,15 +90,50 @@ class FakeBackends {
   std::size_t enqueued_ = 0;
 };
 
+inline constexpr std::chrono::milliseconds kPatience{5000};
+
+// Runs the loop until the session waits for client bytes with none left to
+// read, or has ended (`done`). False when neither happened for `patience`
+// (something it waited for never came).
+bool settle(asio::io_context& io, net::MemoryStream& stream, const bool& done,
+            std::chrono::milliseconds patience = kPatience);
+
 // Runs the loop until `done`: whenever the session waits for client bytes
 // it gets the next turn, and after the last one the client's EOF. False
-// when the session neither ended nor asked for input for `patience`
-// (something it waited for never came).
+// as settle().
 bool drive(asio::io_context& io, net::MemoryStream& stream, const std::vector<std::string>& turns, const bool& done,
-           std::chrono::milliseconds patience = std::chrono::milliseconds(5000));
+           std::chrono::milliseconds patience = kPatience);
 
 // Spawns `session` on `io`; `done` turns true when it has returned.
 void spawn_flagged(asio::io_context& io, awaitable<void> session, bool& done);
+
+// One session driven turn by turn, for scripted dialog tests:
+//   Dialog d(io);
+//   auto s = std::make_shared<Session>(..., d.take_stream(), ...);
+//   d.start(Session::run(s));
+//   EXPECT_EQ(d.output(), "+OK ready\r\n");
+//   EXPECT_EQ(d.say("NOOP\r\n"), "+OK\r\n");
+// The session owns the stream: keep it alive as long as the Dialog.
+class Dialog {
+ public:
+  explicit Dialog(asio::io_context& io);
+  std::unique_ptr<net::Stream> take_stream() { return std::move(stream_); }
+  net::MemoryStream& client() { return client_; }
+  void start(awaitable<void> session);
+  // What the session wrote until it waited for input again or ended
+  // ("<stuck>" appended when it did neither within kPatience).
+  std::string output();
+  std::string say(std::string_view bytes);
+  // The client's EOF; what the session wrote before it ended.
+  std::string hang_up();
+  bool ended() const { return done_; }
+
+ private:
+  asio::io_context& io_;
+  std::unique_ptr<net::MemoryStream> stream_;
+  net::MemoryStream& client_;
+  bool done_ = false;
+};
 
 // A fuzz input: the first byte chooses the session's variant (listener,
 // one byte per read, refused TLS); the rest is the client's bytes, cut into

@@ -76,7 +76,8 @@ const std::vector<SectionDecl>& section_declarations() {
       {"supervisor", "parleyd: restarting processes, crash loops, the control socket."},
       {"directory",
        "The directory process: how passwords are hashed, how failed logins are "
-       "limited, sub-addressing, and what an empty directory starts with."},
+       "limited and successful ones cached, sub-addressing, and what an empty "
+       "directory starts with."},
       {"smtpd",
        "The SMTP server: limits, timeouts, relaying and TLS for ports 25 (smtp), "
        "587 (submission) and 465 (smtps, implicit TLS)."},
@@ -210,6 +211,14 @@ const std::vector<KeyDecl>& declarations() {
       {.section = "smtpd", .key = "max_connections_per_ip", .type = Type::integer, .default_value = integer(20),
        .min = 1, .max = 100000, .doc = "Sessions at once from one client address."},
       {.section = "smtpd", .key = "relay_networks", .type = Type::list, .default_value = Value{Strings{}},
+      {.section = "directory", .key = "auth_cache_ttl_s", .type = Type::integer, .default_value = integer(3600),
+       .min = 0, .max = kDayS,
+       .doc = "How long a successful password login is remembered (as a keyed hash) so that the same password "
+              "for the same account logs in again without argon2id; dropped at once when the account's password, "
+              "name or state changes. 0: no cache, every login runs argon2id."},
+      {.section = "directory", .key = "auth_cache_max_entries", .type = Type::integer, .default_value = integer(100000),
+       .min = 1, .max = 10000000,
+       .doc = "Most logins the cache remembers (about 250 bytes each); the least recently used go first."},
        .doc = "Client networks (CIDR: \"192.0.2.0/24\", \"::1/128\") that may relay without "
               "authentication. Everyone else may send only to local domains unless authenticated.",
        .check = &check_cidr},

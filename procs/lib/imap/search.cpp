@@ -154,6 +154,14 @@ void append_all_headers(std::vector<std::string>& out, const mime::Part& p, std:
   for (const mime::Part& c : p.children) append_all_headers(out, c, raw);
 }
 
+// A message's texts of one kind (headers or body parts), decoded once.
+// Outside Evaluator: clang cannot default-construct a nested class with
+// member initializers inside its enclosing class's own member functions.
+struct Texts {
+  bool readable = false;
+  std::vector<std::string> items;
+};
+
 // One evaluation: the message, and what was derived from it so far.
 class Evaluator {
  public:
@@ -278,11 +286,6 @@ class Evaluator {
 
   // Folded texts derived from the message; `readable` is false when raw()
   // or part() gave nothing.
-  struct Texts {
-    bool readable = false;
-    std::vector<std::string> items;
-  };
-
   static bool any_has(const Texts& texts, std::string_view needle) {
     if (!texts.readable) return false;
     return needle.empty() ||

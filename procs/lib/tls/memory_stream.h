@@ -38,6 +38,8 @@ class MemoryStream final : public Stream {
   bool shut_down() const { return shut_down_; }
   // Whether the session waits for client bytes right now.
   bool reading() const { return reading_; }
+  // Bytes fed and not read yet.
+  std::size_t unread() const { return input_.size() - consumed_; }
 
   awaitable<Result<std::size_t>> read_some(asio::mutable_buffer buffer, std::chrono::milliseconds timeout) override;
   awaitable<Status> write(std::string_view data, std::chrono::milliseconds timeout) override;

@@ -1,6 +1,7 @@
-// What the IMAP and POP3 session fuzz targets share: an imapd Server over a
-// fresh mail store (not durable, in a temporary directory) for every input,
-// holding kUser's INBOX with three messages, beside the fake directory.
+// An imapd Server over a fresh mail store (not durable, in a temporary
+// directory) holding kUser's INBOX with three messages, beside the fake
+// directory: for the IMAP and POP3 session fuzz targets (a fresh server for
+// every input) and dialog tests.
 #pragma once
 
 #include <cstdlib>
@@ -41,6 +42,8 @@ class ImapdRig {
     server_ = std::make_unique<imapd::Server>(*ctx_, std::move(settings.value()), std::move(st.value()), listeners);
     return *server_;
   }
+
+  imapd::Server& server() { return *server_; }
 
   asio::io_context io;
 

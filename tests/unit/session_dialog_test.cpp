@@ -1,0 +1,219 @@
+// Scripted dialogs with whole sessions (smtpd, IMAP, POP3) over an
+// in-memory stream: client lines in, server lines out, no sockets, the
+// directory and router faked (tests/support/session_rig.h). The malformed
+// lines that once aborted imapd before login are here too.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "procs/imapd/imap_session.h"
+#include "procs/imapd/pop3.h"
+#include "procs/smtpd/session.h"
+#include "tests/support/imapd_rig.h"
+#include "tests/support/smtpd_rig.h"
+
+namespace parley {
+namespace {
+
+using testing::Dialog;
+
+const std::string kPlain = "AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==";  // \0demo@example.test\0secret
+const std::string kLongLine = std::string(1 << 20, 'A') + "\r\n";
+
+bool starts(const std::string& s, std::string_view prefix) { return s.starts_with(prefix); }
+
+// ---- POP3 ----
+
+class Pop3Dialog : public ::testing::Test {
+ protected:
+  void open(std::string listener = "pop3") {
+    auto& server = rig_.fresh_server();
+    session_ = std::make_shared<imapd::Pop3Session>(server, dialog_.take_stream(), listener, "pop-test");
+    dialog_.start(imapd::Pop3Session::run(session_));
+  }
+  std::size_t inbox_size() {
+    auto& st = rig_.server().store();
+    auto box = st.mailbox(testing::kUser, "INBOX");
+    EXPECT_TRUE(box);
+    auto list = st.messages(testing::kUser, box->id);
+    EXPECT_TRUE(list);
+    return list ? list->size() : 0;
+  }
+
+  testing::ImapdRig rig_;
+  Dialog dialog_{rig_.io};
+  std::shared_ptr<imapd::Pop3Session> session_;
+};
+
+TEST_F(Pop3Dialog, MalformedLinesBeforeLoginGetErrorsAndTheSessionGoesOn) {
+  open();
+  EXPECT_EQ(dialog_.output(), "+OK Parley POP3 server ready\r\n");
+  EXPECT_EQ(dialog_.say("FOO\r\n"), "-ERR unknown command\r\n");
+  EXPECT_TRUE(starts(dialog_.say("USER\r\n"), "-ERR "));
+  EXPECT_TRUE(starts(dialog_.say(std::string("CAPA\0\r\n", 7)), "-ERR "));
+  EXPECT_TRUE(starts(dialog_.say("CAPA\nNOOP\nCAPA\r\n"), "-ERR "));
+  // A 1 MiB line is one error, however it arrives.
+  EXPECT_EQ(dialog_.say(kLongLine), "-ERR unknown command\r\n");
+  EXPECT_TRUE(starts(dialog_.say("CAPA\r\n"), "+OK Capability list follows\r\n"));
+  EXPECT_EQ(dialog_.say("QUIT\r\n"), "+OK bye\r\n");
+  EXPECT_TRUE(dialog_.ended());
+}
+
+TEST_F(Pop3Dialog, PasswordsOnlyAfterStls) {
+  open();
+  dialog_.output();
+  EXPECT_EQ(dialog_.say("USER demo@example.test\r\n"), "-ERR [AUTH] encryption required: use STLS first\r\n");
+  EXPECT_EQ(dialog_.say("STLS\r\n"), "+OK begin TLS negotiation\r\n");
+  EXPECT_EQ(dialog_.say("USER demo@example.test\r\n"), "+OK\r\n");
+  EXPECT_EQ(dialog_.say("PASS wrong\r\n"), "-ERR [AUTH] authentication failed\r\n");
+  EXPECT_EQ(dialog_.say("PASS secret\r\n"), "-ERR USER first\r\n");
+  EXPECT_TRUE(starts(dialog_.say("AUTH PLAIN " + kPlain + "\r\n"), "+OK maildrop has 3 messages"));
+}
+
+TEST_F(Pop3Dialog, RetrDeleQuitRemovesTheMessage) {
+  open("pop3s");
+  dialog_.output();
+  EXPECT_TRUE(starts(dialog_.say("AUTH PLAIN " + kPlain + "\r\n"), "+OK maildrop has 3 messages"));
+  EXPECT_TRUE(starts(dialog_.say("STAT\r\n"), "+OK 3 "));
+  std::string retr = dialog_.say("RETR 1\r\n");
+  EXPECT_TRUE(starts(retr, "+OK ")) << retr;
+  EXPECT_NE(retr.find("Subject: hello\r\n"), std::string::npos);
+  EXPECT_TRUE(retr.ends_with("\r\n.\r\n"));
+  EXPECT_EQ(dialog_.say("DELE 1\r\n"), "+OK deleted\r\n");
+  EXPECT_EQ(dialog_.say("RETR 1\r\n"), "-ERR no such message\r\n");
+  EXPECT_TRUE(starts(dialog_.say("STAT\r\n"), "+OK 2 "));
+  // Malformed lines after login are errors too, and change nothing.
+  EXPECT_TRUE(starts(dialog_.say(std::string("CAPA\0\r\n", 7)), "-ERR "));
+  EXPECT_TRUE(starts(dialog_.say("RETR 99999999999999999999\r\n"), "-ERR "));
+  EXPECT_EQ(dialog_.say("QUIT\r\n"), "+OK bye\r\n");
+  EXPECT_EQ(inbox_size(), 2u);
+}
+
+TEST_F(Pop3Dialog, TooManyErrorsEndTheSession) {
+  open();
+  dialog_.output();
+  std::string out;
+  for (int i = 0; i < 10 && !dialog_.ended(); ++i) out = dialog_.say("FOO\r\n");
+  EXPECT_EQ(out, "-ERR too many errors, closing\r\n");
+  EXPECT_TRUE(dialog_.ended());
+}
+
+// ---- IMAP ----
+
+class ImapDialog : public ::testing::Test {
+ protected:
+  void open(std::string listener = "imap") {
+    auto& server = rig_.fresh_server();
+    session_ = std::make_shared<imapd::ImapSession>(server, dialog_.take_stream(), listener, "imap-test");
+    dialog_.start(imapd::ImapSession::run(session_));
+  }
+
+  testing::ImapdRig rig_;
+  Dialog dialog_{rig_.io};
+  std::shared_ptr<imapd::ImapSession> session_;
+};
+
+TEST_F(ImapDialog, LoginOnlyAfterStarttls) {
+  open();
+  std::string greeting = dialog_.output();
+  EXPECT_TRUE(starts(greeting, "* OK [CAPABILITY ")) << greeting;
+  EXPECT_NE(greeting.find("LOGINDISABLED"), std::string::npos);
+  EXPECT_TRUE(starts(dialog_.say("a LOGIN demo@example.test secret\r\n"), "a NO "));
+  EXPECT_TRUE(starts(dialog_.say("b STARTTLS\r\n"), "b OK "));
+  std::string login = dialog_.say("c LOGIN demo@example.test secret\r\n");
+  EXPECT_NE(login.find("c OK "), std::string::npos) << login;
+}
+
+TEST_F(ImapDialog, SelectFetchStoreIdle) {
+  open("imaps");
+  dialog_.output();
+  EXPECT_NE(dialog_.say("a LOGIN demo@example.test secret\r\n").find("a OK "), std::string::npos);
+  std::string select = dialog_.say("b SELECT INBOX\r\n");
+  EXPECT_NE(select.find("* 3 EXISTS\r\n"), std::string::npos) << select;
+  EXPECT_NE(select.find("b OK [READ-WRITE]"), std::string::npos) << select;
+  std::string fetch = dialog_.say("c FETCH 2 (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])\r\n");
+  EXPECT_NE(fetch.find("Subject: Re: hello"), std::string::npos) << fetch;
+  std::string store = dialog_.say("d STORE 2 +FLAGS (\\Seen)\r\n");
+  EXPECT_NE(store.find("* 2 FETCH (FLAGS (\\Seen))"), std::string::npos) << store;
+  EXPECT_TRUE(starts(dialog_.say("e IDLE\r\n"), "+ "));
+  EXPECT_TRUE(starts(dialog_.say("DONE\r\n"), "e OK "));
+  EXPECT_NE(dialog_.say("f LOGOUT\r\n").find("* BYE"), std::string::npos);
+  EXPECT_TRUE(dialog_.ended());
+}
+
+TEST_F(ImapDialog, MalformedLinesGetBadAndTheSessionGoesOn) {
+  open("imaps");
+  dialog_.output();
+  for (std::string line : {"FOO\r\n", "USER\r\n", std::string("CAPA\0\r\n", 7), std::string("a\0\r\n", 4),
+                           "b LIST (((\r\n", "c\r\n"}) {
+    std::string out = dialog_.say(line);
+    EXPECT_NE(out.find("BAD"), std::string::npos) << line << " -> " << out;
+    EXPECT_FALSE(dialog_.ended());
+  }
+  EXPECT_TRUE(starts(dialog_.say("d NOOP\r\n"), "d OK"));
+  EXPECT_NE(dialog_.say("e LOGIN demo@example.test secret\r\n").find("e OK "), std::string::npos);
+  std::string bad = dialog_.say("f FETCH 1:* (FLAGS\r\n");
+  EXPECT_NE(bad.find("f BAD"), std::string::npos) << bad;
+  EXPECT_TRUE(starts(dialog_.say("g NOOP\r\n"), "g OK"));
+}
+
+// ---- SMTP ----
+
+class SmtpDialog : public ::testing::Test {
+ protected:
+  void open(std::string listener = "smtp") {
+    session_ = std::make_shared<smtpd::Session>(rig_.server(), dialog_.take_stream(), listener, "smtp-test");
+    dialog_.start(smtpd::Session::run(session_));
+  }
+
+  testing::SmtpdRig rig_;
+  Dialog dialog_{rig_.io};
+  std::shared_ptr<smtpd::Session> session_;
+};
+
+TEST_F(SmtpDialog, AMessageIsQueuedBeforeItsReply) {
+  open();
+  EXPECT_TRUE(starts(dialog_.output(), "220 mx.example.test ESMTP"));
+  std::string ehlo = dialog_.say("EHLO client.example\r\n");
+  EXPECT_TRUE(starts(ehlo, "250-mx.example.test")) << ehlo;
+  EXPECT_NE(ehlo.find("250-STARTTLS\r\n"), std::string::npos) << ehlo;
+  EXPECT_TRUE(starts(dialog_.say("MAIL FROM:<a@example.org>\r\n"), "250 "));
+  EXPECT_TRUE(starts(dialog_.say("RCPT TO:<demo@example.test>\r\n"), "250 "));
+  EXPECT_TRUE(starts(dialog_.say("RCPT TO:<someone@remote.example>\r\n"), "554 5.7.1"));
+  EXPECT_TRUE(starts(dialog_.say("DATA\r\n"), "354 "));
+  EXPECT_EQ(rig_.backends().enqueued(), 0u);
+  EXPECT_TRUE(starts(dialog_.say("Subject: hi\r\n\r\nbody\r\n.\r\n"), "250 "));
+  EXPECT_EQ(rig_.backends().enqueued(), 1u);
+  EXPECT_TRUE(starts(dialog_.say("QUIT\r\n"), "221 "));
+}
+
+TEST_F(SmtpDialog, AuthOnlyAfterStarttls) {
+  open("submission");
+  dialog_.output();
+  EXPECT_EQ(dialog_.say("EHLO c\r\n").find("AUTH"), std::string::npos);
+  EXPECT_TRUE(starts(dialog_.say("AUTH PLAIN " + kPlain + "\r\n"), "538 "));
+  EXPECT_TRUE(starts(dialog_.say("STARTTLS\r\n"), "220 "));
+  EXPECT_NE(dialog_.say("EHLO c\r\n").find("250-AUTH PLAIN LOGIN SCRAM-SHA-256"), std::string::npos);
+  EXPECT_TRUE(starts(dialog_.say("AUTH PLAIN " + kPlain + "\r\n"), "235 "));
+  EXPECT_TRUE(starts(dialog_.say("MAIL FROM:<demo@example.test>\r\n"), "250 "));
+  EXPECT_TRUE(starts(dialog_.say("RCPT TO:<someone@remote.example>\r\n"), "250 "));
+}
+
+TEST_F(SmtpDialog, MalformedLinesGetErrorsUntilTheLimit) {
+  open();
+  dialog_.output();
+  for (std::string line : {"FOO\r\n", "USER\r\n", std::string("CAPA\0\r\n", 7), "MAIL FROM:garbage\r\n"}) {
+    std::string out = dialog_.say(line);
+    EXPECT_TRUE(out.size() > 4 && out[0] == '5') << line << " -> " << out;
+  }
+  EXPECT_TRUE(starts(dialog_.say(kLongLine), "500 "));
+  EXPECT_TRUE(starts(dialog_.say("NOOP\r\n"), "250 "));
+  std::string out;
+  for (int i = 0; i < 10 && !dialog_.ended(); ++i) out = dialog_.say("FOO\r\n");
+  EXPECT_TRUE(starts(out, "421 ")) << out;
+  EXPECT_TRUE(dialog_.ended());
+}
+
+}  // namespace
+}  // namespace parley
