@@ -1,7 +1,5 @@
 #include "authenticator.h"
 
-#include <openssl/hmac.h>
-
 #include <algorithm>
 #include <thread>
 
@@ -11,8 +9,6 @@
 
 namespace parley::directory {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 constexpr auto kExchangeLifetime = std::chrono::seconds(60);
 constexpr std::size_t kMaxExchanges = 10000;
@@ -38,6 +34,18 @@ schema::AuthReply outcome(schema::AuthReply::Outcome o) {
   return r;
 }
 
+bool same_params(const auth::Argon2Params& a, const auth::Argon2Params& b) {
+  return a.memory_kib == b.memory_kib && a.iterations == b.iterations && a.parallelism == b.parallelism;
+}
+
+// What a hashing task on the pool gives back to the event loop.
+struct Checked {
+  bool ok = false;
+  std::string new_decoy;  // set when the task made a decoy instead of checking one
+};
+
+constexpr std::size_t kDecoyPasswordLength = 32;
+
 }  // namespace
 
 struct Authenticator::Exchange {
@@ -50,12 +58,25 @@ struct Authenticator::Exchange {
   Clock::time_point started;
 };
 
-Authenticator::Authenticator(asio::io_context& io, Store& store, AuthPolicy policy)
-    : io_(io), store_(store), policy_(policy), pool_(std::max(1u, std::thread::hardware_concurrency())) {}
+Authenticator::Authenticator(asio::io_context& io, Store& store, AuthPolicy policy, Now now)
+    : io_(io),
+      store_(store),
+      policy_(policy),
+      now_(std::move(now)),
+      cache_(policy.cache),
+      pool_(std::max(1u, std::thread::hardware_concurrency())) {
+  store_.on_account_changed([this](std::string_view account) { cache_.forget(account); });
+}
 
 Authenticator::~Authenticator() {
+  store_.on_account_changed(nullptr);
   pool_.stop();
   pool_.join();
+}
+
+void Authenticator::set_policy(AuthPolicy policy) {
+  policy_ = policy;
+  cache_.set_limits(policy.cache);
 }
 
 awaitable<Result<std::string>> Authenticator::hash(std::string password) {
@@ -93,22 +114,57 @@ awaitable<Result<schema::Credentials>> Authenticator::make_credentials(std::stri
   co_return c;
 }
 
-awaitable<bool> Authenticator::verify(const schema::AccountRecord& account, std::string password) {
+awaitable<bool> Authenticator::verify(const schema::AccountRecord* account, std::string password) {
   std::vector<std::string> hashes;
-  if (!account.credentials().argon2().empty()) hashes.push_back(account.credentials().argon2());
-  for (const auto& app : account.credentials().app_passwords()) hashes.push_back(app.argon2());
-  if (hashes.empty()) co_return false;
-  auto task = [hashes = std::move(hashes), password = std::move(password)]() -> awaitable<bool> {
+  if (account != nullptr) {
+    if (!account->credentials().argon2().empty()) hashes.push_back(account->credentials().argon2());
+    for (const auto& app : account->credentials().app_passwords()) hashes.push_back(app.argon2());
+  }
+  // Without a hash of its own (no such login, or no password set) the
+  // password is checked against the decoy, so that the answer takes as long
+  // as a wrong password for an account that has one. The decoy follows the
+  // policy's parameters: before its first use, or after they changed, the
+  // task makes a new one instead, which costs the same as checking one.
+  const bool decoy = hashes.empty();
+  const auth::Argon2Params params = policy_.argon2;
+  if (decoy && !decoy_.empty() && same_params(decoy_params_, params)) hashes.push_back(decoy_);
+  argon2_runs_ += std::max<std::size_t>(1, hashes.size());
+  auto task = [hashes = std::move(hashes), password = std::move(password), decoy, params]() -> awaitable<Checked> {
+    Checked out;
+    if (hashes.empty()) {
+      auto made = auth::hash_password(auth::random_password(kDecoyPasswordLength), params);
+      if (made) out.new_decoy = made.value();
+      co_return out;
+    }
     bool ok = false;
     // Every hash is checked, so the time does not tell which one matched.
     for (const auto& h : hashes) ok = auth::verify_password(password, h) || ok;
-    co_return ok;
+    out.ok = ok && !decoy;
+    co_return out;
   };
-  co_return co_await asio::co_spawn(pool_, std::move(task), asio::use_awaitable);
+  // The real clock, not now_: this measures how long a rate-limited answer
+  // should wait on a real timer.
+  const auto started = Clock::now();
+  Checked out = co_await asio::co_spawn(pool_, std::move(task), asio::use_awaitable);
+  const auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - started);
+  check_time_ = check_time_.count() == 0 ? took : check_time_ + (took - check_time_) / 8;
+  if (!out.new_decoy.empty()) {
+    decoy_ = std::move(out.new_decoy);
+    decoy_params_ = params;
+  }
+  co_return out.ok;
+}
+
+awaitable<void> Authenticator::pause_like_a_check() {
+  if (check_time_.count() <= 0) co_return;
+  asio::steady_timer timer(io_, check_time_);
+  boost::system::error_code ec;
+  co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }
 
 void Authenticator::prune() {
-  auto now = Clock::now();
+  auto now = now_();
+  cache_.prune(now);
   for (auto it = exchanges_.begin(); it != exchanges_.end();) {
     it = now - it->second->started > kExchangeLifetime ? exchanges_.erase(it) : std::next(it);
   }
@@ -131,20 +187,28 @@ bool Authenticator::limited(const std::string& ip, const std::string& login) {
 }
 
 void Authenticator::count_failure(const std::string& ip, const std::string& login) {
-  auto now = Clock::now();
+  auto now = now_();
   if (!ip.empty() && failures_ip_.size() < kMaxTracked) failures_ip_[ip].push_back(now);
   if (!login.empty() && failures_account_.size() < kMaxTracked) failures_account_[login].push_back(now);
+}
+
+std::string_view Authenticator::refusal(const schema::AuthRequest& request, const schema::AccountRecord& account) const {
+  if (account.disabled()) return "account disabled";
+  std::string_view service = service_name(request.service());
+  if (!service.empty() && !service_enabled(store_.effective(account, "services").first, service)) {
+    return "service not enabled for the account";
+  }
+  return {};
 }
 
 schema::AuthReply Authenticator::conclude(const schema::AuthRequest& request, const std::string& login,
                                           const schema::AccountRecord* account, bool ok) {
   const std::string& ip = request.client_address();
-  std::string_view service = service_name(request.service());
   std::string reason;
   if (ok && account == nullptr) ok = false, reason = "unknown login";
-  if (ok && account->disabled()) ok = false, reason = "account disabled";
-  if (ok && !service.empty() && !service_enabled(store_.effective(*account, "services").first, service)) {
-    ok = false, reason = "service not enabled for the account";
+  if (ok) {
+    reason = refusal(request, *account);
+    ok = reason.empty();
   }
   if (!ok) {
     if (reason.empty()) reason = "wrong credentials";
@@ -163,14 +227,30 @@ schema::AuthReply Authenticator::conclude(const schema::AuthRequest& request, co
 awaitable<schema::AuthReply> Authenticator::finish_password(const schema::AuthRequest& request, std::string login,
                                                             std::string password) {
   auto account = store_.account_for_login(login);
-  std::string key = account ? account->name() : login;
+  const schema::AccountRecord* found = account ? &account.value() : nullptr;
+  std::string key = found != nullptr ? found->name() : login;
   if (limited(request.client_address(), key)) {
     log::warn("directory.auth.rate_limited", "too many failures; temporary failure",
               {{"sid", request.sid()}, {"peer", request.client_address()}, {"user", login}});
+    co_await pause_like_a_check();
     co_return outcome(schema::AuthReply::OUTCOME_TEMPFAIL);
   }
-  bool ok = account && co_await verify(*account, std::move(password));
-  co_return conclude(request, login, account ? &account.value() : nullptr, ok);
+  // The cache answers only for an account that would be let in, and only
+  // yes: anything else, a wrong password for a cached account included,
+  // goes on to argon2id exactly as if there were no cache. A cache that
+  // said no at once would make a wrong password for a recently used
+  // account cost microseconds and for any other account a quarter of a
+  // second: timing would tell again which accounts exist (and which are
+  // in use).
+  const bool cached = found != nullptr && refusal(request, *found).empty() && cache_.matches(*found, password, now_());
+  bool ok = cached;
+  if (!cached) {
+    bool matched = co_await verify(found, password);
+    ok = matched;
+  }
+  schema::AuthReply reply = conclude(request, login, found, ok);
+  if (!cached && reply.outcome() == schema::AuthReply::OUTCOME_OK) cache_.remember(*found, password, now_());
+  co_return reply;
 }
 
 awaitable<schema::AuthReply> Authenticator::step(const schema::AuthRequest& request) {
@@ -180,6 +260,7 @@ awaitable<schema::AuthReply> Authenticator::step(const schema::AuthRequest& requ
   if (limited(ip, {})) {
     log::warn("directory.auth.rate_limited", "too many failures from this address; temporary failure",
               {{"sid", request.sid()}, {"peer", ip}});
+    co_await pause_like_a_check();
     co_return outcome(schema::AuthReply::OUTCOME_TEMPFAIL);
   }
 
@@ -189,7 +270,7 @@ awaitable<schema::AuthReply> Authenticator::step(const schema::AuthRequest& requ
     if (exchanges_.size() >= kMaxExchanges) co_return outcome(schema::AuthReply::OUTCOME_TEMPFAIL);
     auto fresh = std::make_unique<Exchange>();
     fresh->mechanism = request.mechanism();
-    fresh->started = Clock::now();
+    fresh->started = now_();
     if (fresh->mechanism != "PLAIN" && fresh->mechanism != "LOGIN" && fresh->mechanism != "SCRAM-SHA-256") {
       co_return outcome(schema::AuthReply::OUTCOME_FAILED);
     }

@@ -20,6 +20,8 @@ AuthPolicy policy_from(const config::Config& c) {
   p.window = std::chrono::seconds(c.integer("directory", "auth_window_s"));
   p.max_failures_per_ip = static_cast<int>(c.integer("directory", "auth_max_failures_per_ip"));
   p.max_failures_per_account = static_cast<int>(c.integer("directory", "auth_max_failures_per_account"));
+  p.cache.ttl = std::chrono::seconds(c.integer("directory", "auth_cache_ttl_s"));
+  p.cache.max_entries = static_cast<std::size_t>(c.integer("directory", "auth_cache_max_entries"));
   return p;
 }
 

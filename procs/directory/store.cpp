@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <ctime>
+#include <type_traits>
 
 #include "addr/addr.h"
 #include "settings.h"
@@ -98,7 +99,9 @@ Status Store::update(MDB_dbi dbi, const std::string& key, std::string_view what,
   if (!record) return not_found(what, key);
   if (auto s = change(*txn, *record); !s) return s;
   if (auto s = save(*txn, dbi, key, *record); !s) return s;
-  return txn->commit();
+  if (auto s = txn->commit(); !s) return s;
+  if constexpr (std::is_same_v<Record, schema::AccountRecord>) account_changed(key);
+  return {};
 }
 
 bool Store::empty() const {
@@ -323,7 +326,9 @@ Status Store::remove_account(std::string_view address) {
   for (const auto& ext : a->extensions()) (void)txn->del(addresses_, ext + "@" + domain_of(*key));
   (void)txn->del(addresses_, *key);
   if (auto s = txn->del(accounts_, *key); !s) return s;
-  return txn->commit();
+  if (auto s = txn->commit(); !s) return s;
+  account_changed(*key);
+  return {};
 }
 
 Status Store::rename_account(std::string_view from, std::string_view to) {
@@ -365,7 +370,9 @@ Status Store::rename_account(std::string_view from, std::string_view to) {
   }
   a->set_name(name);
   if (auto s = save(*txn, accounts_, name, *a); !s) return s;
-  return txn->commit();
+  if (auto s = txn->commit(); !s) return s;
+  account_changed(*old_key);
+  return {};
 }
 
 Status Store::set_credentials(std::string_view address, const schema::Credentials& credentials) {

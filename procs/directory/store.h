@@ -100,6 +100,14 @@ class Store {
 
   lmdb::Env& env() { return env_; }
 
+  // Called with an account's name after each committed change to it
+  // (credentials, disabled, settings, aliases; the old name after a rename;
+  // removal), so that what others keep about it can be dropped. One
+  // observer: the authenticator's credentials cache.
+  void on_account_changed(std::function<void(std::string_view account)> observer) {
+    account_changed_ = std::move(observer);
+  }
+
  private:
   Store(lmdb::Env env, char separator) : env_(std::move(env)), separator_(separator) {}
   Status open_dbis();
@@ -117,8 +125,13 @@ class Store {
   void expand(const lmdb::Txn& txn, std::string_view key, std::vector<std::string>& out,
               std::vector<std::string>& seen, int depth) const;
 
+  void account_changed(std::string_view account) const {
+    if (account_changed_) account_changed_(account);
+  }
+
   lmdb::Env env_;
   char separator_;
+  std::function<void(std::string_view account)> account_changed_;
   MDB_dbi domains_ = 0, domain_aliases_ = 0, addresses_ = 0, accounts_ = 0, classes_ = 0, meta_ = 0;
 };
 

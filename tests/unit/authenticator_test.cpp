@@ -1,0 +1,285 @@
+// directory::Authenticator with its credentials cache, over a Store in a
+// temp directory and with cheap argon2id parameters: PLAIN logins are
+// served from the cache after a success; a wrong password is never
+// answered from it and always costs an argon2id check, cached or not; an
+// unknown login costs one too (the decoy); administration through Admin
+// (password change, disable, rename, removal) drops the account's
+// entries; expiry follows an injected clock. "Costs a check" is counted
+// with argon2_runs(), never timed.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "admin.h"
+#include "authenticator.h"
+#include "store.h"
+
+namespace parley::directory {
+namespace {
+
+using namespace std::chrono_literals;
+using Outcome = schema::AuthReply::Outcome;
+constexpr Outcome kOk = schema::AuthReply::OUTCOME_OK;
+constexpr Outcome kFailed = schema::AuthReply::OUTCOME_FAILED;
+constexpr Outcome kTempfail = schema::AuthReply::OUTCOME_TEMPFAIL;
+
+// Runs one coroutine on `io` to its end (the authenticator's pool posts
+// back to `io`; the guard keeps run() going meanwhile).
+template <class T>
+T run(asio::io_context& io, awaitable<T> task) {
+  std::optional<T> out;
+  auto guard = asio::make_work_guard(io);
+  auto body = [&]() -> awaitable<void> {
+    T value = co_await std::move(task);
+    out = std::move(value);
+    guard.reset();
+  };
+  asio::co_spawn(io, body, asio::detached);
+  io.restart();
+  io.run();
+  return std::move(*out);
+}
+
+class AuthenticatorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "parley-auth-test-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    auto opened = Store::open(dir_ + "/db", '+');
+    ASSERT_TRUE(opened.ok());
+    store_ = std::move(opened.value());
+    ASSERT_TRUE(store_->add_domain("example.test").ok());
+    start(3600s);
+  }
+
+  void TearDown() override {
+    admin_.reset();
+    auth_.reset();
+    store_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  // A fresh authenticator whose clock is now_.
+  void start(std::chrono::seconds ttl, int max_failures_per_ip = 1000) {
+    admin_.reset();
+    auth_.reset();
+    AuthPolicy policy;
+    policy.argon2 = auth::Argon2Params{.memory_kib = 8, .iterations = 1, .parallelism = 1};
+    policy.max_failures_per_ip = max_failures_per_ip;
+    policy.cache = CredentialsCache::Limits{.ttl = ttl, .max_entries = 100};
+    auth_ = std::make_unique<Authenticator>(io_, *store_, policy, [this] { return now_; });
+    admin_ = std::make_unique<Admin>(*store_, *auth_, dir_ + "/backups");
+  }
+
+  Result<schema::DirectoryAdminReply> admin(const std::string& op, std::vector<std::string> args,
+                                            std::map<std::string, std::string> options = {}, std::string secret = {}) {
+    schema::DirectoryAdminRequest r;
+    r.set_op(op);
+    for (auto& a : args) r.add_args(a);
+    for (auto& [k, v] : options) (*r.mutable_options())[k] = v;
+    r.set_secret(secret);
+    r.set_actor("test");
+    return run(io_, admin_->handle(r));
+  }
+
+  void add(const std::string& account, const std::string& password) {
+    auto added = admin("account.add", {account}, {}, password);
+    ASSERT_TRUE(added.ok()) << added.error().detail;
+  }
+
+  Outcome plain(const std::string& login, const std::string& password,
+                schema::Service service = schema::SERVICE_IMAP) {
+    schema::AuthRequest r;
+    r.set_mechanism("PLAIN");
+    r.set_response(std::string(1, '\0') + login + std::string(1, '\0') + password);
+    r.set_service(service);
+    r.set_client_address("192.0.2.7");
+    r.set_sid("test");
+    return run(io_, auth_->step(r)).outcome();
+  }
+
+  // argon2id checks a PLAIN login ran.
+  std::uint64_t checks(const std::string& login, const std::string& password, Outcome expect) {
+    std::uint64_t before = auth_->argon2_runs();
+    EXPECT_EQ(plain(login, password), expect) << login;
+    return auth_->argon2_runs() - before;
+  }
+
+  asio::io_context io_;
+  std::string dir_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<Admin> admin_;
+  Authenticator::Clock::time_point now_ = Authenticator::Clock::time_point() + 1000h;
+};
+
+TEST_F(AuthenticatorTest, SecondLoginComesFromTheCache) {
+  add("alice@example.test", "correct horse");
+  EXPECT_EQ(checks("alice@example.test", "correct horse", kOk), 1u);
+  EXPECT_EQ(auth_->cache().size(), 1u);
+  EXPECT_EQ(checks("alice@example.test", "correct horse", kOk), 0u);
+  EXPECT_EQ(checks("Alice@Example.TEST", "correct horse", kOk), 0u);  // the account's name is the key
+  EXPECT_EQ(auth_->cache().stats().hits, 2u);
+}
+
+TEST_F(AuthenticatorTest, WrongPasswordIsNeverAnsweredFromTheCache) {
+  add("alice@example.test", "correct horse");
+  EXPECT_EQ(checks("alice@example.test", "wrong", kFailed), 1u);  // not cached yet
+  EXPECT_EQ(checks("alice@example.test", "correct horse", kOk), 1u);
+  // Cached now: a wrong password still fails, and still costs a full check.
+  EXPECT_EQ(checks("alice@example.test", "wrong", kFailed), 1u);
+  EXPECT_EQ(checks("alice@example.test", "correct horsf", kFailed), 1u);
+  EXPECT_EQ(checks("alice@example.test", "", kFailed), 0u);  // PLAIN refuses an empty password unparsed
+  EXPECT_EQ(auth_->cache().size(), 1u);  // failures are not cached, nor do they evict
+  EXPECT_EQ(checks("alice@example.test", "correct horse", kOk), 0u);
+}
+
+TEST_F(AuthenticatorTest, UnknownAndPasswordlessLoginsCostACheck) {
+  add("alice@example.test", "correct horse");
+  add("nopass@example.test", "");
+  // The first one makes the decoy, the others check against it.
+  EXPECT_EQ(checks("nobody@example.test", "correct horse", kFailed), 1u);
+  EXPECT_EQ(checks("nobody@example.test", "correct horse", kFailed), 1u);
+  EXPECT_EQ(checks("nobody@elsewhere.test", "x", kFailed), 1u);
+  EXPECT_EQ(checks("nopass@example.test", "", kFailed), 0u);
+  EXPECT_EQ(checks("nopass@example.test", "anything", kFailed), 1u);
+  EXPECT_EQ(auth_->cache().size(), 0u);
+}
+
+TEST_F(AuthenticatorTest, PasswordChangeDropsTheEntry) {
+  add("alice@example.test", "old password");
+  EXPECT_EQ(checks("alice@example.test", "old password", kOk), 1u);
+  ASSERT_TRUE(admin("account.passwd", {"alice@example.test"}, {}, "new password").ok());
+  EXPECT_EQ(auth_->cache().size(), 0u);
+  EXPECT_EQ(checks("alice@example.test", "old password", kFailed), 1u);
+  EXPECT_EQ(checks("alice@example.test", "new password", kOk), 1u);
+  EXPECT_EQ(checks("alice@example.test", "new password", kOk), 0u);
+}
+
+TEST_F(AuthenticatorTest, ApplicationPasswordChangesDropTheEntries) {
+  add("alice@example.test", "main password");
+  EXPECT_EQ(checks("alice@example.test", "main password", kOk), 1u);
+  auto app = admin("account.app-password-add", {"alice@example.test", "phone"});
+  ASSERT_TRUE(app.ok());
+  EXPECT_EQ(auth_->cache().size(), 0u);
+  std::string generated = app->generated(0);
+  std::string app_password = generated.substr(generated.rfind('\t') + 1);
+  // Two hashes now: each login that is not cached checks both.
+  EXPECT_EQ(checks("alice@example.test", app_password, kOk), 2u);
+  EXPECT_EQ(checks("alice@example.test", "main password", kOk), 2u);
+  EXPECT_EQ(checks("alice@example.test", app_password, kOk), 0u);
+  EXPECT_EQ(checks("alice@example.test", "main password", kOk), 0u);
+  ASSERT_TRUE(admin("account.app-password-remove", {"alice@example.test", "phone"}).ok());
+  EXPECT_EQ(checks("alice@example.test", app_password, kFailed), 1u);
+}
+
+TEST_F(AuthenticatorTest, DisableDropsTheEntry) {
+  add("alice@example.test", "correct horse");
+  EXPECT_EQ(checks("alice@example.test", "correct horse", kOk), 1u);
+  ASSERT_TRUE(admin("account.set", {"alice@example.test"}, {{"disabled", "yes"}}).ok());
+  EXPECT_EQ(auth_->cache().size(), 0u);
+  // Refused, at the cost of a check, like a wrong password.
+  EXPECT_EQ(checks("alice@example.test", "correct horse", kFailed), 1u);
+  EXPECT_EQ(checks("alice@example.test", "correct horse", kFailed), 1u);
+  ASSERT_TRUE(admin("account.set", {"alice@example.test"}, {{"disabled", "no"}}).ok());
+  EXPECT_EQ(checks("alice@example.test", "correct horse", kOk), 1u);
+  EXPECT_EQ(checks("alice@example.test", "correct horse", kOk), 0u);
+}
+
+TEST_F(AuthenticatorTest, ServiceNotAllowedIsNotAnsweredFromTheCache) {
+  add("alice@example.test", "correct horse");
+  EXPECT_EQ(checks("alice@example.test", "correct horse", kOk), 1u);
+  // The services setting may change at the domain or server level, which
+  // the account's observer does not see: the cache is asked only when the
+  // account would be let in.
+  ASSERT_TRUE(admin("domain.set", {"example.test"}, {{"services", "mail"}}).ok());
+  EXPECT_EQ(auth_->cache().size(), 1u);
+  EXPECT_EQ(checks("alice@example.test", "correct horse", kFailed), 1u);
+  ASSERT_TRUE(admin("domain.set", {"example.test"}, {{"services", "default"}}).ok());
+  EXPECT_EQ(checks("alice@example.test", "correct horse", kOk), 0u);
+}
+
+TEST_F(AuthenticatorTest, RenameDropsTheEntry) {
+  add("alice@example.test", "correct horse");
+  EXPECT_EQ(checks("alice@example.test", "correct horse", kOk), 1u);
+  ASSERT_TRUE(admin("account.rename", {"alice@example.test", "alicia@example.test"}).ok());
+  EXPECT_EQ(auth_->cache().size(), 0u);
+  EXPECT_EQ(checks("alice@example.test", "correct horse", kFailed), 1u);  // unknown now: the decoy
+  EXPECT_EQ(checks("alicia@example.test", "correct horse", kOk), 1u);
+  EXPECT_EQ(checks("alicia@example.test", "correct horse", kOk), 0u);
+}
+
+TEST_F(AuthenticatorTest, RemoveDropsTheEntry) {
+  add("alice@example.test", "correct horse");
+  EXPECT_EQ(checks("alice@example.test", "correct horse", kOk), 1u);
+  ASSERT_TRUE(admin("account.remove", {"alice@example.test"}).ok());
+  EXPECT_EQ(auth_->cache().size(), 0u);
+  EXPECT_EQ(checks("alice@example.test", "correct horse", kFailed), 1u);
+  // The same name and password again: a new account, checked afresh.
+  add("alice@example.test", "correct horse");
+  EXPECT_EQ(checks("alice@example.test", "correct horse", kOk), 1u);
+}
+
+TEST_F(AuthenticatorTest, AliasChangesDropTheEntry) {
+  add("alice@example.test", "correct horse");
+  ASSERT_TRUE(admin("account.alias-add", {"alice@example.test", "al@example.test"}).ok());
+  EXPECT_EQ(checks("al@example.test", "correct horse", kOk), 1u);
+  EXPECT_EQ(checks("alice@example.test", "correct horse", kOk), 0u);  // one account, one entry
+  ASSERT_TRUE(admin("account.alias-remove", {"alice@example.test", "al@example.test"}).ok());
+  EXPECT_EQ(auth_->cache().size(), 0u);
+  EXPECT_EQ(checks("al@example.test", "correct horse", kFailed), 1u);
+}
+
+TEST_F(AuthenticatorTest, ExpiryFollowsTheInjectedClock) {
+  start(600s);
+  add("alice@example.test", "correct horse");
+  EXPECT_EQ(checks("alice@example.test", "correct horse", kOk), 1u);
+  now_ += 599s;
+  EXPECT_EQ(checks("alice@example.test", "correct horse", kOk), 0u);
+  now_ += 1s;
+  EXPECT_EQ(checks("alice@example.test", "correct horse", kOk), 1u);
+  now_ += 300s;
+  EXPECT_EQ(checks("alice@example.test", "correct horse", kOk), 0u);
+}
+
+TEST_F(AuthenticatorTest, TtlZeroMeansNoCache) {
+  start(0s);
+  add("alice@example.test", "correct horse");
+  EXPECT_EQ(checks("alice@example.test", "correct horse", kOk), 1u);
+  EXPECT_EQ(checks("alice@example.test", "correct horse", kOk), 1u);
+  EXPECT_EQ(auth_->cache().size(), 0u);
+}
+
+TEST_F(AuthenticatorTest, NewPolicyAppliesToTheCache) {
+  add("alice@example.test", "correct horse");
+  EXPECT_EQ(checks("alice@example.test", "correct horse", kOk), 1u);
+  AuthPolicy policy;
+  policy.argon2 = auth::Argon2Params{.memory_kib = 16, .iterations = 1, .parallelism = 1};
+  policy.cache.ttl = 0s;
+  auth_->set_policy(policy);
+  EXPECT_EQ(auth_->cache().size(), 0u);
+  EXPECT_EQ(checks("alice@example.test", "correct horse", kOk), 1u);
+  // New argon2 parameters: the next unknown login makes a new decoy.
+  EXPECT_EQ(checks("nobody@example.test", "x", kFailed), 1u);
+  EXPECT_EQ(checks("nobody@example.test", "x", kFailed), 1u);
+}
+
+TEST_F(AuthenticatorTest, RateLimitedAnswersWithoutChecking) {
+  start(3600s, 3);
+  add("alice@example.test", "correct horse");
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(checks("nobody@example.test", "x", kFailed), 1u);
+  EXPECT_EQ(checks("alice@example.test", "correct horse", kTempfail), 0u);
+  EXPECT_EQ(checks("nobody@example.test", "x", kTempfail), 0u);
+  now_ += 301s;  // the window (300 s) has passed
+  EXPECT_EQ(checks("alice@example.test", "correct horse", kOk), 1u);
+}
+
+}  // namespace
+}  // namespace parley::directory
