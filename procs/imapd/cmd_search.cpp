@@ -37,6 +37,8 @@ class Candidate final : public imap::SearchMessage {
     load();
     return cached_ ? cached_->tree() : nullptr;
   }
+  // The body was looked for and is no longer in the store.
+  bool body_gone() const { return tried_ && !cached_ && missing_; }
   std::string_view header() {
     const mime::Part* p = part();
     return p ? std::string_view(cached_->raw).substr(p->header.offset, p->header.length) : std::string_view{};
@@ -48,14 +50,36 @@ class Candidate final : public imap::SearchMessage {
     tried_ = true;
     auto got = server_.message(m_.body_id);
     if (got) cached_ = got.value();
+    else missing_ = got.code() == Errc::not_found;
   }
   Server& server_;
   std::uint32_t seq_;
   const store::Message& m_;
   bool recent_;
   bool tried_ = false;
+  bool missing_ = false;
   std::shared_ptr<CachedMessage> cached_;
 };
+
+// Whether a sequence or UID set that `key` requires (itself, or one of the
+// keys of an AND) leaves this message out: then its having been expunged
+// does not change the answer.
+bool ruled_out(const imap::SearchKey& key, std::uint32_t seq, std::uint32_t uid, const imap::SearchContext& ctx) {
+  using Kind = imap::SearchKey::Kind;
+  switch (key.kind) {
+    case Kind::sequence:
+    case Kind::uid: {
+      if (key.set.saved) return !(ctx.saved && std::binary_search(ctx.saved->begin(), ctx.saved->end(), uid));
+      if (key.kind == Kind::sequence) return !key.set.contains(seq, ctx.max_seq);
+      return !key.set.contains(uid, ctx.max_uid);
+    }
+    case Kind::and_:
+      return std::any_of(key.children.begin(), key.children.end(),
+                         [&](const imap::SearchKey& k) { return ruled_out(k, seq, uid, ctx); });
+    default:
+      return false;
+  }
+}
 
 bool uses_modseq(const imap::SearchKey& key) {
   if (key.kind == imap::SearchKey::Kind::modseq) return true;
@@ -106,16 +130,28 @@ Reply ImapSession::cmd_search(const imap::Command& cmd) {
   ctx.saved = &view_->saved;
   ctx.now = std::time(nullptr);
 
-  // Matching messages, in mailbox order: (seq, record).
+  // Matching messages, in mailbox order: (seq, record). A message the
+  // client still numbers but another session expunged cannot be searched:
+  // unless the key's sequence or UID set leaves it out, the answer ends
+  // OK [EXPUNGEISSUED] (RFC 5530), as FETCH's does.
   std::vector<std::pair<std::uint32_t, const store::Message*>> hits;
+  bool expunged = false;
   std::size_t j = 0;
   for (std::size_t i = 0; i < view_->uids.size(); ++i) {
     std::uint32_t uid = view_->uids[i];
     while (j < list->size() && (*list)[j].uid < uid) ++j;
-    if (j == list->size() || (*list)[j].uid != uid) continue;  // expunged, not yet reported
+    if (j == list->size() || (*list)[j].uid != uid) {  // expunged, not yet reported
+      if (!ruled_out(cmd.search, static_cast<std::uint32_t>(i + 1), uid, ctx)) expunged = true;
+      continue;
+    }
     Candidate c(server_, static_cast<std::uint32_t>(i + 1), (*list)[j], !rev2_ && view_->is_recent(uid));
     if (imap::matches(cmd.search, c, ctx)) hits.emplace_back(static_cast<std::uint32_t>(i + 1), &(*list)[j]);
+    // The body was removed after the snapshot was taken: expunged meanwhile.
+    if (c.body_gone()) expunged = true;
   }
+  const auto done = [&expunged] {
+    return expunged ? Reply::ok("[EXPUNGEISSUED] Some messages were expunged") : Reply::ok();
+  };
   auto id_of = [&](const auto& hit) { return cmd.uid ? hit.second->uid : hit.first; };
   std::uint64_t max_modseq = 0;
   for (const auto& h : hits) max_modseq = std::max(max_modseq, h.second->modseq);
@@ -126,6 +162,7 @@ Reply ImapSession::cmd_search(const imap::Command& cmd) {
     for (const auto& h : hits) {
       Candidate c(server_, h.first, *h.second);
       std::string_view header = c.header();
+      if (c.body_gone()) expunged = true;
       imap::ThreadMessage t;
       t.id = id_of(h);
       t.uid = h.second->uid;
@@ -148,7 +185,7 @@ Reply ImapSession::cmd_search(const imap::Command& cmd) {
     std::string text = imap::format_threads(forest);
     untagged(text.empty() ? "THREAD" : "THREAD " + text);
     (void)sync(cmd.uid);
-    return Reply::ok();
+    return done();
   }
   if (cmd.verb == imap::Verb::sort) {
     std::vector<imap::SortMessage> msgs;
@@ -167,6 +204,7 @@ Reply ImapSession::cmd_search(const imap::Command& cmd) {
       if (headers) {
         Candidate c(server_, h.first, *h.second);
         std::string_view header = c.header();
+        if (c.body_gone()) expunged = true;
         if (needs(imap::SortKey::date)) s.sent = sent_date(header, *h.second);
         if (needs(imap::SortKey::subject)) s.subject = decoded_subject(header);
         first_address(header, "From", s.from, needs(imap::SortKey::display_from) ? &s.display_from : nullptr);
@@ -217,7 +255,7 @@ Reply ImapSession::cmd_search(const imap::Command& cmd) {
     untagged(line);
   }
   (void)sync(cmd.uid);
-  return Reply::ok();
+  return done();
 }
 
 }  // namespace parley::imapd

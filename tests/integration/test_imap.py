@@ -454,6 +454,51 @@ class Concurrency(unittest.TestCase):
         a.close()
         b.close()
 
+    def test_search_after_another_sessions_expunge(self):
+        """SEARCH in every form, SORT and THREAD skip a message another
+        session expunged and end OK [EXPUNGEISSUED] (RFC 5530), as FETCH
+        does; the EXPUNGE itself comes with the next command allowed to say it."""
+        forms = [("SEARCH", lambda m: m.search(None, "ALL")),
+                 ("UID SEARCH", lambda m: m.uid("SEARCH", "ALL")),
+                 ("ESEARCH", lambda m: m.search(None, "RETURN", "(COUNT)", "ALL")),
+                 ("SORT", lambda m: m.sort("(ARRIVAL)", "UTF-8", "ALL")),
+                 ("THREAD", lambda m: m.thread("REFERENCES", "UTF-8", "ALL"))]
+        for n, _ in enumerate(forms):
+            deliver(self.p, DEMO2, f"gone {n}", f"gone{n}@test")
+            self.p.wait_message(DEMO2, b"gone%d@test" % n)
+        a, b = login(self.p, DEMO2), login(self.p, DEMO2)
+        try:
+            ok(a.select("INBOX"))
+            ok(b.select("INBOX"))
+            ok(a.search(None, "ALL"))
+            self.assertFalse(untagged(a, "EXPUNGEISSUED"), "nothing expunged yet: a plain OK")
+            for n, (form, search) in enumerate(forms):
+                seq = int(ok(a.search(None, "HEADER", "Message-ID", f"gone{n}@test"))[0])
+                uid = int(ok(a.uid("SEARCH", "HEADER", "Message-ID", f"gone{n}@test"))[0])
+                ok(b.uid("STORE", str(uid), "+FLAGS", "(\\Deleted)"))
+                ok(b.uid("EXPUNGE", str(uid)))
+                for name in ("EXPUNGEISSUED", "EXPUNGE"):
+                    untagged(a, name)
+                data = ok(search(a))
+                self.assertEqual(len(untagged(a, "EXPUNGEISSUED")), 1, f"{form}: OK [EXPUNGEISSUED]")
+                untagged(a, "ESEARCH")
+                numbers = [int(x) for x in re.findall(rb"\d+", b" ".join(d for d in data if d))]
+                if form != "ESEARCH":
+                    self.assertNotIn(uid if form == "UID SEARCH" else seq, numbers, f"{form}: {data}")
+                # A set that leaves the expunged message out gets a plain OK.
+                if form == "SEARCH" and seq > 1:
+                    ok(a.search(None, f"1:{seq - 1}"))
+                    self.assertFalse(untagged(a, "EXPUNGEISSUED"), "a set without the expunged message")
+                # The EXPUNGE, with the number the client knew, comes at the
+                # latest with NOOP (UID SEARCH may report it at once).
+                ok(a.noop())
+                self.assertEqual(untagged(a, "EXPUNGE"), [str(seq).encode()], form)
+                ok(a.search(None, "ALL"))
+                self.assertFalse(untagged(a, "EXPUNGEISSUED"), f"{form}: reported, so a plain OK again")
+        finally:
+            a.logout()
+            b.logout()
+
     def test_idle_woken_by_delivery_and_by_other_session(self):
         a = Line(self.p, DEMO2)
         exists = int([x for x in a.cmd("SELECT INBOX") if x.endswith(b"EXISTS")][0].split()[1])
