@@ -4,6 +4,7 @@
 
 #include "core/ascii.h"
 #include "log/log.h"
+#include "smtp/data.h"
 
 namespace parley::dequeuer {
 namespace {
@@ -378,6 +379,12 @@ awaitable<void> Dequeuer::deliver_remote(schema::QueueEntry& entry, const std::s
   m.body_8bit = env.body_8bit();
   m.smtputf8 = env.smtputf8();
   for (int i : idx) m.recipients.push_back(env.recipients(i).resolved());
+  // Only with smtpd.allow_nul: the copy sent on goes without them
+  // (smtp::dot_stuff drops them), the stored one keeps them.
+  if (smtp::has_nul(body)) {
+    log::info("queue.body.nul_dropped", "NUL octets dropped from the copy sent by SMTP",
+              {{"sid", env.sid()}, {"queue_id", env.message_id()}, {"domain", domain}});
+  }
   std::shared_ptr<Outbound> outbound = outbound_;
   auto outcomes = co_await outbound->deliver(domain, relay, m);
   for (std::size_t k = 0; k < idx.size() && k < outcomes.size(); ++k) {

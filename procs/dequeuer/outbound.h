@@ -3,7 +3,8 @@
 // with opportunistic STARTTLS (RFC 3207, RFC 7435), PIPELINING (RFC 2920),
 // SIZE, 8BITMIME and SMTPUTF8 where the server offers them. The body goes
 // out dot-stuffed by smtp::dot_stuff, which refuses bare CR/LF, so no
-// smuggling sequence can leave this server.
+// smuggling sequence can leave this server, and drops NUL octets (stored
+// only where smtpd.allow_nul let them in), so none is ever sent.
 //
 // Results are per recipient: what the server said to its RCPT, or to the
 // end of DATA. A host that cannot be reached, or that answers the greeting,
@@ -53,7 +54,7 @@ struct OutboundOptions {
 struct OutboundMessage {
   std::string return_path;                   // "" for the null sender
   std::vector<std::string> recipients;
-  std::string_view body;                     // CRLF lines, no bare CR/LF
+  std::string_view body;                     // CRLF lines, no bare CR/LF; NULs are dropped
   bool body_8bit = false;
   bool smtputf8 = false;
 };

@@ -1,10 +1,14 @@
 #include "router.h"
 
+#include <optional>
 #include <set>
+#include <string_view>
 
+#include "daemon/daemon.h"
 #include "ipc/ipc.h"
 #include "log/log.h"
 #include "mail/headers.h"
+#include "postmaster.h"
 #include "queue/committer.h"
 #include "queue/queue.h"
 #include "rules.h"
@@ -22,12 +26,35 @@ constexpr int kMaxExpansionDepth = 8;        // forwarders and groups pointing a
 constexpr std::size_t kMaxExpanded = 10000;  // final recipients of one message
 constexpr auto kDirectoryTimeout = 10s;
 constexpr auto kNotifyTimeout = 2s;
+// No main postmaster to be found (router.postmaster, or postmaster at the
+// host name or a parent domain of it): a configuration to mend, so RCPT is
+// answered temporarily; a message already taken bounces for that recipient.
+constexpr std::string_view kNoPostmasterRcpt = "451 4.3.5 No postmaster mailbox configured, try again later";
+constexpr std::string_view kNoPostmasterRoute = "550 5.3.5 No postmaster mailbox configured";
 
 struct Settings {
   int max_hops = 0;
   std::size_t batch_max = 0;
   std::vector<Rule> rules;
+  std::string hostname;
+  std::string postmaster;  // router.postmaster; "": found through the host name
 };
+
+bool has_mailbox(schema::Resolution::Kind kind) {
+  return kind == schema::Resolution::KIND_ACCOUNT || kind == schema::Resolution::KIND_FORWARD ||
+         kind == schema::Resolution::KIND_GROUP;
+}
+
+// A postmaster address with no mailbox of its own (postmaster.h): it goes
+// to the main postmaster instead.
+bool orphan_postmaster(const Settings& s, const std::string& address, schema::Resolution::Kind kind) {
+  switch (kind) {
+    case schema::Resolution::KIND_UNKNOWN_REJECT:
+    case schema::Resolution::KIND_UNKNOWN_DISCARD: return is_postmaster(address);
+    case schema::Resolution::KIND_NOT_LOCAL: return is_host_postmaster(address, s.hostname);
+    default: return false;
+  }
+}
 
 Result<Settings> load_settings(const config::Config& c) {
   Settings s;
@@ -36,6 +63,8 @@ Result<Settings> load_settings(const config::Config& c) {
   auto rules = parse_rules(c.list("router", "rules"));
   if (!rules) return rules.error();
   s.rules = std::move(rules.value());
+  s.hostname = daemon::host_name(c);
+  s.postmaster = c.string("router", "postmaster");
   return s;
 }
 
@@ -155,12 +184,33 @@ class Router final : public daemon::Service {
     if (pending.empty()) co_return reply;
     ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kDirectoryTimeout), req.sid());
     auto answer = co_await directory_.call<schema::ResolveReply>("directory.resolve", ask, opts);
+    // Postmaster without a mailbox of its own: the main postmaster's
+    // answer is the one that counts, looked up once for the request.
+    std::optional<Result<std::optional<schema::Resolution>>> main;
     for (std::size_t i = 0; i < pending.size(); ++i) {
       if (!answer || static_cast<std::size_t>(answer->results_size()) != pending.size()) {
         pending[i]->set_kind(schema::Verdict::KIND_TEMPFAIL);
         continue;
       }
-      switch (answer->results(static_cast<int>(i)).kind()) {
+      const auto kind = answer->results(static_cast<int>(i)).kind();
+      if (orphan_postmaster(*settings, ask.addresses(static_cast<int>(i)), kind)) {
+        if (!main) {
+          auto found = co_await main_postmaster(*settings, req.sid());
+          main = std::move(found);
+        }
+        if (!*main) {
+          pending[i]->set_kind(schema::Verdict::KIND_TEMPFAIL);
+        } else if (!main->value()) {
+          pending[i]->set_kind(schema::Verdict::KIND_REJECT);
+          pending[i]->set_reply(std::string(kNoPostmasterRcpt));
+        } else {
+          // A configured postmaster elsewhere is an address we relay to.
+          const bool local = has_mailbox(main->value()->kind());
+          pending[i]->set_kind(local ? schema::Verdict::KIND_LOCAL : schema::Verdict::KIND_ROUTED);
+        }
+        continue;
+      }
+      switch (kind) {
         case schema::Resolution::KIND_NOT_LOCAL: pending[i]->set_kind(schema::Verdict::KIND_REMOTE); break;
         case schema::Resolution::KIND_UNKNOWN_REJECT:
           pending[i]->set_kind(schema::Verdict::KIND_REJECT);
@@ -171,6 +221,38 @@ class Router final : public daemon::Service {
       }
     }
     co_return reply;
+  }
+
+  // The main postmaster (postmaster.h): the first candidate the directory
+  // has a mailbox for; a configured one may also be remote. nullopt: none,
+  // which is logged, as the administrator must mend it.
+  awaitable<Result<std::optional<schema::Resolution>>> main_postmaster(const Settings& settings, const std::string& sid) {
+    const auto candidates = postmaster_candidates(settings.postmaster, settings.hostname);
+    std::optional<schema::Resolution> none;
+    if (candidates.empty()) {
+      log::warn("router.postmaster.missing", "no main postmaster: set router.postmaster", {{"sid", sid}});
+      co_return none;
+    }
+    schema::ResolveRequest req;
+    for (const auto& c : candidates) req.add_addresses(c);
+    ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kDirectoryTimeout), sid);
+    auto answer = co_await directory_.call<schema::ResolveReply>("directory.resolve", req, opts);
+    if (!answer) co_return fail(Errc::unavailable, "directory: " + answer.error().detail);
+    if (static_cast<std::size_t>(answer->results_size()) != candidates.size()) {
+      co_return fail(Errc::unavailable, "directory: short reply");
+    }
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+      schema::Resolution res = answer->results(static_cast<int>(i));
+      const bool remote = !settings.postmaster.empty() && res.kind() == schema::Resolution::KIND_NOT_LOCAL;
+      if (has_mailbox(res.kind()) || remote) {
+        res.set_address(candidates[i]);
+        std::optional<schema::Resolution> found(std::move(res));
+        co_return found;
+      }
+    }
+    log::warn("router.postmaster.missing", "no main postmaster mailbox: set router.postmaster or add one",
+              {{"sid", sid}, {"address", candidates.front()}});
+    co_return none;
   }
 
   // A hint; the dequeuer also scans the queue when it starts.
@@ -233,6 +315,8 @@ class Router final : public daemon::Service {
         }
       }
       std::vector<Pending> next;
+      // Where postmaster mail without a mailbox goes, once looked up.
+      std::optional<std::optional<schema::Resolution>> main;
       for (std::size_t start = 0; start < ask.size(); start += kMaxResolveBatch) {
         schema::ResolveRequest req;
         std::size_t end = std::min(ask.size(), start + kMaxResolveBatch);
@@ -244,6 +328,23 @@ class Router final : public daemon::Service {
         for (std::size_t i = start; i < end; ++i) {
           const auto& res = answer->results(static_cast<int>(i - start));
           const Pending& p = ask[i];
+          if (orphan_postmaster(settings, p.address, res.kind())) {
+            if (!main) {
+              auto found = co_await main_postmaster(settings, sid);
+              if (!found) co_return found.error();
+              main = std::move(found.value());
+            }
+            // The main postmaster is resolved at the next level; one that
+            // turns out to be an orphan itself is not sent round again.
+            if (*main && (*main)->address() != p.address) {
+              log::info("router.rcpt.postmaster", "to the main postmaster",
+                        {{"sid", sid}, {"rcpt", p.address}, {"address", (*main)->address()}});
+              next.push_back({p.origin, (*main)->address()});
+            } else {
+              refuse(p.origin, std::string(kNoPostmasterRoute));
+            }
+            continue;
+          }
           switch (res.kind()) {
             case schema::Resolution::KIND_ACCOUNT:
               if (auto* r = add(p.origin, res.account(), true)) r->set_detail(res.detail());

@@ -10,7 +10,9 @@
 // "local=unix:..." listener of [process.smtpd]).
 // Exit status (sysexits.h): 0 queued; 64 bad usage or no recipients; 65 a
 // malformed message; 67 a recipient refused; 69 smtpd unreachable; 75 a
-// temporary refusal; 76 a protocol error.
+// temporary refusal; 76 a protocol error; 77 the user may not send mail
+// (smtpd.submit_users/submit_groups).
+// NUL octets in the message are dropped: SMTP text cannot carry them.
 // Untrusted input: the message and arguments of whoever runs it, and the
 // replies of smtpd. Privileges: none; runs as the calling user.
 #include <pwd.h>
@@ -198,14 +200,20 @@ class Client {
     }
   }
 
-  // Sends a command and expects a reply of class `want` (2 or 3).
-  void command(const std::string& line, int want, int fail_status) {
+  // Sends a command and expects a reply of class `want` (2 or 3). With
+  // `sender`, a policy refusal means this user may not send at all.
+  void command(const std::string& line, int want, int fail_status, bool sender = false) {
     send(line + "\r\n");
     auto r = reply();
     if (r.code / 100 == want) return;
+    if (sender && not_permitted(r)) die(EX_NOPERM, "not allowed to send mail: " + r.text());
     die(r.transient() ? EX_TEMPFAIL : fail_status, line.substr(0, line.find(':') == std::string::npos ? line.size() : line.find(':')) +
                                                        " refused: " + r.text());
   }
+
+  // A permanent refusal for policy (enhanced status 5.7.x, RFC 3463 3.8)
+  // before any recipient: smtpd does not let this user submit mail.
+  static bool not_permitted(const smtp::ServerReply& r) { return r.permanent() && r.enhanced().starts_with("5.7."); }
 
  private:
   UniqueFd fd_;
@@ -254,12 +262,15 @@ int main(int argc, char** argv) {
   const char* env = std::getenv("PARLEY_SUBMIT_SOCKET");
   Client c(env && *env ? env : kDefaultSocket);
   auto greeting = c.reply();
-  if (greeting.code != 220) die(greeting.transient() ? EX_TEMPFAIL : EX_UNAVAILABLE, "mail system: " + greeting.text());
+  if (greeting.code != 220) {
+    if (Client::not_permitted(greeting)) die(EX_NOPERM, "not allowed to send mail: " + greeting.text());
+    die(greeting.transient() ? EX_TEMPFAIL : EX_UNAVAILABLE, "mail system: " + greeting.text());
+  }
   c.command("EHLO localhost", 2, EX_PROTOCOL);
   std::string mail = "MAIL FROM:<" + o.sender + ">";
   if (eight_bit) mail += " BODY=8BITMIME";
   if (utf8_address) mail += " SMTPUTF8";
-  c.command(mail, 2, EX_DATAERR);
+  c.command(mail, 2, EX_DATAERR, true);
   for (const auto& r : o.recipients) c.command("RCPT TO:<" + r + ">", 2, EX_NOUSER);
   c.command("DATA", 3, EX_PROTOCOL);
   c.send(stuffed.value() + std::string(smtp::kEndOfData));

@@ -3,6 +3,7 @@
 #include <pwd.h>
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <chrono>
 
 #include "addr/addr.h"
@@ -48,6 +49,7 @@ constexpr smtp::Reply kBinaryMime{504, "5.5.4", "BODY=BINARYMIME is not supporte
 constexpr smtp::Reply kMixedDataBdat{503, "5.5.1", "DATA cannot follow BDAT"};
 constexpr smtp::Reply kTooManyHops{554, "5.4.6", "Routing loop detected (too many hops)"};
 constexpr smtp::Reply kHelp{214, "2.0.0", "See RFC 5321"};
+constexpr smtp::Reply kSubmitDenied{550, "5.7.1", "You are not allowed to submit mail on this system"};
 
 std::string address_text(const smtp::Path& path) { return addr::to_string(path.mailbox); }
 
@@ -61,12 +63,28 @@ std::uint32_t notify_bits(const std::optional<smtp::Notify>& n) {
   return bits;
 }
 
-// A local program (sendmail) on the Unix listener: who it runs as.
-std::string local_peer(asio::ip::tcp::socket& socket, std::string& ip) {
+// A local program (sendmail) on the Unix listener: who it runs as, with
+// its groups for smtpd.submit_groups (none known when the kernel will not
+// say: then only its own group counts).
+std::string local_peer(int fd, std::string& ip, std::optional<LocalCredentials>& who) {
   ucred cred{};
   socklen_t len = sizeof cred;
   ip = "local";
-  if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return "local:unknown";
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return "local:unknown";
+  who.emplace();
+  who->uid = cred.uid;
+  who->gid = cred.gid;
+  std::vector<gid_t> groups(64);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    socklen_t size = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &size) == 0) {
+      groups.resize(size / sizeof(gid_t));
+      who->groups = std::move(groups);
+      break;
+    }
+    if (errno != ERANGE) break;
+    groups.resize(size / sizeof(gid_t) + 1);  // the size it needs
+  }
   std::string name = std::to_string(cred.uid);
   char buf[4096];
   passwd pw{};
@@ -77,13 +95,13 @@ std::string local_peer(asio::ip::tcp::socket& socket, std::string& ip) {
 
 }  // namespace
 
-Session::Session(Server& server, asio::ip::tcp::socket socket, std::string listener, std::string sid)
-    : server_(server), settings_(server.settings()), stream_(std::move(socket)), listener_(std::move(listener)), sid_(std::move(sid)) {
+Session::Session(Server& server, std::unique_ptr<net::Stream> stream, std::string listener, std::string sid)
+    : server_(server), settings_(server.settings()), stream_(std::move(stream)), listener_(std::move(listener)), sid_(std::move(sid)) {
   if (local()) {
-    peer_ = local_peer(stream_.socket(), ip_);
+    peer_ = local_peer(stream_->native_handle(), ip_, local_credentials_);
   } else {
-    peer_ = stream_.peer();
-    ip_ = stream_.peer_ip();
+    peer_ = stream_->peer();
+    ip_ = stream_->peer_ip();
   }
 }
 
@@ -94,8 +112,7 @@ Session::~Session() {
 void Session::interrupt_if_idle() {
   interrupted_ = true;
   if (idle_) {
-    boost::system::error_code ec;
-    stream_.socket().cancel(ec);
+    stream_->cancel();
   }
 }
 
@@ -104,7 +121,7 @@ awaitable<void> Session::run(std::shared_ptr<Session> self) {
   log::info("smtp.session.open", "connected", {{"sid", self->sid_}, {"peer", self->peer_}, {"listener", self->listener_}});
   co_await self->serve();
   co_await self->flush();  // a last reply (421 after too many errors) may be pending
-  co_await self->stream_.shutdown(5000ms);
+  co_await self->stream_->shutdown(5000ms);
   auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   log::info("smtp.session.close", "disconnected",
             {{"sid", self->sid_}, {"count", self->messages_}, {"elapsed_ms", static_cast<std::int64_t>(elapsed)}});
@@ -172,12 +189,12 @@ awaitable<bool> Session::greet() {
 
 awaitable<bool> Session::handshake(std::shared_ptr<tls::ServerContext> ctx) {
   auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(kTlsHandshakeTimeout);
-  auto done = co_await stream_.handshake_server(std::move(ctx), timeout);
+  auto done = co_await stream_->handshake_server(std::move(ctx), timeout);
   if (!done) {
     log::info("smtp.tls.failed", "TLS handshake failed", {{"sid", sid_}, {"peer", peer_}, {"error", done.error().detail}});
     co_return false;
   }
-  log::info("smtp.tls.ok", "TLS established", {{"sid", sid_}, {"tls", stream_.tls_version()}, {"cipher", stream_.tls_cipher()}});
+  log::info("smtp.tls.ok", "TLS established", {{"sid", sid_}, {"tls", stream_->tls_version()}, {"cipher", stream_->tls_cipher()}});
   co_return true;
 }
 
@@ -193,7 +210,7 @@ void Session::reply(int code, std::string_view enhanced, std::string_view text) 
 awaitable<bool> Session::flush() {
   if (out_.empty()) co_return true;
   auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(settings_->command_timeout);
-  auto written = co_await stream_.write(out_, timeout);
+  auto written = co_await stream_->write(out_, timeout);
   out_.clear();
   co_return written.ok();
 }
@@ -204,7 +221,7 @@ awaitable<bool> Session::fill(std::chrono::milliseconds timeout) {
   if (!co_await flush()) co_return false;
   char buf[kReadChunk];
   asio::mutable_buffer space(buf, sizeof buf);
-  auto n = co_await stream_.read_some(space, timeout);
+  auto n = co_await stream_->read_some(space, timeout);
   if (!n) {
     if (n.code() == Errc::timeout) {
       log::info("smtp.session.timeout", "client timed out", {{"sid", sid_}, {"peer", peer_}});
@@ -297,7 +314,7 @@ std::string Session::protocol_name() const {
   // RFC 3848 / RFC 6531 "with" keywords for the Received header.
   std::string p = txn_.params.smtputf8 ? "UTF8SMTP" : (esmtp_ ? "ESMTP" : "SMTP");
   if (p == "SMTP") return p;
-  if (stream_.secure()) p += "S";
+  if (stream_->secure()) p += "S";
   if (!auth_user_.empty()) p += "A";
   return p;
 }
@@ -320,9 +337,9 @@ awaitable<bool> Session::on_ehlo(const smtp::Command& cmd, bool extended) {
                                    "ENHANCEDSTATUSCODES",
                                    "DSN",
                                    "CHUNKING"};
-  if (!stream_.secure() && !local() && settings_->tls_for(listener_)) caps.push_back("STARTTLS");
+  if (!stream_->secure() && !local() && settings_->tls_for(listener_)) caps.push_back("STARTTLS");
   // No AUTH over plain text: it is offered only once TLS is up.
-  if (stream_.secure() && auth_user_.empty() && !local()) caps.push_back("AUTH PLAIN LOGIN SCRAM-SHA-256");
+  if (stream_->secure() && auth_user_.empty() && !local()) caps.push_back("AUTH PLAIN LOGIN SCRAM-SHA-256");
   std::vector<std::string_view> lines(caps.begin(), caps.end());
   out_ += smtp::format_reply(250, "", lines);
   co_return true;
@@ -330,7 +347,7 @@ awaitable<bool> Session::on_ehlo(const smtp::Command& cmd, bool extended) {
 
 awaitable<bool> Session::on_starttls() {
   auto ctx = local() ? nullptr : settings_->tls_for(listener_);
-  if (stream_.secure()) co_return co_await error(kTlsActive);
+  if (stream_->secure()) co_return co_await error(kTlsActive);
   if (!ctx) co_return co_await error(kTlsUnavailable);
   reply(smtp::kReadyForTls);
   if (!co_await flush()) co_return false;
@@ -350,7 +367,7 @@ awaitable<bool> Session::on_starttls() {
 }
 
 awaitable<bool> Session::on_auth(const smtp::Command& cmd) {
-  if (!stream_.secure()) co_return co_await error(kEncryptionRequired);
+  if (!stream_->secure()) co_return co_await error(kEncryptionRequired);
   if (!auth_user_.empty()) co_return co_await error(kAlreadyAuthenticated);
   if (helo_.empty()) co_return co_await error(kHeloFirst);
   if (txn_.active) co_return co_await error(smtp::kBadSequence);
@@ -405,6 +422,12 @@ awaitable<bool> Session::on_mail(const smtp::Command& cmd) {
   if (helo_.empty()) co_return co_await error(kHeloFirst);
   if (txn_.active) co_return co_await error(kNestedMail);
   if (submission() && auth_user_.empty()) co_return co_await error(smtp::kAuthRequired);
+  // smtpd.submit_users/submit_groups, checked against the settings in
+  // force now (a reload applies to sessions already open).
+  if (local() && !server_.settings()->may_submit(local_credentials_)) {
+    log::warn("smtp.submit.refused", "local user may not submit mail", {{"sid", sid_}, {"peer", peer_}});
+    co_return co_await error(kSubmitDenied);
+  }
   if (cmd.mail.body == smtp::Body::binary_mime) co_return co_await error(kBinaryMime);
   if (cmd.mail.size && *cmd.mail.size > settings_->max_message_bytes) co_return co_await error(smtp::kTooBig);
   txn_.active = true;
@@ -482,7 +505,8 @@ awaitable<bool> Session::on_data() {
   if (txn_.chunking) co_return co_await error(kMixedDataBdat);
   if (txn_.recipients.empty()) co_return co_await error(kNeedRecipients);
   reply(smtp::kStartData);
-  smtp::DataReader reader(settings_->max_message_bytes);
+  const smtp::Nul nul = settings_->allow_nul ? smtp::Nul::allow : smtp::Nul::refuse;
+  smtp::DataReader reader(settings_->max_message_bytes, smtp::kMaxTextLine, nul);
   std::string body;
   auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(settings_->data_timeout);
   for (;;) {
@@ -497,6 +521,10 @@ awaitable<bool> Session::on_data() {
       log::info("smtp.data.rejected", "bare CR or LF in message", {{"sid", sid_}, {"peer", peer_}, {"reason", "bare-line-ending"}});
       reset();
       co_return co_await error(smtp::kBareLineEnding);
+    case smtp::DataVerdict::nul:
+      log::info("smtp.data.rejected", "NUL in message", {{"sid", sid_}, {"peer", peer_}, {"reason", "nul"}});
+      reset();
+      co_return co_await error(smtp::kNulInMessage);
     case smtp::DataVerdict::too_big:
       log::info("smtp.data.rejected", "message too big", {{"sid", sid_}, {"peer", peer_}, {"reason", "size"}});
       reset();
@@ -551,6 +579,13 @@ awaitable<bool> Session::on_bdat(const smtp::Command& cmd) {
     reset();
     co_return co_await error(smtp::kBareLineEnding);
   }
+  // And NUL, as DATA (smtpd.allow_nul): BDAT is binary on the wire, but
+  // without BINARYMIME the message is still text (RFC 3030 3).
+  if (!settings_->allow_nul && smtp::has_nul(txn_.chunks)) {
+    log::info("smtp.data.rejected", "NUL in message", {{"sid", sid_}, {"peer", peer_}, {"reason", "nul"}});
+    reset();
+    co_return co_await error(smtp::kNulInMessage);
+  }
   std::string body = std::move(txn_.chunks);
   co_return co_await enqueue(std::move(body));
 }
@@ -567,8 +602,8 @@ awaitable<bool> Session::enqueue(std::string body) {
   auto* client = env->mutable_client();
   client->set_peer_address(peer_);
   client->set_helo(helo_);
-  client->set_tls_version(stream_.tls_version());
-  client->set_tls_cipher(stream_.tls_cipher());
+  client->set_tls_version(stream_->tls_version());
+  client->set_tls_cipher(stream_->tls_cipher());
   client->set_auth_user(auth_user_);
   client->set_listener(listener_);
   env->set_sid(sid_);
@@ -588,7 +623,7 @@ awaitable<bool> Session::enqueue(std::string body) {
   info.protocol = protocol_name();
   info.id = queue_id;
   if (env->recipients_size() == 1) info.for_address = env->recipients(0).address();
-  if (stream_.secure()) info.tls = stream_.tls_version() + ":" + stream_.tls_cipher();
+  if (stream_->secure()) info.tls = stream_->tls_version() + ":" + stream_->tls_cipher();
   info.when = now;
   std::string message = mail::received_header(info);
   message += body;

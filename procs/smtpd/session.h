@@ -13,6 +13,7 @@
 
 #include "core/asio.h"
 #include "schema/envelope.pb.h"
+#include "settings.h"
 #include "smtp/command.h"
 #include "smtp/reply.h"
 #include "tls/stream.h"
@@ -24,7 +25,7 @@ struct Settings;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(Server& server, asio::ip::tcp::socket socket, std::string listener, std::string sid);
+  Session(Server& server, std::unique_ptr<net::Stream> stream, std::string listener, std::string sid);
   ~Session();
 
   static awaitable<void> run(std::shared_ptr<Session> self);
@@ -74,7 +75,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   Server& server_;
   std::shared_ptr<const Settings> settings_;
-  net::Stream stream_;
+  std::unique_ptr<net::Stream> stream_;
   std::string listener_;
   std::string sid_;
   std::string ip_;
@@ -87,6 +88,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string helo_;
   bool esmtp_ = false;
   std::string auth_user_;
+  std::optional<LocalCredentials> local_credentials_;  // local listener: who the peer runs as
   int errors_ = 0;
   std::uint64_t messages_ = 0;
   Transaction txn_;

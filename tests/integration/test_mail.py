@@ -5,8 +5,11 @@ the remote server. Mailbox contents are read back with tests/tools/store_dump
 (until imapd serves them)."""
 
 import base64
+import grp
 import json
 import os
+import pwd
+import re
 import shutil
 import smtplib
 import socket
@@ -238,6 +241,35 @@ class Delivery(unittest.TestCase):
             self.assertEqual((code, text[:5]), (554, b"5.7.1"))
             self.assertIn(b"elaying denied", text)
             self.assertEqual(s.rcpt("demo2@example.test")[0], 250, "the session goes on")
+
+    def test_postmaster_without_a_mailbox_reaches_the_main_postmaster(self):
+        # RFC 5321 4.5.1. The host name mail.example.test is not a local
+        # domain; its parent example.test is, with the postmaster account.
+        for n, rcpt in enumerate(["postmaster", "PostMaster", "POSTMASTER@Mail.Example.Test"]):
+            with self.p.smtp() as s:
+                s.ehlo()
+                s.mail("sender@outside.test")
+                self.assertEqual(s.rcpt(rcpt)[0], 250, rcpt)  # smtplib sends <postmaster>, <PostMaster>
+                self.assertEqual(s.data(message("to postmaster", f"pm-{n}@test"))[0], 250)
+        for n in range(3):
+            m = self.p.wait_message("postmaster@example.test", f"pm-{n}@test".encode())
+            self.assertEqual(len(m), 1, n)
+        # A local domain without a postmaster address of its own, whatever its
+        # policy for unknown users, takes mail for postmaster too.
+        self.assertEqual(self.p.ctl("domain", "add", "second.test").returncode, 0)
+        self.assertEqual(self.p.ctl("domain", "add", "discard.test").returncode, 0)
+        self.assertEqual(self.p.ctl("domain", "set", "discard.test", "unknown=discard").returncode, 0)
+        with self.p.smtp() as s:
+            s.ehlo()
+            s.mail("sender@outside.test")
+            self.assertEqual(s.rcpt("nobody@second.test")[0], 550, "other unknown users are still refused")
+            self.assertEqual(s.rcpt("Postmaster@Second.Test")[0], 250)
+            self.assertEqual(s.rcpt("postmaster@discard.test")[0], 250)
+            self.assertEqual(s.data(message("other domains", "pm-other@test"))[0], 250)
+        self.p.wait_message("postmaster@example.test", b"pm-other@test")
+        time.sleep(0.5)
+        m = [x for x in self.p.mailbox("postmaster@example.test") if b"pm-other@test" in x["body"]]
+        self.assertEqual(len(m), 1, "one copy for both addresses")
 
     def test_router_rules_apply_at_rcpt_and_in_routing(self):
         with self.p.smtp() as s:
@@ -521,6 +553,58 @@ class Sendmail(unittest.TestCase):
         r = self.sendmail([], "Subject: x\n\nx\n")
         self.assertEqual(r.returncode, 64)
 
+    def reconfigure(self, smtpd_lines):
+        """parley.conf with these lines in [smtpd]; reloaded, and smtpd has applied it."""
+        text = self.p.config_text().replace("PASSWORDS", os.path.join(self.p.dir, "passwords")) \
+            .replace("SUBMIT", self.p.submit_socket).replace("[smtpd]\n", "[smtpd]\n" + smtpd_lines + "\n", 1)
+        self.p.write_config(text)
+        applied = self.p.log("smtpd").count("smtp.reload.ok")
+        r = self.p.ctl("reload", by_socket=True)  # parleyctl itself would not read a bad file
+        if r.returncode == 0:
+            wait_for(lambda: self.p.log("smtpd").count("smtp.reload.ok") > applied, what="smtpd applied the reload")
+        return r
+
+    def test_submit_users_and_groups(self):
+        """smtpd.submit_users/submit_groups: only those listed may submit
+        (Postfix's authorized_submit_users); others get 550 5.7.1 and
+        sendmail exits 77 (EX_NOPERM)."""
+        self.addCleanup(self.reconfigure, "")
+        pw = pwd.getpwnam(self.user) if self.user else pwd.getpwuid(os.getuid())
+        groups = {pw.pw_gid} if self.user else {os.getgid(), *os.getgroups()}  # setpriv --clear-groups
+        own_group = grp.getgrgid(pw.pw_gid).gr_name
+        other_group = next(g.gr_name for g in grp.getgrall() if g.gr_gid not in groups and pw.pw_name not in g.gr_mem)
+        self.assertNotEqual(pw.pw_name, "root")
+
+        def send(tag):
+            return self.sendmail(["demo@example.test"], f"Subject: submit {tag}\n\nbody\n")
+
+        for lines in ('submit_users = ["root"]', f'submit_groups = ["{other_group}"]'):
+            self.assertEqual(self.reconfigure(lines).returncode, 0, lines)
+            r = send("refused")
+            self.assertEqual(r.returncode, 77, (lines, r.stderr))
+            self.assertIn(b"not allowed to send mail", r.stderr)
+            self.assertIn(b"550 5.7.1", r.stderr)
+        for n, lines in enumerate((f'submit_users = ["root", "{pw.pw_name}"]',
+                                   f'submit_users = ["root"]\nsubmit_groups = ["{own_group}"]')):
+            self.assertEqual(self.reconfigure(lines).returncode, 0, lines)
+            r = send(f"allowed {n}")
+            self.assertEqual(r.returncode, 0, (lines, r.stderr))
+            self.p.wait_message("demo@example.test", f"Subject: submit allowed {n}".encode())
+        # A name that does not exist is a configuration error with file:line;
+        # the settings in force stay.
+        r = self.reconfigure('submit_users = ["no-such-user-parley"]')
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stderr, re.escape(self.p.config_path) + r":\d+: smtpd.submit_users: .*no-such-user-parley")
+        r = send("still allowed")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual([m for m in self.p.mailbox("demo@example.test") if b"Subject: submit refused" in m["body"]], [])
+
+    def test_nul_is_dropped(self):
+        r = self.sendmail(["demo@example.test"], "Subject: with a NUL\n\nbefore\0after\n\0.\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        m = self.p.wait_message("demo@example.test", b"Subject: with a NUL")[0]["body"]
+        self.assertIn(b"\r\n\r\nbeforeafter\r\n.\r\n", m, "sendmail sends no NUL (and a dot line stays a line)")
+
     def test_unreachable_socket(self):
         from harness import as_user
         env = dict(os.environ, PARLEY_SUBMIT_SOCKET=os.path.join(self.p.dir, "nothing.sock"))
@@ -530,10 +614,10 @@ class Sendmail(unittest.TestCase):
 
 
 class Outbound(unittest.TestCase):
-    def run_with_sink(self, mode, dequeuer=""):
+    def run_with_sink(self, mode, dequeuer="", smtpd=""):
         sink = Sink(mode)
         self.addCleanup(sink.stop)
-        p = MailServer(sink_port=sink.port, dequeuer=dequeuer).start()
+        p = MailServer(sink_port=sink.port, dequeuer=dequeuer, smtpd=smtpd).start()
         self.addCleanup(p.__exit__, None, None, None)
         return p, sink
 
@@ -546,6 +630,17 @@ class Outbound(unittest.TestCase):
         self.assertEqual(sorted(msgs[0]["rcpt_tos"]), ["one@remote.test", "two@remote.test"])
         self.assertEqual(msgs[0]["mail_from"], "demo@example.test")
         self.assertIn("Message-ID: <out-1@test>", msgs[0]["data"])
+
+    def test_allowed_nul_is_stored_but_never_sent(self):
+        p, sink = self.run_with_sink("accept", smtpd="allow_nul = true")
+        text = message("nul", "nul-1@test", body="a\x00b\r\n\x00.\r\n")
+        with p.submission() as s:
+            s.sendmail("demo@example.test", ["demo2@example.test", "far@remote.test"], text)
+        stored = p.wait_message("demo2@example.test", b"nul-1@test")[0]["body"]
+        self.assertTrue(stored.endswith(b"\r\n\r\na\x00b\r\n\x00.\r\n"), "smtpd.allow_nul: stored as sent")
+        sent = wait_for(lambda: sink.messages() or None, what="message at the sink")[0]["data"]
+        self.assertNotIn("\x00", sent)
+        self.assertTrue(sent.endswith("\r\n\r\nab\r\n.\r\n"), sent[-40:])
 
     def test_temporary_failure_is_retried(self):
         p, sink = self.run_with_sink("tempfail:1")
@@ -634,6 +729,48 @@ class BadInput(unittest.TestCase):
             raw.close()
         time.sleep(0.5)
         self.assertFalse(any(b"evil@x" in m["body"] or b"bare\nlf" in m["body"] for m in self.p.mailbox("demo@example.test")))
+
+    # smtpsmug's "nullbefore" and "nullafter": a NUL before or after the dot
+    # of a would-be end of data; and a NUL anywhere else.
+    NUL_BODIES = [b"Subject: nul\r\n\r\nnullbefore\r\n\x00.\r\nMAIL FROM:<evil@x>\r\n",
+                  b"Subject: nul\r\n\r\nnullafter\r\n.\x00\r\nMAIL FROM:<evil@x>\r\n",
+                  b"Subject: nul\r\n\r\nnul inside\x00a line\r\n"]
+
+    def assert_session_goes_on(self, raw, tag):
+        self.assertTrue(raw.cmd(b"RCPT TO:<demo@example.test>")[0].startswith("503"), "the transaction was reset")
+        self.assertTrue(raw.cmd(b"MAIL FROM:<a@outside.test>")[0].startswith("250"))
+        self.assertTrue(raw.cmd(b"RCPT TO:<demo@example.test>")[0].startswith("250"))
+        self.assertTrue(raw.cmd(b"DATA")[0].startswith("354"))
+        self.assertTrue(raw.cmd(b"Subject: clean\r\nMessage-ID: <" + tag + b">\r\n\r\nok\r\n.")[0].startswith("250 2.0.0"))
+
+    def test_nul_in_data_is_refused(self):
+        for n, body in enumerate(self.NUL_BODIES):
+            raw = Raw(self.p.smtp_port)
+            self.transaction(raw)
+            raw.send(body + b".\r\n")
+            self.assertEqual(raw.reply(), ["554 5.6.0 Message contains NUL characters, refused"], body)
+            self.assert_session_goes_on(raw, b"after-nul-data-%d@test" % n)
+            raw.close()
+        for n in range(len(self.NUL_BODIES)):
+            self.p.wait_message("demo@example.test", b"after-nul-data-%d@test" % n)
+        self.assertEqual([m for m in self.p.mailbox("demo@example.test") if b"Subject: nul" in m["body"]], [])
+
+    def test_nul_in_bdat_is_refused(self):
+        for n, body in enumerate(self.NUL_BODIES):
+            raw = Raw(self.p.smtp_port)
+            raw.cmd(b"EHLO client.test")
+            self.assertTrue(raw.cmd(b"MAIL FROM:<a@outside.test>")[0].startswith("250"))
+            self.assertTrue(raw.cmd(b"RCPT TO:<demo@example.test>")[0].startswith("250"))
+            half = len(body) // 2
+            raw.send(b"BDAT %d\r\n" % half + body[:half])
+            self.assertEqual(raw.reply()[0][:3], "250")
+            raw.send(b"BDAT %d LAST\r\n" % (len(body) - half) + body[half:])
+            self.assertEqual(raw.reply(), ["554 5.6.0 Message contains NUL characters, refused"], body)
+            self.assert_session_goes_on(raw, b"after-nul-bdat-%d@test" % n)
+            raw.close()
+        for n in range(len(self.NUL_BODIES)):
+            self.p.wait_message("demo@example.test", b"after-nul-bdat-%d@test" % n)
+        self.assertEqual([m for m in self.p.mailbox("demo@example.test") if b"Subject: nul" in m["body"]], [])
 
     def test_stalled_data_times_out_and_others_are_served(self):
         stalled = Raw(self.p.smtp_port)

@@ -1,7 +1,9 @@
 // router::parse_rules and router::match_rule: exact and wildcard patterns
 // (case-insensitive, first match wins, the "*" capture in a rewrite
 // target, prefix and suffix wildcards), error, null and smtp targets, no
-// match; every malformed rule is Errc::invalid naming the rule.
+// match; every malformed rule is Errc::invalid naming the rule. The
+// postmaster helpers (RFC 5321 4.5.1): which addresses are postmaster's,
+// postmaster at the host name, and where the main postmaster is looked for.
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -9,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "procs/router/postmaster.h"
 #include "procs/router/rules.h"
 
 namespace parley::router {
@@ -169,6 +172,41 @@ TEST(RouterRules, OneBadRuleFailsTheTableAndIsNamed) {
   EXPECT_EQ(r.code(), Errc::invalid);
   EXPECT_NE(r.error().detail.find("c@example.com = smtp:mx"), std::string::npos) << r.error().detail;
   EXPECT_EQ(r.error().detail.find("a@example.com"), std::string::npos) << r.error().detail;
+}
+
+TEST(Postmaster, AnyCaseAnyDomainNoDetail) {
+  for (const char* yes : {"postmaster@example.com", "PostMaster@Example.COM", "POSTMASTER@mail.example.test"}) {
+    EXPECT_TRUE(is_postmaster(yes)) << yes;
+  }
+  for (const char* no : {"postmaster+x@example.com", "post.master@example.com", "webmaster@example.com", "postmaster",
+                         "\"postmaster \"@example.com", ""}) {
+    EXPECT_FALSE(is_postmaster(no)) << no;
+  }
+}
+
+TEST(Postmaster, AtTheHostName) {
+  // What smtpd makes of RCPT TO:<postmaster>, and the same address written by hand.
+  EXPECT_TRUE(is_host_postmaster("postmaster@mail.example.test", "mail.example.test"));
+  EXPECT_TRUE(is_host_postmaster("PostMaster@MAIL.Example.Test", "mail.example.test"));
+  EXPECT_TRUE(is_host_postmaster("postmaster@mail.example.test", "Mail.Example.Test."));
+  EXPECT_TRUE(is_host_postmaster("postmaster@xn--bcher-kva.example", "bücher.example"));
+  EXPECT_FALSE(is_host_postmaster("postmaster@example.test", "mail.example.test"));
+  EXPECT_FALSE(is_host_postmaster("abuse@mail.example.test", "mail.example.test"));
+  EXPECT_FALSE(is_host_postmaster("postmaster@mail.example.test", ""));
+}
+
+TEST(Postmaster, Candidates) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(postmaster_candidates("", "mail.example.test"), (V{"postmaster@mail.example.test", "postmaster@example.test"}));
+  EXPECT_EQ(postmaster_candidates("", "MX1.Mail.Example.COM."),
+            (V{"postmaster@mx1.mail.example.com", "postmaster@mail.example.com", "postmaster@example.com"}));
+  EXPECT_EQ(postmaster_candidates("", "example.org"), (V{"postmaster@example.org"}));
+  EXPECT_EQ(postmaster_candidates("", "localhost"), (V{"postmaster@localhost"}));
+  EXPECT_EQ(postmaster_candidates("", "bücher.example"), (V{"postmaster@xn--bcher-kva.example"}));
+  EXPECT_EQ(postmaster_candidates("", "bad..name"), V{});
+  EXPECT_EQ(postmaster_candidates("", ""), V{});
+  // A configured address is the only one, wherever it is.
+  EXPECT_EQ(postmaster_candidates("admin@elsewhere.example", "mail.example.test"), (V{"admin@elsewhere.example"}));
 }
 
 }  // namespace

@@ -15,6 +15,7 @@ namespace parley::smtp {
 namespace {
 
 using namespace std::string_literals;
+using namespace std::string_view_literals;
 
 // One line summary of a command, so tables can state the expected result.
 std::string describe(const Command& cmd) {
@@ -78,6 +79,8 @@ const Valid kValid[] = {
     {"RCPT TO:<bob@example.org>", "RCPT path=bob@example.org"},
     {"RCPT TO:<Postmaster>", "RCPT path=PM:Postmaster"},
     {"rcpt to:<postmaster>", "RCPT path=PM:postmaster"},
+    {"RCPT TO:<PostMaster>", "RCPT path=PM:PostMaster"},  // any case (RFC 5321 4.5.1)
+    {"RCPT TO:<POSTMASTER> NOTIFY=NEVER", "RCPT path=PM:POSTMASTER notify=N"},
     {"RCPT TO:<postmaster@example.org>", "RCPT path=postmaster@example.org"},
     {"RCPT TO:<@hop.example:bob@example.org>", "RCPT path=bob@example.org"},
     {"RCPT TO:<δοκιμή@example.com>", "RCPT path=δοκιμή@example.com utf8"},
@@ -370,8 +373,8 @@ struct DataRun {
 };
 
 DataRun read_data(const std::string& wire, std::size_t chunk, std::uint64_t max_size = 1 << 20,
-                  std::size_t max_line = kMaxTextLine) {
-  DataReader reader(max_size, max_line);
+                  std::size_t max_line = kMaxTextLine, Nul nul = Nul::refuse) {
+  DataReader reader(max_size, max_line, nul);
   DataRun out;
   std::size_t pos = 0;
   while (pos < wire.size() && !reader.done()) {
@@ -418,6 +421,15 @@ const DataCase kData[] = {
     {"bare CR in line", "a\rb\r\n.\r\n", true, 8, DataVerdict::bare_line_ending, ""},
     {"leading LF", "\n.\r\n.\r\n", true, 7, DataVerdict::bare_line_ending, ""},
     {"smuggled only, no end", "a\n.\n", false, 0, DataVerdict::bare_line_ending, ""},
+    // NUL (refused by default): smtpsmug's "nullbefore" and "nullafter"
+    // put one before or after the dot of a would-be end of data; neither
+    // ends the data, and the message is refused at the real end.
+    {"NUL before the dot", "a\r\n\0.\r\nMAIL FROM:<x@y>\r\n.\r\n"s, true, 27, DataVerdict::nul, ""},
+    {"NUL after the dot", "a\r\n.\0\r\nMAIL FROM:<x@y>\r\n.\r\n"s, true, 27, DataVerdict::nul, ""},
+    {"NUL inside a line", "a\0b\r\n.\r\n"s, true, 8, DataVerdict::nul, ""},
+    {"NUL alone", "\0\r\n.\r\n"s, true, 6, DataVerdict::nul, ""},
+    {"NUL, no end yet", "a\0"s, false, 0, DataVerdict::nul, ""},
+    {"NUL after dot CR", "a\r\n.\r\0\r\n.\r\n"s, true, 11, DataVerdict::bare_line_ending, ""},
 };
 
 TEST(DataReader, Table) {
@@ -470,6 +482,45 @@ TEST(DataReader, LineLimit) {
   EXPECT_EQ(read_data(long_line + ".\r\n", 1, 10).verdict, DataVerdict::too_big);
 }
 
+TEST(DataReader, NulAllowed) {
+  struct Case {
+    std::string wire;
+    std::size_t consumed;
+    std::string body;
+  };
+  const Case cases[] = {
+      {"a\0b\r\n.\r\n"s, 8, "a\0b\r\n"s},
+      // Still only CRLF "." CRLF ends the data; ".\0" loses its stuffing dot.
+      {"a\r\n\0.\r\n.\0\r\n.\r\nQUIT\r\n"s, 14, "a\r\n\0.\r\n\0\r\n"s},
+      {"\0\0\0\r\n.\r\n"s, 8, "\0\0\0\r\n"s},
+  };
+  for (const auto& c : cases) {
+    for (const std::size_t chunk : {c.wire.size() + 1, std::size_t{1}, std::size_t{2}, std::size_t{3}}) {
+      const DataRun run = read_data(c.wire, chunk, 1 << 20, kMaxTextLine, Nul::allow);
+      EXPECT_TRUE(run.done) << testing::PrintToString(c.wire) << " chunk " << chunk;
+      EXPECT_EQ(run.consumed, c.consumed) << testing::PrintToString(c.wire) << " chunk " << chunk;
+      EXPECT_EQ(run.verdict, DataVerdict::ok) << testing::PrintToString(c.wire) << " chunk " << chunk;
+      EXPECT_EQ(run.body, c.body) << testing::PrintToString(c.wire) << " chunk " << chunk;
+    }
+  }
+  // Allowed NULs still count against the limits.
+  EXPECT_EQ(read_data("\0\0\0\0\r\n.\r\n"s, 1, 4, kMaxTextLine, Nul::allow).verdict, DataVerdict::too_big);
+  EXPECT_EQ(read_data(std::string(999, '\0') + "\r\n.\r\n", 7, 1 << 20, kMaxTextLine, Nul::allow).verdict,
+            DataVerdict::line_too_long);
+}
+
+TEST(DataReader, NulVerdictOrder) {
+  // A bare line ending outranks a NUL, which outranks size and line length.
+  EXPECT_EQ(read_data("\0a\nb\r\n.\r\n"s, 1).verdict, DataVerdict::bare_line_ending);
+  EXPECT_EQ(read_data("\0"s + std::string(100, 'x') + "\r\n.\r\n", 1, 10).verdict, DataVerdict::nul);
+  EXPECT_EQ(read_data(std::string(100, 'x') + "\0\r\n.\r\n"s, 3, 10).verdict, DataVerdict::nul);
+  EXPECT_EQ(read_data(std::string(1200, 'x') + "\0\r\n.\r\n"s, 5).verdict, DataVerdict::nul);
+  DataReader reader(100);
+  EXPECT_EQ(reader.feed("a\0\r\n.\r\n"s, [](std::string_view) {}), 7u);
+  EXPECT_EQ(reader.status().code(), Errc::syntax);
+  EXPECT_EQ(reader.size(), 4u);
+}
+
 TEST(DataReader, ByteAtATimeEqualsWhole) {
   std::string wire;
   for (int i = 0; i < 300; ++i) wire += (i % 7 == 0 ? ".." : "") + std::string(i % 50, 'a' + i % 26) + "\r\n";
@@ -513,6 +564,11 @@ TEST(DotStuff, Outbound) {
   EXPECT_EQ(dot_stuff("a\r.\r\n").code(), Errc::syntax);
   EXPECT_EQ(dot_stuff("a\r").code(), Errc::syntax);
   EXPECT_EQ(dot_stuff("a\r\nb").code(), Errc::invalid);
+  // NUL never goes out; a line is stuffed by what is left of it.
+  EXPECT_EQ(*dot_stuff("a\0b\r\n\0\r\n"s), "ab\r\n\r\n");
+  EXPECT_EQ(*dot_stuff("x\r\n\0.\r\n\0\0.x\r\n.\0\r\n"s), "x\r\n..\r\n..x\r\n..\r\n");
+  EXPECT_EQ(dot_stuff("a\r\0\n"s).code(), Errc::syntax);
+  EXPECT_EQ(dot_stuff("a\0"s).code(), Errc::invalid);
   // Round trip through the reader.
   const std::string body = ".\r\n..x\r\nplain\r\n.end\r\n";
   const auto stuffed = dot_stuff(body);
@@ -520,6 +576,14 @@ TEST(DotStuff, Outbound) {
   const DataRun run = read_data(*stuffed + std::string(kEndOfData), 1);
   EXPECT_EQ(run.verdict, DataVerdict::ok);
   EXPECT_EQ(run.body, body);
+}
+
+TEST(Nul, FoundAnywhere) {
+  EXPECT_FALSE(has_nul(""));
+  EXPECT_FALSE(has_nul("a\r\nb\r\n"));
+  for (std::string_view bad : {"\0"sv, "a\0"sv, "\0a"sv, "\r\n\0.\r\n"sv, "\r\n.\0\r\n"sv}) {
+    EXPECT_TRUE(has_nul(bad)) << testing::PrintToString(std::string(bad));
+  }
 }
 
 TEST(BareLineEnding, FoundAnywhere) {

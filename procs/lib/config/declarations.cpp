@@ -1,8 +1,12 @@
 // Every parley.conf key, declared once: type, default, bounds, doc. The
 // order here is the order of etc/parley.conf (generated from this table).
+#include <grp.h>
+#include <pwd.h>
+
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "config/config.h"
 #include "config/listen.h"
@@ -59,6 +63,38 @@ Status check_rule(std::string_view value) {
   return {};
 }
 
+// A user or group name that exists now (smtpd.submit_users/groups): a
+// typo is an error at load and reload, not a silent refusal of everyone.
+Status check_user(std::string_view value) {
+  const std::string name(value);
+  std::vector<char> buf(16384);
+  passwd pw{};
+  passwd* found = nullptr;
+  if (name.empty() || ::getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
+    return fail(Errc::not_found, "no such user");
+  }
+  return {};
+}
+
+Status check_group(std::string_view value) {
+  const std::string name(value);
+  std::vector<char> buf(16384);
+  group gr{};
+  group* found = nullptr;
+  if (name.empty() || ::getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
+    return fail(Errc::not_found, "no such group");
+  }
+  return {};
+}
+
+// "LOCAL@DOMAIN", or empty (router.postmaster)
+Status check_address(std::string_view value) {
+  if (value.empty()) return {};
+  auto at = value.rfind('@');
+  if (at == 0 || at == std::string_view::npos || at + 1 == value.size()) return fail(Errc::invalid, "expected LOCAL@DOMAIN");
+  return {};
+}
+
 Status check_listen(std::string_view value) {
   auto spec = parse_listen(value);
   if (!spec) return spec.error();
@@ -80,7 +116,8 @@ const std::vector<SectionDecl>& section_declarations() {
        "directory starts with."},
       {"smtpd",
        "The SMTP server: limits, timeouts, relaying and TLS for ports 25 (smtp), "
-       "587 (submission) and 465 (smtps, implicit TLS)."},
+       "587 (submission) and 465 (smtps, implicit TLS), message content, and who may "
+       "submit through the local socket (sendmail)."},
       {"router", "The router: address rewriting and routing rules, hop limit, queue commits."},
       {"dequeuer",
        "The queue manager: retries, delivery concurrency, outbound SMTP, bounces and "
@@ -229,6 +266,20 @@ const std::vector<KeyDecl>& declarations() {
               "smtps listener is refused. Read by smtpd (parley-smtpd must be able to read the key); "
               "re-read on reload.",
        .check = &check_certificate},
+      {.section = "smtpd", .key = "allow_nul", .type = Type::boolean, .default_value = Value{false},
+       .doc = "false: a message holding a NUL octet (DATA or BDAT) is refused with 554 5.6.0, as SMTP "
+              "text cannot carry one (RFC 5321 4.1.1.4); true: taken and stored as is. NULs are never "
+              "sent on: outbound SMTP drops them."},
+      {.section = "smtpd", .key = "submit_users", .type = Type::list, .default_value = Value{Strings{}},
+       .doc = "Local users who may submit mail through the local socket (sendmail), by login name, as "
+              "Postfix's authorized_submit_users. When this and submit_groups are both empty, every "
+              "local user may; otherwise only those listed here or in submit_groups, root included. "
+              "A name that does not exist is an error.",
+       .check = &check_user},
+      {.section = "smtpd", .key = "submit_groups", .type = Type::list, .default_value = Value{Strings{}},
+       .doc = "Groups whose members (the sending process's group or supplementary groups) may also "
+              "submit through the local socket.",
+       .check = &check_group},
 
       // [router]
       {.section = "router", .key = "max_hops", .type = Type::integer, .default_value = integer(50),
@@ -241,6 +292,13 @@ const std::vector<KeyDecl>& declarations() {
               "\"error:CODE TEXT\" (refuse, e.g. \"error:550 5.1.1 gone\"), \"null\" (accept and "
               "discard), or \"smtp:HOST:PORT\" (deliver to that host instead of the domain's MX).",
        .check = &check_rule},
+      {.section = "router", .key = "postmaster", .type = Type::string, .default_value = str(""),
+       .doc = "Where postmaster's mail goes when it has no mailbox of its own (RFC 5321 4.5.1): "
+              "RCPT TO:<postmaster> without a domain, postmaster at the host name, and postmaster at "
+              "a local domain without that address. Empty: postmaster at the main domain, the host "
+              "name or else its nearest parent domain (mail.example.com, then example.com) that has "
+              "a postmaster address.",
+       .check = &check_address},
       {.section = "router", .key = "commit_batch_max", .type = Type::integer, .default_value = integer(256),
        .min = 1, .max = 100000,
        .doc = "Messages committed to the queue in one transaction at most; under load, messages that "

@@ -6,17 +6,22 @@ namespace parley::smtp {
 namespace {
 
 constexpr std::size_t kFlushAt = 64 * 1024;  // sink call granularity
+// Octets the fast path stops at: line ends, and NUL when it is refused.
+constexpr std::string_view kLineEnds("\r\n", 2);
+constexpr std::string_view kLineEndsAndNul("\r\n\0", 3);
 
 }  // namespace
 
 void DataReader::flag(DataVerdict verdict) {
   switch (verdict) {
     case DataVerdict::bare_line_ending: bare_ = true; break;
+    case DataVerdict::nul: has_nul_ = true; break;
     case DataVerdict::too_big: big_ = true; break;
     case DataVerdict::line_too_long: long_ = true; break;
     case DataVerdict::ok: break;
   }
   verdict_ = bare_ ? DataVerdict::bare_line_ending
+             : has_nul_ ? DataVerdict::nul
              : big_ ? DataVerdict::too_big
              : long_ ? DataVerdict::line_too_long
                      : DataVerdict::ok;
@@ -84,16 +89,18 @@ void DataReader::step(char c, std::string& out) {
     return;
   }
   if (c == '\n') flag(DataVerdict::bare_line_ending);
+  if (c == '\0' && nul_ == Nul::refuse) flag(DataVerdict::nul);
   emit(out, std::string_view(&c, 1));
 }
 
 std::size_t DataReader::feed(std::string_view in, const Sink& sink) {
   std::string out;
   std::size_t i = 0;
+  const std::string_view stops = nul_ == Nul::refuse ? kLineEndsAndNul : kLineEnds;
   while (i < in.size() && state_ != State::done) {
     if (state_ == State::mid) {
       // Fast path: a run of ordinary bytes inside a line.
-      const auto stop = in.find_first_of("\r\n", i);
+      const auto stop = in.find_first_of(stops, i);
       const std::size_t end = stop == std::string_view::npos ? in.size() : stop;
       // Up to the line limit only, so the byte that crosses it goes through
       // step() exactly as it would when fed alone.
@@ -124,6 +131,7 @@ Status DataReader::status() const {
   switch (verdict_) {
     case DataVerdict::ok: return {};
     case DataVerdict::bare_line_ending: return fail(Errc::syntax, "bare CR or LF in message");
+    case DataVerdict::nul: return fail(Errc::syntax, "NUL in message");
     case DataVerdict::too_big: return fail(Errc::limit, "message too big");
     case DataVerdict::line_too_long: return fail(Errc::limit, "line too long in message");
   }
@@ -144,6 +152,8 @@ bool has_bare_line_ending(std::string_view body) {
   return false;
 }
 
+bool has_nul(std::string_view body) { return body.find('\0') != std::string_view::npos; }
+
 Result<std::string> dot_stuff(std::string_view body) {
   std::string out;
   out.reserve(body.size() + body.size() / 64 + 1);
@@ -158,6 +168,7 @@ Result<std::string> dot_stuff(std::string_view body) {
       continue;
     }
     if (c == '\n') return fail(Errc::syntax, "bare LF");
+    if (c == '\0') continue;  // dropped; the line may still start here
     if (line_start && c == '.') out += '.';
     out += c;
     line_start = false;

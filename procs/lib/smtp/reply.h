@@ -60,6 +60,7 @@ inline constexpr Reply kNonAsciiAddress{553, "5.6.7", "Non-ASCII addresses requi
 // DATA verdicts (data.h). 5.6.0: other or undefined media error (RFC 3463).
 inline constexpr Reply kBareLineEnding{550, "5.6.0", "Message contains bare CR or LF, refused"};
 inline constexpr Reply kDataLineTooLong{550, "5.6.0", "Message contains a line longer than 1000 octets"};
+inline constexpr Reply kNulInMessage{554, "5.6.0", "Message contains NUL characters, refused"};
 inline constexpr Reply kBadParameters{555, "5.5.4", "MAIL FROM/RCPT TO parameters not recognized or not implemented"};
 inline constexpr Reply kTransactionFailed{554, "5.0.0", "Transaction failed"};
 
