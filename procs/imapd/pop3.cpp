@@ -15,6 +15,8 @@ using namespace std::chrono_literals;
 
 constexpr std::size_t kMaxSaslLine = 12288 + 2;    // as SMTP's (RFC 4954); RFC 5034 sets none
 constexpr std::size_t kReadChunk = 16384;
+// What read_line() gives for a line over its limit: never a valid command.
+constexpr std::string_view kTooLong = "\x01";
 constexpr auto kWriteTimeout = 300s;
 
 // The message as POP3 sends it: every line ending CRLF (a stored body may
@@ -76,7 +78,7 @@ awaitable<std::optional<std::string>> Pop3Session::read_line(std::size_t max) {
       if (skipping_ || end + 2 > max) {
         in_.erase(0, end + 2);
         skipping_ = false;
-        co_return std::string("\x01");  // too long: never a valid command
+        co_return std::string(kTooLong);
       }
       std::string line = in_.substr(0, end);
       in_.erase(0, end + 2);
@@ -134,6 +136,11 @@ awaitable<void> Pop3Session::serve() {
     }
     auto line = co_await read_line(pop3::kMaxCommandLine);
     if (!line) co_return;
+    if (*line == kTooLong) {
+      bool go_on = co_await error("line too long");
+      if (!go_on) co_return;
+      continue;
+    }
     auto parsed = pop3::parse_command(*line);
     if (!parsed) {
       // Named first: g++ 12 frees a conditional's std::string result twice

@@ -201,6 +201,13 @@ void spawn_flagged(asio::io_context& io, awaitable<void> session, bool& done) {
 Dialog::Dialog(asio::io_context& io)
     : io_(io), stream_(std::make_unique<net::MemoryStream>(io)), client_(*stream_) {}
 
+Dialog::~Dialog() {
+  if (done_ || stream_) return;
+  // Only the loop from here on: the stream goes with the session.
+  client_.finish();
+  (void)settle(io_, client_, done_);
+}
+
 void Dialog::start(awaitable<void> session) { spawn_flagged(io_, std::move(session), done_); }
 
 std::string Dialog::output() {

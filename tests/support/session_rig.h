@@ -113,10 +113,16 @@ void spawn_flagged(asio::io_context& io, awaitable<void> session, bool& done);
 //   d.start(Session::run(s));
 //   EXPECT_EQ(d.output(), "+OK ready\r\n");
 //   EXPECT_EQ(d.say("NOOP\r\n"), "+OK\r\n");
-// The session owns the stream: keep it alive as long as the Dialog.
+// The session owns the stream: declare the Dialog after the rig (server)
+// and before the session's shared_ptr.
 class Dialog {
  public:
   explicit Dialog(asio::io_context& io);
+  // A session still running gets the client's EOF and ends, while what it
+  // refers to (its server) is still there.
+  ~Dialog();
+  Dialog(const Dialog&) = delete;
+  Dialog& operator=(const Dialog&) = delete;
   std::unique_ptr<net::Stream> take_stream() { return std::move(stream_); }
   net::MemoryStream& client() { return client_; }
   void start(awaitable<void> session);

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "procs/imapd/imap_session.h"
 #include "procs/imapd/pop3.h"
@@ -54,7 +55,7 @@ TEST_F(Pop3Dialog, MalformedLinesBeforeLoginGetErrorsAndTheSessionGoesOn) {
   EXPECT_TRUE(starts(dialog_.say(std::string("CAPA\0\r\n", 7)), "-ERR "));
   EXPECT_TRUE(starts(dialog_.say("CAPA\nNOOP\nCAPA\r\n"), "-ERR "));
   // A 1 MiB line is one error, however it arrives.
-  EXPECT_EQ(dialog_.say(kLongLine), "-ERR unknown command\r\n");
+  EXPECT_EQ(dialog_.say(kLongLine), "-ERR line too long\r\n");
   EXPECT_TRUE(starts(dialog_.say("CAPA\r\n"), "+OK Capability list follows\r\n"));
   EXPECT_EQ(dialog_.say("QUIT\r\n"), "+OK bye\r\n");
   EXPECT_TRUE(dialog_.ended());
@@ -135,7 +136,8 @@ TEST_F(ImapDialog, SelectFetchStoreIdle) {
   std::string fetch = dialog_.say("c FETCH 2 (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])\r\n");
   EXPECT_NE(fetch.find("Subject: Re: hello"), std::string::npos) << fetch;
   std::string store = dialog_.say("d STORE 2 +FLAGS (\\Seen)\r\n");
-  EXPECT_NE(store.find("* 2 FETCH (FLAGS (\\Seen))"), std::string::npos) << store;
+  EXPECT_NE(store.find("* 2 FETCH (FLAGS ("), std::string::npos) << store;
+  EXPECT_NE(store.find("\\Seen))"), std::string::npos) << store;
   EXPECT_TRUE(starts(dialog_.say("e IDLE\r\n"), "+ "));
   EXPECT_TRUE(starts(dialog_.say("DONE\r\n"), "e OK "));
   EXPECT_NE(dialog_.say("f LOGOUT\r\n").find("* BYE"), std::string::npos);
@@ -145,8 +147,9 @@ TEST_F(ImapDialog, SelectFetchStoreIdle) {
 TEST_F(ImapDialog, MalformedLinesGetBadAndTheSessionGoesOn) {
   open("imaps");
   dialog_.output();
-  for (std::string line : {"FOO\r\n", "USER\r\n", std::string("CAPA\0\r\n", 7), std::string("a\0\r\n", 4),
-                           "b LIST (((\r\n", "c\r\n"}) {
+  const std::vector<std::string> lines = {"FOO\r\n", "USER\r\n", std::string("CAPA\0\r\n", 7),
+                                         std::string("a\0\r\n", 4), "b LIST (((\r\n", "c\r\n"};
+  for (const std::string& line : lines) {
     std::string out = dialog_.say(line);
     EXPECT_NE(out.find("BAD"), std::string::npos) << line << " -> " << out;
     EXPECT_FALSE(dialog_.ended());
@@ -177,7 +180,7 @@ TEST_F(SmtpDialog, AMessageIsQueuedBeforeItsReply) {
   EXPECT_TRUE(starts(dialog_.output(), "220 mx.example.test ESMTP"));
   std::string ehlo = dialog_.say("EHLO client.example\r\n");
   EXPECT_TRUE(starts(ehlo, "250-mx.example.test")) << ehlo;
-  EXPECT_NE(ehlo.find("250-STARTTLS\r\n"), std::string::npos) << ehlo;
+  EXPECT_NE(ehlo.find("STARTTLS\r\n"), std::string::npos) << ehlo;
   EXPECT_TRUE(starts(dialog_.say("MAIL FROM:<a@example.org>\r\n"), "250 "));
   EXPECT_TRUE(starts(dialog_.say("RCPT TO:<demo@example.test>\r\n"), "250 "));
   EXPECT_TRUE(starts(dialog_.say("RCPT TO:<someone@remote.example>\r\n"), "554 5.7.1"));
@@ -194,7 +197,8 @@ TEST_F(SmtpDialog, AuthOnlyAfterStarttls) {
   EXPECT_EQ(dialog_.say("EHLO c\r\n").find("AUTH"), std::string::npos);
   EXPECT_TRUE(starts(dialog_.say("AUTH PLAIN " + kPlain + "\r\n"), "538 "));
   EXPECT_TRUE(starts(dialog_.say("STARTTLS\r\n"), "220 "));
-  EXPECT_NE(dialog_.say("EHLO c\r\n").find("250-AUTH PLAIN LOGIN SCRAM-SHA-256"), std::string::npos);
+  std::string ehlo = dialog_.say("EHLO c\r\n");
+  EXPECT_NE(ehlo.find("AUTH PLAIN LOGIN SCRAM-SHA-256\r\n"), std::string::npos) << ehlo;
   EXPECT_TRUE(starts(dialog_.say("AUTH PLAIN " + kPlain + "\r\n"), "235 "));
   EXPECT_TRUE(starts(dialog_.say("MAIL FROM:<demo@example.test>\r\n"), "250 "));
   EXPECT_TRUE(starts(dialog_.say("RCPT TO:<someone@remote.example>\r\n"), "250 "));
@@ -203,7 +207,8 @@ TEST_F(SmtpDialog, AuthOnlyAfterStarttls) {
 TEST_F(SmtpDialog, MalformedLinesGetErrorsUntilTheLimit) {
   open();
   dialog_.output();
-  for (std::string line : {"FOO\r\n", "USER\r\n", std::string("CAPA\0\r\n", 7), "MAIL FROM:garbage\r\n"}) {
+  const std::vector<std::string> lines = {"FOO\r\n", "USER\r\n", std::string("CAPA\0\r\n", 7), "MAIL FROM:garbage\r\n"};
+  for (const std::string& line : lines) {
     std::string out = dialog_.say(line);
     EXPECT_TRUE(out.size() > 4 && out[0] == '5') << line << " -> " << out;
   }
