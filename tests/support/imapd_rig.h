@@ -22,6 +22,11 @@ class ImapdRig {
     quiet_logs("imapd");
     ctx_ = std::make_unique<RigContext>(io, "imapd", rig_config(dir_.path()), dir_.path());
     backends_ = std::make_unique<FakeBackends>(io, *ctx_);
+    // Once: each load makes the listeners' TLS contexts, which is most of
+    // what a fresh server would cost.
+    auto settings = imapd::load_settings(ctx_->config(), kListeners);
+    if (!settings) std::abort();
+    settings_ = std::move(settings.value());
   }
 
   // A new server over a new store; the previous one is gone first.
@@ -36,10 +41,7 @@ class ImapdRig {
     auto st = store::Store::open(store_dir + "/index", options);
     if (!st) std::abort();
     seed(st.value());
-    std::vector<std::string> listeners = {"imap", "imaps", "pop3", "pop3s"};
-    auto settings = imapd::load_settings(ctx_->config(), listeners);
-    if (!settings) std::abort();
-    server_ = std::make_unique<imapd::Server>(*ctx_, std::move(settings.value()), std::move(st.value()), listeners);
+    server_ = std::make_unique<imapd::Server>(*ctx_, settings_, std::move(st.value()), kListeners);
     return *server_;
   }
 
@@ -71,9 +73,12 @@ class ImapdRig {
     }
   }
 
+  inline static const std::vector<std::string> kListeners = {"imap", "imaps", "pop3", "pop3s"};
+
   TempDir dir_{"parley-imapd-fuzz"};
   std::unique_ptr<RigContext> ctx_;
   std::unique_ptr<FakeBackends> backends_;
+  imapd::Settings settings_;
   std::unique_ptr<imapd::Server> server_;
 };
 
