@@ -130,8 +130,19 @@ awaitable<void> Session::run(std::shared_ptr<Session> self) {
 awaitable<void> Session::serve() {
   // Limits are checked before this session counts itself.
   const Settings& s = *settings_;
-  if (server_.connections() >= s.max_connections || (!local() && server_.connections(ip_) >= s.max_connections_per_ip)) {
-    log::warn("smtp.session.refused", "too many connections", {{"sid", sid_}, {"peer", peer_}});
+  std::string_view limit;
+  if (server_.connections() >= s.max_connections) {
+    limit = "max_connections";
+  } else if (!local() && server_.connections(ip_) >= s.max_connections_per_ip) {
+    limit = "max_connections_per_ip";
+  }
+  if (!limit.empty()) {
+    log::warn("smtp.session.refused", "too many connections", {{"sid", sid_}, {"peer", peer_}, {"reason", limit}});
+    // On smtps the refusal goes inside TLS, where the client can read it.
+    if (listener_ == "smtps") {
+      bool secured = co_await handshake(settings_->tls_for(listener_));
+      if (!secured) co_return;
+    }
     reply(kTooManyConnections);
     co_await flush();
     co_return;
