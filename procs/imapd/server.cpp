@@ -140,11 +140,15 @@ awaitable<void> Server::accept(tcp::acceptor& acceptor, std::string listener) {
   }
 }
 
-bool Server::admit(FrontSession* s, const std::string& ip) {
-  if (sessions_.size() >= settings_->max_connections) return false;
+bool Server::admit(FrontSession* s, const std::string& ip, std::string_view& limit) {
+  if (sessions_.size() >= settings_->max_connections) {
+    limit = "max_connections";
+    return false;
+  }
   auto& n = per_ip_[ip];
   if (n >= settings_->max_connections_per_ip) {
     if (n == 0) per_ip_.erase(ip);
+    limit = "max_connections_per_ip";
     return false;
   }
   ++n;

@@ -62,7 +62,8 @@ class Server final : public daemon::Service {
   std::string next_sid();
 
   // Sessions register so that drain can end idle ones and limits can count them.
-  bool admit(FrontSession* s, const std::string& ip);  // false: over a limit
+  // false: over a limit, named in `limit` (its setting's name).
+  bool admit(FrontSession* s, const std::string& ip, std::string_view& limit);
   void leave(FrontSession* s, const std::string& ip);
   // IMAP sessions also hear of mailbox changes.
   void watch(ImapSession* s) { imap_sessions_.insert(s); }
