@@ -211,6 +211,14 @@ const std::vector<KeyDecl>& declarations() {
        .min = 1, .max = 100000,
        .doc = "Failed logins to one account within the window before it gets temporary failures (from every address); "
               "higher than the per-address limit, so one attacker cannot lock its owner out."},
+      {.section = "directory", .key = "auth_cache_ttl_s", .type = Type::integer, .default_value = integer(3600),
+       .min = 0, .max = kDayS,
+       .doc = "How long a successful password login is remembered (as a keyed hash) so that the same password "
+              "for the same account logs in again without argon2id; dropped at once when the account's password, "
+              "name or state changes. 0: no cache, every login runs argon2id."},
+      {.section = "directory", .key = "auth_cache_max_entries", .type = Type::integer, .default_value = integer(100000),
+       .min = 1, .max = 10000000,
+       .doc = "Most logins the cache remembers (about 250 bytes each); the least recently used go first."},
       {.section = "directory", .key = "detail_separator", .type = Type::string, .default_value = str("+"),
        .choices = {"+", "-", ""}, .doc = "Sub-addressing: alice+lists@example.com is alice with detail lists; empty: none."},
       {.section = "directory", .key = "first_run_domain", .type = Type::string, .default_value = str(""),
@@ -248,14 +256,6 @@ const std::vector<KeyDecl>& declarations() {
       {.section = "smtpd", .key = "max_connections_per_ip", .type = Type::integer, .default_value = integer(20),
        .min = 1, .max = 100000, .doc = "Sessions at once from one client address."},
       {.section = "smtpd", .key = "relay_networks", .type = Type::list, .default_value = Value{Strings{}},
-      {.section = "directory", .key = "auth_cache_ttl_s", .type = Type::integer, .default_value = integer(3600),
-       .min = 0, .max = kDayS,
-       .doc = "How long a successful password login is remembered (as a keyed hash) so that the same password "
-              "for the same account logs in again without argon2id; dropped at once when the account's password, "
-              "name or state changes. 0: no cache, every login runs argon2id."},
-      {.section = "directory", .key = "auth_cache_max_entries", .type = Type::integer, .default_value = integer(100000),
-       .min = 1, .max = 10000000,
-       .doc = "Most logins the cache remembers (about 250 bytes each); the least recently used go first."},
        .doc = "Client networks (CIDR: \"192.0.2.0/24\", \"::1/128\") that may relay without "
               "authentication. Everyone else may send only to local domains unless authenticated.",
        .check = &check_cidr},
@@ -364,10 +364,17 @@ const std::vector<KeyDecl>& declarations() {
               "and grant rights to others with SETACL."},
       {.section = "imapd", .key = "max_connections", .type = Type::integer, .default_value = integer(1000),
        .min = 1, .max = 1000000, .doc = "Sessions at once."},
-      {.section = "imapd", .key = "max_connections_per_ip", .type = Type::integer, .default_value = integer(20),
-       .min = 1, .max = 100000, .doc = "Sessions at once from one client address."},
+      {.section = "imapd", .key = "max_connections_per_ip", .type = Type::integer, .default_value = integer(100),
+       .min = 1, .max = 100000,
+       .doc = "Sessions at once from one client address. An office behind one NAT address counts as one "
+              "client, and each desktop client keeps several sessions open (one per watched mailbox)."},
       {.section = "imapd", .key = "max_errors", .type = Type::integer, .default_value = integer(10),
        .min = 1, .max = 1000, .doc = "Errors (bad commands, failed logins) before the session is closed."},
+      {.section = "imapd", .key = "message_cache_mib", .type = Type::integer, .default_value = integer(64),
+       .min = 0, .max = 65536,
+       .doc = "Memory for recently read messages and their parsed MIME structure, shared by all sessions "
+              "(counted whole: bytes, parsed tree and index); 0 keeps none. A message over a quarter of it "
+              "is not kept."},
 
       {.section = "process.*", .key = "binary", .type = Type::string, .default_value = str(""),
        .doc = "The program to run; empty: the program named after the process, in parleyd's own "
