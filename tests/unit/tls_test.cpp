@@ -94,8 +94,8 @@ awaitable<Result<std::string>> read_line(Stream& s) {
 }
 
 struct Pair {
-  std::unique_ptr<Stream> server;
-  std::unique_ptr<Stream> client;
+  std::unique_ptr<net::TcpStream> server;
+  std::unique_ptr<net::TcpStream> client;
 };
 
 class TlsTest : public ::testing::Test {
