@@ -131,10 +131,10 @@ awaitable<void> Server::accept(tcp::acceptor& acceptor, std::string listener) {
       continue;
     }
     if (listener == "imap" || listener == "imaps") {
-      auto session = std::make_shared<ImapSession>(*this, std::move(socket), listener, "imap-" + next_sid());
+      auto session = std::make_shared<ImapSession>(*this, std::make_unique<net::TcpStream>(std::move(socket)), listener, "imap-" + next_sid());
       asio::co_spawn(ctx_.io(), ImapSession::run(session), asio::detached);
     } else {
-      auto session = std::make_shared<Pop3Session>(*this, std::move(socket), listener, "pop-" + next_sid());
+      auto session = std::make_shared<Pop3Session>(*this, std::make_unique<net::TcpStream>(std::move(socket)), listener, "pop-" + next_sid());
       asio::co_spawn(ctx_.io(), Pop3Session::run(session), asio::detached);
     }
   }
