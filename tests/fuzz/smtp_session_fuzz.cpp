@@ -4,7 +4,6 @@
 // a session that hangs, or a reply line that is not "DDD " / "DDD-" is a
 // finding. The first byte chooses the listener (smtp, submission, smtps,
 // local), one byte per read, and refused TLS; turns are cut at "\n~~\n".
-#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
@@ -35,10 +34,6 @@ bool well_formed(std::string_view out) {
 
 }  // namespace
 
-// A session that neither ends nor asks for input for this long hangs
-// (generous: the machine may be busy).
-constexpr std::chrono::milliseconds kHang{60000};
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static testing::SmtpdRig* rig = new testing::SmtpdRig;  // lives as long as the process, like smtpd's server
   auto input = testing::split_fuzz_input(data, size);
@@ -51,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto session = std::make_shared<smtpd::Session>(rig->server(), std::move(stream), listener, rig->server().next_sid());
   bool done = false;
   testing::spawn_flagged(rig->io, smtpd::Session::run(session), done);
-  if (!testing::drive(rig->io, client, input.turns, done, kHang)) std::abort();  // hung
+  if (!testing::drive(rig->io, client, input.turns, done, testing::kFuzzHang)) std::abort();  // hung
   if (!well_formed(client.output())) std::abort();
   return 0;
 }

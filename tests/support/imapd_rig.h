@@ -4,6 +4,7 @@
 // every input) and dialog tests.
 #pragma once
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -81,5 +82,25 @@ class ImapdRig {
   imapd::Settings settings_;
   std::unique_ptr<imapd::Server> server_;
 };
+
+// One session fuzz input on a fresh server: selector bit 0 picks `secure`
+// over `plain`, bit 2 one byte per read, bit 3 a refused TLS handshake.
+// Returns what the client received; aborts when the session hangs.
+template <class Session>
+std::string fuzz_session(ImapdRig& rig, const std::uint8_t* data, std::size_t size, const std::string& plain,
+                         const std::string& secure) {
+  auto input = split_fuzz_input(data, size);
+  imapd::Server& server = rig.fresh_server();
+  const std::string& listener = (input.selector & 1) ? secure : plain;
+  auto stream = std::make_unique<net::MemoryStream>(rig.io);
+  net::MemoryStream& client = *stream;
+  if (input.selector & 4) client.set_read_chunk(1);
+  if (input.selector & 8) client.refuse_tls();
+  auto session = std::make_shared<Session>(server, std::move(stream), listener, plain + "-" + server.next_sid());
+  bool done = false;
+  spawn_flagged(rig.io, Session::run(session), done);
+  if (!drive(rig.io, client, input.turns, done, kFuzzHang)) std::abort();
+  return client.output();
+}
 
 }  // namespace parley::testing

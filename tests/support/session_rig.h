@@ -91,6 +91,9 @@ class FakeBackends {
 };
 
 inline constexpr std::chrono::milliseconds kPatience{5000};
+// A fuzzed session that neither ends nor asks for input for this long
+// hangs (generous: the machine may be busy).
+inline constexpr std::chrono::milliseconds kFuzzHang{60000};
 
 // Runs the loop until the session waits for client bytes with none left to
 // read, or has ended (`done`). False when neither happened for `patience`
