@@ -124,6 +124,8 @@ void print_status(const schema::AdminReply& reply, bool json) {
     std::string rss = p.rss_bytes() ? std::to_string(p.rss_bytes() / 1024) + "K" : "-";
     std::printf("%-16s %-9s %8s %8s %8u %9s  %-18s %s\n", p.name().c_str(), state_name(p.state()).c_str(), pid.c_str(),
                 up.c_str(), p.restarts(), rss.c_str(), p.user().c_str(), p.last_exit().empty() ? "-" : p.last_exit().c_str());
+    // The process's own status line (daemon::Context::set_status), if it gives one.
+    if (!p.text().empty()) std::printf("%-16s %s\n", "", p.text().c_str());
   }
 }
 

@@ -1,5 +1,7 @@
 #include "server.h"
 
+#include <malloc.h>
+
 #include "auth/auth.h"
 #include "auth/encoding.h"
 #include "daemon/acceptor.h"
@@ -15,16 +17,151 @@ using tcp = asio::ip::tcp;
 
 namespace {
 const std::string kListeners[] = {"imap", "imaps", "pop3", "pop3s"};
-constexpr std::size_t kCacheBytes = 64u << 20;  // parsed messages kept for FETCH and SEARCH
+// How often the status line is refreshed (and sent to parleyd if it changed),
+// and how often at most its log event is written.
+constexpr auto kReportEvery = std::chrono::seconds(5);
+constexpr auto kLogEvery = std::chrono::seconds(60);
+// A cached message nobody read for this long is dropped, so that memory
+// comes back once load has gone (checked every kReportEvery).
+constexpr auto kCacheIdle = std::chrono::minutes(5);
+// Free heap glibc keeps past this is given back once load has dropped, and
+// at most once every kTrimEvery otherwise (see give_back_memory).
+constexpr std::size_t kGiveBackAbove = 8u << 20;
+constexpr auto kTrimEvery = std::chrono::minutes(5);
+// Allocations from this size (message bodies, FETCH output, literals) get
+// mappings of their own, returned to the system when freed. glibc's default
+// starts here too but rises to the largest block freed so far (up to 32
+// MiB), after which such blocks come from the heap and fragment it; setting
+// it keeps it fixed.
+constexpr int kMmapThreshold = 128 * 1024;
+
+// --- heap footprint estimates (libstdc++, glibc malloc) ---
+// Each allocation costs its size rounded up to 16 plus an 8-byte header.
+std::size_t alloc(std::size_t n) { return n == 0 ? 0 : ((n + 8 + 15) & ~std::size_t{15}); }
+// A std::string keeps up to 15 characters inside itself.
+std::size_t heap(const std::string& s) { return s.capacity() > 15 ? alloc(s.capacity() + 1) : 0; }
+std::size_t heap(const std::optional<std::string>& s) { return s ? heap(*s) : 0; }
+template <class T>
+std::size_t heap_array(const std::vector<T>& v) { return alloc(v.capacity() * sizeof(T)); }
+
+std::size_t heap(const mime::Param& p) { return heap(p.name) + heap(p.value); }
+std::size_t heap(const mime::Address& a) { return heap(a.name) + heap(a.name_utf8) + heap(a.adl) + heap(a.mailbox) + heap(a.host); }
+
+std::size_t heap(const mime::Part& p);  // below: parts hold vectors of parts
+
+template <class T>
+std::size_t heap(const std::vector<T>& v) {
+  std::size_t n = heap_array(v);
+  for (const auto& x : v) n += heap(x);
+  return n;
+}
+
+std::size_t heap(const mime::Envelope& e) {
+  return heap(e.date) + heap(e.subject) + heap(e.subject_utf8) + heap(e.from) + heap(e.sender) + heap(e.reply_to) +
+         heap(e.to) + heap(e.cc) + heap(e.bcc) + heap(e.in_reply_to) + heap(e.message_id);
+}
+
+// A part's heap, its own object excluded (the parent's vector or the
+// entry holds it).
+std::size_t heap(const mime::Part& p) {
+  std::size_t n = heap(p.section) + heap(p.type) + heap(p.subtype) + heap(p.params) + heap(p.id) +
+                  heap(p.description) + heap(p.md5) + heap(p.location) + heap(p.encoding) + heap(p.disposition) +
+                  heap(p.disposition_params) + heap(p.language) + heap(p.children);
+  if (p.envelope) n += heap(*p.envelope);
+  return n;
+}
+
+std::string mib(std::size_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", static_cast<double>(bytes) / (1u << 20));
+  return buf;
+}
 }  // namespace
 
 const mime::Part* CachedMessage::tree() {
-  if (!part && !parse_failed) {
+  if (!part_ && !parse_failed_) {
     auto parsed = mime::parse(raw);
-    if (parsed) part = std::move(parsed.value());
-    else parse_failed = true;
+    if (parsed) part_ = std::move(parsed.value());
+    else parse_failed_ = true;
+    if (cache_) cache_->recount(*this);  // may evict this entry; the caller holds it
   }
-  return part ? &*part : nullptr;
+  return part_ ? &*part_ : nullptr;
+}
+
+std::size_t CachedMessage::footprint() const {
+  // make_shared: the object and its control block in one allocation.
+  return alloc(sizeof(CachedMessage) + 16) + heap(raw) + (part_ ? heap(*part_) : 0);
+}
+
+MessageCache::~MessageCache() {
+  for (auto& e : lru_) e.message->cache_ = nullptr;
+}
+
+std::size_t MessageCache::overhead(const std::string& body_id) {
+  // The list node (key, pointer, time), the index node (key, iterator,
+  // hash, link) and its bucket; the key is held twice.
+  constexpr std::size_t kListNode = sizeof(Entry) + 2 * sizeof(void*);
+  constexpr std::size_t kIndexNode = sizeof(std::string) + sizeof(std::list<Entry>::iterator) + 2 * sizeof(void*);
+  return alloc(kListNode) + alloc(kIndexNode) + 2 * heap(body_id) + sizeof(void*);
+}
+
+std::shared_ptr<CachedMessage> MessageCache::find(const std::string& body_id, Clock::time_point now) {
+  auto it = index_.find(body_id);
+  if (it == index_.end()) {
+    ++misses_;
+    return nullptr;
+  }
+  ++hits_;
+  lru_.splice(lru_.begin(), lru_, it->second);
+  it->second->used = now;
+  return it->second->message;
+}
+
+void MessageCache::insert(const std::string& body_id, const std::shared_ptr<CachedMessage>& entry,
+                          Clock::time_point now) {
+  if (entry->cache_ || index_.contains(body_id)) return;
+  const std::size_t footprint = entry->footprint();
+  if (overhead(body_id) + footprint > max_bytes_ / 4) return;  // too big to keep
+  lru_.push_front(Entry{body_id, entry, now});
+  index_[body_id] = lru_.begin();
+  entry->cache_ = this;
+  entry->key_ = &lru_.front().id;
+  entry->counted_ = footprint;
+  bytes_ += overhead(body_id) + footprint;
+  trim();
+}
+
+std::size_t MessageCache::expire(Clock::time_point cutoff) {
+  std::size_t n = 0;
+  for (; !lru_.empty() && lru_.back().used < cutoff; ++n) drop(std::prev(lru_.end()));
+  return n;
+}
+
+void MessageCache::recount(CachedMessage& m) {
+  const std::size_t now = m.footprint();
+  bytes_ = bytes_ - m.counted_ + now;
+  m.counted_ = now;
+  auto it = index_.find(*m.key_);
+  if (it != index_.end() && overhead(*m.key_) + now > max_bytes_ / 4) drop(it->second);
+  trim();
+}
+
+void MessageCache::drop(std::list<Entry>::iterator it) {
+  CachedMessage& m = *it->message;
+  bytes_ -= overhead(it->id) + m.counted_;
+  m.cache_ = nullptr;
+  m.key_ = nullptr;
+  index_.erase(it->id);
+  lru_.erase(it);
+}
+
+void MessageCache::trim() {
+  while (bytes_ > max_bytes_ && !lru_.empty()) drop(std::prev(lru_.end()));
+}
+
+void MessageCache::set_max_bytes(std::size_t max_bytes) {
+  max_bytes_ = max_bytes;
+  trim();
 }
 
 std::shared_ptr<tls::ServerContext> Settings::tls_for(std::string_view listener) const { return tls::context_for(tls, listener); }
@@ -38,6 +175,7 @@ Result<Settings> load_settings(const config::Config& c, const std::vector<std::s
   s.max_connections = static_cast<std::size_t>(c.integer("imapd", "max_connections"));
   s.max_connections_per_ip = static_cast<std::size_t>(c.integer("imapd", "max_connections_per_ip"));
   s.max_errors = static_cast<int>(c.integer("imapd", "max_errors"));
+  s.message_cache_bytes = static_cast<std::size_t>(c.integer("imapd", "message_cache_mib")) << 20;
   auto tls = tls::listener_contexts(c.list("imapd", "tls_certificates"), listeners);
   if (!tls) return fail(tls.code(), "imapd.tls_certificates: " + tls.error().detail);
   s.tls = std::move(tls.value());
@@ -55,7 +193,9 @@ Server::Server(daemon::Context& ctx, Settings settings, store::Store st, std::ve
       store_(std::move(st)),
       listener_names_(std::move(listeners)),
       directory_(ctx.io(), ctx.endpoint("directory", "directory")),
-      sid_prefix_(auth::hex_encode(auth::random_bytes(3)) + "-") {}
+      cache_(settings_->message_cache_bytes),
+      sid_prefix_(auth::hex_encode(auth::random_bytes(3)) + "-"),
+      report_timer_(ctx.io()) {}
 
 Server::~Server() = default;
 
@@ -79,6 +219,7 @@ Status Server::start() {
                                               [this](std::string_view topic, std::string payload) { on_event(topic, std::move(payload)); });
   events_->subscribe("mailbox.");
   if (auto s = events_->start(); !s) return s;
+  asio::co_spawn(ctx_.io(), report(), asio::detached);
   return {};
 }
 
@@ -98,25 +239,69 @@ void Server::changed(std::string_view owner, std::uint64_t mailbox_id) {
 }
 
 Result<std::shared_ptr<CachedMessage>> Server::message(const std::string& body_id) {
-  if (auto it = cache_index_.find(body_id); it != cache_index_.end()) {
-    cache_.splice(cache_.begin(), cache_, it->second);
-    return it->second->second;
-  }
+  if (auto hit = cache_.find(body_id)) return hit;
   auto raw = store_.read_body(body_id);
   if (!raw) return raw.error();
   auto entry = std::make_shared<CachedMessage>();
   entry->raw = std::move(raw.value());
-  std::size_t bytes = entry->raw.size();
-  if (bytes > kCacheBytes / 4) return entry;  // too big to keep
-  cache_.emplace_front(body_id, entry);
-  cache_index_[body_id] = cache_.begin();
-  cache_bytes_ += bytes;
-  while (cache_bytes_ > kCacheBytes && !cache_.empty()) {
-    cache_bytes_ -= cache_.back().second->raw.size();
-    cache_index_.erase(cache_.back().first);
-    cache_.pop_back();
-  }
+  cache_.insert(body_id, entry);
   return entry;
+}
+
+// --- status line and memory ---
+
+std::string Server::status_text() const {
+  return "sessions " + std::to_string(sessions_.size()) + ", message cache " + mib(cache_.bytes()) + "/" +
+         mib(cache_.max_bytes()) + " MiB in " + std::to_string(cache_.entries()) + " messages";
+}
+
+awaitable<void> Server::report() {
+  while (!draining_) {
+    cache_.expire(MessageCache::Clock::now() - kCacheIdle);
+    give_back_memory();
+    std::string text = status_text();
+    if (text != status_) {
+      status_ = text;
+      ctx_.set_status(text);
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (status_ != logged_ && now - logged_at_ >= kLogEvery) {
+      logged_ = status_;
+      logged_at_ = now;
+      const struct mallinfo2 heap = ::mallinfo2();
+      log::info("imapd.memory.report",
+                status_ + "; cache hits " + std::to_string(cache_.hits()) + ", misses " + std::to_string(cache_.misses()) +
+                    "; heap " + mib(heap.uordblks + heap.hblkhd) + " MiB in use, " + mib(heap.fordblks) + " MiB free",
+                {{"count", sessions_.size()}, {"bytes", cache_.bytes()}});
+    }
+    report_timer_.expires_after(kReportEvery);
+    boost::system::error_code ec;
+    co_await report_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+// glibc keeps freed memory in its arenas for reuse, and after a burst of
+// sessions most of it stays resident, scattered between chunks still in
+// use. When load has dropped (half the sessions of the peak gone, or the
+// cache 8 MiB smaller), or every kTrimEvery otherwise, and much of the heap
+// is free, malloc_trim returns the free pages to the system (it walks the
+// free chunks: ~100 ms for 40 MiB of scattered free memory on a busy machine).
+void Server::give_back_memory() {
+  const auto now = std::chrono::steady_clock::now();
+  peak_sessions_ = std::max(peak_sessions_, sessions_.size());
+  peak_cache_bytes_ = std::max(peak_cache_bytes_, cache_.bytes());
+  const bool fewer_sessions = peak_sessions_ >= 8 && sessions_.size() * 2 < peak_sessions_;
+  const bool smaller_cache = cache_.bytes() + kGiveBackAbove < peak_cache_bytes_;
+  if (!fewer_sessions && !smaller_cache && now - trimmed_at_ < kTrimEvery) return;
+  const struct mallinfo2 heap = ::mallinfo2();
+  if (heap.fordblks < kGiveBackAbove) return;
+  ::malloc_trim(0);
+  trimmed_at_ = std::chrono::steady_clock::now();
+  peak_sessions_ = sessions_.size();
+  peak_cache_bytes_ = cache_.bytes();
+  log::debug("imapd.memory.trimmed", "free heap given back to the system",
+             {{"bytes", heap.fordblks},
+              {"elapsed_ms", std::chrono::duration_cast<std::chrono::milliseconds>(trimmed_at_ - now).count()}});
 }
 
 awaitable<void> Server::accept(tcp::acceptor& acceptor, std::string listener) {
@@ -164,6 +349,7 @@ void Server::leave(FrontSession* s, const std::string& ip) {
 
 awaitable<void> Server::drain() {
   draining_ = true;
+  report_timer_.cancel();
   for (auto& a : acceptors_) a->close();
   for (FrontSession* s : sessions_) s->interrupt_if_idle();
   if (sessions_.empty()) co_return;
@@ -176,6 +362,7 @@ Status Server::reload(const config::Config& config) {
   auto fresh = load_settings(config, listener_names_);
   if (!fresh) return fresh.error();
   settings_ = std::make_shared<const Settings>(std::move(fresh.value()));
+  cache_.set_max_bytes(settings_->message_cache_bytes);
   log::info("imapd.reload.ok", "settings and certificates reloaded", {{"count", settings_->tls.size()}});
   return {};
 }
@@ -187,6 +374,7 @@ Result<std::unique_ptr<daemon::Service>> start(daemon::Context& ctx) {
   }
   auto settings = load_settings(ctx.config(), names);
   if (!settings) return settings.error();
+  ::mallopt(M_MMAP_THRESHOLD, kMmapThreshold);
   auto st = store::Store::open(ctx.shared_dir("store") + "/index");
   if (!st) return fail(st.code(), "mail store: " + st.error().detail);
   auto server = std::make_unique<Server>(ctx, std::move(settings.value()), std::move(st.value()), names);

@@ -3,6 +3,7 @@
 // cache, and the mailbox change notices that wake IDLE sessions.
 #pragma once
 
+#include <chrono>
 #include <list>
 #include <map>
 #include <memory>
@@ -29,6 +30,7 @@ struct Settings {
   std::size_t max_connections = 0;
   std::size_t max_connections_per_ip = 0;
   int max_errors = 0;
+  std::size_t message_cache_bytes = 0;  // imapd.message_cache_mib
   tls::ListenerContexts tls;
 
   std::shared_ptr<tls::ServerContext> tls_for(std::string_view listener) const;
@@ -37,13 +39,70 @@ struct Settings {
 class ImapSession;
 class FrontSession;  // front.h
 
+class MessageCache;
+
 // A stored message read once and parsed once, shared by the sessions that
 // FETCH or SEARCH it (bodies are immutable, so the body id is the key).
 struct CachedMessage {
   std::string raw;
-  std::optional<mime::Part> part;  // parsed on first use
-  bool parse_failed = false;
-  const mime::Part* tree();        // nullptr when the message is too big to parse
+  const mime::Part* tree();  // parsed on first use; nullptr when the message is too big to parse
+  // What this entry holds on the heap: itself, `raw` and the parsed tree
+  // (an estimate: capacities plus allocator overhead, not malloc's own count).
+  std::size_t footprint() const;
+
+ private:
+  friend class MessageCache;
+  std::optional<mime::Part> part_;
+  bool parse_failed_ = false;
+  std::size_t counted_ = 0;            // footprint() as the cache last counted it
+  MessageCache* cache_ = nullptr;      // while cached: told when the tree is built
+  const std::string* key_ = nullptr;   // while cached: its body id in the cache
+};
+
+// The parsed-message cache shared by all sessions: least recently used
+// first out, bounded by the entries' whole footprint (bytes, parsed trees,
+// index), not only the raw bytes. An entry over a quarter of the bound is
+// not kept. Entries a session still holds stay valid after eviction.
+class MessageCache {
+ public:
+  using Clock = std::chrono::steady_clock;
+  explicit MessageCache(std::size_t max_bytes) : max_bytes_(max_bytes) {}
+  ~MessageCache();
+  MessageCache(const MessageCache&) = delete;
+  MessageCache& operator=(const MessageCache&) = delete;
+
+  // The entry for `body_id`, now the most recently used; nullptr if absent.
+  std::shared_ptr<CachedMessage> find(const std::string& body_id, Clock::time_point now = Clock::now());
+  // Keeps a freshly read entry (unless it is too big), evicting others.
+  void insert(const std::string& body_id, const std::shared_ptr<CachedMessage>& entry,
+              Clock::time_point now = Clock::now());
+  void set_max_bytes(std::size_t max_bytes);  // 0: keep nothing
+  // Drops the entries last used before `cutoff`; how many.
+  std::size_t expire(Clock::time_point cutoff);
+
+  std::size_t bytes() const { return bytes_; }
+  std::size_t entries() const { return index_.size(); }
+  std::size_t max_bytes() const { return max_bytes_; }
+  std::uint64_t hits() const { return hits_; }
+  std::uint64_t misses() const { return misses_; }
+
+ private:
+  friend struct CachedMessage;
+  struct Entry {
+    std::string id;  // the body id
+    std::shared_ptr<CachedMessage> message;
+    Clock::time_point used;
+  };
+  void recount(CachedMessage& m);  // its tree was built
+  void trim();                     // evicts past the bound
+  void drop(std::list<Entry>::iterator it);
+  static std::size_t overhead(const std::string& body_id);  // the index's share of an entry
+
+  std::size_t max_bytes_;
+  std::list<Entry> lru_;  // most recently used first
+  std::unordered_map<std::string, std::list<Entry>::iterator> index_;
+  std::size_t bytes_ = 0;
+  std::uint64_t hits_ = 0, misses_ = 0;
 };
 
 class Server final : public daemon::Service {
@@ -89,16 +148,25 @@ class Server final : public daemon::Service {
   std::set<FrontSession*> sessions_;
   std::set<ImapSession*> imap_sessions_;
   std::unique_ptr<ipc::Subscriber> events_;
-  // The message cache: most recently used first, bounded by bytes.
-  std::list<std::pair<std::string, std::shared_ptr<CachedMessage>>> cache_;
-  std::unordered_map<std::string, decltype(cache_)::iterator> cache_index_;
-  std::size_t cache_bytes_ = 0;
+  MessageCache cache_;
   std::map<std::string, std::size_t> per_ip_;
   std::set<std::string> pop3_locked_;
   std::string sid_prefix_;
   std::uint64_t sid_counter_ = 0;
   bool draining_ = false;
   std::unique_ptr<asio::steady_timer> drained_;
+  // The status line (parleyctl status) and its log event, refreshed on a
+  // timer; free heap is given back to the system after load drops.
+  awaitable<void> report();
+  std::string status_text() const;
+  void give_back_memory();
+  asio::steady_timer report_timer_;
+  std::string status_;                            // as last sent
+  std::string logged_;                            // as last logged
+  std::chrono::steady_clock::time_point logged_at_{};
+  std::size_t peak_sessions_ = 0;                 // since the last give-back
+  std::size_t peak_cache_bytes_ = 0;
+  std::chrono::steady_clock::time_point trimmed_at_{};
 };
 
 Result<Settings> load_settings(const config::Config& config, const std::vector<std::string>& listeners);

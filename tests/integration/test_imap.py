@@ -266,6 +266,24 @@ class Mailbox(unittest.TestCase):
         self.assertIn(b"\\Seen", data[0][0] + (data[1] if isinstance(data[1], bytes) else b""))
         m.logout()
 
+    def test_status_line_shows_sessions_and_cache(self):
+        """parleyctl status shows imapd's sessions and message cache (refreshed every 5 s)."""
+        line = re.compile(r"^sessions (\d+), message cache ([\d.]+)/64\.0 MiB in (\d+) messages$")
+
+        def status(pred):
+            s = self.p.status()["imapd"]["status"]
+            found = line.match(s)
+            return found if found and pred(found) else None
+        m = login(self.p)
+        ok(m.select("INBOX"))
+        ok(m.fetch("1:*", "(BODY.PEEK[])"))
+        found = wait_for(lambda: status(lambda f: int(f.group(1)) >= 1 and int(f.group(3)) >= 3), timeout=20,
+                         what="a status line with this session and the messages it read")
+        sessions = int(found.group(1))
+        m.logout()
+        wait_for(lambda: status(lambda f: int(f.group(1)) < sessions), timeout=20, what="the session gone from the status")
+        self.assertRegex(self.p.ctl("status").stdout, r"\n\s+sessions \d+, message cache [\d.]+/64\.0 MiB in \d+ messages\n")
+
     def test_mime_sections_and_binary(self):
         c = Line(self.p)
         c.cmd("SELECT INBOX")
