@@ -1,6 +1,5 @@
 #include "supervisor/settings.h"
 
-#include <grp.h>
 #include <pwd.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -9,34 +8,23 @@
 #include <map>
 #include <set>
 
+#include "core/users.h"
 #include "supervisor/spawn.h"
 
 namespace parley::supervisor {
 namespace {
 
-struct Account {
-  uid_t uid;
-  gid_t gid;
-};
-
-Result<Account> lookup_user(const std::string& name) {
-  std::vector<char> buf(16384);
-  passwd pw{};
-  passwd* found = nullptr;
-  int rc = ::getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found);
-  if (rc != 0 || found == nullptr) {
-    return fail(Errc::not_found, "user " + name + " does not exist (scripts/setup or systemd-sysusers creates it)");
-  }
-  if (pw.pw_uid == 0 || pw.pw_gid == 0) return fail(Errc::invalid, "user " + name + " is root or in group root");
-  return Account{pw.pw_uid, pw.pw_gid};
+Result<UserIds> lookup_user(const std::string& name) {
+  auto user = find_user(name);
+  if (!user) return fail(Errc::not_found, "user " + name + " does not exist (scripts/setup or systemd-sysusers creates it)");
+  if (user->uid == 0 || user->gid == 0) return fail(Errc::invalid, "user " + name + " is root or in group root");
+  return user;
 }
 
+// 0 (root's group, never given) when there is no such group.
 gid_t lookup_group(const std::string& name) {
-  std::vector<char> buf(16384);
-  group gr{};
-  group* found = nullptr;
-  if (::getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found) != 0 || found == nullptr) return 0;
-  return gr.gr_gid;
+  auto gid = find_group(name);
+  return gid ? *gid : 0;
 }
 
 std::uint16_t map_port(std::uint16_t port, bool map, std::int64_t offset) {

@@ -1,39 +1,12 @@
 #include "settings.h"
 
-#include <grp.h>
-#include <pwd.h>
-
 #include <algorithm>
 
+#include "core/users.h"
 #include "daemon/daemon.h"
 #include "tls/listeners.h"
 
 namespace parley::smtpd {
-namespace {
-
-constexpr std::size_t kNssBuffer = 16384;
-
-Result<uid_t> user_id(const std::string& name) {
-  std::vector<char> buf(kNssBuffer);
-  passwd pw{};
-  passwd* found = nullptr;
-  if (::getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
-    return fail(Errc::not_found, "smtpd.submit_users: no such user: " + name);
-  }
-  return pw.pw_uid;
-}
-
-Result<gid_t> group_id(const std::string& name) {
-  std::vector<char> buf(kNssBuffer);
-  group gr{};
-  group* found = nullptr;
-  if (::getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
-    return fail(Errc::not_found, "smtpd.submit_groups: no such group: " + name);
-  }
-  return gr.gr_gid;
-}
-
-}  // namespace
 
 bool Settings::relay_client(std::string_view ip) const {
   for (const auto& n : relay_networks) {
@@ -73,13 +46,13 @@ Result<Settings> load_settings(const config::Config& c, const std::vector<std::s
   }
   s.allow_nul = c.boolean("smtpd", "allow_nul");
   for (const auto& name : c.list("smtpd", "submit_users")) {
-    auto uid = user_id(name);
-    if (!uid) return uid.error();
-    s.submit_uids.push_back(*uid);
+    auto user = find_user(name);
+    if (!user) return fail(user.code(), "smtpd.submit_users: " + user.error().detail);
+    s.submit_uids.push_back(user->uid);
   }
   for (const auto& name : c.list("smtpd", "submit_groups")) {
-    auto gid = group_id(name);
-    if (!gid) return gid.error();
+    auto gid = find_group(name);
+    if (!gid) return fail(gid.code(), "smtpd.submit_groups: " + gid.error().detail);
     s.submit_gids.push_back(*gid);
   }
 

@@ -1,7 +1,5 @@
 // Every parley.conf key, declared once: type, default, bounds, doc. The
 // order here is the order of etc/parley.conf (generated from this table).
-#include <grp.h>
-#include <pwd.h>
 
 #include <cstdint>
 #include <limits>
@@ -11,6 +9,7 @@
 #include "config/config.h"
 #include "config/listen.h"
 #include "config/network.h"
+#include "core/users.h"
 
 namespace parley::config {
 
@@ -66,24 +65,14 @@ Status check_rule(std::string_view value) {
 // A user or group name that exists now (smtpd.submit_users/groups): a
 // typo is an error at load and reload, not a silent refusal of everyone.
 Status check_user(std::string_view value) {
-  const std::string name(value);
-  std::vector<char> buf(16384);
-  passwd pw{};
-  passwd* found = nullptr;
-  if (name.empty() || ::getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
-    return fail(Errc::not_found, "no such user");
-  }
+  auto user = find_user(value);
+  if (!user) return fail(Errc::not_found, "no such user");
   return {};
 }
 
 Status check_group(std::string_view value) {
-  const std::string name(value);
-  std::vector<char> buf(16384);
-  group gr{};
-  group* found = nullptr;
-  if (name.empty() || ::getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
-    return fail(Errc::not_found, "no such group");
-  }
+  auto gid = find_group(value);
+  if (!gid) return fail(Errc::not_found, "no such group");
   return {};
 }
 
