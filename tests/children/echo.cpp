@@ -38,7 +38,7 @@ class Echo final : public daemon::Service {
 
  private:
   ipc::Server server_;
-  testing::LineServer lines_;
+  testkit::LineServer lines_;
 };
 
 Result<std::unique_ptr<daemon::Service>> start(daemon::Context& ctx) {

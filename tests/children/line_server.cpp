@@ -11,7 +11,7 @@
 #include "daemon/acceptor.h"
 #include "log/log.h"
 
-namespace parley::testing {
+namespace parley::testkit {
 
 using tcp = asio::ip::tcp;
 
@@ -88,4 +88,4 @@ awaitable<void> LineServer::drain() {
 }
 
 
-}  // namespace parley::testing
+}  // namespace parley::testkit

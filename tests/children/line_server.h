@@ -10,7 +10,7 @@
 #include "core/asio.h"
 #include "daemon/daemon.h"
 
-namespace parley::testing {
+namespace parley::testkit {
 
 class LineServer {
  public:
@@ -27,4 +27,4 @@ class LineServer {
   std::shared_ptr<Impl> impl_;
 };
 
-}  // namespace parley::testing
+}  // namespace parley::testkit

@@ -27,7 +27,7 @@ class Relay final : public daemon::Service {
 
  private:
   ipc::Client echo_;
-  testing::LineServer lines_;
+  testkit::LineServer lines_;
 };
 
 Result<std::unique_ptr<daemon::Service>> start(daemon::Context& ctx) {

@@ -14,7 +14,7 @@
 using namespace parley;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static testing::ImapdRig* rig = new testing::ImapdRig;
-  (void)testing::fuzz_session<imapd::ImapSession>(*rig, data, size, "imap", "imaps");
+  static testkit::ImapdRig* rig = new testkit::ImapdRig;
+  (void)testkit::fuzz_session<imapd::ImapSession>(*rig, data, size, "imap", "imaps");
   return 0;
 }

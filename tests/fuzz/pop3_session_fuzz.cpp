@@ -14,8 +14,8 @@
 using namespace parley;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static testing::ImapdRig* rig = new testing::ImapdRig;
-  std::string out = testing::fuzz_session<imapd::Pop3Session>(*rig, data, size, "pop3", "pop3s");
+  static testkit::ImapdRig* rig = new testkit::ImapdRig;
+  std::string out = testkit::fuzz_session<imapd::Pop3Session>(*rig, data, size, "pop3", "pop3s");
   if (!out.empty() && !out.starts_with("+OK") && !out.starts_with("-ERR")) std::abort();
   return 0;
 }

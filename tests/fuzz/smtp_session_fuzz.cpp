@@ -35,8 +35,8 @@ bool well_formed(std::string_view out) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static testing::SmtpdRig* rig = new testing::SmtpdRig;  // lives as long as the process, like smtpd's server
-  auto input = testing::split_fuzz_input(data, size);
+  static testkit::SmtpdRig* rig = new testkit::SmtpdRig;  // lives as long as the process, like smtpd's server
+  auto input = testkit::split_fuzz_input(data, size);
   static const char* const kListeners[] = {"smtp", "submission", "smtps", "local"};
   std::string listener = kListeners[input.selector & 3];
   auto stream = std::make_unique<net::MemoryStream>(rig->io);
@@ -45,8 +45,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (input.selector & 8) client.refuse_tls();
   auto session = std::make_shared<smtpd::Session>(rig->server(), std::move(stream), listener, rig->server().next_sid());
   bool done = false;
-  testing::spawn_flagged(rig->io, smtpd::Session::run(session), done);
-  if (!testing::drive(rig->io, client, input.turns, done, testing::kFuzzHang)) std::abort();  // hung
+  testkit::spawn_flagged(rig->io, smtpd::Session::run(session), done);
+  if (!testkit::drive(rig->io, client, input.turns, done, testkit::kFuzzHang)) std::abort();  // hung
   if (!well_formed(client.output())) std::abort();
   return 0;
 }

@@ -15,7 +15,7 @@
 #include "store/store.h"
 #include "tests/support/session_rig.h"
 
-namespace parley::testing {
+namespace parley::testkit {
 
 class ImapdRig {
  public:
@@ -103,4 +103,4 @@ std::string fuzz_session(ImapdRig& rig, const std::uint8_t* data, std::size_t si
   return client.output();
 }
 
-}  // namespace parley::testing
+}  // namespace parley::testkit

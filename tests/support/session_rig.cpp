@@ -13,7 +13,7 @@
 #include "auth/auth.h"
 #include "tests/unit/tls_testcert.h"
 
-namespace parley::testing {
+namespace parley::testkit {
 
 namespace fs = std::filesystem;
 
@@ -257,4 +257,4 @@ void quiet_logs(std::string_view proc) {
   (void)log::init(options);
 }
 
-}  // namespace parley::testing
+}  // namespace parley::testkit

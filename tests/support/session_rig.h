@@ -32,7 +32,7 @@ namespace parley::ipc {
 class Server;
 }
 
-namespace parley::testing {
+namespace parley::testkit {
 
 inline constexpr std::string_view kDomain = "example.test";
 inline constexpr std::string_view kUser = "demo@example.test";
@@ -157,4 +157,4 @@ FuzzInput split_fuzz_input(const std::uint8_t* data, std::size_t size);
 // log call still formats its fields) once per process.
 void quiet_logs(std::string_view proc);
 
-}  // namespace parley::testing
+}  // namespace parley::testkit

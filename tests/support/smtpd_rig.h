@@ -11,7 +11,7 @@
 #include "procs/smtpd/server.h"
 #include "tests/support/session_rig.h"
 
-namespace parley::testing {
+namespace parley::testkit {
 
 class SmtpdRig {
  public:
@@ -39,4 +39,4 @@ class SmtpdRig {
   std::unique_ptr<smtpd::Server> server_;
 };
 
-}  // namespace parley::testing
+}  // namespace parley::testkit

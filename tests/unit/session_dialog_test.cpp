@@ -17,7 +17,7 @@
 namespace parley {
 namespace {
 
-using testing::Dialog;
+using testkit::Dialog;
 
 const std::string kPlain = "AGRlbW9AZXhhbXBsZS50ZXN0AHNlY3JldA==";  // \0demo@example.test\0secret
 const std::string kLongLine = std::string(1 << 20, 'A') + "\r\n";
@@ -35,14 +35,14 @@ class Pop3Dialog : public ::testing::Test {
   }
   std::size_t inbox_size() {
     auto& st = rig_.server().store();
-    auto box = st.mailbox(testing::kUser, "INBOX");
+    auto box = st.mailbox(testkit::kUser, "INBOX");
     EXPECT_TRUE(box);
-    auto list = st.messages(testing::kUser, box->id);
+    auto list = st.messages(testkit::kUser, box->id);
     EXPECT_TRUE(list);
     return list ? list->size() : 0;
   }
 
-  testing::ImapdRig rig_;
+  testkit::ImapdRig rig_;
   Dialog dialog_{rig_.io};
   std::shared_ptr<imapd::Pop3Session> session_;
 };
@@ -110,7 +110,7 @@ class ImapDialog : public ::testing::Test {
     dialog_.start(imapd::ImapSession::run(session_));
   }
 
-  testing::ImapdRig rig_;
+  testkit::ImapdRig rig_;
   Dialog dialog_{rig_.io};
   std::shared_ptr<imapd::ImapSession> session_;
 };
@@ -170,7 +170,7 @@ class SmtpDialog : public ::testing::Test {
     dialog_.start(smtpd::Session::run(session_));
   }
 
-  testing::SmtpdRig rig_;
+  testkit::SmtpdRig rig_;
   Dialog dialog_{rig_.io};
   std::shared_ptr<smtpd::Session> session_;
 };

@@ -1,0 +1,1 @@
+// Compiles the shared precompiled header (core/pch.h) once for the build.

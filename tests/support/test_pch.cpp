@@ -1,0 +1,1 @@
+// Compiles the tests' shared precompiled header (test_pch.h) once.
