@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "auth/encoding.h"
-#include "daemon/sasl.h"
+#include "front/sasl.h"
 #include "imap/encoding.h"
 #include "log/log.h"
 #include "schema/directory.pb.h"
@@ -30,7 +30,9 @@ std::string reply_line(const std::string& tag, const Reply& r) {
 }  // namespace
 
 ImapSession::ImapSession(Server& server, std::unique_ptr<net::Stream> stream, std::string listener, std::string sid)
-    : FrontSession(server, std::move(stream), std::move(listener), std::move(sid)) {
+    : front::Session(server.front(), std::move(stream), std::move(listener), std::move(sid), "imap"),
+      server_(server),
+      settings_(server.settings()) {
   server_.watch(this);
 }
 
@@ -39,9 +41,7 @@ ImapSession::~ImapSession() { server_.unwatch(this); }
 void ImapSession::changed(std::string_view owner, std::uint64_t mailbox_id) {
   if (!idling_ || woken_ || !view_ || view_->id != mailbox_id || view_->box.owner != owner) return;
   woken_ = true;
-  if (idle_) {
-    stream_->cancel();  // the read ends with Errc::cancelled and is retried
-  }
+  if (idle()) stream_->cancel();  // the read ends with Errc::cancelled and is retried
 }
 
 awaitable<void> ImapSession::run(std::shared_ptr<ImapSession> self) {
@@ -107,9 +107,8 @@ awaitable<ImapSession::Got> ImapSession::read_more(std::chrono::seconds timeout)
     co_return Got::data;
   }
   char buf[kReadChunk];
-  idle_ = true;
-  auto n = co_await stream_->read_some(asio::mutable_buffer(buf, sizeof buf), duration_cast<milliseconds>(timeout));
-  idle_ = false;
+  asio::mutable_buffer space(buf, sizeof buf);
+  auto n = co_await receive(space, duration_cast<milliseconds>(timeout));
   if (n) {
     if (auto s = take_input(std::string_view(buf, *n)); !s) {
       log::info("imap.compress.corrupt", "corrupt compressed input", {{"sid", sid_}, {"error", s.error().detail}});
@@ -117,11 +116,11 @@ awaitable<ImapSession::Got> ImapSession::read_more(std::chrono::seconds timeout)
     }
     co_return Got::data;
   }
-  if (n.code() == Errc::cancelled && woken_ && !interrupted_) co_return Got::tick;  // IDLE wake-up
+  if (n.code() == Errc::cancelled && woken_ && !interrupted()) co_return Got::tick;  // IDLE wake-up
   if (n.code() == Errc::timeout) {
     if (idling_) co_return Got::tick;  // the keepalive
     untagged("BYE Autologout; idle for too long");
-  } else if (n.code() == Errc::cancelled && interrupted_) {
+  } else if (n.code() == Errc::cancelled && interrupted()) {
     untagged("BYE [UNAVAILABLE] Server shutting down");
   }
   co_await flush();
@@ -166,13 +165,13 @@ std::string ImapSession::capabilities() const {
 // ---- the loop ----
 
 awaitable<void> ImapSession::serve() {
-  // On imaps a refusal is sent inside TLS, where the client can read it.
-  const bool admitted = admit("imap");
-  if (listener_ == "imaps") {
-    bool secured = co_await handshake("imap");
-    if (!secured) co_return;
-  }
-  if (!admitted) {
+  // On imaps the TLS handshake comes first, and a refusal goes inside TLS,
+  // where the client can read it.
+  std::shared_ptr<tls::ServerContext> implicit_tls;
+  if (listener_ == "imaps") implicit_tls = settings_->tls_for(listener_);
+  const Opened opened = co_await open(std::move(implicit_tls));
+  if (opened == Opened::closed) co_return;
+  if (opened == Opened::refused) {
     untagged("BYE [UNAVAILABLE] Too many connections");
     co_await flush();
     co_return;
@@ -181,7 +180,7 @@ awaitable<void> ImapSession::serve() {
   if (!co_await flush()) co_return;
 
   for (;;) {
-    if (interrupted_) {
+    if (interrupted()) {
       untagged("BYE [UNAVAILABLE] Server shutting down");
       co_await flush();
       co_return;
@@ -219,7 +218,8 @@ awaitable<void> ImapSession::serve() {
           if (!co_await flush()) co_return;
           // Plain text pipelined after STARTTLS is dropped (RFC 9051 6.2.1).
           (void)reader_.take_unread();
-          bool secured = co_await handshake("imap");
+          auto context = settings_->tls_for(listener_);
+          bool secured = co_await handshake(std::move(context));
           if (!secured) co_return;
           continue;
         }
@@ -344,50 +344,33 @@ awaitable<Reply> ImapSession::cmd_login(const imap::Command& cmd) {
 }
 
 awaitable<Reply> ImapSession::cmd_authenticate(const imap::Command& cmd) {
-  const std::string& mech = cmd.mechanism;
   if (!stream_->secure()) co_return Reply::no("[PRIVACYREQUIRED] Use STARTTLS first");
-  if (mech != "PLAIN" && mech != "SCRAM-SHA-256" && mech != "LOGIN") co_return Reply::no("Unsupported mechanism");
-  schema::AuthRequest req;
-  req.set_mechanism(mech);
-  req.set_service(schema::SERVICE_IMAP);
-  req.set_client_address(ip_);
-  req.set_sid(sid_);
-  if (cmd.initial_response && *cmd.initial_response != "=") {
-    auto decoded = auth::base64_decode(*cmd.initial_response);
-    if (!decoded) co_return Reply::bad("Bad base64 in the initial response");
-    req.set_response(std::move(*decoded));
-  }
-  daemon::SaslAsk ask = [this](std::string challenge, bool& cancelled) -> awaitable<std::optional<std::string>> {
-    out_ += "+ " + auth::base64_encode(challenge) + "\r\n";
+  front::SaslStart start;
+  start.mechanism = cmd.mechanism;
+  start.initial = cmd.initial_response;
+  start.service = schema::SERVICE_IMAP;
+  start.client_ip = ip_;
+  start.sid = sid_;
+  front::SaslChallenge challenge = [this](std::string base64) -> awaitable<std::optional<std::string>> {
+    out_ += "+ " + base64 + "\r\n";
     bool sent = co_await flush();
     if (!sent) co_return std::nullopt;
-    auto line = co_await read_line();
-    if (!line) co_return std::nullopt;
-    auto decoded = *line == "*" ? std::nullopt : auth::base64_decode(*line);
-    cancelled = !decoded;
-    co_return decoded;
+    co_return co_await read_line();
   };
-  auto outcome = co_await daemon::sasl_exchange(server_.directory(), req, ask);
+  auto outcome = co_await front::sasl_authenticate(server_.directory(), start, challenge);
+  using Kind = front::SaslOutcome::Kind;
   switch (outcome.kind) {
-    case daemon::SaslOutcome::Kind::ok: {
-      if (!outcome.final_data.empty()) {
-        // SCRAM's server-final message: a last challenge, answered empty.
-        out_ += "+ " + auth::base64_encode(outcome.final_data) + "\r\n";
-        bool sent = co_await flush();
-        if (!sent) co_return Reply::no("lost");
-        auto line = co_await read_line();
-        if (!line) co_return Reply::no("lost");
-      }
-      co_return co_await logged_in(outcome.account, mech);
-    }
-    case daemon::SaslOutcome::Kind::lost:
+    case Kind::ok: co_return co_await logged_in(outcome.account, start.mechanism);
+    case Kind::lost:
       state_ = State::logout;
       co_return Reply::no("Connection lost");
-    case daemon::SaslOutcome::Kind::cancelled: co_return Reply::bad("Authentication cancelled");
-    case daemon::SaslOutcome::Kind::tempfail: co_return Reply::no("[UNAVAILABLE] Try again later");
-    case daemon::SaslOutcome::Kind::failed: break;
+    case Kind::unsupported: co_return Reply::no("Unsupported mechanism");
+    case Kind::bad_initial: co_return Reply::bad("Bad base64 in the initial response");
+    case Kind::cancelled: co_return Reply::bad("Authentication cancelled");
+    case Kind::tempfail: co_return Reply::no("[UNAVAILABLE] Try again later");
+    case Kind::failed: break;
   }
-  log::info("imap.auth.failed", "authentication failed", {{"sid", sid_}, {"peer", stream_->peer()}, {"method", mech}});
+  log::info("imap.auth.failed", "authentication failed", {{"sid", sid_}, {"peer", peer_}, {"method", start.mechanism}});
   ++errors_;
   co_return Reply::no("[AUTHENTICATIONFAILED] Authentication failed");
 }

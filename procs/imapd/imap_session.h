@@ -28,7 +28,8 @@
 #include "core/asio.h"
 #include "imap/command.h"
 #include "imap/compress.h"
-#include "front.h"
+#include "front/session.h"
+#include "server.h"
 #include "store/store.h"
 
 namespace parley::imapd {
@@ -81,7 +82,7 @@ Result<store::Flags> parse_flags(const std::vector<std::string>& flags);
 // Ascending UIDs as store ranges (runs joined).
 store::UidSet to_uid_set(const std::vector<std::uint32_t>& uids);
 
-class ImapSession : public FrontSession, public std::enable_shared_from_this<ImapSession> {
+class ImapSession final : public front::Session, public std::enable_shared_from_this<ImapSession> {
  public:
   ImapSession(Server& server, std::unique_ptr<net::Stream> stream, std::string listener, std::string sid);
   ~ImapSession();
@@ -187,6 +188,8 @@ class ImapSession : public FrontSession, public std::enable_shared_from_this<Ima
   Reply cmd_quota(const imap::Command& cmd);
   Reply cmd_acl(const imap::Command& cmd);
 
+  Server& server_;
+  std::shared_ptr<const Settings> settings_;
   imap::CommandReader reader_;
   std::string out_;
   std::unique_ptr<imap::Deflater> deflate_;  // COMPRESS=DEFLATE on

@@ -1,7 +1,7 @@
 #include "pop3.h"
 
 #include "auth/encoding.h"
-#include "daemon/sasl.h"
+#include "front/sasl.h"
 #include "log/log.h"
 #include "pop3/command.h"
 #include "schema/directory.pb.h"
@@ -13,7 +13,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr std::size_t kMaxSaslLine = 12288 + 2;    // as SMTP's (RFC 4954); RFC 5034 sets none
 constexpr std::size_t kReadChunk = 16384;
 // What read_line() gives for a line over its limit: never a valid command.
 constexpr std::string_view kTooLong = "\x01";
@@ -45,7 +44,10 @@ std::string byte_stuff(std::string_view body, std::optional<std::size_t> body_li
 }  // namespace
 
 Pop3Session::Pop3Session(Server& server, std::unique_ptr<net::Stream> stream, std::string listener, std::string sid)
-    : FrontSession(server, std::move(stream), std::move(listener), std::move(sid)) {}
+    : front::Session(server.front(), std::move(stream), std::move(listener), std::move(sid), "pop"),
+      server_(server),
+      settings_(server.settings()),
+      lines_(pop3::kMaxCommandLine) {}
 
 Pop3Session::~Pop3Session() {
   if (!account_.empty()) server_.unlock_maildrop(account_);
@@ -73,35 +75,18 @@ awaitable<bool> Pop3Session::error(std::string text) {
 
 awaitable<std::optional<std::string>> Pop3Session::read_line(std::size_t max) {
   for (;;) {
-    auto end = in_.find("\r\n");
-    if (end != std::string::npos) {
-      if (skipping_ || end + 2 > max) {
-        in_.erase(0, end + 2);
-        skipping_ = false;
-        co_return std::string(kTooLong);
-      }
-      std::string line = in_.substr(0, end);
-      in_.erase(0, end + 2);
-      co_return line;
-    }
-    if (skipping_ || in_.size() > max) {
-      // Over-long: dropped as it comes, answered once when its CRLF arrives
-      // (a CR at the end may be the first half of it).
-      skipping_ = true;
-      bool cr = !in_.empty() && in_.back() == '\r';
-      in_.assign(cr ? "\r" : "");
-    }
+    auto line = lines_.next(max);
+    if (line.kind == front::LineReader::Line::Kind::line) co_return std::move(line.text);
+    if (line.kind == front::LineReader::Line::Kind::too_long) co_return std::string(kTooLong);
     char buf[kReadChunk];
     asio::mutable_buffer space(buf, sizeof buf);
-    idle_ = true;
-    auto n = co_await stream_->read_some(space, std::chrono::duration_cast<std::chrono::milliseconds>(settings_->pop3_timeout));
-    idle_ = false;
+    auto n = co_await receive(space, std::chrono::duration_cast<std::chrono::milliseconds>(settings_->pop3_timeout));
     if (!n) {
       if (n.code() == Errc::timeout) co_await send("-ERR timeout, closing\r\n");
-      else if (n.code() == Errc::cancelled && interrupted_) co_await send("-ERR [SYS/TEMP] server shutting down\r\n");
+      else if (n.code() == Errc::cancelled && interrupted()) co_await send("-ERR [SYS/TEMP] server shutting down\r\n");
       co_return std::nullopt;
     }
-    in_.append(buf, *n);
+    lines_.feed(std::string_view(buf, *n));
   }
 }
 
@@ -117,20 +102,20 @@ std::string Pop3Session::capabilities() const {
 }
 
 awaitable<void> Pop3Session::serve() {
-  // On pop3s a refusal is sent inside TLS, where the client can read it.
-  const bool admitted = admit("pop");
-  if (listener_ == "pop3s") {
-    bool secured = co_await handshake("pop");
-    if (!secured) co_return;
-  }
-  if (!admitted) {
+  // On pop3s the TLS handshake comes first, and a refusal goes inside TLS,
+  // where the client can read it.
+  std::shared_ptr<tls::ServerContext> implicit_tls;
+  if (listener_ == "pop3s") implicit_tls = settings_->tls_for(listener_);
+  const Opened opened = co_await open(std::move(implicit_tls));
+  if (opened == Opened::closed) co_return;
+  if (opened == Opened::refused) {
     co_await send("-ERR [SYS/TEMP] too many connections\r\n");
     co_return;
   }
   if (!co_await send("+OK Parley POP3 server ready\r\n")) co_return;
 
   for (;;) {
-    if (interrupted_) {
+    if (interrupted()) {
       co_await send("-ERR [SYS/TEMP] server shutting down\r\n");
       co_return;
     }
@@ -168,8 +153,8 @@ awaitable<void> Pop3Session::serve() {
       } else {
         go_on = co_await send("+OK begin TLS negotiation\r\n");
         // Plain text sent after STLS must not count as encrypted (RFC 2595 4).
-        in_.clear();
-        if (go_on) go_on = co_await handshake("pop");
+        lines_.discard();
+        if (go_on) go_on = co_await handshake(ctx);
         user_.clear();
       }
     } else if (credentials && !authorized && !stream_->secure()) {
@@ -237,45 +222,33 @@ awaitable<void> Pop3Session::serve() {
 }
 
 awaitable<bool> Pop3Session::on_auth(std::string mech, std::optional<std::string> initial) {
-  if (mech != "PLAIN" && mech != "LOGIN" && mech != "SCRAM-SHA-256") co_return co_await error("unsupported mechanism");
-  schema::AuthRequest req;
-  req.set_mechanism(mech);
-  req.set_service(schema::SERVICE_POP);
-  req.set_client_address(ip_);
-  req.set_sid(sid_);
-  if (initial && *initial != "=") {
-    auto decoded = auth::base64_decode(*initial);
-    if (!decoded) co_return co_await error("bad base64");
-    req.set_response(std::move(*decoded));
-  }
-  daemon::SaslAsk ask = [this](std::string challenge, bool& cancelled) -> awaitable<std::optional<std::string>> {
-    bool sent = co_await send("+ " + auth::base64_encode(challenge) + "\r\n");
+  front::SaslStart start;
+  start.mechanism = std::move(mech);
+  start.initial = std::move(initial);
+  start.service = schema::SERVICE_POP;
+  start.client_ip = ip_;
+  start.sid = sid_;
+  front::SaslChallenge challenge = [this](std::string base64) -> awaitable<std::optional<std::string>> {
+    bool sent = co_await send("+ " + base64 + "\r\n");
     if (!sent) co_return std::nullopt;
-    auto line = co_await read_line(kMaxSaslLine);
-    if (!line) co_return std::nullopt;
-    auto decoded = *line == "*" ? std::nullopt : auth::base64_decode(*line);
-    cancelled = !decoded;
-    co_return decoded;
+    auto line = co_await read_line(front::kMaxSaslLine);
+    // An over-long response cancels the exchange.
+    if (line && *line == kTooLong) line = "*";
+    co_return line;
   };
-  auto outcome = co_await daemon::sasl_exchange(server_.directory(), req, ask);
+  auto outcome = co_await front::sasl_authenticate(server_.directory(), start, challenge);
   user_.clear();
+  using Kind = front::SaslOutcome::Kind;
   switch (outcome.kind) {
-    case daemon::SaslOutcome::Kind::ok: {
-      if (!outcome.final_data.empty()) {
-        // SCRAM's server-final message: a last challenge, answered empty.
-        bool sent = co_await send("+ " + auth::base64_encode(outcome.final_data) + "\r\n");
-        if (!sent) co_return false;
-        auto line = co_await read_line(kMaxSaslLine);
-        if (!line) co_return false;
-      }
-      co_return co_await login(outcome.account);
-    }
-    case daemon::SaslOutcome::Kind::lost: co_return false;
-    case daemon::SaslOutcome::Kind::cancelled: co_return co_await error("authentication cancelled");
-    case daemon::SaslOutcome::Kind::tempfail: co_return co_await error("[SYS/TEMP] try again later");
-    case daemon::SaslOutcome::Kind::failed: break;
+    case Kind::ok: co_return co_await login(outcome.account);
+    case Kind::lost: co_return false;
+    case Kind::unsupported: co_return co_await error("unsupported mechanism");
+    case Kind::bad_initial: co_return co_await error("bad base64");
+    case Kind::cancelled: co_return co_await error("authentication cancelled");
+    case Kind::tempfail: co_return co_await error("[SYS/TEMP] try again later");
+    case Kind::failed: break;
   }
-  log::info("pop.auth.failed", "authentication failed", {{"sid", sid_}, {"peer", stream_->peer()}, {"method", mech}});
+  log::info("pop.auth.failed", "authentication failed", {{"sid", sid_}, {"peer", peer_}, {"method", start.mechanism}});
   co_return co_await error("[AUTH] authentication failed");
 }
 

@@ -14,14 +14,15 @@
 
 #include "core/asio.h"
 #include "pop3/command.h"
-#include "front.h"
+#include "front/line_reader.h"
+#include "front/session.h"
 
 namespace parley::imapd {
 
 class Server;
 struct Settings;
 
-class Pop3Session : public FrontSession, public std::enable_shared_from_this<Pop3Session> {
+class Pop3Session final : public front::Session, public std::enable_shared_from_this<Pop3Session> {
  public:
   Pop3Session(Server& server, std::unique_ptr<net::Stream> stream, std::string listener, std::string sid);
   ~Pop3Session();
@@ -37,6 +38,8 @@ class Pop3Session : public FrontSession, public std::enable_shared_from_this<Pop
   };
 
   awaitable<void> serve();
+  // The next line (RFC 1939 and SASL responses); an over-long one comes
+  // back as kTooLong once its end has arrived.
   awaitable<std::optional<std::string>> read_line(std::size_t max);
   awaitable<bool> send(std::string text);
   awaitable<bool> error(std::string text);  // counts; false when the session must end
@@ -48,8 +51,9 @@ class Pop3Session : public FrontSession, public std::enable_shared_from_this<Pop
   awaitable<bool> on_retr(const pop3::Command& cmd);
   awaitable<void> update();
 
-  std::string in_;
-  bool skipping_ = false;  // the rest of an over-long line is being dropped
+  Server& server_;
+  std::shared_ptr<const Settings> settings_;
+  front::LineReader lines_;
   int errors_ = 0;
   std::string user_;     // USER given, waiting for PASS
   std::string account_;  // logged in

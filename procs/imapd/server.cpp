@@ -2,10 +2,6 @@
 
 #include <malloc.h>
 
-#include "auth/auth.h"
-#include "auth/encoding.h"
-#include "daemon/acceptor.h"
-#include "front.h"
 #include "imap_session.h"
 #include "log/log.h"
 #include "pop3.h"
@@ -13,10 +9,9 @@
 
 namespace parley::imapd {
 
-using tcp = asio::ip::tcp;
 
 namespace {
-const std::string kListeners[] = {"imap", "imaps", "pop3", "pop3s"};
+const std::vector<std::string> kListeners = {"imap", "imaps", "pop3", "pop3s"};
 // How often the status line is refreshed (and sent to parleyd if it changed),
 // and how often at most its log event is written.
 constexpr auto kReportEvery = std::chrono::seconds(5);
@@ -193,27 +188,25 @@ Server::Server(daemon::Context& ctx, Settings settings, store::Store st, std::ve
       store_(std::move(st)),
       listener_names_(std::move(listeners)),
       directory_(ctx.io(), ctx.endpoint("directory", "directory")),
+      front_(ctx, "imapd"),
       cache_(settings_->message_cache_bytes),
-      sid_prefix_(auth::hex_encode(auth::random_bytes(3)) + "-"),
-      report_timer_(ctx.io()) {}
+      report_timer_(ctx.io()) {
+  front_.set_limits({settings_->max_connections, settings_->max_connections_per_ip});
+}
 
 Server::~Server() = default;
 
-std::string Server::next_sid() {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(++sid_counter_));
-  return sid_prefix_ + buf;
-}
-
 Status Server::start() {
-  for (const auto& name : kListeners) {
-    for (const auto& l : ctx_.listeners(name)) {
-      auto acceptor = daemon::make_acceptor(ctx_.io(), l);
-      if (!acceptor) return acceptor.error();
-      asio::co_spawn(ctx_.io(), accept(**acceptor, name), asio::detached);
-      acceptors_.push_back(std::move(acceptor.value()));
+  auto listening = front_.listen(listener_names_, [this](std::unique_ptr<net::Stream> stream, const std::string& listener) {
+    if (listener == "imap" || listener == "imaps") {
+      auto session = std::make_shared<ImapSession>(*this, std::move(stream), listener, front_.next_sid("imap"));
+      asio::co_spawn(ctx_.io(), ImapSession::run(session), asio::detached);
+    } else {
+      auto session = std::make_shared<Pop3Session>(*this, std::move(stream), listener, front_.next_sid("pop"));
+      asio::co_spawn(ctx_.io(), Pop3Session::run(session), asio::detached);
     }
-  }
+  });
+  if (!listening) return listening;
   // Deliveries wake IDLE sessions (local-delivery publishes "mailbox.ACCOUNT").
   events_ = std::make_unique<ipc::Subscriber>(ctx_.io(), ctx_.endpoint("events", "local-delivery"),
                                               [this](std::string_view topic, std::string payload) { on_event(topic, std::move(payload)); });
@@ -251,12 +244,12 @@ Result<std::shared_ptr<CachedMessage>> Server::message(const std::string& body_i
 // --- status line and memory ---
 
 std::string Server::status_text() const {
-  return "sessions " + std::to_string(sessions_.size()) + ", message cache " + mib(cache_.bytes()) + "/" +
+  return "sessions " + std::to_string(front_.sessions()) + ", message cache " + mib(cache_.bytes()) + "/" +
          mib(cache_.max_bytes()) + " MiB in " + std::to_string(cache_.entries()) + " messages";
 }
 
 awaitable<void> Server::report() {
-  while (!draining_) {
+  while (!front_.draining()) {
     cache_.expire(MessageCache::Clock::now() - kCacheIdle);
     give_back_memory();
     std::string text = status_text();
@@ -272,7 +265,7 @@ awaitable<void> Server::report() {
       log::info("imapd.memory.report",
                 status_ + "; cache hits " + std::to_string(cache_.hits()) + ", misses " + std::to_string(cache_.misses()) +
                     "; heap " + mib(heap.uordblks + heap.hblkhd) + " MiB in use, " + mib(heap.fordblks) + " MiB free",
-                {{"count", sessions_.size()}, {"bytes", cache_.bytes()}});
+                {{"count", front_.sessions()}, {"bytes", cache_.bytes()}});
     }
     report_timer_.expires_after(kReportEvery);
     boost::system::error_code ec;
@@ -288,90 +281,39 @@ awaitable<void> Server::report() {
 // free chunks: ~100 ms for 40 MiB of scattered free memory on a busy machine).
 void Server::give_back_memory() {
   const auto now = std::chrono::steady_clock::now();
-  peak_sessions_ = std::max(peak_sessions_, sessions_.size());
+  peak_sessions_ = std::max(peak_sessions_, front_.sessions());
   peak_cache_bytes_ = std::max(peak_cache_bytes_, cache_.bytes());
-  const bool fewer_sessions = peak_sessions_ >= 8 && sessions_.size() * 2 < peak_sessions_;
+  const bool fewer_sessions = peak_sessions_ >= 8 && front_.sessions() * 2 < peak_sessions_;
   const bool smaller_cache = cache_.bytes() + kGiveBackAbove < peak_cache_bytes_;
   if (!fewer_sessions && !smaller_cache && now - trimmed_at_ < kTrimEvery) return;
   const struct mallinfo2 heap = ::mallinfo2();
   if (heap.fordblks < kGiveBackAbove) return;
   ::malloc_trim(0);
   trimmed_at_ = std::chrono::steady_clock::now();
-  peak_sessions_ = sessions_.size();
+  peak_sessions_ = front_.sessions();
   peak_cache_bytes_ = cache_.bytes();
   log::debug("imapd.memory.trimmed", "free heap given back to the system",
              {{"bytes", heap.fordblks},
               {"elapsed_ms", std::chrono::duration_cast<std::chrono::milliseconds>(trimmed_at_ - now).count()}});
 }
 
-awaitable<void> Server::accept(tcp::acceptor& acceptor, std::string listener) {
-  for (;;) {
-    boost::system::error_code ec;
-    tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == asio::error::operation_aborted || draining_) co_return;
-    if (ec) {
-      log::warn("imapd.accept.failed", "accept failed", {{"listener", listener}, {"error", ec.message()}});
-      asio::steady_timer pause(ctx_.io(), std::chrono::milliseconds(100));
-      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      continue;
-    }
-    if (listener == "imap" || listener == "imaps") {
-      auto session = std::make_shared<ImapSession>(*this, std::make_unique<net::TcpStream>(std::move(socket)), listener, "imap-" + next_sid());
-      asio::co_spawn(ctx_.io(), ImapSession::run(session), asio::detached);
-    } else {
-      auto session = std::make_shared<Pop3Session>(*this, std::make_unique<net::TcpStream>(std::move(socket)), listener, "pop-" + next_sid());
-      asio::co_spawn(ctx_.io(), Pop3Session::run(session), asio::detached);
-    }
-  }
-}
-
-bool Server::admit(FrontSession* s, const std::string& ip, std::string_view& limit) {
-  if (sessions_.size() >= settings_->max_connections) {
-    limit = "max_connections";
-    return false;
-  }
-  auto& n = per_ip_[ip];
-  if (n >= settings_->max_connections_per_ip) {
-    if (n == 0) per_ip_.erase(ip);
-    limit = "max_connections_per_ip";
-    return false;
-  }
-  ++n;
-  sessions_.insert(s);
-  return true;
-}
-
-void Server::leave(FrontSession* s, const std::string& ip) {
-  if (sessions_.erase(s) == 0) return;
-  if (auto it = per_ip_.find(ip); it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
-  if (sessions_.empty() && drained_) drained_->cancel();
-}
-
 awaitable<void> Server::drain() {
-  draining_ = true;
   report_timer_.cancel();
-  for (auto& a : acceptors_) a->close();
-  for (FrontSession* s : sessions_) s->interrupt_if_idle();
-  if (sessions_.empty()) co_return;
-  drained_ = std::make_unique<asio::steady_timer>(ctx_.io(), asio::steady_timer::time_point::max());
-  boost::system::error_code ec;
-  co_await drained_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  co_await front_.drain();
 }
 
 Status Server::reload(const config::Config& config) {
   auto fresh = load_settings(config, listener_names_);
   if (!fresh) return fresh.error();
   settings_ = std::make_shared<const Settings>(std::move(fresh.value()));
+  front_.set_limits({settings_->max_connections, settings_->max_connections_per_ip});
   cache_.set_max_bytes(settings_->message_cache_bytes);
   log::info("imapd.reload.ok", "settings and certificates reloaded", {{"count", settings_->tls.size()}});
   return {};
 }
 
 Result<std::unique_ptr<daemon::Service>> start(daemon::Context& ctx) {
-  std::vector<std::string> names;
-  for (const auto& name : kListeners) {
-    if (!ctx.listeners(name).empty()) names.push_back(name);
-  }
+  const auto names = front::Server::present(ctx, kListeners);
   auto settings = load_settings(ctx.config(), names);
   if (!settings) return settings.error();
   ::mallopt(M_MMAP_THRESHOLD, kMmapThreshold);

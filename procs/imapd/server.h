@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/ip/tcp.hpp>
 
 #include "daemon/daemon.h"
+#include "front/server.h"
 #include "ipc/ipc.h"
 #include "mime/mime.h"
 #include "store/store.h"
@@ -37,7 +37,6 @@ struct Settings {
 };
 
 class ImapSession;
-class FrontSession;  // front.h
 
 class MessageCache;
 
@@ -118,12 +117,7 @@ class Server final : public daemon::Service {
   const std::shared_ptr<const Settings>& settings() const { return settings_; }
   ipc::Client& directory() { return directory_; }
   store::Store& store() { return store_; }
-  std::string next_sid();
-
-  // Sessions register so that drain can end idle ones and limits can count them.
-  // false: over a limit, named in `limit` (its setting's name).
-  bool admit(FrontSession* s, const std::string& ip, std::string_view& limit);
-  void leave(FrontSession* s, const std::string& ip);
+  front::Server& front() { return front_; }
   // IMAP sessions also hear of mailbox changes.
   void watch(ImapSession* s) { imap_sessions_.insert(s); }
   void unwatch(ImapSession* s) { imap_sessions_.erase(s); }
@@ -136,7 +130,6 @@ class Server final : public daemon::Service {
   void unlock_maildrop(const std::string& account) { pop3_locked_.erase(account); }
 
  private:
-  awaitable<void> accept(asio::ip::tcp::acceptor& acceptor, std::string listener);
   void on_event(std::string_view topic, std::string payload);
 
   daemon::Context& ctx_;
@@ -144,17 +137,11 @@ class Server final : public daemon::Service {
   store::Store store_;
   std::vector<std::string> listener_names_;
   ipc::Client directory_;
-  std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
-  std::set<FrontSession*> sessions_;
+  front::Server front_;
   std::set<ImapSession*> imap_sessions_;
   std::unique_ptr<ipc::Subscriber> events_;
   MessageCache cache_;
-  std::map<std::string, std::size_t> per_ip_;
   std::set<std::string> pop3_locked_;
-  std::string sid_prefix_;
-  std::uint64_t sid_counter_ = 0;
-  bool draining_ = false;
-  std::unique_ptr<asio::steady_timer> drained_;
   // The status line (parleyctl status) and its log event, refreshed on a
   // timer; free heap is given back to the system after load drops.
   awaitable<void> report();

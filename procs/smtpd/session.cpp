@@ -9,7 +9,7 @@
 #include "addr/addr.h"
 #include "auth/auth.h"
 #include "auth/encoding.h"
-#include "daemon/sasl.h"
+#include "front/sasl.h"
 #include "log/log.h"
 #include "mail/headers.h"
 #include "mail/trace.h"
@@ -25,9 +25,7 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr std::size_t kReadChunk = 16384;
-constexpr std::size_t kMaxAuthLine = 12288 + 2;  // RFC 4954 4: 12288 octets, plus CRLF
 constexpr int kFreeErrors = 3;                   // errors answered at once; later ones are delayed
-constexpr auto kTlsHandshakeTimeout = 60s;
 constexpr auto kLookupTimeout = 10s;               // router.verify
 constexpr auto kEnqueueTimeout = 120s;           // the router commits and fsyncs under load
 
@@ -96,24 +94,11 @@ std::string local_peer(int fd, std::string& ip, std::optional<LocalCredentials>&
 }  // namespace
 
 Session::Session(Server& server, std::unique_ptr<net::Stream> stream, std::string listener, std::string sid)
-    : server_(server), settings_(server.settings()), stream_(std::move(stream)), listener_(std::move(listener)), sid_(std::move(sid)) {
-  if (local()) {
-    peer_ = local_peer(stream_->native_handle(), ip_, local_credentials_);
-  } else {
-    peer_ = stream_->peer();
-    ip_ = stream_->peer_ip();
-  }
-}
-
-Session::~Session() {
-  if (attached_) server_.detach(this, ip_);
-}
-
-void Session::interrupt_if_idle() {
-  interrupted_ = true;
-  if (idle_) {
-    stream_->cancel();
-  }
+    : front::Session(server.front(), std::move(stream), std::move(listener), std::move(sid), "smtp"),
+      server_(server),
+      settings_(server.settings()),
+      lines_(settings_->max_command_line) {
+  if (local()) peer_ = local_peer(stream_->native_handle(), ip_, local_credentials_);
 }
 
 awaitable<void> Session::run(std::shared_ptr<Session> self) {
@@ -128,31 +113,22 @@ awaitable<void> Session::run(std::shared_ptr<Session> self) {
 }
 
 awaitable<void> Session::serve() {
-  // Limits are checked before this session counts itself.
-  const Settings& s = *settings_;
-  std::string_view limit;
-  if (server_.connections() >= s.max_connections) {
-    limit = "max_connections";
-  } else if (!local() && server_.connections(ip_) >= s.max_connections_per_ip) {
-    limit = "max_connections_per_ip";
-  }
-  if (!limit.empty()) {
-    log::warn("smtp.session.refused", "too many connections", {{"sid", sid_}, {"peer", peer_}, {"reason", limit}});
-    // On smtps the refusal goes inside TLS, where the client can read it.
-    if (listener_ == "smtps") {
-      bool secured = co_await handshake(settings_->tls_for(listener_));
-      if (!secured) co_return;
-    }
+  // On smtps the TLS handshake comes first, and a refusal goes inside TLS,
+  // where the client can read it. Local programs are not limited per address.
+  std::shared_ptr<tls::ServerContext> implicit_tls;
+  if (listener_ == "smtps") implicit_tls = settings_->tls_for(listener_);
+  const Opened opened = co_await open(std::move(implicit_tls), !local());
+  if (opened == Opened::closed) co_return;
+  if (opened == Opened::refused) {
     reply(kTooManyConnections);
     co_await flush();
     co_return;
   }
-  server_.attach(this, ip_);
-  attached_ = true;
-  if (!co_await greet()) co_return;
+  reply(220, "", settings_->hostname + " ESMTP Parley");
+  if (!co_await flush()) co_return;
 
   for (;;) {
-    if (interrupted_ && !txn_.active) {
+    if (interrupted() && !txn_.active) {
       reply(smtp::kShuttingDown);
       co_await flush();
       co_return;
@@ -189,26 +165,6 @@ awaitable<void> Session::serve() {
   }
 }
 
-awaitable<bool> Session::greet() {
-  if (listener_ == "smtps") {
-    bool secured = co_await handshake(settings_->tls_for(listener_));
-    if (!secured) co_return false;
-  }
-  reply(220, "", settings_->hostname + " ESMTP Parley");
-  co_return co_await flush();
-}
-
-awaitable<bool> Session::handshake(std::shared_ptr<tls::ServerContext> ctx) {
-  auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(kTlsHandshakeTimeout);
-  auto done = co_await stream_->handshake_server(std::move(ctx), timeout);
-  if (!done) {
-    log::info("smtp.tls.failed", "TLS handshake failed", {{"sid", sid_}, {"peer", peer_}, {"error", done.error().detail}});
-    co_return false;
-  }
-  log::info("smtp.tls.ok", "TLS established", {{"sid", sid_}, {"tls", stream_->tls_version()}, {"cipher", stream_->tls_cipher()}});
-  co_return true;
-}
-
 // --- input and output ------------------------------------------------------
 
 void Session::reply(const smtp::Reply& r) { out_ += smtp::to_wire(r); }
@@ -228,69 +184,62 @@ awaitable<bool> Session::flush() {
 
 // Replies are sent when the client has nothing more pipelined (RFC 2920):
 // output is flushed before every read from the socket.
-awaitable<bool> Session::fill(std::chrono::milliseconds timeout) {
+awaitable<bool> Session::fill(std::chrono::milliseconds timeout, bool idle) {
   if (!co_await flush()) co_return false;
   char buf[kReadChunk];
   asio::mutable_buffer space(buf, sizeof buf);
-  auto n = co_await stream_->read_some(space, timeout);
+  auto n = co_await receive(space, timeout, idle);
   if (!n) {
     if (n.code() == Errc::timeout) {
       log::info("smtp.session.timeout", "client timed out", {{"sid", sid_}, {"peer", peer_}});
       reply(smtp::kTimeout);
       co_await flush();
-    } else if (n.code() == Errc::cancelled && interrupted_) {
+    } else if (n.code() == Errc::cancelled && interrupted()) {
       reply(smtp::kShuttingDown);
       co_await flush();
     }
     co_return false;
   }
-  in_.append(buf, *n);
+  lines_.feed(std::string_view(buf, *n));
   co_return true;
 }
 
+// Command lines come whole from the line reader, which also holds back an
+// over-long line and reports it once its end has come (500 5.5.2).
 awaitable<std::optional<smtp::Command>> Session::read_command() {
   smtp::Limits limits;
   limits.max_command_line = settings_->max_command_line;
   auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(settings_->command_timeout);
-  bool skipping = false;
   for (;;) {
-    if (skipping) {
-      if (smtp::skip_line(in_)) {
-        skipping = false;
-        if (!co_await error(smtp::kLineTooLong)) co_return std::nullopt;
-        continue;
-      }
-    } else {
-      auto parsed = smtp::parse_command(in_, limits);
+    auto line = lines_.next();
+    if (line.kind == front::LineReader::Line::Kind::too_long) {
+      if (!co_await error(smtp::kLineTooLong)) co_return std::nullopt;
+      continue;
+    }
+    if (line.kind == front::LineReader::Line::Kind::line) {
+      std::string wire = std::move(line.text);
+      wire += "\r\n";
+      auto parsed = smtp::parse_command(wire, limits);
       if (!parsed) {
-        if (parsed.code() == Errc::limit) {
-          skipping = true;
-          continue;
-        }
         log::debug("smtp.command.rejected", "bad command", {{"sid", sid_}, {"error", parsed.error().detail}});
         if (!co_await error(smtp::command_error_reply(parsed.error()))) co_return std::nullopt;
         continue;
       }
       if (parsed.value()) co_return std::move(*parsed.value());
+      continue;  // not reached: the line is whole
     }
-    idle_ = !txn_.active;
-    bool more = co_await fill(timeout);
-    idle_ = false;
+    bool more = co_await fill(timeout, !txn_.active);
     if (!more) co_return std::nullopt;
   }
 }
 
-awaitable<std::optional<std::string>> Session::read_line(std::size_t max) {
+// A SASL response line; one over the limit cancels the exchange ("*").
+awaitable<std::optional<std::string>> Session::read_sasl_line() {
   auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(settings_->command_timeout);
   for (;;) {
-    auto end = in_.find("\r\n");
-    if (end != std::string::npos) {
-      if (end + 2 > max) co_return std::nullopt;
-      std::string line = in_.substr(0, end);
-      in_.erase(0, end + 2);
-      co_return line;
-    }
-    if (in_.size() > max) co_return std::nullopt;
+    auto line = lines_.next(front::kMaxSaslLine);
+    if (line.kind == front::LineReader::Line::Kind::line) co_return std::move(line.text);
+    if (line.kind == front::LineReader::Line::Kind::too_long) co_return std::string("*");
     if (!co_await fill(timeout)) co_return std::nullopt;
   }
 }
@@ -364,9 +313,10 @@ awaitable<bool> Session::on_starttls() {
   if (!co_await flush()) co_return false;
   // Anything the client sent after STARTTLS in plain text would otherwise
   // be read as if it came over TLS (CVE-2011-0411): it is dropped.
-  if (!in_.empty()) {
-    log::warn("smtp.tls.injection", "plain text after STARTTLS discarded", {{"sid", sid_}, {"peer", peer_}, {"bytes", in_.size()}});
-    in_.clear();
+  if (!lines_.buffered().empty()) {
+    log::warn("smtp.tls.injection", "plain text after STARTTLS discarded",
+              {{"sid", sid_}, {"peer", peer_}, {"bytes", lines_.buffered().size()}});
+    lines_.discard();
   }
   bool secured = co_await handshake(ctx);
   if (!secured) co_return false;
@@ -382,50 +332,34 @@ awaitable<bool> Session::on_auth(const smtp::Command& cmd) {
   if (!auth_user_.empty()) co_return co_await error(kAlreadyAuthenticated);
   if (helo_.empty()) co_return co_await error(kHeloFirst);
   if (txn_.active) co_return co_await error(smtp::kBadSequence);
-  const std::string& mech = cmd.argument;
-  if (mech != "PLAIN" && mech != "LOGIN" && mech != "SCRAM-SHA-256") co_return co_await error(kUnknownMechanism);
-
-  schema::AuthRequest req;
-  req.set_mechanism(mech);
-  req.set_service(schema::SERVICE_SUBMISSION);
-  req.set_client_address(ip_);
-  req.set_sid(sid_);
-  if (cmd.initial_response && *cmd.initial_response != "=") {
-    auto decoded = auth::base64_decode(*cmd.initial_response);
-    if (!decoded) co_return co_await error(kBadBase64);
-    req.set_response(std::move(*decoded));
-  }
-  daemon::SaslAsk ask = [this](std::string challenge, bool& cancelled) -> awaitable<std::optional<std::string>> {
-    reply(334, "", auth::base64_encode(challenge));
-    auto line = co_await read_line(kMaxAuthLine);
-    if (!line) co_return std::nullopt;
-    auto decoded = *line == "*" ? std::nullopt : auth::base64_decode(*line);
-    cancelled = !decoded;
-    co_return decoded;
+  front::SaslStart start;
+  start.mechanism = cmd.argument;
+  start.initial = cmd.initial_response;
+  start.service = schema::SERVICE_SUBMISSION;
+  start.client_ip = ip_;
+  start.sid = sid_;
+  front::SaslChallenge challenge = [this](std::string base64) -> awaitable<std::optional<std::string>> {
+    reply(334, "", base64);
+    co_return co_await read_sasl_line();
   };
-  auto outcome = co_await daemon::sasl_exchange(server_.directory(), req, ask);
+  auto outcome = co_await front::sasl_authenticate(server_.directory(), start, challenge);
+  using Kind = front::SaslOutcome::Kind;
   switch (outcome.kind) {
-    case daemon::SaslOutcome::Kind::ok:
-      if (!outcome.final_data.empty()) {
-        // SCRAM's server-final message goes in one more challenge; the
-        // client answers it with an empty line (RFC 4954 4).
-        reply(334, "", auth::base64_encode(outcome.final_data));
-        auto line = co_await read_line(kMaxAuthLine);
-        if (!line) co_return false;
-        if (*line == "*") co_return co_await error(kAuthCancelled);
-      }
+    case Kind::ok:
       auth_user_ = outcome.account;
-      log::info("smtp.auth.ok", "authenticated", {{"sid", sid_}, {"peer", peer_}, {"user", auth_user_}, {"method", mech}});
+      log::info("smtp.auth.ok", "authenticated", {{"sid", sid_}, {"peer", peer_}, {"user", auth_user_}, {"method", start.mechanism}});
       reply(smtp::kAuthOk);
       co_return true;
-    case daemon::SaslOutcome::Kind::lost: co_return false;
-    case daemon::SaslOutcome::Kind::cancelled: co_return co_await error(kAuthCancelled);
-    case daemon::SaslOutcome::Kind::tempfail:
+    case Kind::lost: co_return false;
+    case Kind::unsupported: co_return co_await error(kUnknownMechanism);
+    case Kind::bad_initial: co_return co_await error(kBadBase64);
+    case Kind::cancelled: co_return co_await error(kAuthCancelled);
+    case Kind::tempfail:
       log::info("smtp.auth.tempfail", "temporary authentication failure", {{"sid", sid_}, {"peer", peer_}});
       co_return co_await error(kAuthTempFail);
-    case daemon::SaslOutcome::Kind::failed: break;
+    case Kind::failed: break;
   }
-  log::info("smtp.auth.failed", "authentication failed", {{"sid", sid_}, {"peer", peer_}, {"method", mech}});
+  log::info("smtp.auth.failed", "authentication failed", {{"sid", sid_}, {"peer", peer_}, {"method", start.mechanism}});
   co_return co_await error(smtp::kAuthFailed);
 }
 
@@ -521,8 +455,9 @@ awaitable<bool> Session::on_data() {
   std::string body;
   auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(settings_->data_timeout);
   for (;;) {
-    std::size_t used = reader.feed(in_, [&body](std::string_view part) { body.append(part); });
-    in_.erase(0, used);
+    std::string& in = lines_.buffered();
+    std::size_t used = reader.feed(in, [&body](std::string_view part) { body.append(part); });
+    in.erase(0, used);
     if (reader.done()) break;
     if (!co_await fill(timeout)) co_return false;
   }
@@ -563,9 +498,10 @@ awaitable<bool> Session::on_bdat(const smtp::Command& cmd) {
   smtp::BdatChunk chunk(cmd.bdat_size, cmd.bdat_last);
   auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(settings_->data_timeout);
   for (;;) {
-    std::string_view part = chunk.take(in_);
+    std::string& in = lines_.buffered();
+    std::string_view part = chunk.take(in);
     if (keep) txn_.chunks.append(part);
-    in_.erase(0, part.size());
+    in.erase(0, part.size());
     if (chunk.done()) break;
     if (!co_await fill(timeout)) co_return false;
   }

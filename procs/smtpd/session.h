@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "core/asio.h"
+#include "front/line_reader.h"
+#include "front/session.h"
 #include "schema/envelope.pb.h"
 #include "settings.h"
 #include "smtp/command.h"
@@ -23,15 +25,13 @@ namespace parley::smtpd {
 class Server;
 struct Settings;
 
-class Session : public std::enable_shared_from_this<Session> {
+// parleyd asked to stop (drain): a session waiting for a command ends with
+// 421; one in the middle of a transaction finishes it first.
+class Session final : public front::Session {
  public:
   Session(Server& server, std::unique_ptr<net::Stream> stream, std::string listener, std::string sid);
-  ~Session();
 
   static awaitable<void> run(std::shared_ptr<Session> self);
-  // parleyd asked to stop: a session waiting for a command ends with 421;
-  // one in the middle of a transaction finishes it first.
-  void interrupt_if_idle();
 
  private:
   struct Transaction {
@@ -46,12 +46,11 @@ class Session : public std::enable_shared_from_this<Session> {
   };
 
   awaitable<void> serve();
-  awaitable<bool> greet();
-  awaitable<bool> handshake(std::shared_ptr<tls::ServerContext> ctx);
   awaitable<std::optional<smtp::Command>> read_command();
-  awaitable<bool> fill(std::chrono::milliseconds timeout);
+  // Reads more client bytes; `idle`: drain may end the session meanwhile.
+  awaitable<bool> fill(std::chrono::milliseconds timeout, bool idle = false);
   awaitable<bool> flush();
-  awaitable<std::optional<std::string>> read_line(std::size_t max);
+  awaitable<std::optional<std::string>> read_sasl_line();
   // Counts an error; false when the session must end (too many).
   awaitable<bool> error(const smtp::Reply& reply);
   awaitable<bool> error_text(std::string wire);  // a formatted reply
@@ -75,16 +74,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   Server& server_;
   std::shared_ptr<const Settings> settings_;
-  std::unique_ptr<net::Stream> stream_;
-  std::string listener_;
-  std::string sid_;
-  std::string ip_;
-  std::string peer_;
-  std::string in_;
+  front::LineReader lines_;
   std::string out_;
-  bool idle_ = false;
-  bool interrupted_ = false;
-  bool attached_ = false;
   std::string helo_;
   bool esmtp_ = false;
   std::string auth_user_;

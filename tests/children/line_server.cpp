@@ -1,91 +1,95 @@
 #include "line_server.h"
 
-#include <sys/socket.h>
-
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read_until.hpp>
-#include <boost/asio/streambuf.hpp>
-#include <boost/asio/write.hpp>
-#include <istream>
-
-#include "daemon/acceptor.h"
+#include "front/line_reader.h"
+#include "front/server.h"
+#include "front/session.h"
 #include "log/log.h"
 
 namespace parley::testkit {
 
-using tcp = asio::ip::tcp;
+namespace {
+
+using namespace std::chrono_literals;
 
 constexpr std::size_t kMaxLine = 4096;
+constexpr std::size_t kReadChunk = 4096;
+constexpr auto kTimeout = 300000ms;
 
-struct LineServer::Impl : std::enable_shared_from_this<Impl> {
-  daemon::Context& ctx;
+// One client: a line in, the reply's line out, until QUIT or EOF.
+class LineSession final : public front::Session {
+ public:
+  // Session ids carry the child's name ("relay-7D2F-1"), as the tests expect.
+  LineSession(front::Server& server, std::unique_ptr<net::Stream> stream, std::string listener, const std::string& name,
+              const LineServer::Reply& reply)
+      : front::Session(server, std::move(stream), std::move(listener), server.next_sid(name), name),
+        reply_(reply),
+        lines_(kMaxLine) {}
+
+  static awaitable<void> run(std::shared_ptr<LineSession> self) {
+    log::info("test.session.open", "connected", {{"sid", self->sid_}, {"peer", self->peer_}});
+    co_await self->serve();
+    co_await self->stream_->shutdown(1000ms);
+    log::info("test.session.close", "closed", {{"sid", self->sid_}});
+  }
+
+ private:
+  awaitable<void> serve() {
+    const Opened opened = co_await open(nullptr);
+    if (opened != Opened::ready) co_return;
+    for (;;) {
+      auto line = lines_.next();
+      std::string answer;
+      if (line.kind == front::LineReader::Line::Kind::need_more) {
+        char buf[kReadChunk];
+        asio::mutable_buffer space(buf, sizeof buf);
+        auto n = co_await receive(space, kTimeout);
+        if (!n) co_return;
+        lines_.feed(std::string_view(buf, *n));
+        continue;
+      }
+      if (line.kind == front::LineReader::Line::Kind::too_long) {
+        answer = "ERR line too long";
+      } else if (line.text == "QUIT") {
+        co_return;
+      } else {
+        answer = co_await reply_(std::move(line.text));
+      }
+      answer += "\r\n";
+      auto written = co_await stream_->write(answer, kTimeout);
+      if (!written) co_return;
+    }
+  }
+
+  const LineServer::Reply& reply_;
+  front::LineReader lines_;
+};
+
+}  // namespace
+
+struct LineServer::Impl {
+  Impl(daemon::Context& ctx, std::string l, Reply r)
+      : server(ctx, "test"), name(ctx.name()), listener(std::move(l)), reply(std::move(r)) {
+    server.set_limits({.max_connections = 1000, .max_connections_per_ip = 1000});
+  }
+  front::Server server;
+  std::string name;
   std::string listener;
   Reply reply;
-  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
-  std::size_t sessions = 0;
-  std::uint64_t next_sid = 0;
-  bool draining = false;
-  std::unique_ptr<asio::steady_timer> drained;
-
-  Impl(daemon::Context& c, std::string l, Reply r) : ctx(c), listener(std::move(l)), reply(std::move(r)) {}
-
-  awaitable<void> accept(tcp::acceptor& acceptor) {
-    auto self = shared_from_this();
-    for (;;) {
-      boost::system::error_code ec;
-      tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) co_return;
-      asio::co_spawn(ctx.io(), session(std::move(socket)), asio::detached);
-    }
-  }
-
-  awaitable<void> session(tcp::socket socket) {
-    auto self = shared_from_this();
-    ++sessions;
-    std::string sid = std::string(ctx.name()) + "-" + std::to_string(++next_sid);
-    boost::system::error_code ec;
-    auto peer = socket.remote_endpoint(ec);
-    log::info("test.session.open", "connected", {{"sid", sid}, {"peer", peer.address().to_string() + ":" + std::to_string(peer.port())}});
-    asio::streambuf buf(kMaxLine);
-    for (;;) {
-      std::size_t n = co_await asio::async_read_until(socket, buf, '\n', asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) break;
-      std::string line(asio::buffers_begin(buf.data()), asio::buffers_begin(buf.data()) + static_cast<std::ptrdiff_t>(n));
-      buf.consume(n);
-      while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-      if (line == "QUIT") break;
-      std::string answer = co_await reply(line) + "\r\n";
-      co_await asio::async_write(socket, asio::buffer(answer), asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) break;
-    }
-    log::info("test.session.close", "closed", {{"sid", sid}});
-    if (--sessions == 0 && drained) drained->cancel();
-  }
 };
 
 LineServer::LineServer(daemon::Context& ctx, std::string listener, Reply reply)
-    : impl_(std::make_shared<Impl>(ctx, std::move(listener), std::move(reply))) {}
+    : impl_(std::make_unique<Impl>(ctx, std::move(listener), std::move(reply))) {}
 
 LineServer::~LineServer() = default;
 
 Status LineServer::start() {
-  for (const auto& l : impl_->ctx.listeners(impl_->listener)) {
-    auto acceptor = daemon::make_acceptor(impl_->ctx.io(), l);
-    if (!acceptor) return acceptor.error();
-    asio::co_spawn(impl_->ctx.io(), impl_->accept(**acceptor), asio::detached);
-    impl_->acceptors.push_back(std::move(acceptor.value()));
-  }
-  return {};
+  Impl& impl = *impl_;
+  return impl.server.listen({impl.listener}, [&impl](std::unique_ptr<net::Stream> stream, const std::string& listener) {
+    auto session = std::make_shared<LineSession>(impl.server, std::move(stream), listener, impl.name, impl.reply);
+    asio::co_spawn(impl.server.io(), LineSession::run(session), asio::detached);
+  });
 }
 
-awaitable<void> LineServer::drain() {
-  auto self = impl_;
-  for (auto& a : self->acceptors) a->close();
-  if (self->sessions == 0) co_return;
-  self->drained = std::make_unique<asio::steady_timer>(self->ctx.io(), asio::steady_timer::time_point::max());
-  boost::system::error_code ec;
-  co_await self->drained->async_wait(asio::redirect_error(asio::use_awaitable, ec));
-}
-
+awaitable<void> LineServer::drain() { co_await impl_->server.drain(); }
 
 }  // namespace parley::testkit

@@ -43,7 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   net::MemoryStream& client = *stream;
   if (input.selector & 4) client.set_read_chunk(1);
   if (input.selector & 8) client.refuse_tls();
-  auto session = std::make_shared<smtpd::Session>(rig->server(), std::move(stream), listener, rig->server().next_sid());
+  auto session = std::make_shared<smtpd::Session>(rig->server(), std::move(stream), listener, rig->server().front().next_sid("smtp"));
   bool done = false;
   testkit::spawn_flagged(rig->io, smtpd::Session::run(session), done);
   if (!testkit::drive(rig->io, client, input.turns, done, testkit::kFuzzHang)) std::abort();  // hung

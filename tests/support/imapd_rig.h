@@ -96,7 +96,7 @@ std::string fuzz_session(ImapdRig& rig, const std::uint8_t* data, std::size_t si
   net::MemoryStream& client = *stream;
   if (input.selector & 4) client.set_read_chunk(1);
   if (input.selector & 8) client.refuse_tls();
-  auto session = std::make_shared<Session>(server, std::move(stream), listener, plain + "-" + server.next_sid());
+  auto session = std::make_shared<Session>(server, std::move(stream), listener, server.front().next_sid(plain));
   bool done = false;
   spawn_flagged(rig.io, Session::run(session), done);
   if (!drive(rig.io, client, input.turns, done, kFuzzHang)) std::abort();
