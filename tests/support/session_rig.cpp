@@ -49,6 +49,14 @@ RigContext::RigContext(asio::io_context& io, std::string name, config::Config co
   fs::create_directories(data_dir());
 }
 
+std::vector<daemon::Listener> RigContext::listeners(std::string_view name) const {
+  std::vector<daemon::Listener> out;
+  for (const auto& l : listeners_) {
+    if (l.name == name) out.push_back(l);
+  }
+  return out;
+}
+
 std::string RigContext::endpoint(std::string_view service, std::string_view proc) const {
   std::string_view owner = proc.empty() ? std::string_view(name_) : proc;
   return ipc::endpoint(dir_ + "/run", owner, service);

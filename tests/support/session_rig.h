@@ -63,7 +63,9 @@ class RigContext final : public daemon::Context {
   asio::io_context& io() override { return io_; }
   std::string_view name() const override { return name_; }
   const config::Config& config() const override { return config_; }
-  std::vector<daemon::Listener> listeners(std::string_view) const override { return {}; }
+  std::vector<daemon::Listener> listeners(std::string_view name) const override;
+  // A socket the front end finds under `name` (what parleyd would pass).
+  void add_listener(daemon::Listener listener) { listeners_.push_back(std::move(listener)); }
   std::string data_dir() const override { return dir_ + "/data/" + name_; }
   std::string shared_dir(std::string_view share) const override { return dir_ + "/data/" + std::string(share); }
   std::string endpoint(std::string_view service, std::string_view proc = {}) const override;
@@ -76,6 +78,7 @@ class RigContext final : public daemon::Context {
   config::Config config_;
   std::string dir_;
   std::string status_;
+  std::vector<daemon::Listener> listeners_;
 };
 
 class FakeBackends {

@@ -221,7 +221,14 @@ awaitable<void> Daemon::drain() {
   }, asio::detached);
   boost::system::error_code ec;
   co_await limit.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  log::info("daemon.drain.done", finished ? "drained, exiting" : "drain timed out, exiting");
+  if (!finished) {
+    // Sessions still running refer to the service: tearing it down under
+    // them is not safe, and nothing is left to save (what was accepted is
+    // on disk), so the process ends here.
+    log::warn("daemon.drain.done", "drain timed out, exiting");
+    ::_exit(0);
+  }
+  log::info("daemon.drain.done", "drained, exiting");
   io_.stop();
 }
 

@@ -32,7 +32,12 @@ Status Datagrams::listen(const std::vector<std::string>& names, Receive receive)
       const int fd = ::dup(l.fd);
       if (fd < 0) return fail(Errc::io, std::string("dup: ") + std::strerror(errno));
       const auto proto = addr.ss_family == AF_INET6 ? udp::v6() : udp::v4();
-      sockets_.push_back(std::make_unique<Socket>(Socket{udp::socket(ctx_.io(), proto, fd), name}));
+      auto socket = std::make_unique<Socket>(Socket{udp::socket(ctx_.io(), proto, fd), name});
+      // send() never waits: a full socket buffer drops the datagram.
+      boost::system::error_code ec;
+      socket->socket.non_blocking(true, ec);
+      if (ec) return fail(Errc::io, "non-blocking: " + ec.message());
+      sockets_.push_back(std::move(socket));
       asio::co_spawn(ctx_.io(), receive_loop(sockets_.size() - 1, receive), asio::detached);
     }
   }

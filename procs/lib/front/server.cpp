@@ -43,7 +43,11 @@ Result<std::shared_ptr<tcp::acceptor>> make_acceptor(asio::io_context& io, const
 Server::Server(daemon::Context& ctx, std::string log_name)
     : ctx_(ctx), log_name_(std::move(log_name)), tag_(auth::hex_encode(auth::random_bytes(3))) {}
 
-Server::~Server() = default;
+// Sessions still running when the server goes (a test's teardown) must
+// not count themselves out of it.
+Server::~Server() {
+  for (Session* s : sessions_) s->admitted_ = false;
+}
 
 asio::io_context& Server::io() { return ctx_.io(); }
 
