@@ -339,7 +339,8 @@ awaitable<bool> Session::on_auth(const smtp::Command& cmd) {
   start.client_ip = ip_;
   start.sid = sid_;
   front::SaslChallenge challenge = [this](std::string base64) -> awaitable<std::optional<std::string>> {
-    reply(334, "", base64);
+    // "334" SP [base64] (RFC 4954 section 4): the space even when empty.
+    out_ += "334 " + base64 + "\r\n";
     co_return co_await read_sasl_line();
   };
   auto outcome = co_await front::sasl_authenticate(server_.directory(), start, challenge);

@@ -99,6 +99,8 @@ AuthReply login_step(const schema::AuthRequest& req) {
 
 AuthReply auth_step(const schema::AuthRequest& req) {
   if (req.mechanism() == "PLAIN") {
+    // No initial response: an empty challenge asks for it.
+    if (req.response().empty() && req.exchange_id().empty()) return reply_with(AuthReply::OUTCOME_CONTINUE, "", "plain");
     auto plain = auth::parse_plain(req.response());
     if (plain && plain->authzid.empty() && valid(plain->authcid, plain->password)) return ok_for(plain->authcid);
     return reply_with(AuthReply::OUTCOME_FAILED);

@@ -24,6 +24,15 @@ const std::string kLongLine = std::string(1 << 20, 'A') + "\r\n";
 
 bool starts(const std::string& s, std::string_view prefix) { return s.starts_with(prefix); }
 
+// Whether a drain resolved once the session had ended and gone (the
+// fixture holds the last reference to it).
+template <class Session>
+bool drained_when_gone(std::shared_ptr<Session>& session, asio::io_context& io, const bool& drained) {
+  session.reset();
+  io.poll();
+  return drained;
+}
+
 // ---- POP3 ----
 
 class Pop3Dialog : public ::testing::Test {
@@ -100,6 +109,28 @@ TEST_F(Pop3Dialog, TooManyErrorsEndTheSession) {
   EXPECT_TRUE(dialog_.ended());
 }
 
+TEST_F(Pop3Dialog, ASilentClientTimesOut) {
+  open();
+  dialog_.output();
+  EXPECT_EQ(dialog_.say("USER demo@example.test\r\n").substr(0, 4), "-ERR");
+  dialog_.client().expire();
+  EXPECT_EQ(dialog_.output(), "-ERR timeout, closing\r\n");
+  EXPECT_TRUE(dialog_.ended());
+}
+
+TEST_F(Pop3Dialog, DrainEndsAWaitingSession) {
+  open("pop3s");
+  dialog_.output();
+  EXPECT_TRUE(starts(dialog_.say("AUTH PLAIN " + kPlain + "\r\n"), "+OK maildrop has 3 messages"));
+  bool drained = false;
+  testkit::spawn_flagged(rig_.io, rig_.server().front().drain(), drained);
+  EXPECT_EQ(dialog_.output(), "-ERR [SYS/TEMP] server shutting down\r\n");
+  EXPECT_TRUE(dialog_.ended());
+  EXPECT_TRUE(drained_when_gone(session_, rig_.io, drained));
+  // Nothing was deleted: the session did not reach UPDATE.
+  EXPECT_EQ(inbox_size(), 3u);
+}
+
 // ---- IMAP ----
 
 class ImapDialog : public ::testing::Test {
@@ -161,6 +192,61 @@ TEST_F(ImapDialog, MalformedLinesGetBadAndTheSessionGoesOn) {
   EXPECT_TRUE(starts(dialog_.say("g NOOP\r\n"), "g OK"));
 }
 
+TEST_F(ImapDialog, AuthenticateTakesItsResponseOnAContinuation) {
+  open("imaps");
+  dialog_.output();
+  EXPECT_EQ(dialog_.say("a AUTHENTICATE PLAIN\r\n"), "+ \r\n");
+  // "*" cancels (RFC 9051 section 6.2.2).
+  EXPECT_TRUE(starts(dialog_.say("*\r\n"), "a BAD "));
+  EXPECT_EQ(dialog_.say("b AUTHENTICATE PLAIN\r\n"), "+ \r\n");
+  EXPECT_TRUE(starts(dialog_.say("AGRlbW9AZXhhbXBsZS50ZXN0AHdyb25n\r\n"), "b NO "));  // wrong password
+  EXPECT_EQ(dialog_.say("c AUTHENTICATE PLAIN\r\n"), "+ \r\n");
+  std::string ok = dialog_.say(kPlain + "\r\n");
+  EXPECT_NE(ok.find("c OK "), std::string::npos) << ok;
+  EXPECT_TRUE(starts(dialog_.say("d SELECT INBOX\r\n"), "* "));
+}
+
+TEST_F(ImapDialog, ASilentClientIsLoggedOut) {
+  open("imaps");
+  dialog_.output();
+  dialog_.client().expire();
+  EXPECT_EQ(dialog_.output(), "* BYE Autologout; idle for too long\r\n");
+  EXPECT_TRUE(dialog_.ended());
+}
+
+TEST_F(ImapDialog, IdleSendsKeepalivesUntilDone) {
+  open("imaps");
+  dialog_.output();
+  EXPECT_NE(dialog_.say("a LOGIN demo@example.test secret\r\n").find("a OK "), std::string::npos);
+  EXPECT_NE(dialog_.say("b SELECT INBOX\r\n").find("b OK "), std::string::npos);
+  EXPECT_TRUE(starts(dialog_.say("c IDLE\r\n"), "+ "));
+  // The timeout while idling is the keepalive, not the end.
+  dialog_.client().expire();
+  EXPECT_TRUE(starts(dialog_.output(), "* OK ")) << "keepalive";
+  EXPECT_FALSE(dialog_.ended());
+  EXPECT_TRUE(starts(dialog_.say("DONE\r\n"), "c OK "));
+}
+
+TEST_F(ImapDialog, TooManyErrorsEndTheSession) {
+  open("imaps");
+  dialog_.output();
+  std::string out;
+  for (int i = 0; i < 30 && !dialog_.ended(); ++i) out = dialog_.say("x FOO\r\n");
+  EXPECT_TRUE(dialog_.ended());
+  EXPECT_NE(out.find("* BYE "), std::string::npos) << out;
+}
+
+TEST_F(ImapDialog, DrainSaysByeToAWaitingSession) {
+  open("imaps");
+  dialog_.output();
+  EXPECT_NE(dialog_.say("a LOGIN demo@example.test secret\r\n").find("a OK "), std::string::npos);
+  bool drained = false;
+  testkit::spawn_flagged(rig_.io, rig_.server().front().drain(), drained);
+  EXPECT_EQ(dialog_.output(), "* BYE [UNAVAILABLE] Server shutting down\r\n");
+  EXPECT_TRUE(dialog_.ended());
+  EXPECT_TRUE(drained_when_gone(session_, rig_.io, drained));
+}
+
 // ---- SMTP ----
 
 class SmtpDialog : public ::testing::Test {
@@ -218,6 +304,66 @@ TEST_F(SmtpDialog, MalformedLinesGetErrorsUntilTheLimit) {
   for (int i = 0; i < 10 && !dialog_.ended(); ++i) out = dialog_.say("FOO\r\n");
   EXPECT_TRUE(starts(out, "421 ")) << out;
   EXPECT_TRUE(dialog_.ended());
+}
+
+TEST_F(SmtpDialog, AuthLoginAndFailures) {
+  open("submission");
+  dialog_.output();
+  dialog_.say("STARTTLS\r\n");
+  dialog_.say("EHLO c\r\n");
+  EXPECT_TRUE(starts(dialog_.say("AUTH PLAIN AGRlbW9AZXhhbXBsZS50ZXN0AHdyb25n\r\n"), "535 5.7.8 "));
+  EXPECT_TRUE(starts(dialog_.say("AUTH CRAM-MD5\r\n"), "504 "));
+  // Challenges the client cancels with "*" (RFC 4954 section 4); an empty
+  // one is "334 ", with its space.
+  EXPECT_EQ(dialog_.say("AUTH PLAIN\r\n"), "334 \r\n");
+  EXPECT_TRUE(starts(dialog_.say("*\r\n"), "501 "));
+  EXPECT_TRUE(starts(dialog_.say("AUTH SCRAM-SHA-256\r\n"), "334 "));
+  EXPECT_TRUE(starts(dialog_.say("*\r\n"), "501 "));
+  // LOGIN: user name and password on two challenges.
+  EXPECT_EQ(dialog_.say("AUTH LOGIN\r\n"), "334 VXNlcm5hbWU6\r\n");            // "Username:"
+  EXPECT_EQ(dialog_.say("ZGVtb0BleGFtcGxlLnRlc3Q=\r\n"), "334 UGFzc3dvcmQ6\r\n");  // "Password:"
+  EXPECT_TRUE(starts(dialog_.say("c2VjcmV0\r\n"), "235 "));
+  EXPECT_TRUE(starts(dialog_.say("AUTH PLAIN " + kPlain + "\r\n"), "503 "));  // once per session
+}
+
+TEST_F(SmtpDialog, ASilentClientTimesOut) {
+  open();
+  dialog_.output();
+  dialog_.say("EHLO c\r\n");
+  dialog_.client().expire();
+  EXPECT_EQ(dialog_.output(), "421 4.4.2 Timeout, closing connection\r\n");
+  EXPECT_TRUE(dialog_.ended());
+}
+
+TEST_F(SmtpDialog, DrainLetsTheTransactionFinish) {
+  open();
+  dialog_.output();
+  dialog_.say("EHLO c\r\n");
+  EXPECT_TRUE(starts(dialog_.say("MAIL FROM:<a@example.org>\r\n"), "250 "));
+  bool drained = false;
+  testkit::spawn_flagged(rig_.io, rig_.server().front().drain(), drained);
+  EXPECT_TRUE(starts(dialog_.say("RCPT TO:<demo@example.test>\r\n"), "250 "));
+  EXPECT_TRUE(starts(dialog_.say("DATA\r\n"), "354 "));
+  EXPECT_FALSE(drained);
+  std::string out = dialog_.say("Subject: hi\r\n\r\nbody\r\n.\r\n");
+  EXPECT_TRUE(starts(out, "250 ")) << out;
+  EXPECT_NE(out.find("421 4.3.2 "), std::string::npos) << out;
+  EXPECT_EQ(rig_.backends().enqueued(), 1u);
+  EXPECT_TRUE(dialog_.ended());
+  EXPECT_TRUE(drained_when_gone(session_, rig_.io, drained));
+}
+
+TEST_F(SmtpDialog, ABdatTransaction) {
+  open();
+  dialog_.output();
+  EXPECT_NE(dialog_.say("EHLO c\r\n").find("CHUNKING"), std::string::npos);
+  dialog_.say("MAIL FROM:<a@example.org>\r\n");
+  dialog_.say("RCPT TO:<demo@example.test>\r\n");
+  EXPECT_TRUE(starts(dialog_.say("BDAT 13\r\nSubject: hi\r\n"), "250 "));
+  EXPECT_TRUE(starts(dialog_.say("BDAT 6 LAST\r\n\r\nbody"), "250 "));
+  EXPECT_EQ(rig_.backends().enqueued(), 1u);
+  dialog_.say("MAIL FROM:<a@example.org>\r\n");
+  EXPECT_TRUE(starts(dialog_.say("BDAT 3\r\nabc"), "554 5.5.1 "));  // no recipients
 }
 
 }  // namespace
