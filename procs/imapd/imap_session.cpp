@@ -345,22 +345,16 @@ awaitable<Reply> ImapSession::cmd_login(const imap::Command& cmd) {
 
 awaitable<Reply> ImapSession::cmd_authenticate(const imap::Command& cmd) {
   if (!stream_->secure()) co_return Reply::no("[PRIVACYREQUIRED] Use STARTTLS first");
-  front::SaslStart start;
-  start.mechanism = cmd.mechanism;
-  start.initial = cmd.initial_response;
-  start.service = schema::SERVICE_IMAP;
-  start.client_ip = ip_;
-  start.sid = sid_;
   front::SaslChallenge challenge = [this](std::string base64) -> awaitable<std::optional<std::string>> {
     out_ += "+ " + base64 + "\r\n";
     bool sent = co_await flush();
     if (!sent) co_return std::nullopt;
     co_return co_await read_line();
   };
-  auto outcome = co_await front::sasl_authenticate(server_.directory(), start, challenge);
+  auto outcome = co_await authenticate(server_.directory(), cmd.mechanism, cmd.initial_response, schema::SERVICE_IMAP, challenge);
   using Kind = front::SaslOutcome::Kind;
   switch (outcome.kind) {
-    case Kind::ok: co_return co_await logged_in(outcome.account, start.mechanism);
+    case Kind::ok: co_return co_await logged_in(outcome.account, cmd.mechanism);
     case Kind::lost:
       state_ = State::logout;
       co_return Reply::no("Connection lost");
@@ -370,7 +364,7 @@ awaitable<Reply> ImapSession::cmd_authenticate(const imap::Command& cmd) {
     case Kind::tempfail: co_return Reply::no("[UNAVAILABLE] Try again later");
     case Kind::failed: break;
   }
-  log::info("imap.auth.failed", "authentication failed", {{"sid", sid_}, {"peer", peer_}, {"method", start.mechanism}});
+  log::info("imap.auth.failed", "authentication failed", {{"sid", sid_}, {"peer", peer_}, {"method", cmd.mechanism}});
   ++errors_;
   co_return Reply::no("[AUTHENTICATIONFAILED] Authentication failed");
 }

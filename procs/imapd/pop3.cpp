@@ -222,12 +222,6 @@ awaitable<void> Pop3Session::serve() {
 }
 
 awaitable<bool> Pop3Session::on_auth(std::string mech, std::optional<std::string> initial) {
-  front::SaslStart start;
-  start.mechanism = std::move(mech);
-  start.initial = std::move(initial);
-  start.service = schema::SERVICE_POP;
-  start.client_ip = ip_;
-  start.sid = sid_;
   front::SaslChallenge challenge = [this](std::string base64) -> awaitable<std::optional<std::string>> {
     bool sent = co_await send("+ " + base64 + "\r\n");
     if (!sent) co_return std::nullopt;
@@ -236,7 +230,7 @@ awaitable<bool> Pop3Session::on_auth(std::string mech, std::optional<std::string
     if (line && *line == kTooLong) line = "*";
     co_return line;
   };
-  auto outcome = co_await front::sasl_authenticate(server_.directory(), start, challenge);
+  auto outcome = co_await authenticate(server_.directory(), mech, initial, schema::SERVICE_POP, challenge);
   user_.clear();
   using Kind = front::SaslOutcome::Kind;
   switch (outcome.kind) {
@@ -248,7 +242,7 @@ awaitable<bool> Pop3Session::on_auth(std::string mech, std::optional<std::string
     case Kind::tempfail: co_return co_await error("[SYS/TEMP] try again later");
     case Kind::failed: break;
   }
-  log::info("pop.auth.failed", "authentication failed", {{"sid", sid_}, {"peer", peer_}, {"method", start.mechanism}});
+  log::info("pop.auth.failed", "authentication failed", {{"sid", sid_}, {"peer", peer_}, {"method", mech}});
   co_return co_await error("[AUTH] authentication failed");
 }
 

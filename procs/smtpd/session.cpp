@@ -332,23 +332,18 @@ awaitable<bool> Session::on_auth(const smtp::Command& cmd) {
   if (!auth_user_.empty()) co_return co_await error(kAlreadyAuthenticated);
   if (helo_.empty()) co_return co_await error(kHeloFirst);
   if (txn_.active) co_return co_await error(smtp::kBadSequence);
-  front::SaslStart start;
-  start.mechanism = cmd.argument;
-  start.initial = cmd.initial_response;
-  start.service = schema::SERVICE_SUBMISSION;
-  start.client_ip = ip_;
-  start.sid = sid_;
   front::SaslChallenge challenge = [this](std::string base64) -> awaitable<std::optional<std::string>> {
     // "334" SP [base64] (RFC 4954 section 4): the space even when empty.
     out_ += "334 " + base64 + "\r\n";
     co_return co_await read_sasl_line();
   };
-  auto outcome = co_await front::sasl_authenticate(server_.directory(), start, challenge);
+  auto outcome =
+      co_await authenticate(server_.directory(), cmd.argument, cmd.initial_response, schema::SERVICE_SUBMISSION, challenge);
   using Kind = front::SaslOutcome::Kind;
   switch (outcome.kind) {
     case Kind::ok:
       auth_user_ = outcome.account;
-      log::info("smtp.auth.ok", "authenticated", {{"sid", sid_}, {"peer", peer_}, {"user", auth_user_}, {"method", start.mechanism}});
+      log::info("smtp.auth.ok", "authenticated", {{"sid", sid_}, {"peer", peer_}, {"user", auth_user_}, {"method", cmd.argument}});
       reply(smtp::kAuthOk);
       co_return true;
     case Kind::lost: co_return false;
@@ -360,7 +355,7 @@ awaitable<bool> Session::on_auth(const smtp::Command& cmd) {
       co_return co_await error(kAuthTempFail);
     case Kind::failed: break;
   }
-  log::info("smtp.auth.failed", "authentication failed", {{"sid", sid_}, {"peer", peer_}, {"method", start.mechanism}});
+  log::info("smtp.auth.failed", "authentication failed", {{"sid", sid_}, {"peer", peer_}, {"method", cmd.argument}});
   co_return co_await error(smtp::kAuthFailed);
 }
 

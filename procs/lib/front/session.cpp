@@ -54,6 +54,18 @@ awaitable<bool> Session::handshake(std::shared_ptr<tls::ServerContext> context) 
   co_return true;
 }
 
+awaitable<SaslOutcome> Session::authenticate(ipc::Client& directory, const std::string& mechanism,
+                                             const std::optional<std::string>& initial, schema::Service service,
+                                             const SaslChallenge& challenge) {
+  SaslStart start;
+  start.mechanism = mechanism;
+  start.initial = initial;
+  start.service = service;
+  start.client_ip = ip_;
+  start.sid = sid_;
+  co_return co_await sasl_authenticate(directory, start, challenge);
+}
+
 awaitable<Result<std::size_t>> Session::receive(asio::mutable_buffer buf, std::chrono::milliseconds timeout, bool idle) {
   idle_ = idle;
   // Drain may have come while the session was busy.

@@ -16,6 +16,7 @@
 
 #include "core/asio.h"
 #include "core/result.h"
+#include "front/sasl.h"
 #include "tls/stream.h"
 
 namespace parley::tls {
@@ -59,6 +60,10 @@ class Session {
   // finish. Errc::timeout when the client said nothing in time; the caller
   // answers in its protocol either way.
   awaitable<Result<std::size_t>> receive(asio::mutable_buffer buf, std::chrono::milliseconds timeout, bool idle = true);
+  // The SASL relay (sasl.h) for this session's client.
+  awaitable<SaslOutcome> authenticate(ipc::Client& directory, const std::string& mechanism,
+                                      const std::optional<std::string>& initial, schema::Service service,
+                                      const SaslChallenge& challenge);
   // Whether the server drains.
   bool interrupted() const { return interrupted_; }
   // Waiting for the client while idle (IDLE wake-ups use this too).
