@@ -1,7 +1,6 @@
 #include "diagnosis.h"
 
-#include <algorithm>
-
+#include "core/ascii.h"
 #include "smtp/reply.h"
 
 namespace parley::dequeuer {
@@ -30,10 +29,6 @@ constexpr Row kTable[] = {
     {schema::OUTCOME_UNAVAILABLE, {554, "5.3.0", "Local error"}, kUnavailable},
 };
 
-bool printable(std::string_view text) {
-  return std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
-}
-
 }  // namespace
 
 Diagnosis diagnose(const schema::Answer& answer) {
@@ -46,7 +41,7 @@ Diagnosis diagnose(const schema::Answer& answer) {
   d.permanent = found != nullptr && !d.delivered && answer.permanent();
   const smtp::Reply& standard = found == nullptr ? kUnavailable : (d.permanent ? found->permanent : found->temporary);
   const std::string& detail = answer.detail();
-  const bool usable = !detail.empty() && detail.size() <= kMaxDetail && printable(detail);
+  const bool usable = !detail.empty() && detail.size() <= kMaxDetail && printable_ascii(detail);
   const std::string_view text = usable ? std::string_view(detail) : standard.text;
   d.reply = std::to_string(standard.code) + " " + std::string(standard.enhanced) + " " + std::string(text);
   return d;

@@ -48,10 +48,6 @@ std::string_view enhanced_subject_detail(std::string_view text) {
   return rest;
 }
 
-bool printable(std::string_view text) {
-  return std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
-}
-
 // A decimal port, 1..65535 (the dequeuer reads it with from_chars).
 bool valid_port(std::string_view port) {
   if (port.empty() || port.size() > 5) return false;
@@ -88,7 +84,7 @@ Result<schema::Answer> parse_refusal(std::string_view target) {
     text = trim(target.substr(kTemporary.size()));
   }
   if (text.size() > kMaxRefusalText) return fail(Errc::invalid, "error text longer than " + std::to_string(kMaxRefusalText) + " characters");
-  if (!printable(text)) return fail(Errc::invalid, "error text must be printable ASCII");
+  if (!printable_ascii(text)) return fail(Errc::invalid, "error text must be printable ASCII");
   answer.set_detail(std::string(text));
   return answer;
 }

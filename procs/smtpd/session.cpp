@@ -398,8 +398,8 @@ awaitable<bool> Session::on_rcpt(const smtp::Command& cmd) {
   req.set_sid(sid_);
   ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kLookupTimeout), sid_);
   auto answer = co_await server_.router().call<schema::VerifyReply>("router.verify", req, opts);
-  if (!answer || answer->results_size() != 1) {
-    log::warn("smtp.rcpt.tempfail", "router did not answer", {{"sid", sid_}, {"rcpt", address}});
+  if (!answer || answer->results_size() != 1 || !well_formed(answer->results(0))) {
+    log::warn("smtp.rcpt.tempfail", "router gave no usable answer", {{"sid", sid_}, {"rcpt", address}});
     reply(smtp::kTempFailure);
     co_return true;
   }

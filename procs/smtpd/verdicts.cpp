@@ -1,6 +1,6 @@
 #include "verdicts.h"
 
-#include <algorithm>
+#include "core/ascii.h"
 
 namespace parley::smtpd {
 namespace {
@@ -28,10 +28,6 @@ constexpr Row kTable[] = {
     {schema::OUTCOME_UNAVAILABLE, {554, "5.3.0", "Local error"}, smtp::kTempFailure},
 };
 
-bool printable(std::string_view text) {
-  return std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
-}
-
 }  // namespace
 
 const smtp::Reply& outcome_reply(schema::Outcome outcome, bool permanent) {
@@ -44,8 +40,18 @@ const smtp::Reply& outcome_reply(schema::Outcome outcome, bool permanent) {
 std::string answer_reply(const schema::Answer& answer) {
   const smtp::Reply& standard = outcome_reply(answer.outcome(), answer.permanent());
   const std::string& detail = answer.detail();
-  if (detail.empty() || detail.size() > kMaxDetail || !printable(detail)) return smtp::to_wire(standard);
+  if (detail.empty() || detail.size() > kMaxDetail || !printable_ascii(detail)) return smtp::to_wire(standard);
   return smtp::format_reply(standard.code, standard.enhanced, {detail});
+}
+
+bool well_formed(const schema::Verdict& verdict) {
+  if (verdict.answer().outcome() != schema::OUTCOME_ACCEPTED) return true;
+  switch (verdict.kind()) {
+    case schema::Verdict::KIND_LOCAL:
+    case schema::Verdict::KIND_ROUTED:
+    case schema::Verdict::KIND_REMOTE: return true;
+    default: return false;
+  }
 }
 
 }  // namespace parley::smtpd
