@@ -15,19 +15,15 @@
 #include "core/ascii.h"
 #include "procs/dequeuer/diagnosis.h"
 #include "procs/router/rules.h"
+#include "procs/router/verdicts.h"
 #include "procs/smtpd/verdicts.h"
 #include "smtp/client.h"
 
 namespace parley {
 namespace {
 
-schema::Answer answer(schema::Outcome outcome, bool permanent, std::string detail = {}) {
-  schema::Answer a;
-  a.set_outcome(outcome);
-  a.set_permanent(permanent);
-  a.set_detail(std::move(detail));
-  return a;
-}
+// Answers as the router makes them (any outcome, for the tables).
+using router::refused;
 
 // Every value the enum declares, and one it does not.
 std::vector<schema::Outcome> every_outcome() {
@@ -90,8 +86,8 @@ TEST(SmtpdVerdicts, EveryOutcomeIsAWellFormedReply) {
       SCOPED_TRACE(name(o, permanent));
       const smtp::Reply& r = smtpd::outcome_reply(o, permanent);
       expect_well_formed(smtp::to_wire(r), expected_class(o, permanent));
-      expect_well_formed(smtpd::answer_reply(answer(o, permanent)), expected_class(o, permanent));
-      expect_well_formed(smtpd::answer_reply(answer(o, permanent, "Some detail")), expected_class(o, permanent));
+      expect_well_formed(smtpd::answer_reply(refused(o, permanent)), expected_class(o, permanent));
+      expect_well_formed(smtpd::answer_reply(refused(o, permanent, "Some detail")), expected_class(o, permanent));
       // Each outcome has a row of its own: only an unknown one, or
       // UNAVAILABLE for now, is the general temporary failure.
       const bool general = !schema::Outcome_IsValid(o) || o == schema::OUTCOME_UNSPECIFIED ||
@@ -109,12 +105,12 @@ struct ClientCase {
 
 TEST(SmtpdVerdicts, RepliesClientsSawBefore) {
   const std::vector<ClientCase> cases = {
-      {answer(schema::OUTCOME_UNKNOWN_USER, true), "550 5.1.1 No such user\r\n"},
-      {answer(schema::OUTCOME_RELAY_DENIED, true), "554 5.7.1 Relaying denied\r\n"},
-      {answer(schema::OUTCOME_ROUTING_LOOP, true), "554 5.4.6 Routing loop detected (too many hops)\r\n"},
-      {answer(schema::OUTCOME_UNAVAILABLE, false), "451 4.3.0 Local error, try again later\r\n"},
-      {answer(schema::OUTCOME_UNSPECIFIED, false), "451 4.3.0 Local error, try again later\r\n"},
-      {answer(schema::OUTCOME_MISCONFIGURED, false, "No postmaster mailbox configured, try again later"),
+      {refused(schema::OUTCOME_UNKNOWN_USER, true), "550 5.1.1 No such user\r\n"},
+      {refused(schema::OUTCOME_RELAY_DENIED, true), "554 5.7.1 Relaying denied\r\n"},
+      {refused(schema::OUTCOME_ROUTING_LOOP, true), "554 5.4.6 Routing loop detected (too many hops)\r\n"},
+      {refused(schema::OUTCOME_UNAVAILABLE, false), "451 4.3.0 Local error, try again later\r\n"},
+      {refused(schema::OUTCOME_UNSPECIFIED, false), "451 4.3.0 Local error, try again later\r\n"},
+      {refused(schema::OUTCOME_MISCONFIGURED, false, "No postmaster mailbox configured, try again later"),
        "451 4.3.5 No postmaster mailbox configured, try again later\r\n"},
   };
   for (const auto& c : cases) {
@@ -138,10 +134,10 @@ TEST(SmtpdVerdicts, RulesWithCodesAnswerAsWritten) {
 TEST(SmtpdVerdicts, UnusableDetailGivesTheStandardText) {
   for (std::string detail : {std::string("two\r\nlines"), std::string("bell\a"), std::string("caf\xc3\xa9"),
                              std::string(smtpd::kMaxDetail + 1, 'x')}) {
-    EXPECT_EQ(smtpd::answer_reply(answer(schema::OUTCOME_UNKNOWN_USER, true, detail)), "550 5.1.1 No such user\r\n");
+    EXPECT_EQ(smtpd::answer_reply(refused(schema::OUTCOME_UNKNOWN_USER, true, detail)), "550 5.1.1 No such user\r\n");
   }
   const std::string longest(smtpd::kMaxDetail, 'x');
-  EXPECT_EQ(smtpd::answer_reply(answer(schema::OUTCOME_UNKNOWN_USER, true, longest)), "550 5.1.1 " + longest + "\r\n");
+  EXPECT_EQ(smtpd::answer_reply(refused(schema::OUTCOME_UNKNOWN_USER, true, longest)), "550 5.1.1 " + longest + "\r\n");
 }
 
 TEST(SmtpdVerdicts, AnAcceptedVerdictSaysWhereItGoes) {
@@ -165,7 +161,7 @@ TEST(Diagnosis, EveryOutcomeIsAWellFormedReply) {
   for (auto o : every_outcome()) {
     for (bool permanent : {true, false}) {
       SCOPED_TRACE(name(o, permanent));
-      auto d = dequeuer::diagnose(answer(o, permanent));
+      auto d = dequeuer::diagnose(refused(o, permanent));
       EXPECT_EQ(d.delivered, o == schema::OUTCOME_ACCEPTED);
       EXPECT_EQ(d.permanent, expected_class(o, permanent) == 5);
       expect_well_formed(d.reply + "\r\n", expected_class(o, permanent));
@@ -182,18 +178,18 @@ struct ReportCase {
 TEST(Diagnosis, RepliesReportsCarriedBefore) {
   const std::vector<ReportCase> cases = {
       // local-delivery
-      {answer(schema::OUTCOME_ACCEPTED, false), false, "250 2.0.0 delivered to mailbox"},
-      {answer(schema::OUTCOME_UNKNOWN_USER, true, "No such user (any more)"), true, "550 5.1.1 No such user (any more)"},
-      {answer(schema::OUTCOME_OVER_QUOTA, false), false, "452 4.2.2 Mailbox full"},
-      {answer(schema::OUTCOME_UNAVAILABLE, false, "Mail store error"), false, "451 4.3.0 Mail store error"},
+      {router::accepted(), false, "250 2.0.0 delivered to mailbox"},
+      {refused(schema::OUTCOME_UNKNOWN_USER, true, "No such user (any more)"), true, "550 5.1.1 No such user (any more)"},
+      {refused(schema::OUTCOME_OVER_QUOTA, false), false, "452 4.2.2 Mailbox full"},
+      {refused(schema::OUTCOME_UNAVAILABLE, false, "Mail store error"), false, "451 4.3.0 Mail store error"},
       // the dequeuer's own
-      {answer(schema::OUTCOME_UNAVAILABLE, false, "local delivery unavailable"), false, "451 4.3.0 local delivery unavailable"},
-      {answer(schema::OUTCOME_UNAVAILABLE, true, "message body lost in the queue"), true, "554 5.3.0 message body lost in the queue"},
+      {refused(schema::OUTCOME_UNAVAILABLE, false, "local delivery unavailable"), false, "451 4.3.0 local delivery unavailable"},
+      {refused(schema::OUTCOME_UNAVAILABLE, true, "message body lost in the queue"), true, "554 5.3.0 message body lost in the queue"},
       // the router's, at routing
-      {answer(schema::OUTCOME_UNKNOWN_USER, true), true, "550 5.1.1 No such user"},
-      {answer(schema::OUTCOME_MISCONFIGURED, true, "No postmaster mailbox configured"), true,
+      {refused(schema::OUTCOME_UNKNOWN_USER, true), true, "550 5.1.1 No such user"},
+      {refused(schema::OUTCOME_MISCONFIGURED, true, "No postmaster mailbox configured"), true,
        "550 5.3.5 No postmaster mailbox configured"},
-      {answer(schema::OUTCOME_ROUTING_LOOP, true, "alias or group expansion too deep"), true,
+      {refused(schema::OUTCOME_ROUTING_LOOP, true, "alias or group expansion too deep"), true,
        "554 5.4.6 alias or group expansion too deep"},
   };
   for (const auto& c : cases) {
@@ -210,7 +206,7 @@ TEST(Diagnosis, RepliesReportsCarriedBefore) {
 
 TEST(Diagnosis, UnusableDetailGivesTheStandardText) {
   for (std::string detail : {std::string("two\r\nlines"), std::string("caf\xc3\xa9"), std::string(dequeuer::kMaxDetail + 1, 'x')}) {
-    EXPECT_EQ(dequeuer::diagnose(answer(schema::OUTCOME_OVER_QUOTA, false, detail)).reply, "452 4.2.2 Mailbox full");
+    EXPECT_EQ(dequeuer::diagnose(refused(schema::OUTCOME_OVER_QUOTA, false, detail)).reply, "452 4.2.2 Mailbox full");
   }
 }
 
