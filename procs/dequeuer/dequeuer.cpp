@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/ascii.h"
+#include "diagnosis.h"
 #include "log/log.h"
 #include "smtp/data.h"
 
@@ -21,6 +22,14 @@ constexpr std::size_t kCommitBatch = 256;            // queue changes in one ind
 
 std::int64_t to_ms(Clock::time_point t) { return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count(); }
 Clock::time_point from_ms(std::int64_t ms) { return Clock::time_point(std::chrono::milliseconds(ms)); }
+
+Diagnosis local_failure(bool permanent, std::string detail) {
+  schema::Answer a;
+  a.set_outcome(schema::OUTCOME_UNAVAILABLE);
+  a.set_permanent(permanent);
+  a.set_detail(std::move(detail));
+  return diagnose(a);
+}
 
 std::string domain_of(std::string_view address) {
   auto at = address.rfind('@');
@@ -236,9 +245,10 @@ awaitable<void> Dequeuer::process(const std::string& id, bool forced) {
     auto read = queue_->body(id);
     if (!read) {
       log::error("queue.body.missing", "message body unreadable", {{"queue_id", id}, {"error", read.error().detail}});
-      for (int i : local) record(rcpts[i], false, true, "554 5.3.0 message body lost in the queue", "", entry.envelope());
+      const Diagnosis lost = local_failure(true, "message body lost in the queue");
+      for (int i : local) record(rcpts[i], false, true, lost.reply, "", entry.envelope());
       for (auto& [dest, list] : remote) {
-        for (int i : list) record(rcpts[i], false, true, "554 5.3.0 message body lost in the queue", "", entry.envelope());
+        for (int i : list) record(rcpts[i], false, true, lost.reply, "", entry.envelope());
       }
       local.clear();
       remote.clear();
@@ -269,6 +279,10 @@ awaitable<void> Dequeuer::process(const std::string& id, bool forced) {
     if (--per_domain_[domain] == 0) per_domain_.erase(domain);
   }
 
+  // Recipients the router refused: their reason, as reports show it.
+  for (auto& r : rcpts) {
+    if (r.state() == schema::RCPT_FAILED && r.last_reply().empty() && r.has_refusal()) r.set_last_reply(diagnose(r.refusal()).reply);
+  }
   const bool final = std::none_of(rcpts.begin(), rcpts.end(), undelivered);
   DueReports due = due_reports(entry);
   if (final && !due.any()) {
@@ -349,21 +363,16 @@ awaitable<void> Dequeuer::deliver_local(schema::QueueEntry& entry, const std::ve
   auto answer = co_await local_.call<schema::LocalDeliverReply>("local.deliver", req, opts);
   for (int i : idx) {
     auto& r = *env.mutable_recipients(i);
-    if (!answer) {
-      record(r, false, false, "451 4.3.0 local delivery unavailable", "", env);
-      continue;
-    }
     const schema::LocalResult* res = nullptr;
-    for (const auto& x : answer->results()) {
-      if (x.account() == r.resolved()) res = &x;
+    if (answer) {
+      for (const auto& x : answer->results()) {
+        if (x.account() == r.resolved()) res = &x;
+      }
     }
-    if (res == nullptr) {
-      record(r, false, false, "451 4.3.0 local delivery gave no answer", "", env);
-    } else if (res->outcome() == schema::LocalResult::OUTCOME_DELIVERED) {
-      record(r, true, false, "250 2.0.0 delivered to mailbox", "", env);
-    } else {
-      record(r, false, res->outcome() == schema::LocalResult::OUTCOME_PERMFAIL, res->reason(), "", env);
-    }
+    Diagnosis d = res != nullptr ? diagnose(res->answer())
+                  : answer       ? local_failure(false, "local delivery gave no answer")
+                                 : local_failure(false, "local delivery unavailable");
+    record(r, d.delivered, d.permanent, d.reply, "", env);
   }
 }
 

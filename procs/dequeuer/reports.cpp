@@ -132,9 +132,10 @@ awaitable<bool> Dequeuer::send_reports(schema::QueueEntry& entry, const std::str
     req.set_body(std::move(message));
     ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kRouterTimeout), env.sid());
     auto answer = co_await router_.call<schema::EnqueueReply>("router.enqueue", req, opts);
-    if (!answer) {
+    if (!answer || answer->answer().outcome() != schema::OUTCOME_ACCEPTED) {
+      const std::string error = answer ? schema::Outcome_Name(answer->answer().outcome()) : answer.error().detail;
       log::warn("queue.report.deferred", "could not queue a delivery report",
-                {{"sid", env.sid()}, {"queue_id", env.message_id()}, {"reason", kind}, {"error", answer.error().detail}});
+                {{"sid", env.sid()}, {"queue_id", env.message_id()}, {"reason", kind}, {"error", error}});
       co_return false;
     }
     log::info("queue.report.queued", "delivery report queued",

@@ -17,6 +17,14 @@ constexpr std::size_t kMaxBody = 64 * 1024 * 1024;  // ipc::kMaxMessageBytes
 constexpr auto kPruneEvery = 1h;
 constexpr auto kDirectoryTimeout = 10s;
 
+schema::Answer answer(schema::Outcome outcome, bool permanent, std::string detail = {}) {
+  schema::Answer a;
+  a.set_outcome(outcome);
+  a.set_permanent(permanent);
+  a.set_detail(std::move(detail));
+  return a;
+}
+
 // A header field value from another process: no line breaks, bounded.
 std::string header_safe(std::string_view v) {
   std::string out;
@@ -79,8 +87,7 @@ class Delivery final : public daemon::Service {
       result->set_account(rcpt.account());
       if (account.kind() != schema::Resolution::KIND_ACCOUNT || account.account() != rcpt.account()) {
         // Deleted or disabled since it was queued: bounce.
-        result->set_outcome(schema::LocalResult::OUTCOME_PERMFAIL);
-        result->set_reason("550 5.1.1 No such user (any more)");
+        *result->mutable_answer() = answer(schema::OUTCOME_UNKNOWN_USER, true, "No such user (any more)");
         continue;
       }
       // Return-Path and Delivered-To go on top (RFC 5321 4.4; Delivered-To
@@ -95,15 +102,17 @@ class Delivery final : public daemon::Service {
       m.limits.bytes = account.quota_bytes();
       auto placed = store_.deliver(m, req.queue_id() + "/" + rcpt.account());
       if (!placed) {
+        // Over quota is retried: the owner may make room, or the
+        // administrator raise the quota. A message the store refuses as
+        // invalid never will be taken.
         bool full = placed.code() == Errc::limit;
-        result->set_outcome(full || placed.code() != Errc::invalid ? schema::LocalResult::OUTCOME_TEMPFAIL
-                                                                  : schema::LocalResult::OUTCOME_PERMFAIL);
-        result->set_reason(full ? "452 4.2.2 Mailbox full" : "451 4.3.0 Mail store error");
+        *result->mutable_answer() = full ? answer(schema::OUTCOME_OVER_QUOTA, false)
+                                         : answer(schema::OUTCOME_UNAVAILABLE, placed.code() == Errc::invalid, "Mail store error");
         log::warn("local.delivery.failed", full ? "over quota" : "store error",
                   {{"sid", req.sid()}, {"queue_id", req.queue_id()}, {"account", rcpt.account()}, {"error", placed.error().detail}});
         continue;
       }
-      result->set_outcome(schema::LocalResult::OUTCOME_DELIVERED);
+      *result->mutable_answer() = answer(schema::OUTCOME_ACCEPTED, false);
       result->set_uid(placed->uid);
       if (placed->duplicate) {
         log::info("local.delivery.duplicate", "delivered before; not stored again",

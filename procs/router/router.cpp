@@ -14,6 +14,7 @@
 #include "rules.h"
 #include "schema/directory.pb.h"
 #include "schema/envelope.pb.h"
+#include "verdicts.h"
 
 namespace parley::router {
 namespace {
@@ -26,11 +27,6 @@ constexpr int kMaxExpansionDepth = 8;        // forwarders and groups pointing a
 constexpr std::size_t kMaxExpanded = 10000;  // final recipients of one message
 constexpr auto kDirectoryTimeout = 10s;
 constexpr auto kNotifyTimeout = 2s;
-// No main postmaster to be found (router.postmaster, or postmaster at the
-// host name or a parent domain of it): a configuration to mend, so RCPT is
-// answered temporarily; a message already taken bounces for that recipient.
-constexpr std::string_view kNoPostmasterRcpt = "451 4.3.5 No postmaster mailbox configured, try again later";
-constexpr std::string_view kNoPostmasterRoute = "550 5.3.5 No postmaster mailbox configured";
 
 struct Settings {
   int max_hops = 0;
@@ -39,11 +35,6 @@ struct Settings {
   std::string hostname;
   std::string postmaster;  // router.postmaster; "": found through the host name
 };
-
-bool has_mailbox(schema::Resolution::Kind kind) {
-  return kind == schema::Resolution::KIND_ACCOUNT || kind == schema::Resolution::KIND_FORWARD ||
-         kind == schema::Resolution::KIND_GROUP;
-}
 
 // A postmaster address with no mailbox of its own (postmaster.h): it goes
 // to the main postmaster instead.
@@ -118,6 +109,7 @@ class Router final : public daemon::Service {
     if (env.recipients_size() == 0 || env.recipients_size() > kMaxRecipients) co_return fail(Errc::invalid, "bad recipient count");
     schema::EnqueueReply reply;
     reply.set_queue_id(id);
+    *reply.mutable_answer() = accepted();
     // The sender asking again after a lost reply: it is queued already.
     if (queue_->seen(id)) {
       log::info("router.message.duplicate", "already queued", {{"sid", env.sid()}, {"queue_id", id}});
@@ -127,12 +119,22 @@ class Router final : public daemon::Service {
     int hops = mail::count_headers(body, "Received");
     if (hops >= settings->max_hops) {
       log::warn("router.message.loop", "too many hops", {{"sid", env.sid()}, {"queue_id", id}, {"count", hops}});
-      co_return fail(Errc::limit, "too many hops: " + std::to_string(hops));
+      *reply.mutable_answer() = routing_loop();
+      co_return reply;
     }
     env.set_hop_count(static_cast<std::uint32_t>(hops));
 
     auto routed = co_await route(*settings, env, info.sid);
-    if (!routed) co_return routed.error();
+    if (!routed) {
+      if (routed.code() == Errc::limit) {
+        log::warn("router.message.loop", "too many recipients after expansion", {{"sid", env.sid()}, {"queue_id", id}, {"error", routed.error().detail}});
+        *reply.mutable_answer() = routing_loop();
+      } else {
+        log::warn("router.message.deferred", "could not route", {{"sid", env.sid()}, {"queue_id", id}, {"error", routed.error().detail}});
+        *reply.mutable_answer() = refused(schema::OUTCOME_UNAVAILABLE, false);
+      }
+      co_return reply;
+    }
     env.clear_recipients();
     for (auto& r : routed.value()) *env.add_recipients() = std::move(r);
     env.mutable_body()->set_size(body.size());
@@ -145,7 +147,8 @@ class Router final : public daemon::Service {
     Status committed = co_await committer_.add(std::move(message));
     if (!committed) {
       log::error("router.message.failed", "could not queue", {{"sid", env.sid()}, {"queue_id", id}, {"error", committed.error().detail}});
-      co_return fail(Errc::unavailable, "queue: " + committed.error().detail);
+      *reply.mutable_answer() = refused(schema::OUTCOME_UNAVAILABLE, false);
+      co_return reply;
     }
     log::info("router.message.queued", "queued",
               {{"sid", env.sid()}, {"queue_id", id}, {"from", env.return_path()}, {"count", env.recipients_size()},
@@ -172,53 +175,26 @@ class Router final : public daemon::Service {
         pending.push_back(v);
         continue;
       }
-      switch (m->kind) {
-        case Rule::Kind::error:
-          v->set_kind(schema::Verdict::KIND_REJECT);
-          v->set_reply(m->text);
-          break;
-        case Rule::Kind::discard: v->set_kind(schema::Verdict::KIND_LOCAL); break;
-        default: v->set_kind(schema::Verdict::KIND_ROUTED); break;
-      }
+      *v = rule_verdict(*m);
     }
     if (pending.empty()) co_return reply;
     ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kDirectoryTimeout), req.sid());
     auto answer = co_await directory_.call<schema::ResolveReply>("directory.resolve", ask, opts);
+    const bool answered = answer && static_cast<std::size_t>(answer->results_size()) == pending.size();
     // Postmaster without a mailbox of its own: the main postmaster's
     // answer is the one that counts, looked up once for the request.
     std::optional<Result<std::optional<schema::Resolution>>> main;
     for (std::size_t i = 0; i < pending.size(); ++i) {
-      if (!answer || static_cast<std::size_t>(answer->results_size()) != pending.size()) {
-        pending[i]->set_kind(schema::Verdict::KIND_TEMPFAIL);
-        continue;
-      }
-      const auto kind = answer->results(static_cast<int>(i)).kind();
-      if (orphan_postmaster(*settings, ask.addresses(static_cast<int>(i)), kind)) {
+      const auto kind = answered ? answer->results(static_cast<int>(i)).kind() : schema::Resolution::KIND_UNSPECIFIED;
+      if (answered && orphan_postmaster(*settings, ask.addresses(static_cast<int>(i)), kind)) {
         if (!main) {
           auto found = co_await main_postmaster(*settings, req.sid());
           main = std::move(found);
         }
-        if (!*main) {
-          pending[i]->set_kind(schema::Verdict::KIND_TEMPFAIL);
-        } else if (!main->value()) {
-          pending[i]->set_kind(schema::Verdict::KIND_REJECT);
-          pending[i]->set_reply(std::string(kNoPostmasterRcpt));
-        } else {
-          // A configured postmaster elsewhere is an address we relay to.
-          const bool local = has_mailbox(main->value()->kind());
-          pending[i]->set_kind(local ? schema::Verdict::KIND_LOCAL : schema::Verdict::KIND_ROUTED);
-        }
+        *pending[i] = postmaster_verdict(*main);
         continue;
       }
-      switch (kind) {
-        case schema::Resolution::KIND_NOT_LOCAL: pending[i]->set_kind(schema::Verdict::KIND_REMOTE); break;
-        case schema::Resolution::KIND_UNKNOWN_REJECT:
-          pending[i]->set_kind(schema::Verdict::KIND_REJECT);
-          pending[i]->set_reply("550 5.1.1 No such user");
-          break;
-        case schema::Resolution::KIND_UNSPECIFIED: pending[i]->set_kind(schema::Verdict::KIND_TEMPFAIL); break;
-        default: pending[i]->set_kind(schema::Verdict::KIND_LOCAL); break;
-      }
+      *pending[i] = resolution_verdict(kind);
     }
     co_return reply;
   }
@@ -277,11 +253,11 @@ class Router final : public daemon::Service {
       out.push_back(std::move(r));
       return &out.back();
     };
-    auto refuse = [&](int origin, std::string reply) {
+    auto refuse = [&](int origin, schema::Answer why) {
       schema::Recipient r = env.recipients(origin);
       r.set_resolved(r.address());
       r.set_state(schema::RCPT_FAILED);
-      r.set_last_reply(std::move(reply));
+      *r.mutable_refusal() = std::move(why);
       out.push_back(std::move(r));
     };
 
@@ -289,7 +265,7 @@ class Router final : public daemon::Service {
     for (int i = 0; i < env.recipients_size(); ++i) level.push_back({i, env.recipients(i).address()});
     for (int depth = 0; !level.empty(); ++depth) {
       if (depth >= kMaxExpansionDepth) {
-        for (const auto& p : level) refuse(p.origin, "554 5.4.6 alias or group expansion too deep");
+        for (const auto& p : level) refuse(p.origin, expansion_too_deep());
         break;
       }
       // Rules first (only on the addresses as given: a rewrite is final).
@@ -305,7 +281,7 @@ class Router final : public daemon::Service {
             log::debug("router.rcpt.rewritten", "rewritten", {{"sid", sid}, {"rcpt", p.address}, {"address", m->text}});
             ask.push_back({p.origin, m->text});
             break;
-          case Rule::Kind::error: refuse(p.origin, m->text); break;
+          case Rule::Kind::error: refuse(p.origin, m->refusal); break;
           case Rule::Kind::discard:
             log::info("router.rcpt.discarded", "discarded by rule", {{"sid", sid}, {"rcpt", p.address}});
             break;
@@ -341,7 +317,7 @@ class Router final : public daemon::Service {
                         {{"sid", sid}, {"rcpt", p.address}, {"address", (*main)->address()}});
               next.push_back({p.origin, (*main)->address()});
             } else {
-              refuse(p.origin, std::string(kNoPostmasterRoute));
+              refuse(p.origin, no_main_postmaster());
             }
             continue;
           }
@@ -354,7 +330,7 @@ class Router final : public daemon::Service {
               for (const auto& t : res.targets()) next.push_back({p.origin, t});
               break;
             case schema::Resolution::KIND_NOT_LOCAL: add(p.origin, p.address, false); break;
-            case schema::Resolution::KIND_UNKNOWN_REJECT: refuse(p.origin, "550 5.1.1 No such user"); break;
+            case schema::Resolution::KIND_UNKNOWN_REJECT: refuse(p.origin, unknown_user()); break;
             case schema::Resolution::KIND_UNKNOWN_DISCARD:
               log::info("router.rcpt.discarded", "unknown user discarded by domain policy", {{"sid", sid}, {"rcpt", p.address}});
               break;

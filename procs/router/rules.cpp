@@ -14,9 +14,38 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+constexpr std::string_view kTemporary = "temporary:";
+
+bool digit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
+
 bool valid_reply(std::string_view text) {
-  return text.size() >= 5 && (text[0] == '4' || text[0] == '5') && std::isdigit(static_cast<unsigned char>(text[1])) &&
-         std::isdigit(static_cast<unsigned char>(text[2])) && text[3] == ' ';
+  return text.size() >= 5 && (text[0] == '4' || text[0] == '5') && digit(text[1]) && digit(text[2]) && text[3] == ' ';
+}
+
+// RFC 3463's subject.detail of the enhanced codes older rules wrote, and
+// the outcome each stands for; others are a policy refusal.
+struct CodedOutcome {
+  std::string_view subject_detail;
+  schema::Outcome outcome;
+};
+constexpr CodedOutcome kCodedOutcomes[] = {
+    {"1.1", schema::OUTCOME_UNKNOWN_USER},  {"1.6", schema::OUTCOME_MAILBOX_MOVED},   {"2.1", schema::OUTCOME_MAILBOX_DISABLED},
+    {"2.2", schema::OUTCOME_OVER_QUOTA},    {"3.0", schema::OUTCOME_UNAVAILABLE},     {"3.4", schema::OUTCOME_MESSAGE_TOO_BIG},
+    {"3.5", schema::OUTCOME_MISCONFIGURED}, {"4.6", schema::OUTCOME_ROUTING_LOOP},
+};
+
+// "C.S.D" (RFC 3463: 1 to 3 digits for S and D) at the front of `text`:
+// its "S.D", or "" when there is none.
+std::string_view enhanced_subject_detail(std::string_view text) {
+  std::string_view code = text.substr(0, text.find(' '));
+  if (code.size() < 5 || !digit(code[0]) || code[1] != '.') return {};
+  std::string_view rest = code.substr(2);
+  auto dot = rest.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot > 3 || rest.size() - dot - 1 == 0 || rest.size() - dot - 1 > 3) return {};
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    if (i != dot && !digit(rest[i])) return {};
+  }
+  return rest;
 }
 
 // A decimal port, 1..65535 (the dequeuer reads it with from_chars).
@@ -32,6 +61,34 @@ bool valid_port(std::string_view port) {
 
 }  // namespace
 
+Result<schema::Answer> parse_refusal(std::string_view target) {
+  target = trim(target);
+  if (target.empty()) return fail(Errc::invalid, "error target needs a text, e.g. error:No mail for this address");
+  schema::Answer answer;
+  answer.set_outcome(schema::OUTCOME_POLICY_REJECTED);
+  answer.set_permanent(true);
+  std::string_view text = target;
+  if (digit(target.front())) {
+    if (!valid_reply(target)) return fail(Errc::invalid, "error target with a code needs a 4xx or 5xx code and text, e.g. error:550 5.1.1 gone");
+    answer.set_permanent(target.front() == '5');
+    text = trim(target.substr(4));
+    if (auto sd = enhanced_subject_detail(text); !sd.empty()) {
+      for (const auto& c : kCodedOutcomes) {
+        if (c.subject_detail == sd) answer.set_outcome(c.outcome);
+      }
+      auto space = text.find(' ');
+      text = space == std::string_view::npos ? std::string_view() : trim(text.substr(space));
+    }
+  } else if (target.starts_with(kTemporary)) {
+    answer.set_permanent(false);
+    text = trim(target.substr(kTemporary.size()));
+  }
+  if (text.size() > kMaxRefusalText) return fail(Errc::invalid, "error text longer than " + std::to_string(kMaxRefusalText) + " characters");
+  if (!printable_ascii(text)) return fail(Errc::invalid, "error text must be printable ASCII");
+  answer.set_detail(std::string(text));
+  return answer;
+}
+
 Result<std::vector<Rule>> parse_rules(const std::vector<std::string>& lines) {
   std::vector<Rule> rules;
   for (const auto& line : lines) {
@@ -46,8 +103,9 @@ Result<std::vector<Rule>> parse_rules(const std::vector<std::string>& lines) {
     if (stars > 1) return bad("at most one * in a pattern");
     if (target.starts_with("error:")) {
       rule.kind = Rule::Kind::error;
-      rule.target = std::string(trim(target.substr(6)));
-      if (!valid_reply(rule.target)) return bad("error target needs a 4xx or 5xx code and text, e.g. error:550 5.1.1 gone");
+      auto refusal = parse_refusal(target.substr(6));
+      if (!refusal) return bad(refusal.error().detail);
+      rule.refusal = std::move(refusal.value());
     } else if (target == "null") {
       rule.kind = Rule::Kind::discard;
     } else if (target.starts_with("smtp:")) {
@@ -81,7 +139,7 @@ std::optional<Match> match_rule(const std::vector<Rule>& rules, std::string_view
       if (a.size() < head.size() + tail.size() || !a.starts_with(head) || !a.ends_with(tail)) continue;
       captured = a.substr(head.size(), a.size() - head.size() - tail.size());
     }
-    Match m{rule.kind, rule.target};
+    Match m{rule.kind, rule.target, rule.refusal};
     if (rule.kind == Rule::Kind::rewrite) {
       if (auto pos = m.text.find('*'); pos != std::string::npos) m.text.replace(pos, 1, captured);
     }

@@ -18,6 +18,7 @@
 #include "server.h"
 #include "smtp/client.h"
 #include "smtp/data.h"
+#include "verdicts.h"
 
 namespace parley::smtpd {
 namespace {
@@ -45,7 +46,6 @@ constexpr smtp::Reply kAuthCancelled{501, "5.0.0", "Authentication cancelled"};
 constexpr smtp::Reply kAuthTempFail{454, "4.7.0", "Temporary authentication failure"};
 constexpr smtp::Reply kBinaryMime{504, "5.5.4", "BODY=BINARYMIME is not supported"};
 constexpr smtp::Reply kMixedDataBdat{503, "5.5.1", "DATA cannot follow BDAT"};
-constexpr smtp::Reply kTooManyHops{554, "5.4.6", "Routing loop detected (too many hops)"};
 constexpr smtp::Reply kHelp{214, "2.0.0", "See RFC 5321"};
 constexpr smtp::Reply kSubmitDenied{550, "5.7.1", "You are not allowed to submit mail on this system"};
 
@@ -394,37 +394,32 @@ awaitable<bool> Session::on_rcpt(const smtp::Command& cmd) {
   req.set_sid(sid_);
   ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kLookupTimeout), sid_);
   auto answer = co_await server_.router().call<schema::VerifyReply>("router.verify", req, opts);
-  if (!answer || answer->results_size() != 1) {
-    log::warn("smtp.rcpt.tempfail", "router did not answer", {{"sid", sid_}, {"rcpt", address}});
+  if (!answer || answer->results_size() != 1 || !well_formed(answer->results(0))) {
+    log::warn("smtp.rcpt.tempfail", "router gave no usable answer", {{"sid", sid_}, {"rcpt", address}});
     reply(smtp::kTempFailure);
     co_return true;
   }
   const auto& verdict = answer->results(0);
-  switch (verdict.kind()) {
-    case schema::Verdict::KIND_LOCAL:
-    case schema::Verdict::KIND_ROUTED: break;
-    case schema::Verdict::KIND_REMOTE:
-      // A postmaster address of ours is always taken, even if the host
-      // name is not a local domain (RFC 5321 4.5.1).
-      if (!relay_allowed() && !cmd.path.postmaster) {
-        log::info("smtp.rcpt.rejected", "relaying denied", {{"sid", sid_}, {"peer", peer_}, {"rcpt", address}, {"reason", "relay"}});
-        co_return co_await error(smtp::kRelayDenied);
-      }
-      break;
-    case schema::Verdict::KIND_REJECT: {
-      log::info("smtp.rcpt.rejected", "recipient refused", {{"sid", sid_}, {"peer", peer_}, {"rcpt", address}, {"reply", verdict.reply()}});
-      // The text is the administrator's (a router rule) or the directory's;
-      // anything unusable becomes the standard refusal.
-      std::string wire = verdict.reply() + "\r\n";
-      auto parsed = smtp::parse_reply(wire);
-      if (!parsed || !parsed.value() || parsed.value()->code < 400) co_return co_await error(smtp::kNoSuchUser);
-      std::vector<std::string_view> lines(parsed.value()->lines.begin(), parsed.value()->lines.end());
-      std::string refusal = smtp::format_reply(parsed.value()->code, "", lines);
-      co_return co_await error_text(std::move(refusal));
-    }
-    default:
-      reply(smtp::kTempFailure);
+  const schema::Answer& refusal = verdict.answer();
+  if (refusal.outcome() != schema::OUTCOME_ACCEPTED) {
+    std::string wire = answer_reply(refusal);
+    // The back end's own trouble is no fault of the client's: not counted.
+    const bool ours = !refusal.permanent() && (refusal.outcome() == schema::OUTCOME_UNAVAILABLE ||
+                                               refusal.outcome() == schema::OUTCOME_UNSPECIFIED);
+    if (ours) {
+      log::warn("smtp.rcpt.tempfail", "router could not decide", {{"sid", sid_}, {"rcpt", address}});
+      out_ += wire;
       co_return true;
+    }
+    log::info("smtp.rcpt.rejected", "recipient refused",
+              {{"sid", sid_}, {"peer", peer_}, {"rcpt", address}, {"reason", schema::Outcome_Name(refusal.outcome())}});
+    co_return co_await error_text(std::move(wire));
+  }
+  // A postmaster address of ours is always taken, even if the host name is
+  // not a local domain (RFC 5321 4.5.1).
+  if (verdict.kind() == schema::Verdict::KIND_REMOTE && !relay_allowed() && !cmd.path.postmaster) {
+    log::info("smtp.rcpt.rejected", "relaying denied", {{"sid", sid_}, {"peer", peer_}, {"rcpt", address}, {"reason", "relay"}});
+    co_return co_await error(outcome_reply(schema::OUTCOME_RELAY_DENIED, true));
   }
   for (const auto& existing : txn_.recipients) {
     if (existing.address() == address) {
@@ -579,13 +574,22 @@ awaitable<bool> Session::enqueue(std::string body) {
   const auto rcpts = env->recipients_size();
   reset();
   if (!answer) {
-    if (answer.code() == Errc::limit) {
-      log::warn("smtp.message.rejected", "routing loop", {{"sid", sid_}, {"queue_id", queue_id}, {"error", answer.error().detail}});
-      co_return co_await error(kTooManyHops);
-    }
     log::warn("smtp.message.tempfail", "router did not take the message", {{"sid", sid_}, {"queue_id", queue_id}, {"error", answer.error().detail}});
     reply(smtp::kTempFailure);
     co_return true;
+  }
+  const schema::Answer& refusal = answer->answer();
+  if (refusal.outcome() != schema::OUTCOME_ACCEPTED) {
+    std::string wire = answer_reply(refusal);
+    if (!refusal.permanent()) {
+      log::warn("smtp.message.tempfail", "router did not take the message",
+                {{"sid", sid_}, {"queue_id", queue_id}, {"reason", schema::Outcome_Name(refusal.outcome())}});
+      out_ += wire;
+      co_return true;
+    }
+    log::warn("smtp.message.rejected", "router refused the message",
+              {{"sid", sid_}, {"queue_id", queue_id}, {"reason", schema::Outcome_Name(refusal.outcome())}});
+    co_return co_await error_text(std::move(wire));
   }
   ++messages_;
   log::info("smtp.message.queued", "queued",

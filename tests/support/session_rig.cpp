@@ -145,11 +145,12 @@ FakeBackends::FakeBackends(asio::io_context& io, const RigContext& ctx)
         for (const auto& address : req.addresses()) {
           auto* v = out.add_results();
           if (address.starts_with("reject@")) {
-            v->set_kind(schema::Verdict::KIND_REJECT);
-            v->set_reply("550 5.1.1 No such user");
+            v->mutable_answer()->set_outcome(schema::OUTCOME_UNKNOWN_USER);
+            v->mutable_answer()->set_permanent(true);
           } else {
             bool ours = domain_of(address) == kDomain;
             v->set_kind(ours ? schema::Verdict::KIND_LOCAL : schema::Verdict::KIND_REMOTE);
+            v->mutable_answer()->set_outcome(schema::OUTCOME_ACCEPTED);
           }
         }
         co_return out;
@@ -158,6 +159,7 @@ FakeBackends::FakeBackends(asio::io_context& io, const RigContext& ctx)
       "router.enqueue", [this](const ipc::RequestInfo&, schema::EnqueueRequest) -> awaitable<Result<schema::EnqueueReply>> {
         schema::EnqueueReply out;
         out.set_queue_id("Q" + std::to_string(++enqueued_));
+        out.mutable_answer()->set_outcome(schema::OUTCOME_ACCEPTED);
         co_return out;
       });
   for (auto* server : {directory_.get(), router_.get()}) {

@@ -1,7 +1,11 @@
 // router::parse_rules and router::match_rule: exact and wildcard patterns
 // (case-insensitive, first match wins, the "*" capture in a rewrite
 // target, prefix and suffix wildcards), error, null and smtp targets, no
-// match; every malformed rule is Errc::invalid naming the rule. The
+// match; every malformed rule is Errc::invalid naming the rule. error:
+// targets (parse_refusal): plain text, temporary:, and the SMTP codes older
+// configurations wrote, each as its outcome. The router's verdicts
+// (verdicts.h): what router.verify answers for rules, for each directory
+// resolution and for an orphan postmaster, and why route() refuses. The
 // postmaster helpers (RFC 5321 4.5.1): which addresses are postmaster's,
 // postmaster at the host name, and where the main postmaster is looked for.
 #include <gtest/gtest.h>
@@ -13,6 +17,7 @@
 
 #include "procs/router/postmaster.h"
 #include "procs/router/rules.h"
+#include "procs/router/verdicts.h"
 
 namespace parley::router {
 namespace {
@@ -39,7 +44,7 @@ const std::vector<std::string> kTable = {
 struct MatchCase {
   std::string address;
   std::optional<Kind> kind;  // nullopt: no rule matches
-  std::string text;
+  std::string text;          // rewrite and smtp; for error, the refusal's detail
 };
 
 const std::vector<MatchCase> kMatches = {
@@ -48,9 +53,9 @@ const std::vector<MatchCase> kMatches = {
     {"PostMaster@EXAMPLE.com", Kind::rewrite, "admin@example.com"},
     {"alice@example.com", Kind::rewrite, "alice.smith@example.com"},
     {"ALICE@example.com", Kind::rewrite, "alice.smith@example.com"},
-    // error targets: the reply text, whole
-    {"gone@example.com", Kind::error, "550 5.1.1 gone, try bob@example.com"},
-    {"Busy@Example.com", Kind::error, "451 4.3.0 try later"},
+    // error targets: the refusal's text, without the codes
+    {"gone@example.com", Kind::error, "gone, try bob@example.com"},
+    {"Busy@Example.com", Kind::error, "try later"},
     // null
     {"devnull@example.com", Kind::discard, ""},
     // prefix wildcard "sales-*@example.com", capture substituted
@@ -90,7 +95,7 @@ TEST(RouterRules, TableMatches) {
     }
     ASSERT_TRUE(m.has_value());
     EXPECT_EQ(m->kind, *c.kind);
-    EXPECT_EQ(m->text, c.text);
+    EXPECT_EQ(m->kind == Kind::error ? m->refusal.detail() : m->text, c.text);
   }
 }
 
@@ -104,7 +109,9 @@ TEST(RouterRules, ParsedFields) {
   EXPECT_EQ((*rules)[0].kind, Kind::rewrite);
   EXPECT_EQ((*rules)[0].target, "sales+*@crm.example");
   EXPECT_EQ((*rules)[1].kind, Kind::error);
-  EXPECT_EQ((*rules)[1].target, "550  5.1.1 gone");
+  EXPECT_EQ((*rules)[1].refusal.outcome(), schema::OUTCOME_UNKNOWN_USER);
+  EXPECT_TRUE((*rules)[1].refusal.permanent());
+  EXPECT_EQ((*rules)[1].refusal.detail(), "gone");
   EXPECT_EQ((*rules)[2].kind, Kind::discard);
   EXPECT_EQ((*rules)[3].kind, Kind::smtp);
   EXPECT_EQ((*rules)[3].target, "host:25");
@@ -143,6 +150,11 @@ TEST(RouterRules, MalformedRules) {
       "a@example.com = error:550",                  // no text
       "a@example.com = error:550gone",              // no space after the code
       "a@example.com = error:",                     // nothing
+      "a@example.com = error:   ",                  // nothing but blanks
+      "a@example.com = error:gone\x01",             // not printable
+      "a@example.com = error:d\xc3\xa9j\xc3\xa0", // not ASCII
+      "a@example.com = error:temporary:a\tb",       // not printable
+      "a@example.com = error:" + std::string(401, 'x'),  // longer than kMaxRefusalText
       "a@example.com = smtp:mx.example",            // no port
       "a@example.com = smtp:mx.example:",           // empty port
       "a@example.com = smtp::25",                   // no host
@@ -172,6 +184,153 @@ TEST(RouterRules, OneBadRuleFailsTheTableAndIsNamed) {
   EXPECT_EQ(r.code(), Errc::invalid);
   EXPECT_NE(r.error().detail.find("c@example.com = smtp:mx"), std::string::npos) << r.error().detail;
   EXPECT_EQ(r.error().detail.find("a@example.com"), std::string::npos) << r.error().detail;
+}
+
+// What follows "error:", and the answer it becomes.
+struct RefusalCase {
+  std::string target;
+  schema::Outcome outcome;
+  bool permanent;
+  std::string detail;
+};
+
+const std::vector<RefusalCase> kRefusals = {
+    // plain text: refused for good by policy; temporary: for now
+    {"No mail for this address", schema::OUTCOME_POLICY_REJECTED, true, "No mail for this address"},
+    {"  padded\t", schema::OUTCOME_POLICY_REJECTED, true, "padded"},
+    {"temporary:Mailbox being moved, try tomorrow", schema::OUTCOME_POLICY_REJECTED, false, "Mailbox being moved, try tomorrow"},
+    {"temporary:  spaced", schema::OUTCOME_POLICY_REJECTED, false, "spaced"},
+    {"temporary:", schema::OUTCOME_POLICY_REJECTED, false, ""},  // the standard text
+    {"Temporary: not the keyword", schema::OUTCOME_POLICY_REJECTED, true, "Temporary: not the keyword"},
+    {"temporary closure", schema::OUTCOME_POLICY_REJECTED, true, "temporary closure"},
+    // SMTP codes: the class says permanent or not, subject.detail the outcome
+    {"550 5.1.1 gone, try bob@example.com", schema::OUTCOME_UNKNOWN_USER, true, "gone, try bob@example.com"},
+    {"550 5.1.6 gone; see the web site", schema::OUTCOME_MAILBOX_MOVED, true, "gone; see the web site"},
+    {"550 5.2.1 closed", schema::OUTCOME_MAILBOX_DISABLED, true, "closed"},
+    {"552 5.2.2 full for good", schema::OUTCOME_OVER_QUOTA, true, "full for good"},
+    {"452 4.2.2 full", schema::OUTCOME_OVER_QUOTA, false, "full"},
+    {"451 4.3.0 try later", schema::OUTCOME_UNAVAILABLE, false, "try later"},
+    {"552 5.3.4 too big", schema::OUTCOME_MESSAGE_TOO_BIG, true, "too big"},
+    {"451 4.3.5 mend me", schema::OUTCOME_MISCONFIGURED, false, "mend me"},
+    {"554 5.4.6 loop", schema::OUTCOME_ROUTING_LOOP, true, "loop"},
+    {"550 5.7.1 not you", schema::OUTCOME_POLICY_REJECTED, true, "not you"},
+    {"550 5.0.0 other", schema::OUTCOME_POLICY_REJECTED, true, "other"},
+    {"450 4.7.1 greylisted", schema::OUTCOME_POLICY_REJECTED, false, "greylisted"},
+    {"550 5.1.10 null MX", schema::OUTCOME_POLICY_REJECTED, true, "null MX"},
+    {"550  5.1.1   spaced ", schema::OUTCOME_UNKNOWN_USER, true, "spaced"},
+    {"550 5.1.1", schema::OUTCOME_UNKNOWN_USER, true, ""},                  // the standard text
+    {"550 gone", schema::OUTCOME_POLICY_REJECTED, true, "gone"},           // no enhanced code
+    {"550 5.1.1x gone", schema::OUTCOME_POLICY_REJECTED, true, "5.1.1x gone"},  // not an enhanced code
+    {"421 closing", schema::OUTCOME_POLICY_REJECTED, false, "closing"},
+};
+
+TEST(RouterRules, Refusals) {
+  for (const auto& c : kRefusals) {
+    SCOPED_TRACE("error:" + c.target);
+    auto a = parse_refusal(c.target);
+    ASSERT_TRUE(a.ok()) << a.error().detail;
+    EXPECT_EQ(a->outcome(), c.outcome) << schema::Outcome_Name(a->outcome());
+    EXPECT_EQ(a->permanent(), c.permanent);
+    EXPECT_EQ(a->detail(), c.detail);
+    // The same through a rule, and matched.
+    auto rules = parse_rules({"x@example.com = error:" + c.target});
+    ASSERT_TRUE(rules.ok()) << rules.error().detail;
+    auto m = match_rule(*rules, "X@example.com");
+    ASSERT_TRUE(m.has_value());
+    EXPECT_EQ(m->kind, Kind::error);
+    EXPECT_EQ(m->refusal.SerializeAsString(), a->SerializeAsString());
+  }
+  EXPECT_TRUE(parse_refusal(std::string(kMaxRefusalText, 'x')).ok());
+  EXPECT_FALSE(parse_refusal(std::string(kMaxRefusalText + 1, 'x')).ok());
+}
+
+// ---- the router's verdicts ----
+
+struct Expected {
+  schema::Outcome outcome;
+  bool permanent = false;
+  schema::Verdict::Kind kind = schema::Verdict::KIND_UNSPECIFIED;  // with OUTCOME_ACCEPTED
+  std::string detail;
+};
+
+void expect(const schema::Verdict& v, const Expected& e) {
+  EXPECT_EQ(v.answer().outcome(), e.outcome) << schema::Outcome_Name(v.answer().outcome());
+  EXPECT_EQ(v.answer().permanent(), e.permanent);
+  EXPECT_EQ(v.answer().detail(), e.detail);
+  EXPECT_EQ(v.kind(), e.kind) << schema::Verdict::Kind_Name(v.kind());
+}
+
+TEST(RouterVerdicts, Rules) {
+  auto rules = parse_rules({"gone@example.com = error:550 5.1.6 gone; see the web site",
+                            "busy@example.com = error:temporary:Moving house", "devnull@example.com = null",
+                            "*@partner.example = smtp:192.0.2.25:25"});
+  ASSERT_TRUE(rules.ok()) << rules.error().detail;
+  auto verdict = [&](std::string_view address) {
+    auto m = match_rule(*rules, address);
+    EXPECT_TRUE(m.has_value()) << address;
+    return m ? rule_verdict(*m) : schema::Verdict();
+  };
+  expect(verdict("gone@example.com"), {schema::OUTCOME_MAILBOX_MOVED, true, schema::Verdict::KIND_UNSPECIFIED, "gone; see the web site"});
+  expect(verdict("busy@example.com"), {schema::OUTCOME_POLICY_REJECTED, false, schema::Verdict::KIND_UNSPECIFIED, "Moving house"});
+  expect(verdict("devnull@example.com"), {schema::OUTCOME_ACCEPTED, false, schema::Verdict::KIND_LOCAL});
+  expect(verdict("x@partner.example"), {schema::OUTCOME_ACCEPTED, false, schema::Verdict::KIND_ROUTED});
+}
+
+TEST(RouterVerdicts, EveryResolution) {
+  using R = schema::Resolution;
+  const struct {
+    R::Kind kind;
+    Expected verdict;
+  } cases[] = {
+      {R::KIND_ACCOUNT, {schema::OUTCOME_ACCEPTED, false, schema::Verdict::KIND_LOCAL}},
+      {R::KIND_FORWARD, {schema::OUTCOME_ACCEPTED, false, schema::Verdict::KIND_LOCAL}},
+      {R::KIND_GROUP, {schema::OUTCOME_ACCEPTED, false, schema::Verdict::KIND_LOCAL}},
+      {R::KIND_UNKNOWN_DISCARD, {schema::OUTCOME_ACCEPTED, false, schema::Verdict::KIND_LOCAL}},
+      {R::KIND_NOT_LOCAL, {schema::OUTCOME_ACCEPTED, false, schema::Verdict::KIND_REMOTE}},
+      {R::KIND_UNKNOWN_REJECT, {schema::OUTCOME_UNKNOWN_USER, true}},
+      // the directory did not say (or said something this build does not know)
+      {R::KIND_UNSPECIFIED, {schema::OUTCOME_UNAVAILABLE, false}},
+      {static_cast<R::Kind>(99), {schema::OUTCOME_UNAVAILABLE, false}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(R::Kind_Name(c.kind));
+    expect(resolution_verdict(c.kind), c.verdict);
+  }
+}
+
+TEST(RouterVerdicts, OrphanPostmaster) {
+  Result<std::optional<schema::Resolution>> unavailable = fail(Errc::unavailable, "directory: timeout");
+  expect(postmaster_verdict(unavailable), {schema::OUTCOME_UNAVAILABLE, false});
+  Result<std::optional<schema::Resolution>> none = std::optional<schema::Resolution>();
+  expect(postmaster_verdict(none), {schema::OUTCOME_MISCONFIGURED, false, schema::Verdict::KIND_UNSPECIFIED,
+                                    "No postmaster mailbox configured, try again later"});
+  schema::Resolution account;
+  account.set_kind(schema::Resolution::KIND_ACCOUNT);
+  expect(postmaster_verdict(std::optional(account)), {schema::OUTCOME_ACCEPTED, false, schema::Verdict::KIND_LOCAL});
+  schema::Resolution remote;
+  remote.set_kind(schema::Resolution::KIND_NOT_LOCAL);
+  expect(postmaster_verdict(std::optional(remote)), {schema::OUTCOME_ACCEPTED, false, schema::Verdict::KIND_ROUTED});
+}
+
+TEST(RouterVerdicts, RefusalsAtRouting) {
+  // Recipients refused once the message is taken bounce: all permanent.
+  const struct {
+    schema::Answer answer;
+    schema::Outcome outcome;
+    std::string detail;
+  } cases[] = {
+      {unknown_user(), schema::OUTCOME_UNKNOWN_USER, ""},
+      {no_main_postmaster(), schema::OUTCOME_MISCONFIGURED, "No postmaster mailbox configured"},
+      {expansion_too_deep(), schema::OUTCOME_ROUTING_LOOP, "alias or group expansion too deep"},
+      {routing_loop(), schema::OUTCOME_ROUTING_LOOP, ""},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(schema::Outcome_Name(c.outcome));
+    EXPECT_EQ(c.answer.outcome(), c.outcome);
+    EXPECT_TRUE(c.answer.permanent());
+    EXPECT_EQ(c.answer.detail(), c.detail);
+  }
+  EXPECT_EQ(accepted().outcome(), schema::OUTCOME_ACCEPTED);
 }
 
 TEST(Postmaster, AnyCaseAnyDomainNoDetail) {
