@@ -42,7 +42,7 @@ Reply ImapSession::cmd_acl(const imap::Command& cmd) {
     untagged("MYRIGHTS " + name + " " + imap::encode_astring(mine));
     return Reply::ok();
   }
-  if (!store::may_administer(mine)) return Reply::no("[NOPERM] You may not administer this mailbox");
+  if (!store::has_right(mine, store::right::administer)) return Reply::no("[NOPERM] You may not administer this mailbox");
   std::string identifier = cmd.identifier;
   if (identifier.find('@') != std::string::npos) identifier = ascii_lower(identifier);
 

@@ -47,10 +47,6 @@ Result<MailboxRef> ImapSession::resolve(std::string_view client) const {
   return ref;
 }
 
-std::string ImapSession::rights_on(const MailboxRef& ref, std::uint64_t mailbox_id) const {
-  return store::rights(server_.store(), viewer(), ref.owner, mailbox_id);
-}
-
 store::QuotaLimits ImapSession::limits_for(const std::string& owner) const {
   // Only the logged-in account's quota is known here; a shared mailbox's
   // owner is checked by the store's own accounting at delivery.
@@ -107,7 +103,7 @@ Reply ImapSession::cmd_delete(const imap::Command& cmd) {
   if (!ref) return Reply::no("[NONEXISTENT] " + ref.error().detail);
   auto found = store::find(server_.store(), viewer(), *ref);
   if (!found) return store_error(found.error(), "DELETE");
-  if (!store::may_delete(found->rights)) return Reply::no("[NOPERM] You may not delete this mailbox");
+  if (!store::has_right(found->rights, store::right::delete_mailbox)) return Reply::no("[NOPERM] You may not delete this mailbox");
   if (ref->name == "INBOX") return Reply::no("[CANNOT] INBOX cannot be deleted");
   auto done = server_.store().delete_mailbox(ref->owner, ref->name);
   if (!done) return store_error(done.error(), "DELETE");
@@ -123,7 +119,7 @@ Reply ImapSession::cmd_rename(const imap::Command& cmd) {
   if (from->owner != to->owner) return Reply::no("[CANNOT] Mailboxes cannot move between accounts");
   auto found = store::find(server_.store(), viewer(), *from);
   if (!found) return store_error(found.error(), "RENAME");
-  if (!store::may_delete(found->rights)) return Reply::no("[NOPERM] You may not rename this mailbox");
+  if (!store::has_right(found->rights, store::right::delete_mailbox)) return Reply::no("[NOPERM] You may not rename this mailbox");
   auto done = server_.store().rename_mailbox(from->owner, from->name, to->name);
   if (!done) return store_error(done.error(), "RENAME");
   const std::uint64_t id = found->box.id;
@@ -166,7 +162,7 @@ Reply ImapSession::cmd_append(const imap::Command& cmd) {
   if (!ref) return Reply::no("[TRYCREATE] " + ref.error().detail);
   auto found = store::find(server_.store(), viewer(), *ref);
   if (!found) return found.code() == Errc::not_found ? Reply::no("[TRYCREATE] No such mailbox") : store_error(found.error(), "APPEND");
-  if (!store::may_insert(found->rights)) return Reply::no("[NOPERM] You may not append here");
+  if (!store::has_right(found->rights, store::right::insert)) return Reply::no("[NOPERM] You may not append here");
   auto flags = parse_flags(cmd.flags);
   if (!flags) return Reply::bad(flags.error().detail);
   if (cmd.message.empty()) return Reply::no("[CANNOT] Empty message");

@@ -121,8 +121,6 @@ class ImapSession final : public front::Session, public std::enable_shared_from_
   store::Viewer viewer() const;
   // store::resolve(), its error worded for the client.
   Result<MailboxRef> resolve(std::string_view client_name) const;
-  // The caller's rights on a mailbox of the store (store::rights).
-  std::string rights_on(const MailboxRef& ref, std::uint64_t mailbox_id) const;
   store::QuotaLimits limits_for(const std::string& owner) const;
   void notify(const std::string& owner, std::uint64_t mailbox_id);
   // The mailbox `name` as a reader finds it: resolved, present, and with

@@ -1,9 +1,11 @@
 // store/access.h: client names resolved for a viewer (own, ~OWNER/,
-// #public/, "~me/x" = "x", INBOX in any case, malformed names) and back;
-// a viewer's rights (owner, grantee, anyone, authenticated, negative
-// entries, public administrators) and the checks readers make on them
-// (find, open, may_create), with their typed errors. Each test opens a
-// store in a fresh temp directory, not durable.
+// #public/, "~me/x" = "x", INBOX in any case, malformed names, ".." and
+// nested prefixes that must not lead elsewhere) and back; a viewer's rights
+// (owner, grantee, anyone, authenticated, negative entries, public
+// administrators, unknown owners), each right on its own, and the checks
+// readers make on them (find, open, may_create, the flag checks), with
+// their typed errors. Each test opens a store in a fresh temp directory,
+// not durable.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -26,16 +28,14 @@ constexpr std::string_view kBob = "bob@example.test";
 
 const Viewer kDemoViewer{std::string(kDemo), false};
 const Viewer kAdminViewer{std::string(kDemo), true};
-
-::testing::AssertionResult Code(Errc got, Errc want, const std::string& detail) {
-  if (got == want) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "got " << errc_name(got) << " (" << detail << "), expected " << errc_name(want);
-}
+const Viewer kBobViewer{std::string(kBob), false};
 
 template <class T>
 ::testing::AssertionResult Fails(const Result<T>& r, Errc code) {
   if (r.ok()) return ::testing::AssertionFailure() << "succeeded, expected " << errc_name(code);
-  return Code(r.code(), code, r.error().detail);
+  if (r.code() == code) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "got " << errc_name(r.code()) << " (" << r.error().detail << "), expected "
+                                       << errc_name(code);
 }
 
 template <class T>
@@ -46,62 +46,58 @@ template <class T>
 
 // ---- names ----
 
-struct Resolved {
-  std::string owner, name, client;
+struct NameCase {
+  std::string_view client;  // as demo writes it
+  std::string_view owner, name, resolved_client;
 };
 
-Resolved resolved(const Viewer& v, std::string_view client) {
-  auto r = resolve(v, client);
-  EXPECT_TRUE(Ok(r)) << client;
-  if (!r) return {};
-  return {r->owner, r->name, r->client};
-}
+const NameCase kNames[] = {
+    // One's own: passed on as written (the store normalizes INBOX and levels itself).
+    {"INBOX", kDemo, "INBOX", "INBOX"},
+    {"Lists/dev", kDemo, "Lists/dev", "Lists/dev"},
+    {"inbox/x", kDemo, "inbox/x", "inbox/x"},
+    // "#public" alone, "~" inside a name, a case-changed prefix: ordinary names.
+    {"#public", kDemo, "#public", "#public"},
+    {"a/~b/c", kDemo, "a/~b/c", "a/~b/c"},
+    {"#PUBLIC/x", kDemo, "#PUBLIC/x", "#PUBLIC/x"},
+    // Other users': the owner in any case, the client's spelling kept; INBOX
+    // case-insensitive at the first level only.
+    {"~alice@example.test/Lists/dev", kAlice, "Lists/dev", "~alice@example.test/Lists/dev"},
+    {"~Alice@Example.TEST/INBOX", kAlice, "INBOX", "~Alice@Example.TEST/INBOX"},
+    {"~alice@example.test/inbox", kAlice, "INBOX", "~alice@example.test/inbox"},
+    {"~alice@example.test/InBox/x", kAlice, "INBOX/x", "~alice@example.test/InBox/x"},
+    {"~alice@example.test/inboxes", kAlice, "inboxes", "~alice@example.test/inboxes"},
+    {"~alice@example.test/x/inbox", kAlice, "x/inbox", "~alice@example.test/x/inbox"},
+    // "~me/x" is "x".
+    {"~demo@example.test/x", kDemo, "x", "x"},
+    {"~DEMO@example.test/inbox/y", kDemo, "INBOX/y", "INBOX/y"},
+    // Public.
+    {"#public/News", kPublicAccount, "News", "#public/News"},
+    {"#public/News/2026", kPublicAccount, "News/2026", "#public/News/2026"},
+    {"#public/inbox", kPublicAccount, "INBOX", "#public/inbox"},
+    // Traversal: names are keys; ".." and a second prefix stay inside the
+    // first owner's namespace, an owner ".." is just an unknown account.
+    {"~alice@example.test/../bob@example.test/INBOX", kAlice, "../bob@example.test/INBOX",
+     "~alice@example.test/../bob@example.test/INBOX"},
+    {"~alice@example.test/~bob@example.test/INBOX", kAlice, "~bob@example.test/INBOX",
+     "~alice@example.test/~bob@example.test/INBOX"},
+    {"~../bob@example.test/INBOX", "..", "bob@example.test/INBOX", "~../bob@example.test/INBOX"},
+    {"#public/../alice@example.test/INBOX", kPublicAccount, "../alice@example.test/INBOX",
+     "#public/../alice@example.test/INBOX"},
+    {"#public/~alice@example.test/INBOX", kPublicAccount, "~alice@example.test/INBOX",
+     "#public/~alice@example.test/INBOX"},
+    {"../~alice@example.test/INBOX", kDemo, "../~alice@example.test/INBOX", "../~alice@example.test/INBOX"},
+};
 
-#define EXPECT_RESOLVES(viewer, client, owner_, name_, client_) \
-  do {                                                          \
-    Resolved got = resolved(viewer, client);                    \
-    EXPECT_EQ(got.owner, owner_) << (client);                   \
-    EXPECT_EQ(got.name, name_) << (client);                     \
-    EXPECT_EQ(got.client, client_) << (client);                 \
-  } while (0)
-
-TEST(AccessNames, OwnMailboxesAreTheViewersAsWritten) {
-  EXPECT_RESOLVES(kDemoViewer, "INBOX", kDemo, "INBOX", "INBOX");
-  EXPECT_RESOLVES(kDemoViewer, "Lists/dev", kDemo, "Lists/dev", "Lists/dev");
-  // The store normalizes one's own names itself (INBOX, levels): passed on as written.
-  EXPECT_RESOLVES(kDemoViewer, "inbox/x", kDemo, "inbox/x", "inbox/x");
-  // "#public" alone and "~" inside a name are ordinary names.
-  EXPECT_RESOLVES(kDemoViewer, "#public", kDemo, "#public", "#public");
-  EXPECT_RESOLVES(kDemoViewer, "a/~b/c", kDemo, "a/~b/c", "a/~b/c");
-  EXPECT_TRUE(resolve(kDemoViewer, "Lists")->personal());
-}
-
-TEST(AccessNames, OtherUsersMailboxesByTilde) {
-  EXPECT_RESOLVES(kDemoViewer, "~alice@example.test/Lists/dev", kAlice, "Lists/dev", "~alice@example.test/Lists/dev");
-  // The owner is matched case-insensitively; the client keeps its spelling.
-  EXPECT_RESOLVES(kDemoViewer, "~Alice@Example.TEST/INBOX", kAlice, "INBOX", "~Alice@Example.TEST/INBOX");
-  // INBOX is case-insensitive at the first level only.
-  EXPECT_RESOLVES(kDemoViewer, "~alice@example.test/inbox", kAlice, "INBOX", "~alice@example.test/inbox");
-  EXPECT_RESOLVES(kDemoViewer, "~alice@example.test/InBox/x", kAlice, "INBOX/x", "~alice@example.test/InBox/x");
-  EXPECT_RESOLVES(kDemoViewer, "~alice@example.test/inboxes", kAlice, "inboxes", "~alice@example.test/inboxes");
-  EXPECT_RESOLVES(kDemoViewer, "~alice@example.test/x/inbox", kAlice, "x/inbox", "~alice@example.test/x/inbox");
-  EXPECT_FALSE(resolve(kDemoViewer, "~alice@example.test/INBOX")->personal());
-}
-
-TEST(AccessNames, TildeMeIsOnesOwnName) {
-  EXPECT_RESOLVES(kDemoViewer, "~demo@example.test/x", kDemo, "x", "x");
-  EXPECT_RESOLVES(kDemoViewer, "~DEMO@example.test/inbox/y", kDemo, "INBOX/y", "INBOX/y");
-  EXPECT_TRUE(resolve(kDemoViewer, "~demo@example.test/x")->personal());
-  EXPECT_EQ(resolve(kDemoViewer, "~demo@example.test/x")->name, resolve(kDemoViewer, "x")->name);
-}
-
-TEST(AccessNames, PublicMailboxes) {
-  EXPECT_RESOLVES(kDemoViewer, "#public/News", kPublicAccount, "News", "#public/News");
-  EXPECT_RESOLVES(kDemoViewer, "#public/News/2026", kPublicAccount, "News/2026", "#public/News/2026");
-  EXPECT_RESOLVES(kDemoViewer, "#public/inbox", kPublicAccount, "INBOX", "#public/inbox");
-  EXPECT_FALSE(resolve(kDemoViewer, "#public/News")->personal());
-  // The prefix is case-sensitive: "#PUBLIC/x" is one's own mailbox.
-  EXPECT_RESOLVES(kDemoViewer, "#PUBLIC/x", kDemo, "#PUBLIC/x", "#PUBLIC/x");
+TEST(AccessNames, Resolve) {
+  for (const auto& c : kNames) {
+    auto r = resolve(kDemoViewer, c.client);
+    ASSERT_TRUE(Ok(r)) << c.client;
+    EXPECT_EQ(r->owner, c.owner) << c.client;
+    EXPECT_EQ(r->name, c.name) << c.client;
+    EXPECT_EQ(r->client, c.resolved_client) << c.client;
+    EXPECT_EQ(r->personal(), c.owner == kDemo) << c.client;
+  }
 }
 
 TEST(AccessNames, TildeWithoutOwnerOrMailboxDoesNotParse) {
@@ -110,28 +106,28 @@ TEST(AccessNames, TildeWithoutOwnerOrMailboxDoesNotParse) {
   }
 }
 
-TEST(AccessNames, ClientNamesGoBackToTheSameMailbox) {
-  EXPECT_EQ(client_name(kDemoViewer, kDemo, "Lists/dev"), "Lists/dev");
-  EXPECT_EQ(client_name(kDemoViewer, kAlice, "Lists/dev"), "~alice@example.test/Lists/dev");
-  EXPECT_EQ(client_name(kDemoViewer, kPublicAccount, "News"), "#public/News");
+TEST(AccessNames, ListedNamesGoBackToTheSameMailbox) {
   // Whose name it is depends on who looks.
+  EXPECT_EQ(ref_for(kDemoViewer, std::string(kDemo), "Lists/dev").client, "Lists/dev");
+  EXPECT_EQ(ref_for(kDemoViewer, std::string(kAlice), "Lists/dev").client, "~alice@example.test/Lists/dev");
+  EXPECT_EQ(ref_for(kDemoViewer, std::string(kPublicAccount), "News").client, "#public/News");
   const Viewer alice{std::string(kAlice), false};
-  EXPECT_EQ(client_name(alice, kAlice, "Lists/dev"), "Lists/dev");
-  EXPECT_EQ(client_name(alice, kDemo, "INBOX"), "~demo@example.test/INBOX");
-  for (const auto& [owner, name] : std::vector<std::pair<std::string_view, std::string_view>>{
-           {kDemo, "INBOX"}, {kDemo, "a/b"}, {kAlice, "INBOX"}, {kAlice, "INBOX/x"}, {kAlice, "a/b"},
-           {kPublicAccount, "News"}, {kPublicAccount, "News/x"}}) {
+  EXPECT_EQ(ref_for(alice, std::string(kAlice), "Lists/dev").client, "Lists/dev");
+  EXPECT_EQ(ref_for(alice, std::string(kDemo), "INBOX").client, "~demo@example.test/INBOX");
+  const std::pair<std::string_view, std::string_view> boxes[] = {
+      {kDemo, "INBOX"},  {kDemo, "a/b"}, {kAlice, "INBOX"}, {kAlice, "INBOX/x"}, {kAlice, "a/b"}, {kPublicAccount, "News"},
+      {kPublicAccount, "News/x"}};
+  for (const auto& [owner, name] : boxes) {
     MailboxRef ref = ref_for(kDemoViewer, std::string(owner), std::string(name));
-    EXPECT_EQ(ref.client, client_name(kDemoViewer, owner, name));
+    EXPECT_EQ(ref.owner, owner);
+    EXPECT_EQ(ref.name, name);
     auto back = resolve(kDemoViewer, ref.client);
-    ASSERT_TRUE(Ok(back));
+    ASSERT_TRUE(Ok(back)) << ref.client;
     EXPECT_EQ(back->owner, owner);
     EXPECT_EQ(back->name, name);
     EXPECT_EQ(back->client, ref.client);
     EXPECT_EQ(back->personal(), owner == kDemo);
   }
-  EXPECT_EQ(std::string(kOtherUsersPrefix), "~");
-  EXPECT_EQ(std::string(kPublicPrefix), std::string(kPublicAccount) + "/");
 }
 
 TEST(AccessNames, ViewerOfPublicAdmins) {
@@ -143,6 +139,44 @@ TEST(AccessNames, ViewerOfPublicAdmins) {
 }
 
 // ---- rights ----
+
+// Checks on rights alone.
+TEST(AccessChecks, ModifyingNeedsAnyChangingRight) {
+  EXPECT_FALSE(may_modify(""));
+  EXPECT_FALSE(may_modify("lrpkxa"));
+  for (char c : {right::seen, right::write, right::insert, right::delete_message, right::expunge}) {
+    EXPECT_TRUE(may_modify(std::string("lr") + c)) << c;
+  }
+}
+
+TEST(AccessChecks, FlagsByRight) {
+  const Flags seen{kSeen, {}};
+  const Flags deleted{kDeleted, {}};
+  const Flags flagged{kFlagged, {}};
+  const Flags keyword{0, {"$Label1"}};
+  const Flags seen_and_deleted{kSeen | kDeleted, {}};
+  EXPECT_TRUE(may_change_flags("s", seen, false));
+  EXPECT_FALSE(may_change_flags("wt", seen, false));
+  EXPECT_TRUE(may_change_flags("t", deleted, false));
+  EXPECT_FALSE(may_change_flags("sw", deleted, false));
+  EXPECT_TRUE(may_change_flags("w", flagged, false));
+  EXPECT_FALSE(may_change_flags("st", flagged, false));
+  EXPECT_TRUE(may_change_flags("w", keyword, false));
+  EXPECT_FALSE(may_change_flags("st", keyword, false));
+  EXPECT_TRUE(may_change_flags("st", seen_and_deleted, false));
+  EXPECT_FALSE(may_change_flags("s", seen_and_deleted, false));
+  EXPECT_TRUE(may_change_flags("", Flags{}, false));
+  // Replacing needs one of s, w, t, whatever the flags.
+  for (std::string_view r : {"s", "w", "t"}) EXPECT_TRUE(may_change_flags(r, flagged, true)) << r;
+  EXPECT_FALSE(may_change_flags("lrikxea", Flags{}, true));
+}
+
+TEST(AccessChecks, MovingOutNeedsExpungeAndDelete) {
+  EXPECT_TRUE(may_move_out("te"));
+  EXPECT_FALSE(may_move_out("lrswikxa"));
+  EXPECT_FALSE(may_move_out("t"));
+  EXPECT_FALSE(may_move_out("e"));
+}
 
 class AccessTest : public ::testing::Test {
  protected:
@@ -172,13 +206,25 @@ class AccessTest : public ::testing::Test {
     acl(kAlice, "Kids", kDemo, "lk");
     acl(kAlice, "ReadOnly", kDemo, "r");
     acl(kPublicAccount, "News", "anyone", "lr");
+    auto s = st().snapshot();
+    ASSERT_TRUE(Ok(s));
+    snap_.emplace(std::move(s.value()));
   }
   void TearDown() override {
+    snap_.reset();
     store_.reset();
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
   Store& st() { return *store_; }
+  const Snapshot& snap() { return *snap_; }
+  // A fresh snapshot, after changes made in the test.
+  void reread() {
+    snap_.reset();
+    auto s = st().snapshot();
+    ASSERT_TRUE(Ok(s));
+    snap_.emplace(std::move(s.value()));
+  }
   void acl(std::string_view owner, std::string_view mailbox, std::string_view identifier, std::string_view rights) {
     ASSERT_TRUE(st().set_acl(owner, mailbox, identifier, rights).ok()) << mailbox;
   }
@@ -188,24 +234,28 @@ class AccessTest : public ::testing::Test {
     return box ? box->id : 0;
   }
   std::string rights_of(const Viewer& v, std::string_view owner, std::string_view name) {
-    return rights(st(), v, owner, id(owner, name));
+    return rights(snap(), v, owner, id(owner, name));
   }
-  Snapshot snap() {
-    auto s = st().snapshot();
-    EXPECT_TRUE(Ok(s));
-    return std::move(s.value());
+  Result<Found> read(std::string_view name, const Viewer& v = kDemoViewer) { return open(snap(), v, name, right::read); }
+  bool may(std::string_view name, const Viewer& v = kDemoViewer) {
+    auto ref = resolve(v, name);
+    EXPECT_TRUE(Ok(ref)) << name;
+    return ref && may_create(st(), v, *ref);
   }
 
   std::string dir_;
   std::optional<Store> store_;
+  std::optional<Snapshot> snap_;
 };
 
 TEST_F(AccessTest, NamesTheStoreRefusesParseButAreInvalidWhenUsed) {
   // Empty levels, wildcards, a reserved owner, ACL names as owners.
   for (const char* bad : {"a//b", "/a", "a/", "~alice@example.test//x", "#public/", "#public//x", "Wo*", "x%",
                           "~#team/x", "~anyone/INBOX", "~authenticated/INBOX"}) {
-    ASSERT_TRUE(Ok(resolve(kDemoViewer, bad))) << bad;
-    EXPECT_TRUE(Fails(find(st(), kDemoViewer, bad), Errc::invalid)) << bad;
+    auto ref = resolve(kDemoViewer, bad);
+    ASSERT_TRUE(Ok(ref)) << bad;
+    EXPECT_TRUE(Fails(find(snap(), kDemoViewer, *ref), Errc::invalid)) << bad;
+    EXPECT_TRUE(Fails(read(bad), Errc::invalid)) << bad;
   }
 }
 
@@ -221,13 +271,9 @@ TEST_F(AccessTest, GranteeAnyoneAuthenticatedAndNegativeEntries) {
   EXPECT_EQ(rights_of(kDemoViewer, kAlice, "Anyone"), "lr");
   EXPECT_EQ(rights_of(kDemoViewer, kAlice, "Authed"), "lri");
   EXPECT_EQ(rights_of(kDemoViewer, kAlice, "Denied"), "lw");  // "-demo" takes r away
-  const Viewer bob{std::string(kBob), false};
-  EXPECT_EQ(rights_of(bob, kAlice, "Denied"), "lrw");
-  EXPECT_EQ(rights_of(bob, kAlice, "Shared"), "");
+  EXPECT_EQ(rights_of(kBobViewer, kAlice, "Denied"), "lrw");
+  EXPECT_EQ(rights_of(kBobViewer, kAlice, "Shared"), "");
   EXPECT_EQ(rights_of(kDemoViewer, kAlice, "Private"), "");
-  // Snapshot and store agree.
-  auto s = snap();
-  EXPECT_EQ(rights(s, kDemoViewer, kAlice, id(kAlice, "Shared")), "lrs");
 }
 
 TEST_F(AccessTest, PublicAdminsHoldEveryRightOnPublicMailboxesOnly) {
@@ -241,31 +287,63 @@ TEST_F(AccessTest, PublicAdminsHoldEveryRightOnPublicMailboxesOnly) {
 }
 
 TEST_F(AccessTest, RightsThatCannotBeReadAreNone) {
-  EXPECT_EQ(rights(st(), kDemoViewer, kAlice, 999999), "");
-  EXPECT_EQ(rights(st(), kDemoViewer, "#team", id(kAlice, "Anyone")), "");
+  EXPECT_EQ(rights(snap(), kDemoViewer, kAlice, 999999), "");
+  EXPECT_EQ(rights(snap(), kDemoViewer, "#team", id(kAlice, "Anyone")), "");
+  EXPECT_EQ(rights(snap(), kDemoViewer, "nobody@example.test", id(kAlice, "Anyone")), "");
 }
 
-TEST_F(AccessTest, Predicates) {
-  EXPECT_TRUE(may_see("lr"));
-  EXPECT_FALSE(may_see("r"));
-  EXPECT_TRUE(may_read("lr"));
-  EXPECT_FALSE(may_read("l"));
-  EXPECT_TRUE(may_insert("i"));
-  EXPECT_FALSE(may_insert("lrswpkxtea"));
-  EXPECT_TRUE(may_delete("x"));
-  EXPECT_FALSE(may_delete("lrswipktea"));
-  EXPECT_TRUE(may_administer("a"));
-  EXPECT_FALSE(may_administer("lrswipkxte"));
-  EXPECT_FALSE(may_see(""));
-  for (char c : kAllRights) EXPECT_TRUE(has_right(kAllRights, c));
-  EXPECT_EQ(std::string{right::lookup, right::read, right::seen, right::write, right::insert, right::create,
-                        right::delete_mailbox, right::delete_message, right::expunge, right::administer},
-            "lrswikxtea");
+TEST_F(AccessTest, UnknownOwnersAndTraversalFindNothing) {
+  for (const char* name : {"~nobody@example.test/INBOX", "~../bob@example.test/INBOX",
+                           "~alice@example.test/../bob@example.test/INBOX", "~alice@example.test/~bob@example.test/INBOX",
+                           "#public/../alice@example.test/INBOX", "#public/~alice@example.test/Shared",
+                           "~alice@example.test/Shared/../Private"}) {
+    auto ref = resolve(kDemoViewer, name);
+    ASSERT_TRUE(Ok(ref)) << name;
+    EXPECT_TRUE(Fails(find(snap(), kDemoViewer, *ref), Errc::not_found)) << name;
+    EXPECT_TRUE(Fails(read(name), Errc::not_found)) << name;
+    EXPECT_FALSE(may(std::string(name) + "/x")) << name;
+  }
+  // Nor does an unknown viewer get rights on someone else's mailboxes.
+  const Viewer nobody{"nobody@example.test", false};
+  EXPECT_TRUE(Fails(read("~alice@example.test/Shared", nobody), Errc::not_found));
+  EXPECT_TRUE(Ok(read("~alice@example.test/Anyone", nobody)));
+}
+
+// Each right on its own: with "l" and that letter only, open() grants that
+// right and refuses every other; without "l" nothing is there at all.
+TEST_F(AccessTest, EachRight) {
+  for (char letter : kAllRights) {
+    if (letter == right::lookup) continue;
+    const std::string box = std::string("Only-") + letter;
+    ASSERT_TRUE(Ok(st().create_mailbox(kAlice, box)));
+    acl(kAlice, box, kDemo, std::string("l") + letter);
+  }
+  ASSERT_TRUE(Ok(st().create_mailbox(kAlice, "Only-l")));
+  acl(kAlice, "Only-l", kDemo, "l");
+  reread();
+  for (char letter : kAllRights) {
+    const std::string name = std::string("~alice@example.test/Only-") + letter;
+    for (char asked : kAllRights) {
+      auto got = open(snap(), kDemoViewer, name, asked);
+      if (asked == letter || asked == right::lookup) {
+        ASSERT_TRUE(Ok(got)) << name << " " << asked;
+        EXPECT_EQ(got->rights, letter == right::lookup ? "l" : std::string("l") + letter);
+      } else {
+        EXPECT_TRUE(Fails(got, Errc::denied)) << name << " " << asked;
+      }
+    }
+  }
+  // The letters as RFC 4314 2.1 names them, in the store's order.
+  EXPECT_EQ((std::string{right::lookup, right::read, right::seen, right::write, right::insert, right::post,
+                         right::create, right::delete_mailbox, right::delete_message, right::expunge,
+                         right::administer}),
+            kAllRights);
 }
 
 TEST_F(AccessTest, FindGivesTheMailboxAndTheViewersRights) {
-  auto s = snap();
-  auto f = find(s, kDemoViewer, "~alice@example.test/Shared/dev");
+  auto ref = resolve(kDemoViewer, "~alice@example.test/Shared/dev");
+  ASSERT_TRUE(Ok(ref));
+  auto f = find(snap(), kDemoViewer, *ref);
   ASSERT_TRUE(Ok(f));
   EXPECT_EQ(f->ref.owner, kAlice);
   EXPECT_EQ(f->ref.name, "Shared/dev");
@@ -273,23 +351,19 @@ TEST_F(AccessTest, FindGivesTheMailboxAndTheViewersRights) {
   EXPECT_EQ(f->box.name, "Shared/dev");
   EXPECT_EQ(f->box.id, id(kAlice, "Shared/dev"));
   EXPECT_EQ(f->rights, "lrswi");
-  // Unchecked: a mailbox the viewer has no right on is found too.
-  auto priv = find(st(), kDemoViewer, "~alice@example.test/Private");
+  // Unchecked: a mailbox the viewer has no right on is found too, by the
+  // store as by a snapshot.
+  auto priv = find(st(), kDemoViewer, *resolve(kDemoViewer, "~alice@example.test/Private"));
   ASSERT_TRUE(Ok(priv));
   EXPECT_EQ(priv->rights, "");
-  auto own = find(st(), kDemoViewer, "~demo@example.test/inbox");
+  auto own = find(st(), kDemoViewer, *resolve(kDemoViewer, "~demo@example.test/inbox"));
   ASSERT_TRUE(Ok(own));
   EXPECT_EQ(own->ref.client, "INBOX");
   EXPECT_EQ(own->rights, kAllRights);
-  EXPECT_TRUE(Fails(find(s, kDemoViewer, "~alice@example.test/Nope"), Errc::not_found));
-  EXPECT_TRUE(Fails(find(s, kDemoViewer, "~nobody@example.test/INBOX"), Errc::not_found));
-  EXPECT_TRUE(Fails(find(s, kDemoViewer, "~"), Errc::syntax));
-  EXPECT_TRUE(Fails(find(s, kDemoViewer, "a//b"), Errc::invalid));
+  EXPECT_TRUE(Fails(find(st(), kDemoViewer, *resolve(kDemoViewer, "~alice@example.test/Nope")), Errc::not_found));
 }
 
 TEST_F(AccessTest, OpenHidesWhatTheViewerMayNotSee) {
-  auto s = snap();
-  auto read = [&](std::string_view name, const Viewer& v = kDemoViewer) { return open(s, v, name, right::read); };
   ASSERT_TRUE(Ok(read("INBOX")));
   ASSERT_TRUE(Ok(read("~alice@example.test/Shared")));
   ASSERT_TRUE(Ok(read("~alice@example.test/Anyone")));
@@ -304,33 +378,25 @@ TEST_F(AccessTest, OpenHidesWhatTheViewerMayNotSee) {
   // Seen but without the right asked for.
   EXPECT_TRUE(Fails(read("~alice@example.test/Denied"), Errc::denied));
   EXPECT_TRUE(Fails(read("~alice@example.test/Kids"), Errc::denied));
-  EXPECT_TRUE(Fails(open(s, kDemoViewer, "~alice@example.test/Shared", right::insert), Errc::denied));
-  EXPECT_TRUE(Ok(open(s, kDemoViewer, "~alice@example.test/Authed", right::insert)));
-  EXPECT_TRUE(Fails(open(s, kDemoViewer, "#public/News", right::administer), Errc::denied));
+  EXPECT_TRUE(Fails(open(snap(), kDemoViewer, "~alice@example.test/Shared", right::insert), Errc::denied));
+  EXPECT_TRUE(Ok(open(snap(), kDemoViewer, "~alice@example.test/Authed", right::insert)));
+  EXPECT_TRUE(Fails(open(snap(), kDemoViewer, "#public/News", right::administer), Errc::denied));
   // A public administrator sees and administers every public mailbox.
   EXPECT_TRUE(Ok(read("#public/Staff", kAdminViewer)));
-  EXPECT_TRUE(Ok(open(s, kAdminViewer, "#public/News", right::administer)));
+  EXPECT_TRUE(Ok(open(snap(), kAdminViewer, "#public/News", right::administer)));
   EXPECT_TRUE(Fails(read("~alice@example.test/Private", kAdminViewer), Errc::not_found));
-  // Names that do not parse, or that the store refuses.
+  // A name that does not parse.
   EXPECT_TRUE(Fails(read("~/x"), Errc::syntax));
-  EXPECT_TRUE(Fails(read("#public/"), Errc::invalid));
-  EXPECT_TRUE(Fails(read("~#team/x"), Errc::invalid));
 }
 
 TEST_F(AccessTest, CreatingNeedsKOnTheParentElsewhere) {
-  auto s = snap();
-  auto may = [&](std::string_view name, const Viewer& v = kDemoViewer) {
-    auto ref = resolve(v, name);
-    EXPECT_TRUE(Ok(ref)) << name;
-    return ref && may_create(s, v, *ref) && may_create(st(), v, *ref);
-  };
   EXPECT_TRUE(may("New"));
   EXPECT_TRUE(may("New/deeper"));
   EXPECT_TRUE(may("~demo@example.test/New"));
   EXPECT_TRUE(may("~alice@example.test/Kids/new"));
-  EXPECT_FALSE(may("~alice@example.test/Kids/a/b"));    // the parent must exist
-  EXPECT_FALSE(may("~alice@example.test/Top"));         // nothing above to hold "k"
-  EXPECT_FALSE(may("~alice@example.test/Shared/x"));    // "lrs" only
+  EXPECT_FALSE(may("~alice@example.test/Kids/a/b"));  // the parent must exist
+  EXPECT_FALSE(may("~alice@example.test/Top"));       // nothing above to hold "k"
+  EXPECT_FALSE(may("~alice@example.test/Shared/x"));  // "lrs" only
   EXPECT_FALSE(may("~alice@example.test/Private/x"));
   EXPECT_FALSE(may("#public/Mine"));
   EXPECT_FALSE(may("#public/News/x"));

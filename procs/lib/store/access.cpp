@@ -21,6 +21,10 @@ bool holds_all(const Viewer& viewer, std::string_view owner) {
   return owner == viewer.account || (owner == kPublicAccount && viewer.public_admin);
 }
 
+bool has_any(std::string_view rights, std::string_view letters) {
+  return rights.find_first_of(letters) != std::string_view::npos;
+}
+
 }  // namespace
 
 Viewer viewer_of(std::string account, const std::vector<std::string>& public_admins) {
@@ -52,14 +56,11 @@ Result<MailboxRef> resolve(const Viewer& viewer, std::string_view client) {
   return ref;
 }
 
-std::string client_name(const Viewer& viewer, std::string_view owner, std::string_view name) {
-  if (owner == viewer.account) return std::string(name);
-  if (owner == kPublicAccount) return std::string(kPublicPrefix).append(name);
-  return std::string(kOtherUsersPrefix).append(owner).append(1, kDelimiter).append(name);
-}
-
 MailboxRef ref_for(const Viewer& viewer, std::string owner, std::string name) {
-  std::string client = client_name(viewer, owner, name);
+  std::string client;
+  if (owner == viewer.account) client = name;
+  else if (owner == kPublicAccount) client = std::string(kPublicPrefix) + name;
+  else client = std::string(kOtherUsersPrefix) + owner + kDelimiter + name;
   return MailboxRef{std::move(owner), std::move(name), std::move(client)};
 }
 
@@ -69,10 +70,24 @@ std::string rights(const Snapshot& snap, const Viewer& viewer, std::string_view 
   return r ? std::move(r.value()) : std::string();
 }
 
-std::string rights(const Store& store, const Viewer& viewer, std::string_view owner, std::uint64_t mailbox_id) {
-  if (holds_all(viewer, owner)) return std::string(kAllRights);
-  auto snap = store.snapshot();
-  return snap ? rights(*snap, viewer, owner, mailbox_id) : std::string();
+bool may_modify(std::string_view rights) {
+  constexpr char kModifying[] = {right::seen, right::write, right::insert, right::delete_message, right::expunge};
+  return has_any(rights, std::string_view(kModifying, sizeof kModifying));
+}
+
+bool may_change_flags(std::string_view rights, const Flags& flags, bool replace) {
+  if (replace) {
+    constexpr char kFlagRights[] = {right::seen, right::write, right::delete_message};
+    return has_any(rights, std::string_view(kFlagRights, sizeof kFlagRights));
+  }
+  const bool other = (flags.system & ~(kSeen | kDeleted)) != 0 || !flags.keywords.empty();
+  return (!(flags.system & kSeen) || has_right(rights, right::seen)) &&
+         (!(flags.system & kDeleted) || has_right(rights, right::delete_message)) &&
+         (!other || has_right(rights, right::write));
+}
+
+bool may_move_out(std::string_view rights) {
+  return has_right(rights, right::expunge) && has_right(rights, right::delete_message);
 }
 
 Result<Found> find(const Snapshot& snap, const Viewer& viewer, MailboxRef ref) {
@@ -88,38 +103,24 @@ Result<Found> find(const Store& store, const Viewer& viewer, MailboxRef ref) {
   return find(*snap, viewer, std::move(ref));
 }
 
-Result<Found> find(const Snapshot& snap, const Viewer& viewer, std::string_view client_name) {
-  auto ref = resolve(viewer, client_name);
-  if (!ref) return ref.error();
-  return find(snap, viewer, std::move(ref.value()));
-}
-
-Result<Found> find(const Store& store, const Viewer& viewer, std::string_view client_name) {
-  auto ref = resolve(viewer, client_name);
-  if (!ref) return ref.error();
-  return find(store, viewer, std::move(ref.value()));
-}
-
 Result<Found> open(const Snapshot& snap, const Viewer& viewer, std::string_view client_name, char right) {
-  auto found = find(snap, viewer, client_name);
+  auto ref = resolve(viewer, client_name);
+  if (!ref) return ref.error();
+  auto found = find(snap, viewer, std::move(ref.value()));
   if (!found) return found;
-  if (!may_see(found->rights)) return fail(Errc::not_found, "no such mailbox");
+  if (!has_right(found->rights, right::lookup)) return fail(Errc::not_found, "no such mailbox");
   if (!has_right(found->rights, right)) return fail(Errc::denied, std::string("right ") + right + " missing");
   return found;
 }
 
-bool may_create(const Snapshot& snap, const Viewer& viewer, const MailboxRef& ref) {
+bool may_create(const Store& store, const Viewer& viewer, const MailboxRef& ref) {
   if (holds_all(viewer, ref.owner)) return true;
   const auto slash = ref.name.rfind(kDelimiter);
   if (slash == std::string::npos) return false;
-  auto parent = snap.mailbox(ref.owner, ref.name.substr(0, slash));
-  return parent && has_right(rights(snap, viewer, ref.owner, parent->id), right::create);
-}
-
-bool may_create(const Store& store, const Viewer& viewer, const MailboxRef& ref) {
-  if (holds_all(viewer, ref.owner)) return true;
   auto snap = store.snapshot();
-  return snap && may_create(*snap, viewer, ref);
+  if (!snap) return false;
+  auto parent = snap->mailbox(ref.owner, ref.name.substr(0, slash));
+  return parent && has_right(rights(*snap, viewer, ref.owner, parent->id), right::create);
 }
 
 }  // namespace parley::store
