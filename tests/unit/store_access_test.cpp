@@ -16,9 +16,13 @@
 
 #include "store/access.h"
 #include "store/store.h"
+#include "tests/support/result_assert.h"
 
 namespace parley::store {
 namespace {
+
+using testkit::Fails;
+using testkit::Ok;
 
 namespace fs = std::filesystem;
 
@@ -29,20 +33,6 @@ constexpr std::string_view kBob = "bob@example.test";
 const Viewer kDemoViewer{std::string(kDemo), false};
 const Viewer kAdminViewer{std::string(kDemo), true};
 const Viewer kBobViewer{std::string(kBob), false};
-
-template <class T>
-::testing::AssertionResult Fails(const Result<T>& r, Errc code) {
-  if (r.ok()) return ::testing::AssertionFailure() << "succeeded, expected " << errc_name(code);
-  if (r.code() == code) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "got " << errc_name(r.code()) << " (" << r.error().detail << "), expected "
-                                       << errc_name(code);
-}
-
-template <class T>
-::testing::AssertionResult Ok(const Result<T>& r) {
-  if (r.ok()) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << errc_name(r.code()) << ": " << r.error().detail;
-}
 
 // ---- names ----
 
