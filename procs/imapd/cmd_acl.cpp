@@ -1,9 +1,7 @@
 // ACL (RFC 4314): SETACL, DELETEACL, GETACL, LISTRIGHTS, MYRIGHTS. The
-// store keeps the entries; the owner of a mailbox implicitly holds every
-// right, and so do the public namespace's administrators
-// (imapd.public_admins) on #public/.
-#include <algorithm>
-
+// store keeps the entries and says who holds which rights (store/access.h):
+// the owner of a mailbox implicitly holds every right, and so do the
+// public namespace's administrators (imapd.public_admins) on #public/.
 #include "core/ascii.h"
 #include "imap/encoding.h"
 #include "imap_session.h"
@@ -33,9 +31,9 @@ Reply ImapSession::cmd_acl(const imap::Command& cmd) {
   if (!ref) return Reply::no("[NONEXISTENT] " + ref.error().detail);
   auto snap = server_.store().snapshot();
   if (!snap) return Reply::no("[UNAVAILABLE] Mail store unavailable");
-  auto box = snap->mailbox(ref->owner, ref->name);
-  if (!box) return Reply::no("[NONEXISTENT] No such mailbox");
-  const std::string mine = rights_on(*ref, box->id, &*snap);
+  auto found = store::find(*snap, viewer(), *ref);
+  if (!found) return Reply::no("[NONEXISTENT] No such mailbox");
+  const std::string& mine = found->rights;
   // Without "l" or any right, the mailbox does not exist for this user.
   if (mine.empty()) return Reply::no("[NONEXISTENT] No such mailbox");
   const std::string name = imap::format_mailbox(ref->client, utf8());
@@ -44,7 +42,7 @@ Reply ImapSession::cmd_acl(const imap::Command& cmd) {
     untagged("MYRIGHTS " + name + " " + imap::encode_astring(mine));
     return Reply::ok();
   }
-  if (mine.find('a') == std::string::npos) return Reply::no("[NOPERM] You may not administer this mailbox");
+  if (!store::has_right(mine, store::right::administer)) return Reply::no("[NOPERM] You may not administer this mailbox");
   std::string identifier = cmd.identifier;
   if (identifier.find('@') != std::string::npos) identifier = ascii_lower(identifier);
 
@@ -59,7 +57,7 @@ Reply ImapSession::cmd_acl(const imap::Command& cmd) {
     return Reply::ok();
   }
   if (cmd.verb == Verb::getacl) {
-    auto acl = snap->acl(ref->owner, box->id);
+    auto acl = snap->acl(ref->owner, found->box.id);
     if (!acl) return Reply::no("[UNAVAILABLE] Mail store unavailable");
     std::string line = "ACL " + name + " " + imap::encode_astring(ref->owner) + " " + std::string(kAllRights);
     for (const auto& e : acl.value()) line += " " + imap::encode_astring(e.identifier) + " " + imap::encode_astring(e.rights);

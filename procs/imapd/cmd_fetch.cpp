@@ -250,7 +250,7 @@ awaitable<Reply> ImapSession::cmd_fetch(const imap::Command& cmd) {
 
   // Reading a body sets \Seen (RFC 9051 6.4.5), unless read-only.
   std::vector<bool> flags_changed(records.size(), false);
-  if (!view_->read_only && view_->rights.find('s') != std::string::npos &&
+  if (!view_->read_only && store::has_right(view_->rights, store::right::seen) &&
       std::any_of(cmd.fetch.begin(), cmd.fetch.end(), sets_seen)) {
     std::vector<std::uint32_t> unseen;
     for (const auto& m : records) {

@@ -55,7 +55,11 @@ std::string normalize_pattern(std::string pattern) {
 }  // namespace
 
 Reply ImapSession::cmd_namespace() {
-  untagged("NAMESPACE ((\"\" \"/\")) ((\"~\" \"/\")) ((\"#public/\" \"/\"))");
+  // Personal, other users', shared (RFC 2342): the store's namespaces (store/access.h).
+  auto space = [](std::string_view prefix) {
+    return "((\"" + std::string(prefix) + "\" \"" + std::string(1, store::kDelimiter) + "\"))";
+  };
+  untagged("NAMESPACE " + space("") + " " + space(store::kOtherUsersPrefix) + " " + space(store::kPublicPrefix));
   return Reply::ok();
 }
 
@@ -82,13 +86,12 @@ Reply ImapSession::cmd_list(const imap::Command& cmd, bool lsub) {
     e.ref = std::move(ref);
     e.box = box;
   };
-  for (const auto& box : own.value()) add(MailboxRef{account_, box.name, box.name}, box);
+  const store::Viewer me = viewer();
+  for (const auto& box : own.value()) add(store::ref_for(me, account_, box.name), box);
+  // Others' mailboxes this user may see ("l"), by the names it knows them by.
   auto granted = snap->granted(account_);
   if (granted) {
-    for (const auto& g : granted.value()) {
-      std::string prefix = g.owner == "#public" ? "#public/" : "~" + g.owner + "/";
-      add(MailboxRef{g.owner, g.mailbox.name, prefix + g.mailbox.name}, g.mailbox);
-    }
+    for (const auto& g : granted.value()) add(store::ref_for(me, g.owner, g.mailbox.name), g.mailbox);
   }
   // Subscribed names without a mailbox (deleted, or never made).
   auto orphans = snap->orphan_subscriptions(account_);

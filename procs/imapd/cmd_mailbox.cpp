@@ -1,12 +1,12 @@
-// Mailbox names and rights, and the commands that change mailboxes:
-// CREATE (with USE, RFC 6154), DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE,
-// APPEND (UIDPLUS APPENDUID, RFC 4315).
+// Mailbox names and rights as IMAP words them, and the commands that
+// change mailboxes: CREATE (with USE, RFC 6154), DELETE, RENAME, SUBSCRIBE,
+// UNSUBSCRIBE, APPEND (UIDPLUS APPENDUID, RFC 4315).
 //
 // Names (docs/access.md): the personal namespace is "" with "/" as the
 // hierarchy delimiter; "~OWNER/NAME" is OWNER's mailbox NAME (other users'
 // namespace, RFC 2342), "#public/NAME" a public mailbox (owner "#public").
-#include <algorithm>
-
+// Resolving them and the rights checks are the store's (store/access.h);
+// this file turns their outcomes into replies.
 #include "core/ascii.h"
 #include "imap_session.h"
 #include "log/log.h"
@@ -14,8 +14,8 @@
 namespace parley::imapd {
 namespace {
 
-constexpr std::string_view kAllRights = store::kAllRights;
-constexpr std::string_view kPublic = store::kPublicAccount;
+// What a client reads for a name store::resolve() does not parse.
+constexpr std::string_view kBadName = "Use ~user/mailbox for another user's mailbox";
 
 Reply store_error(const Error& e, std::string_view what) {
   switch (e.code) {
@@ -39,42 +39,12 @@ std::optional<store::SpecialUse> special_use(std::string_view flag) {
 
 }  // namespace
 
-Result<MailboxRef> ImapSession::resolve(std::string_view client) const {
-  MailboxRef ref;
-  ref.client = std::string(client);
-  std::string_view rest;
-  if (client.starts_with('~')) {
-    auto slash = client.find('/');
-    if (slash == std::string_view::npos || slash == 1 || slash + 1 == client.size()) {
-      return fail(Errc::invalid, "Use ~user/mailbox for another user's mailbox");
-    }
-    ref.owner = ascii_lower(client.substr(1, slash - 1));
-    rest = client.substr(slash + 1);
-  } else if (client.starts_with(std::string(kPublic) + "/")) {
-    ref.owner = std::string(kPublic);
-    rest = client.substr(kPublic.size() + 1);
-  } else {
-    ref.owner = account_;
-    ref.name = std::string(client);
-    return ref;
-  }
-  // "INBOX" is special in every namespace's first level.
-  ref.name = ascii_lower(rest.substr(0, rest.find('/'))) == "inbox" ? "INBOX" + std::string(rest.substr(5)) : std::string(rest);
-  if (ref.owner == account_) {
-    // "~me/x" is just "x".
-    ref.client = ref.name;
-  }
-  return ref;
-}
+store::Viewer ImapSession::viewer() const { return store::viewer_of(account_, settings_->public_admins); }
 
-std::string ImapSession::rights_on(const MailboxRef& ref, std::uint64_t mailbox_id, const store::Snapshot* snap) const {
-  if (ref.owner == account_) return std::string(kAllRights);
-  if (ref.owner == kPublic &&
-      std::find(settings_->public_admins.begin(), settings_->public_admins.end(), account_) != settings_->public_admins.end()) {
-    return std::string(kAllRights);
-  }
-  auto rights = snap ? snap->rights(account_, ref.owner, mailbox_id) : server_.store().rights(account_, ref.owner, mailbox_id);
-  return rights ? rights.value() : "";
+Result<MailboxRef> ImapSession::resolve(std::string_view client) const {
+  auto ref = store::resolve(viewer(), client);
+  if (!ref) return fail(ref.code(), std::string(kBadName));
+  return ref;
 }
 
 store::QuotaLimits ImapSession::limits_for(const std::string& owner) const {
@@ -86,16 +56,17 @@ store::QuotaLimits ImapSession::limits_for(const std::string& owner) const {
 }
 
 std::optional<Reply> ImapSession::open_readable(const store::Snapshot& snap, std::string_view name, Readable& out) const {
-  auto ref = resolve(name);
-  if (!ref) return Reply::no("[NONEXISTENT] " + ref.error().detail);
-  auto box = snap.mailbox(ref->owner, ref->name);
-  if (!box) return Reply::no(box.code() == Errc::not_found ? "[NONEXISTENT] No such mailbox" : "[UNAVAILABLE] Mail store unavailable");
-  out.rights = rights_on(*ref, box->id, &snap);
-  // Without "l" the mailbox is not there for this user (RFC 4314 6).
-  if (out.rights.find('l') == std::string::npos) return Reply::no("[NONEXISTENT] No such mailbox");
-  if (out.rights.find('r') == std::string::npos) return Reply::no("[NOPERM] You may not read this mailbox");
-  out.ref = std::move(ref.value());
-  out.box = std::move(box.value());
+  auto found = store::open(snap, viewer(), name, store::right::read);
+  if (!found) {
+    switch (found.code()) {
+      case Errc::syntax: return Reply::no("[NONEXISTENT] " + std::string(kBadName));
+      // Without "l" the mailbox is not there for this user (RFC 4314 6).
+      case Errc::not_found: return Reply::no("[NONEXISTENT] No such mailbox");
+      case Errc::denied: return Reply::no("[NOPERM] You may not read this mailbox");
+      default: return Reply::no("[UNAVAILABLE] Mail store unavailable");
+    }
+  }
+  out = std::move(found.value());
   return std::nullopt;
 }
 
@@ -112,14 +83,7 @@ Reply ImapSession::cmd_create(const imap::Command& cmd) {
     if (!u || use != store::SpecialUse::none) return Reply::no("[USEATTR] Unsupported special-use attribute");
     use = *u;
   }
-  if (!ref->personal()) {
-    // Creating in another's namespace needs "k" on the parent there.
-    auto parent = ref->name.substr(0, ref->name.rfind('/'));
-    auto pbox = server_.store().mailbox(ref->owner, parent);
-    bool allowed = pbox && parent != ref->name && rights_on(*ref, pbox->id).find('k') != std::string::npos;
-    if (ref->owner == kPublic && rights_on(*ref, 0) == kAllRights) allowed = true;  // public admins
-    if (!allowed) return Reply::no("[NOPERM] You may not create mailboxes there");
-  }
+  if (!store::may_create(server_.store(), viewer(), *ref)) return Reply::no("[NOPERM] You may not create mailboxes there");
   // Superior names are created too (RFC 3501 6.3.3), those that exist left alone.
   for (auto slash = ref->name.find('/'); slash != std::string::npos; slash = ref->name.find('/', slash + 1)) {
     auto parent = server_.store().create_mailbox(ref->owner, ref->name.substr(0, slash));
@@ -137,13 +101,13 @@ Reply ImapSession::cmd_create(const imap::Command& cmd) {
 Reply ImapSession::cmd_delete(const imap::Command& cmd) {
   auto ref = resolve(cmd.mailbox);
   if (!ref) return Reply::no("[NONEXISTENT] " + ref.error().detail);
-  auto box = server_.store().mailbox(ref->owner, ref->name);
-  if (!box) return store_error(box.error(), "DELETE");
-  if (rights_on(*ref, box->id).find('x') == std::string::npos) return Reply::no("[NOPERM] You may not delete this mailbox");
+  auto found = store::find(server_.store(), viewer(), *ref);
+  if (!found) return store_error(found.error(), "DELETE");
+  if (!store::has_right(found->rights, store::right::delete_mailbox)) return Reply::no("[NOPERM] You may not delete this mailbox");
   if (ref->name == "INBOX") return Reply::no("[CANNOT] INBOX cannot be deleted");
   auto done = server_.store().delete_mailbox(ref->owner, ref->name);
   if (!done) return store_error(done.error(), "DELETE");
-  notify(ref->owner, box->id);
+  notify(ref->owner, found->box.id);
   log::info("imap.mailbox.deleted", "mailbox deleted", {{"sid", sid_}, {"user", account_}, {"mailbox", ref->client}});
   return Reply::ok();
 }
@@ -153,13 +117,14 @@ Reply ImapSession::cmd_rename(const imap::Command& cmd) {
   auto to = resolve(cmd.new_name);
   if (!from || !to) return Reply::no("[NONEXISTENT] Bad mailbox name");
   if (from->owner != to->owner) return Reply::no("[CANNOT] Mailboxes cannot move between accounts");
-  auto box = server_.store().mailbox(from->owner, from->name);
-  if (!box) return store_error(box.error(), "RENAME");
-  if (rights_on(*from, box->id).find('x') == std::string::npos) return Reply::no("[NOPERM] You may not rename this mailbox");
+  auto found = store::find(server_.store(), viewer(), *from);
+  if (!found) return store_error(found.error(), "RENAME");
+  if (!store::has_right(found->rights, store::right::delete_mailbox)) return Reply::no("[NOPERM] You may not rename this mailbox");
   auto done = server_.store().rename_mailbox(from->owner, from->name, to->name);
   if (!done) return store_error(done.error(), "RENAME");
-  if (view_ && view_->id == box->id) view_->box = *to;
-  notify(from->owner, box->id);
+  const std::uint64_t id = found->box.id;
+  if (view_ && view_->id == id) view_->box = *to;
+  notify(from->owner, id);
   log::info("imap.mailbox.renamed", "mailbox renamed", {{"sid", sid_}, {"user", account_}, {"mailbox", from->client}, {"to", to->client}});
   return Reply::ok();
 }
@@ -195,9 +160,9 @@ Result<store::Flags> parse_flags(const std::vector<std::string>& flags) {
 Reply ImapSession::cmd_append(const imap::Command& cmd) {
   auto ref = resolve(cmd.mailbox);
   if (!ref) return Reply::no("[TRYCREATE] " + ref.error().detail);
-  auto box = server_.store().mailbox(ref->owner, ref->name);
-  if (!box) return box.code() == Errc::not_found ? Reply::no("[TRYCREATE] No such mailbox") : store_error(box.error(), "APPEND");
-  if (rights_on(*ref, box->id).find('i') == std::string::npos) return Reply::no("[NOPERM] You may not append here");
+  auto found = store::find(server_.store(), viewer(), *ref);
+  if (!found) return found.code() == Errc::not_found ? Reply::no("[TRYCREATE] No such mailbox") : store_error(found.error(), "APPEND");
+  if (!store::has_right(found->rights, store::right::insert)) return Reply::no("[NOPERM] You may not append here");
   auto flags = parse_flags(cmd.flags);
   if (!flags) return Reply::bad(flags.error().detail);
   if (cmd.message.empty()) return Reply::no("[CANNOT] Empty message");

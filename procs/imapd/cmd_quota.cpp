@@ -17,7 +17,7 @@ Reply ImapSession::cmd_quota(const imap::Command& cmd) {
     auto box = server_.store().mailbox(ref->owner, ref->name);
     if (!box) return Reply::no("[NONEXISTENT] No such mailbox");
     owner = ref->owner;
-    root = owner == account_ ? "" : "~" + owner;
+    root = owner == account_ ? "" : std::string(store::kOtherUsersPrefix) + owner;
     untagged("QUOTAROOT " + imap::format_mailbox(ref->client, utf8()) + " " + imap::encode_astring(root));
   } else {
     root = cmd.quota_root;

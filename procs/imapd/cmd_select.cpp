@@ -217,7 +217,7 @@ Reply ImapSession::cmd_select(const imap::Command& cmd) {
   v.id = box->id;
   v.rights = rights;
   // Read-only when examined, or when the ACL allows no change at all.
-  v.read_only = examine || rights.find_first_of("swited") == std::string::npos;
+  v.read_only = examine || !store::may_modify(rights);
   v.uidvalidity = box->uidvalidity;
   v.modseq = box->highestmodseq;
   std::uint32_t first_unseen = 0;
@@ -272,7 +272,7 @@ Reply ImapSession::cmd_select(const imap::Command& cmd) {
 }
 
 Reply ImapSession::cmd_close(bool expunge) {
-  if (expunge && !view_->read_only && view_->rights.find('e') != std::string::npos) {
+  if (expunge && !view_->read_only && store::has_right(view_->rights, store::right::expunge)) {
     // CLOSE expunges silently (RFC 9051 6.4.1).
     auto list = server_.store().messages(view_->box.owner, view_->id);
     std::vector<std::uint32_t> deleted;
@@ -293,7 +293,7 @@ Reply ImapSession::cmd_close(bool expunge) {
 
 Reply ImapSession::cmd_expunge(const imap::Command& cmd) {
   if (view_->read_only) return Reply::no("[READ-ONLY] Mailbox is read-only");
-  if (view_->rights.find('e') == std::string::npos) return Reply::no("[NOPERM] You may not expunge here");
+  if (!store::has_right(view_->rights, store::right::expunge)) return Reply::no("[NOPERM] You may not expunge here");
   auto snap = server_.store().snapshot();
   if (!snap) return Reply::no("[UNAVAILABLE] Mail store unavailable");
   auto list = snap->messages(view_->box.owner, view_->id);

@@ -13,17 +13,8 @@ Reply ImapSession::cmd_store(const imap::Command& cmd) {
   if (view_->read_only) return Reply::no("[READ-ONLY] Mailbox is read-only");
   auto flags = parse_flags(cmd.store.flags);
   if (!flags) return Reply::bad(flags.error().detail);
-  // Rights by flag (RFC 4314 4): \Seen needs s, \Deleted d (t), others w.
-  const std::string& r = view_->rights;
-  bool need_s = (flags->system & store::kSeen) || cmd.store.op == imap::StoreAction::Op::replace;
-  bool need_t = (flags->system & store::kDeleted) || cmd.store.op == imap::StoreAction::Op::replace;
-  bool need_w = (flags->system & ~(store::kSeen | store::kDeleted)) || !flags->keywords.empty() ||
-                cmd.store.op == imap::StoreAction::Op::replace;
-  if ((need_s && r.find('s') == std::string::npos) || (need_t && r.find('t') == std::string::npos) ||
-      (need_w && r.find('w') == std::string::npos)) {
-    if (cmd.store.op != imap::StoreAction::Op::replace || r.find_first_of("swt") == std::string::npos) {
-      return Reply::no("[NOPERM] You may not change these flags");
-    }
+  if (!store::may_change_flags(view_->rights, flags.value(), cmd.store.op == imap::StoreAction::Op::replace)) {
+    return Reply::no("[NOPERM] You may not change these flags");
   }
   if (cmd.store.unchangedsince) enable_condstore();
   if (!valid_sequence(cmd.sequence, cmd.uid)) return Reply::bad("Invalid message sequence number");
@@ -102,12 +93,12 @@ Reply ImapSession::cmd_store(const imap::Command& cmd) {
 Reply ImapSession::cmd_copy(const imap::Command& cmd, bool move) {
   auto dest = resolve(cmd.mailbox);
   if (!dest) return Reply::no("[TRYCREATE] " + dest.error().detail);
-  if (move && (view_->read_only || view_->rights.find('e') == std::string::npos || view_->rights.find('t') == std::string::npos)) {
+  if (move && (view_->read_only || !store::may_move_out(view_->rights))) {
     return Reply::no("[NOPERM] You may not move messages out of this mailbox");
   }
-  auto target = server_.store().mailbox(dest->owner, dest->name);
+  auto target = store::find(server_.store(), viewer(), *dest);
   if (!target) return Reply::no(target.code() == Errc::not_found ? "[TRYCREATE] No such mailbox" : "[UNAVAILABLE] Mail store unavailable");
-  if (rights_on(*dest, target->id).find('i') == std::string::npos) return Reply::no("[NOPERM] You may not add messages there");
+  if (!store::has_right(target->rights, store::right::insert)) return Reply::no("[NOPERM] You may not add messages there");
   if (!valid_sequence(cmd.sequence, cmd.uid)) return Reply::bad("Invalid message sequence number");
   auto wanted = targets(cmd.sequence, cmd.uid);
   if (wanted.empty()) {
@@ -118,14 +109,14 @@ Reply ImapSession::cmd_copy(const imap::Command& cmd, bool move) {
   for (auto [seq, uid] : wanted) named.push_back(uid);
   const store::UidSet uids = to_uid_set(named);
   if (dest->owner != view_->box.owner) return Reply::no("[CANNOT] Messages cannot be copied between accounts yet");
-  auto done = move ? server_.store().move(view_->box.owner, view_->id, uids, target->id)
-                   : server_.store().copy(view_->box.owner, view_->id, uids, target->id, limits_for(dest->owner));
+  auto done = move ? server_.store().move(view_->box.owner, view_->id, uids, target->box.id)
+                   : server_.store().copy(view_->box.owner, view_->id, uids, target->box.id, limits_for(dest->owner));
   if (!done) {
     if (done.code() == Errc::limit) return Reply::no("[OVERQUOTA] Quota exceeded");
     if (done.code() == Errc::not_found) return Reply::no("[TRYCREATE] No such mailbox");
     return Reply::no("[UNAVAILABLE] Mail store unavailable");
   }
-  notify(dest->owner, target->id);
+  notify(dest->owner, target->box.id);
   if (move) notify(view_->box.owner, view_->id);
   std::string code;
   if (!done->uids.empty()) {

@@ -30,6 +30,7 @@
 #include "imap/compress.h"
 #include "front/session.h"
 #include "server.h"
+#include "store/access.h"
 #include "store/store.h"
 
 namespace parley::imapd {
@@ -46,13 +47,8 @@ struct Reply {
 };
 
 // A mailbox as the client names it, resolved to the store: whose account
-// holds it and its name there.
-struct MailboxRef {
-  std::string owner;   // the store account ("alice@example.test", "#public")
-  std::string name;    // the name in the owner's store ("INBOX", "Lists/dev")
-  std::string client;  // the client's name ("~alice@example.test/Lists/dev")
-  bool personal() const { return client == name; }
-};
+// holds it and its name there (store/access.h).
+using MailboxRef = store::MailboxRef;
 
 // The selected mailbox as this client knows it.
 struct View {
@@ -120,20 +116,16 @@ class ImapSession final : public front::Session, public std::enable_shared_from_
   Reply cmd_enable(const imap::Command& cmd);
   Reply cmd_id(const imap::Command& cmd);
 
-  // --- mailboxes (cmd_mailbox.cpp) ---
+  // --- mailboxes (cmd_mailbox.cpp); names and rights are the store's (store/access.h) ---
+  // The logged-in account as the store's access checks see it.
+  store::Viewer viewer() const;
+  // store::resolve(), its error worded for the client.
   Result<MailboxRef> resolve(std::string_view client_name) const;
-  // The caller's rights on a mailbox of the store (all when it is its own),
-  // read in `snap` when one is open.
-  std::string rights_on(const MailboxRef& ref, std::uint64_t mailbox_id, const store::Snapshot* snap = nullptr) const;
   store::QuotaLimits limits_for(const std::string& owner) const;
   void notify(const std::string& owner, std::uint64_t mailbox_id);
   // The mailbox `name` as a reader finds it: resolved, present, and with
-  // the "l" and "r" rights; else the reply that says why not.
-  struct Readable {
-    MailboxRef ref;
-    store::Mailbox box;
-    std::string rights;
-  };
+  // the "l" and "r" rights (store::open); else the reply that says why not.
+  using Readable = store::Found;
   std::optional<Reply> open_readable(const store::Snapshot& snap, std::string_view name, Readable& out) const;
   Reply cmd_create(const imap::Command& cmd);
   Reply cmd_delete(const imap::Command& cmd);

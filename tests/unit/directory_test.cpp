@@ -17,9 +17,13 @@
 
 #include "settings.h"
 #include "store.h"
+#include "tests/support/result_assert.h"
 
 namespace parley::directory {
 namespace {
+
+using testkit::Fails;
+using testkit::Ok;
 
 using ::testing::UnorderedElementsAreArray;
 using Kind = schema::Resolution::Kind;
@@ -34,22 +38,6 @@ constexpr Kind kNotLocal = schema::Resolution::KIND_NOT_LOCAL;
 // Mirrors kMaxGroupDepth in store.cpp: a member at this nesting depth is
 // still delivered, one level deeper it is not.
 constexpr int kGroupDepth = 16;
-
-template <class T>
-::testing::AssertionResult Ok(const Result<T>& r) {
-  if (r.ok()) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << errc_name(r.code()) << ": " << r.error().detail;
-}
-
-template <class T>
-::testing::AssertionResult Fails(const Result<T>& r, Errc code) {
-  if (r.ok()) return ::testing::AssertionFailure() << "succeeded, expected " << errc_name(code);
-  if (r.code() != code) {
-    return ::testing::AssertionFailure() << "got " << errc_name(r.code()) << " (" << r.error().detail << "), expected "
-                                         << errc_name(code);
-  }
-  return ::testing::AssertionSuccess();
-}
 
 std::vector<std::string> targets_of(const schema::Resolution& r) {
   return {r.targets().begin(), r.targets().end()};

@@ -21,27 +21,15 @@
 #include <vector>
 
 #include "queue/queue.h"
+#include "tests/support/result_assert.h"
 
 namespace parley::queue {
 namespace {
 
+using testkit::Fails;
+using testkit::Ok;
+
 namespace fs = std::filesystem;
-
-template <class T>
-::testing::AssertionResult Ok(const Result<T>& r) {
-  if (r.ok()) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << errc_name(r.code()) << ": " << r.error().detail;
-}
-
-template <class T>
-::testing::AssertionResult Fails(const Result<T>& r, Errc code) {
-  if (r.ok()) return ::testing::AssertionFailure() << "succeeded, expected " << errc_name(code);
-  if (r.code() != code) {
-    return ::testing::AssertionFailure() << "got " << errc_name(r.code()) << " (" << r.error().detail
-                                         << "), expected " << errc_name(code);
-  }
-  return ::testing::AssertionSuccess();
-}
 
 // Fixed, valid ids whose last two digits (the spool shard) differ.
 constexpr std::string_view kId1 = "65a0000000000000aa01";

@@ -11,6 +11,7 @@
 #include "procs/imapd/imap_session.h"
 #include "procs/imapd/pop3.h"
 #include "procs/smtpd/session.h"
+#include "store/store.h"
 #include "tests/support/imapd_rig.h"
 #include "tests/support/smtpd_rig.h"
 
@@ -245,6 +246,92 @@ TEST_F(ImapDialog, DrainSaysByeToAWaitingSession) {
   EXPECT_EQ(dialog_.output(), "* BYE [UNAVAILABLE] Server shutting down\r\n");
   EXPECT_TRUE(dialog_.ended());
   EXPECT_TRUE(drained_when_gone(session_, rig_.io, drained));
+}
+
+// How imapd words the store's name and rights outcomes (store/access.h;
+// the outcomes themselves are store_access_test's): demo's view of bob's
+// mailboxes, each shared with a different ACL.
+TEST_F(ImapDialog, SharedMailboxRepliesByRight) {
+  open("imaps");
+  dialog_.output();
+  store::Store& st = rig_.server().store();
+  const std::string bob = "bob@example.test";
+  ASSERT_TRUE(st.ensure_account(bob).ok());
+  const struct {
+    std::string_view mailbox, identifier, rights;
+  } acl[] = {
+      {"INBOX", testkit::kUser, "lr"},
+      {"Lists", "anyone", "l"},
+      {"Lists/dev", "authenticated", "lrswi"},
+      {"Lists/dev", "-demo@example.test", "w"},
+      {"Secret", "carol@example.test", "lr"},
+      {"Drop", testkit::kUser, "i"},
+      {"Admin", testkit::kUser, "lra"},
+      {"Kids", testkit::kUser, "lk"},
+      {"Del", testkit::kUser, "lx"},
+      {"Ronly", testkit::kUser, "r"},
+  };
+  for (const auto& e : acl) {
+    auto made = st.create_mailbox(bob, e.mailbox);
+    ASSERT_TRUE(made || made.code() == Errc::exists) << e.mailbox;
+    ASSERT_TRUE(st.set_acl(bob, e.mailbox, e.identifier, e.rights).ok()) << e.mailbox;
+  }
+  for (std::string_view box : {"INBOX", "Lists/dev"}) {
+    store::NewMessage m;
+    m.account = bob;
+    m.mailbox = std::string(box);
+    m.body = "Subject: hello\r\n\r\nHi.\r\n";
+    ASSERT_TRUE(st.append(m).ok());
+  }
+  EXPECT_NE(dialog_.say("a LOGIN demo@example.test secret\r\n").find("a OK "), std::string::npos);
+  // Command -> the reply's last line (with the untagged line before it, if any).
+  const std::pair<std::string, std::string> script[] = {
+      {"b LIST \"\" \"~*\"", "* LIST (\\HasNoChildren) \"/\" ~bob@example.test/Lists/dev\r\nb OK LIST completed"},
+      // Without "l" a mailbox is not there; without "r" it cannot be read.
+      {"c STATUS \"~bob@example.test/Secret\" (MESSAGES)", "c NO [NONEXISTENT] No such mailbox"},
+      {"c STATUS \"~bob@example.test/Ronly\" (MESSAGES)", "c NO [NONEXISTENT] No such mailbox"},
+      {"c STATUS \"~bob@example.test/Nope\" (MESSAGES)", "c NO [NONEXISTENT] No such mailbox"},
+      {"c STATUS \"~nobody@example.test/INBOX\" (MESSAGES)", "c NO [NONEXISTENT] No such mailbox"},
+      {"c EXAMINE \"~bob@example.test/Kids\"", "c NO [NOPERM] You may not read this mailbox"},
+      {"c STATUS \"~/x\" (MESSAGES)", "c NO [NONEXISTENT] Use ~user/mailbox for another user's mailbox"},
+      {"d MYRIGHTS \"~bob@example.test/Ronly\"", "* MYRIGHTS ~bob@example.test/Ronly r\r\nd OK MYRIGHTS completed"},
+      {"d MYRIGHTS \"~bob@example.test/Lists/dev\"",
+       "* MYRIGHTS ~bob@example.test/Lists/dev lrsi\r\nd OK MYRIGHTS completed"},
+      {"d MYRIGHTS \"~bob@example.test/Secret\"", "d NO [NONEXISTENT] No such mailbox"},
+      {"e GETACL \"~bob@example.test/INBOX\"", "e NO [NOPERM] You may not administer this mailbox"},
+      {"e GETACL \"~bob@example.test/Admin\"",
+       "* ACL ~bob@example.test/Admin bob@example.test lrswipkxtea demo@example.test lra\r\ne OK GETACL completed"},
+      {"e SETACL \"~bob@example.test/Admin\" bob@example.test lr", "e NO [CANNOT] The owner's rights cannot be changed"},
+      {"f APPEND \"~bob@example.test/Drop\" {5+}\r\nhello", "f OK [APPENDUID "},
+      {"f APPEND \"~bob@example.test/INBOX\" {5+}\r\nhello", "f NO [NOPERM] You may not append here"},
+      {"f APPEND \"~bob@example.test/Nope\" {5+}\r\nhello", "f NO [TRYCREATE] No such mailbox"},
+      {"f APPEND \"~\" {5+}\r\nhello", "f NO [TRYCREATE] Use ~user/mailbox for another user's mailbox"},
+      {"g CREATE \"~bob@example.test/Kids/new\"", "g OK CREATE completed"},
+      {"g CREATE \"~bob@example.test/Top\"", "g NO [NOPERM] You may not create mailboxes there"},
+      {"g CREATE \"#public/Mine\"", "g NO [NOPERM] You may not create mailboxes there"},
+      {"g CREATE \"~/x\"", "g NO [CANNOT] Use ~user/mailbox for another user's mailbox"},
+      {"h SUBSCRIBE \"~bob@example.test/INBOX\"", "h NO [CANNOT] Only your own mailboxes can be subscribed"},
+      {"h RENAME \"~bob@example.test/Del\" \"~bob@example.test/Del2\"", "h OK RENAME completed"},
+      {"h RENAME \"~bob@example.test/INBOX\" Mine", "h NO [CANNOT] Mailboxes cannot move between accounts"},
+      {"h DELETE \"~bob@example.test/Lists\"", "h NO [NOPERM] You may not delete this mailbox"},
+      {"h DELETE \"~bob@example.test/Del2\"", "h OK DELETE completed"},
+      {"i SELECT INBOX", "i OK [READ-WRITE] SELECT completed"},
+      {"i COPY 1 \"~bob@example.test/INBOX\"", "i NO [NOPERM] You may not add messages there"},
+      {"i COPY 1 \"~bob@example.test/Nope\"", "i NO [TRYCREATE] No such mailbox"},
+      // lrsi: \Seen and replacing flags, not \Flagged, no expunging.
+      {"j SELECT \"~bob@example.test/Lists/dev\"", "j OK [READ-WRITE] SELECT completed"},
+      {"j STORE 1 +FLAGS.SILENT (\\Seen)", "j OK STORE completed"},
+      {"j STORE 1 +FLAGS.SILENT (\\Flagged)", "j NO [NOPERM] You may not change these flags"},
+      {"j STORE 1 FLAGS.SILENT (\\Flagged)", "j OK STORE completed"},
+      {"j EXPUNGE", "j NO [NOPERM] You may not expunge here"},
+      {"j MOVE 1 INBOX", "j NO [NOPERM] You may not move messages out of this mailbox"},
+      // lr: read-only.
+      {"k SELECT \"~bob@example.test/INBOX\"", "k OK [READ-ONLY] EXAMINE completed"},
+  };
+  for (const auto& [command, reply] : script) {
+    std::string out = dialog_.say(command + "\r\n");
+    EXPECT_NE(out.find(reply), std::string::npos) << command << " -> " << out;
+  }
 }
 
 // ---- SMTP ----

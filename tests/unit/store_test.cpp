@@ -25,31 +25,19 @@
 #include <vector>
 
 #include "store/store.h"
+#include "tests/support/result_assert.h"
 
 namespace parley::store {
 namespace {
+
+using testkit::Fails;
+using testkit::Ok;
 
 namespace fs = std::filesystem;
 
 constexpr std::string_view kDemo = "demo@example.test";
 constexpr std::string_view kOther = "other@example.test";
 constexpr std::string_view kThird = "third@example.test";
-
-template <class T>
-::testing::AssertionResult Ok(const Result<T>& r) {
-  if (r.ok()) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << errc_name(r.code()) << ": " << r.error().detail;
-}
-
-template <class T>
-::testing::AssertionResult Fails(const Result<T>& r, Errc code) {
-  if (r.ok()) return ::testing::AssertionFailure() << "succeeded, expected " << errc_name(code);
-  if (r.code() != code) {
-    return ::testing::AssertionFailure() << "got " << errc_name(r.code()) << " (" << r.error().detail
-                                         << "), expected " << errc_name(code);
-  }
-  return ::testing::AssertionSuccess();
-}
 
 std::vector<std::uint32_t> uids_of(const std::vector<Message>& messages) {
   std::vector<std::uint32_t> out;

@@ -35,7 +35,8 @@
 // Access control (RFC 4314): each mailbox may carry an ACL, identifier ->
 // rights, that lets other accounts see and use it. The store keeps the
 // lists and computes effective rights; enforcing them is the caller's
-// (imapd's) job: every other operation here acts as the owner.
+// job, through store/access.h (names, a viewer's rights, the checks):
+// every other operation here acts as the owner.
 #pragma once
 
 #include <cstddef>
