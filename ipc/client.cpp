@@ -51,7 +51,8 @@ struct Client::Impl {
   Impl(asio::io_context& io, std::string endpoint, ClientOptions options);
   ~Impl();
   // Registers and sends a request; the caller then waits on its timer.
-  Result<std::shared_ptr<Pending>> begin(const std::string& method, std::string payload, const CallOptions& options);
+  Result<std::shared_ptr<Pending>> begin(std::string_view method, std::string_view types, std::string payload,
+                                         const CallOptions& options);
   void on_reply(detail::Message& m);
   void send(Pending& p);
   void arm_resend();
@@ -156,10 +157,11 @@ Client::Client(asio::io_context& io, std::string endpoint, ClientOptions options
 
 Client::~Client() = default;
 
-Result<std::shared_ptr<Pending>> Client::Impl::begin(const std::string& method, std::string payload,
-                                                     const CallOptions& options) {
+Result<std::shared_ptr<Pending>> Client::Impl::begin(std::string_view method, std::string_view types,
+                                                     std::string payload, const CallOptions& options) {
   if (!open_) return open_.error();
   if (method.empty() || method.size() > detail::kMaxMethod) return fail(Errc::limit, "method name length");
+  if (types.size() > detail::kMaxTypes) return fail(Errc::limit, "type names length");
   if (options.sid.size() > detail::kMaxSid) return fail(Errc::limit, "sid length");
   const std::chrono::milliseconds timeout = options.timeout.count() > 0 ? options.timeout : options_.default_timeout;
   auto pending = std::make_shared<Pending>(io_);
@@ -167,7 +169,8 @@ Result<std::shared_ptr<Pending>> Client::Impl::begin(const std::string& method, 
   schema::RequestHeader header;
   header.set_client_id(id_);
   header.set_seq(pending->seq);
-  header.set_method(method);
+  header.set_method(std::string(method));
+  header.set_types(std::string(types));
   header.set_deadline_unix_ms(detail::unix_ms(std::chrono::system_clock::now() + timeout));
   header.set_sid(options.sid);
   pending->header = header.SerializeAsString();
@@ -180,8 +183,9 @@ Result<std::shared_ptr<Pending>> Client::Impl::begin(const std::string& method, 
   return pending;
 }
 
-awaitable<Result<std::string>> Client::call(std::string method, std::string payload, CallOptions options) {
-  Result<std::shared_ptr<Pending>> begun = impl_->begin(method, std::move(payload), options);
+awaitable<Result<std::string>> Client::call_raw(std::string_view method, std::string_view types, std::string payload,
+                                                CallOptions options) {
+  Result<std::shared_ptr<Pending>> begun = impl_->begin(method, types, std::move(payload), options);
   if (!begun) co_return begun.error();
   std::shared_ptr<Pending> pending = std::move(begun.value());
   // A reply is stored by the socket's drain, never inline in begin(), but
@@ -194,7 +198,7 @@ awaitable<Result<std::string>> Client::call(std::string method, std::string payl
       // Deadline. No result means the Client still exists (its destructor
       // stores one in every pending record).
       impl_->in_flight_.erase(pending->seq);
-      co_return fail(Errc::timeout, "no reply to " + method);
+      co_return fail(Errc::timeout, "no reply to " + std::string(method));
     }
   }
   co_return std::move(*pending->result);

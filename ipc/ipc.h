@@ -11,6 +11,9 @@
 // A handler whose effect must happen exactly once across server restarts
 // keeps the id in its own durable store (RequestInfo carries it).
 //
+// Methods and topics are named only through their declarations
+// (ipc/contract.h; one header per service in ipc/contracts/).
+//
 // Publish/subscribe: a Publisher binds a PUB socket; Subscribers connect
 // and filter by topic prefix. Events are hints (mailbox changed, reload):
 // a subscriber that was down re-reads state; nothing depends on delivery.
@@ -31,10 +34,12 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "core/asio.h"
 #include "core/result.h"
+#include "ipc/contract.h"
 
 namespace parley::ipc {
 
@@ -64,7 +69,7 @@ struct ClientOptions {
 // Not an aggregate on purpose: g++ 12 miscompiles an aggregate temporary
 // that holds a std::string inside a co_await expression (it is copied
 // bitwise, and its destructor frees a pointer into the coroutine frame),
-// which is exactly `co_await client.call(m, p)` with its `= {}` default.
+// which is exactly `co_await client.call(m, r)` with its `= {}` default.
 // Write CallOptions(250ms) or {250ms, sid}, not {.timeout = 250ms}.
 struct CallOptions {
   CallOptions() {}  // NOLINT: user-provided, see above
@@ -84,17 +89,28 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // One request. Resolves with the reply payload, the server's error
-  // (its Errc and detail), or Errc::timeout at the deadline.
-  awaitable<Result<std::string>> call(std::string method, std::string payload, CallOptions options = {});
-
-  template <class Reply, class Request>
-  awaitable<Result<Reply>> call(std::string method, const Request& request, CallOptions options = {}) {
-    auto raw = co_await call(std::move(method), request.SerializeAsString(), std::move(options));
+  // One request to `method`. Resolves with the reply, the server's error
+  // (its Errc and detail; Errc::invalid if the server declares the method
+  // with other types), Errc::syntax for a reply that is not a Reply, or
+  // Errc::timeout at the deadline.
+  template <class Request, class Reply>
+  awaitable<Result<Reply>> call(Method<Request, Reply> method, const std::type_identity_t<Request>& request,
+                                CallOptions options = {}) {
+    std::string payload = detail::encode(request);
+    auto raw = co_await call_raw(method.name(), detail::signature<Request, Reply>(), std::move(payload), std::move(options));
     if (!raw) co_return raw.error();
     Reply reply;
-    if (!reply.ParseFromString(raw.value())) co_return fail(Errc::syntax, "unparsable reply");
+    if (!detail::decode(std::move(raw.value()), reply)) co_return fail(Errc::syntax, "unparsable reply");
     co_return reply;
+  }
+
+  // The same with the request already serialized and the reply left
+  // serialized: for parleyd, which passes administration records through
+  // without reading the reply.
+  template <class Request, class Reply>
+  awaitable<Result<std::string>> call_serialized(Method<Request, Reply> method, std::string payload,
+                                                 CallOptions options = {}) {
+    return call_raw(method.name(), detail::signature<Request, Reply>(), std::move(payload), std::move(options));
   }
 
   std::size_t in_flight() const;
@@ -102,11 +118,16 @@ class Client {
   std::uint64_t id() const;      // the random client_id of this instance's request ids
 
  private:
+  awaitable<Result<std::string>> call_raw(std::string_view method, std::string_view types, std::string payload,
+                                          CallOptions options);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
-using Handler = std::function<awaitable<Result<std::string>>(const RequestInfo&, std::string payload)>;
+// What a server runs for a method: the request in, the reply or an error out.
+template <class Request, class Reply>
+using Handler = std::function<awaitable<Result<Reply>>(const RequestInfo&, Request)>;
 
 struct ServerOptions {
   unsigned socket_mode = 0660;
@@ -121,19 +142,19 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  void handle(std::string method, Handler handler);
-
-  // A typed handler: F is (const RequestInfo&, Request) -> awaitable<Result<Reply>>.
-  template <class Request, class Reply, class F>
-  void handle(std::string method, F f) {
-    handle(std::move(method), Handler([f = std::move(f)](const RequestInfo& info, std::string payload)
-                                          -> awaitable<Result<std::string>> {
-      Request request;
-      if (!request.ParseFromString(payload)) co_return fail(Errc::syntax, "unparsable request");
-      Result<Reply> reply = co_await f(info, std::move(request));
-      if (!reply) co_return reply.error();
-      co_return reply.value().SerializeAsString();
-    }));
+  // Serves `method` with `handler` (replacing an earlier one). A request
+  // that is not a Request is answered Errc::syntax without running it.
+  template <class Request, class Reply>
+  void handle(Method<Request, Reply> method, std::type_identity_t<Handler<Request, Reply>> handler) {
+    add(method.name(), detail::signature<Request, Reply>(),
+        RawHandler([handler = std::move(handler)](const RequestInfo& info,
+                                                  std::string payload) -> awaitable<Result<std::string>> {
+          Request request;
+          if (!detail::decode(std::move(payload), request)) co_return fail(Errc::syntax, "unparsable request");
+          Result<Reply> reply = co_await handler(info, std::move(request));
+          if (!reply) co_return reply.error();
+          co_return detail::encode(reply.value());
+        }));
   }
 
   // Binds, sets the socket file's mode and starts serving.
@@ -147,6 +168,9 @@ class Server {
   std::uint64_t expired() const;
 
  private:
+  using RawHandler = Handler<std::string, std::string>;
+  void add(std::string_view method, std::string_view types, RawHandler handler);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
@@ -156,22 +180,50 @@ class Publisher {
   Publisher(asio::io_context& io, std::string endpoint, unsigned socket_mode = 0660);
   ~Publisher();
   Status start();
-  void publish(std::string_view topic, std::string payload, std::string_view sid = {});
+  // Publishes `event` on the topic `topic.name(key)`; dropped before
+  // start() and when the send queue is full (events are hints).
+  template <class Event>
+  void publish(const Topic<Event>& topic, std::string_view key, const std::type_identity_t<Event>& event,
+               std::string_view sid = {}) {
+    send(topic.name(key), detail::encode(event), sid);
+  }
 
  private:
+  void send(std::string_view topic, std::string payload, std::string_view sid);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
 class Subscriber {
  public:
-  using Callback = std::function<void(std::string_view topic, std::string payload)>;
-  Subscriber(asio::io_context& io, std::string endpoint, Callback callback);
+  // Subscribe before or after start(); events published before a
+  // subscription reaches the publisher are not seen.
+  Subscriber(asio::io_context& io, std::string endpoint);
   ~Subscriber();
-  void subscribe(std::string_view topic_prefix);
   Status start();
 
+  // Every event on `topic` (any key) goes to `handler` with its key. An
+  // event whose payload is not an Event is dropped and counted.
+  template <class Event>
+  void subscribe(const Topic<Event>& topic,
+                 std::type_identity_t<std::function<void(std::string_view key, Event event)>> handler) {
+    add(std::string(topic.prefix()),
+        RawHandler([handler = std::move(handler)](std::string_view key, std::string payload) {
+          Event event;
+          if (!detail::decode(std::move(payload), event)) return false;
+          handler(key, std::move(event));
+          return true;
+        }));
+  }
+
+  std::uint64_t malformed() const;  // events dropped: bad frames, or a payload of the wrong type
+
  private:
+  // Returns false when the payload was not the topic's event type.
+  using RawHandler = std::function<bool(std::string_view key, std::string payload)>;
+  void add(std::string prefix, RawHandler handler);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -3,6 +3,8 @@
 // first frame's prefix. Events are hints, so a full queue drops them.
 #include <zmq.h>
 
+#include <vector>
+
 #include "ipc/ipc.h"
 #include "ipc/socket.h"
 
@@ -30,7 +32,7 @@ Status Publisher::start() {
   return {};
 }
 
-void Publisher::publish(std::string_view topic, std::string payload, std::string_view sid) {
+void Publisher::send(std::string_view topic, std::string payload, std::string_view sid) {
   if (!impl_->socket_) return;
   schema::EventHeader header;
   header.set_topic(std::string(topic));
@@ -43,27 +45,45 @@ void Publisher::publish(std::string_view topic, std::string payload, std::string
 struct Subscriber::Impl {
   void on_event(detail::Message& m);
 
+  struct Subscription {
+    std::string prefix;
+    // Held by pointer so a handler that destroys its Subscriber does not
+    // destroy itself while it runs.
+    std::shared_ptr<RawHandler> handler;
+  };
+
   std::string endpoint_;
-  // Held by pointer so a callback that destroys its Subscriber does not
-  // destroy itself while it runs.
-  std::shared_ptr<Callback> callback_;
+  std::vector<Subscription> subscriptions_;
   Status open_;
   std::unique_ptr<detail::Socket> socket_;
   bool started_ = false;
+  std::uint64_t malformed_ = 0;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
 void Subscriber::Impl::on_event(detail::Message& m) {
-  if (m.truncated || m.frames.size() != 3 || m.frames[0].size() > detail::kMaxTopic) return;
   schema::EventHeader header;
-  if (!header.ParseFromString(m.frames[1]) || header.topic() != m.frames[0]) return;
-  std::shared_ptr<Callback> callback = callback_;
-  (*callback)(m.frames[0], std::move(m.frames[2]));
+  if (m.truncated || m.frames.size() != 3 || m.frames[0].size() > detail::kMaxTopic ||
+      !header.ParseFromString(m.frames[1]) || header.topic() != m.frames[0]) {
+    ++malformed_;
+    return;
+  }
+  const std::string& topic = m.frames[0];
+  std::vector<Subscription> matching;
+  for (const auto& s : subscriptions_) {
+    if (topic.starts_with(s.prefix)) matching.push_back(s);
+  }
+  std::weak_ptr<int> alive = alive_;
+  for (const auto& s : matching) {
+    std::string_view key = std::string_view(topic).substr(s.prefix.size());
+    const bool parsed = (*s.handler)(key, m.frames[2]);
+    if (alive.expired()) return;  // the handler destroyed this Subscriber
+    if (!parsed) ++malformed_;
+  }
 }
 
-Subscriber::Subscriber(asio::io_context& io, std::string endpoint, Callback callback)
-    : impl_(std::make_unique<Impl>()) {
+Subscriber::Subscriber(asio::io_context& io, std::string endpoint) : impl_(std::make_unique<Impl>()) {
   impl_->endpoint_ = std::move(endpoint);
-  impl_->callback_ = std::make_shared<Callback>(std::move(callback));
   auto socket = detail::Socket::open(io, ZMQ_SUB);
   if (!socket) {
     impl_->open_ = socket.error();
@@ -74,9 +94,12 @@ Subscriber::Subscriber(asio::io_context& io, std::string endpoint, Callback call
 
 Subscriber::~Subscriber() = default;
 
-void Subscriber::subscribe(std::string_view topic_prefix) {
-  if (impl_->socket_) (void)impl_->socket_->set(ZMQ_SUBSCRIBE, topic_prefix);
+void Subscriber::add(std::string prefix, RawHandler handler) {
+  if (impl_->socket_) (void)impl_->socket_->set(ZMQ_SUBSCRIBE, prefix);
+  impl_->subscriptions_.push_back({std::move(prefix), std::make_shared<RawHandler>(std::move(handler))});
 }
+
+std::uint64_t Subscriber::malformed() const { return impl_->malformed_; }
 
 Status Subscriber::start() {
   Impl& im = *impl_;

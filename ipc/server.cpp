@@ -47,7 +47,7 @@ struct Server::Impl {
       : io_(io), endpoint_(std::move(endpoint)), options_(options) {}
 
   void on_request(detail::Message& m);
-  awaitable<void> run(std::weak_ptr<int> alive, Key key, std::shared_ptr<Handler> handler, RequestInfo info,
+  awaitable<void> run(std::weak_ptr<int> alive, Key key, std::shared_ptr<RawHandler> handler, RequestInfo info,
                       std::string payload);
   void finish(const Key& key, schema::Status status, std::string detail, std::string payload);
 
@@ -55,9 +55,13 @@ struct Server::Impl {
   const std::string endpoint_;
   const ServerOptions options_;
   std::unique_ptr<detail::Socket> socket_;
-  // Shared with running requests, so a handler replaced or a Server
-  // destroyed mid-request does not free the code still running.
-  std::unordered_map<std::string, std::shared_ptr<Handler>> handlers_;
+  struct Registered {
+    std::string types;  // RequestHeader.types of the method's declaration
+    // Shared with running requests, so a handler replaced or a Server
+    // destroyed mid-request does not free the code still running.
+    std::shared_ptr<RawHandler> handler;
+  };
+  std::unordered_map<std::string, Registered> handlers_;
   std::unordered_map<Key, Entry, KeyHash> requests_;
   std::list<Key> lru_;  // done entries, least recently used first
   std::size_t active_ = 0;
@@ -74,7 +78,8 @@ void Server::Impl::on_request(detail::Message& m) {
   }
   schema::RequestHeader header;
   if (!header.ParseFromString(m.frames[1]) || header.method().empty() ||
-      header.method().size() > detail::kMaxMethod || header.sid().size() > detail::kMaxSid) {
+      header.method().size() > detail::kMaxMethod || header.sid().size() > detail::kMaxSid ||
+      header.types().size() > detail::kMaxTypes) {
     ++malformed_;
     return;
   }
@@ -102,6 +107,13 @@ void Server::Impl::on_request(detail::Message& m) {
     finish(key, schema::STATUS_NO_METHOD, header.method(), {});
     return;
   }
+  // The caller and this server declare the method differently (two builds
+  // disagree): neither could read the other's record.
+  if (header.types() != handler->second.types) {
+    finish(key, schema::STATUS_WRONG_TYPES,
+           header.method() + ": caller " + header.types() + ", server " + handler->second.types, {});
+    return;
+  }
   RequestInfo info;
   info.client_id = key.client_id;
   info.seq = key.seq;
@@ -109,10 +121,10 @@ void Server::Impl::on_request(detail::Message& m) {
   info.sid = std::move(*header.mutable_sid());
   info.deadline = std::chrono::system_clock::time_point(std::chrono::milliseconds(header.deadline_unix_ms()));
   ++active_;
-  asio::co_spawn(io_, run(alive_, key, handler->second, std::move(info), std::move(m.frames[2])), asio::detached);
+  asio::co_spawn(io_, run(alive_, key, handler->second.handler, std::move(info), std::move(m.frames[2])), asio::detached);
 }
 
-awaitable<void> Server::Impl::run(std::weak_ptr<int> alive, Key key, std::shared_ptr<Handler> handler,
+awaitable<void> Server::Impl::run(std::weak_ptr<int> alive, Key key, std::shared_ptr<RawHandler> handler,
                                   RequestInfo info, std::string payload) {
   Result<std::string> reply = fail(Errc::internal, "handler failed");
   // A handler that throws is a bug, but it must not leave its id "running"
@@ -162,8 +174,8 @@ Server::Server(asio::io_context& io, std::string endpoint, ServerOptions options
 
 Server::~Server() = default;
 
-void Server::handle(std::string method, Handler handler) {
-  impl_->handlers_[std::move(method)] = std::make_shared<Handler>(std::move(handler));
+void Server::add(std::string_view method, std::string_view types, RawHandler handler) {
+  impl_->handlers_[std::string(method)] = {std::string(types), std::make_shared<RawHandler>(std::move(handler))};
 }
 
 Status Server::start() {

@@ -262,6 +262,7 @@ Result<std::string> from_reply(const schema::ReplyHeader& header, std::string pa
     case schema::STATUS_INTERNAL: return fail(Errc::internal, std::move(detail));
     case schema::STATUS_CANCELLED: return fail(Errc::cancelled, std::move(detail));
     case schema::STATUS_NO_METHOD: return fail(Errc::not_found, "no such method: " + detail);
+    case schema::STATUS_WRONG_TYPES: return fail(Errc::invalid, "types differ: " + detail);
     default: break;  // proto3 enums are open: a newer or hostile peer
   }
   return fail(Errc::internal, "unknown reply status " + std::to_string(static_cast<int>(header.status())));

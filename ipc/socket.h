@@ -31,6 +31,7 @@ namespace parley::ipc::detail {
 constexpr std::int64_t kMaxMessage = static_cast<std::int64_t>(kMaxMessageBytes);  // ZMQ_MAXMSGSIZE (ipc.h)
 constexpr std::size_t kMaxFrames = 8;                    // frames kept per message; more marks it malformed
 constexpr std::size_t kMaxMethod = 128;                  // bytes of a method name
+constexpr std::size_t kMaxTypes = 256;                   // bytes of a request's type names
 constexpr std::size_t kMaxSid = 256;                     // bytes of a session id
 constexpr std::size_t kMaxTopic = 256;                   // bytes of a pub/sub topic
 constexpr std::size_t kDrainBatch = 256;                 // messages per turn before yielding to other work

@@ -32,6 +32,8 @@
 #include "core/fd.h"
 #include "core/frame.h"
 #include "daemon/log_setup.h"
+#include "ipc/contracts/dequeuer.h"
+#include "ipc/contracts/directory.h"
 #include "log/log.h"
 #include "schema/control.pb.h"
 #include "schema/directory.pb.h"
@@ -624,12 +626,13 @@ int print_queue(const std::string& verb, const schema::QueueAdminReply& reply, b
 
 // Sends `inner` to `method` of process `proc` through parleyd and parses the
 // process's answer into `answer`. Returns an exit code; failures are printed.
-int forward(const std::string& socket_path, const char* proc, const char* method, const google::protobuf::Message& inner,
-            bool json, google::protobuf::Message& answer) {
+template <class Request, class Reply>
+int forward(const std::string& socket_path, const char* proc, ipc::Method<Request, Reply> method, const Request& inner,
+            bool json, Reply& answer) {
   schema::AdminRequest request;
   auto* fwd = request.mutable_forward();
   fwd->set_proc(proc);
-  fwd->set_method(method);
+  fwd->set_method(std::string(method.name()));
   fwd->set_payload(inner.SerializeAsString());
   schema::AdminReply reply;
   if (int rc = exchange(socket_path, request, reply); rc != kExitOk) return rc;
@@ -683,7 +686,7 @@ int main(int argc, char** argv) {
       return rc;
     }
     schema::DirectoryAdminReply answer;
-    if (int rc = forward(find_socket(socket_flag, config_flag), "directory", "directory.admin", inner, json, answer); rc != kExitOk) return rc;
+    if (int rc = forward(find_socket(socket_flag, config_flag), "directory", contracts::kDirectoryAdmin, inner, json, answer); rc != kExitOk) return rc;
     print_rows(answer, json);
     if (!json && answer.rows_size() == 0 && answer.text().empty() && answer.generated().empty()) std::printf("ok\n");
     return kExitOk;
@@ -692,7 +695,7 @@ int main(int argc, char** argv) {
     std::string verb;
     if (int rc = queue_request(words, inner, verb); rc != kExitOk) return rc;
     schema::QueueAdminReply answer;
-    if (int rc = forward(find_socket(socket_flag, config_flag), "dequeuer", "queue.admin", inner, json, answer); rc != kExitOk) return rc;
+    if (int rc = forward(find_socket(socket_flag, config_flag), "dequeuer", contracts::kQueueAdmin, inner, json, answer); rc != kExitOk) return rc;
     return print_queue(verb, answer, json);
   } else if (cmd == "status" && words.size() == 1) {
     request.mutable_status();

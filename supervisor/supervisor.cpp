@@ -21,6 +21,8 @@
 
 #include "core/fd.h"
 #include "ipc/ipc.h"
+#include "ipc/contracts/dequeuer.h"
+#include "ipc/contracts/directory.h"
 #include "schema/directory.pb.h"
 #include "schema/envelope.pb.h"
 #include "core/frame.h"
@@ -66,16 +68,18 @@ std::string describe_exit(int status) {
   return "ended";
 }
 
-// An administration request names its caller in `actor` (the process logs it
-// and trusts it: only parleyd reaches its admin endpoint). Whatever parleyctl
-// put there is overwritten. False: the payload is not a `Request`.
-template <class Request>
-bool name_actor(std::string& payload, std::string_view who) {
+// Passes parleyctl's request on to a process's admin `method`. The request
+// names its caller in `actor` (the process logs it and trusts it: only
+// parleyd reaches its admin endpoint); whatever parleyctl put there is
+// overwritten. The process's reply goes back to parleyctl unread.
+template <class Request, class Reply>
+awaitable<Result<std::string>> forward_admin(ipc::Client& client, ipc::Method<Request, Reply> method,
+                                             std::string payload, std::string who) {
   Request inner;
-  if (!inner.ParseFromString(payload)) return false;
-  inner.set_actor(std::string(who));
-  payload = inner.SerializeAsString();
-  return true;
+  if (!inner.ParseFromString(payload)) co_return fail(Errc::syntax, "unparsable " + std::string(method.name()) + " request");
+  inner.set_actor(std::move(who));
+  std::string named = inner.SerializeAsString();
+  co_return co_await client.call_serialized(method, std::move(named));
 }
 
 std::uint64_t rss_bytes(pid_t pid) {
@@ -679,7 +683,7 @@ struct Supervisor::Impl {
     for (const auto& a : config->list("directory", "first_run_accounts")) accounts += (accounts.empty() ? "" : ",") + a;
     (*request.mutable_options())["domain"] = domain;
     (*request.mutable_options())["accounts"] = accounts;
-    auto reply = co_await admin_client("directory").call<schema::DirectoryAdminReply>("directory.admin", request);
+    auto reply = co_await admin_client("directory").call(contracts::kDirectoryAdmin, request);
     if (!reply) {
       // Tried again when the directory is next ready.
       log::error("supervisor.first_run.failed", "could not set up the empty directory", {{"error", reply.error().detail}});
@@ -908,15 +912,13 @@ awaitable<schema::AdminReply> Supervisor::admin(const schema::AdminRequest& requ
         reply.set_error("request too large (at most " + std::to_string(ipc::kMaxMessageBytes >> 20) + " MiB); split it");
         co_return reply;
       }
-      bool parsed = true;
-      if (fwd.method() == "directory.admin") parsed = name_actor<schema::DirectoryAdminRequest>(payload, who);
-      else if (fwd.method() == "queue.admin") parsed = name_actor<schema::QueueAdminRequest>(payload, who);
-      if (!parsed) {
-        reply.set_ok(false);
-        reply.set_error("unparsable " + fwd.method() + " request");
-        co_return reply;
+      const std::string actor(who);
+      Result<std::string> answer = fail(Errc::not_found, "no administration method " + fwd.method());
+      if (fwd.method() == contracts::kDirectoryAdmin.name()) {
+        answer = co_await forward_admin(s.admin_client(fwd.proc()), contracts::kDirectoryAdmin, std::move(payload), actor);
+      } else if (fwd.method() == contracts::kQueueAdmin.name()) {
+        answer = co_await forward_admin(s.admin_client(fwd.proc()), contracts::kQueueAdmin, std::move(payload), actor);
       }
-      auto answer = co_await s.admin_client(fwd.proc()).call(fwd.method(), std::move(payload));
       if (!answer) {
         reply.set_ok(false);
         reply.set_error(answer.error().detail.empty() ? std::string(errc_name(answer.code())) : answer.error().detail);

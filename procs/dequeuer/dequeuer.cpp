@@ -4,6 +4,8 @@
 
 #include "core/ascii.h"
 #include "diagnosis.h"
+#include "ipc/contracts/dequeuer.h"
+#include "ipc/contracts/local_delivery.h"
 #include "log/log.h"
 #include "smtp/data.h"
 
@@ -82,15 +84,15 @@ Dequeuer::Dequeuer(daemon::Context& ctx, Settings settings, std::unique_ptr<queu
 Dequeuer::~Dequeuer() = default;
 
 Status Dequeuer::start() {
-  service_.handle<schema::QueueNotify, schema::QueueNotifyReply>(
-      "dequeuer.notify", [this](const ipc::RequestInfo&, schema::QueueNotify n) -> awaitable<Result<schema::QueueNotifyReply>> {
+  service_.handle(
+      contracts::kDequeuerNotify, [this](const ipc::RequestInfo&, schema::QueueNotify n) -> awaitable<Result<schema::QueueNotifyReply>> {
         for (const auto& id : n.queue_ids()) {
           if (queue::valid_id(id)) schedule(id, Clock::now());
         }
         co_return schema::QueueNotifyReply{};
       });
-  admin_.handle<schema::QueueAdminRequest, schema::QueueAdminReply>(
-      "queue.admin", [this](const ipc::RequestInfo&, schema::QueueAdminRequest req) -> awaitable<Result<schema::QueueAdminReply>> {
+  admin_.handle(
+      contracts::kQueueAdmin, [this](const ipc::RequestInfo&, schema::QueueAdminRequest req) -> awaitable<Result<schema::QueueAdminReply>> {
         co_return co_await admin(std::move(req));
       });
   // Everything already queued (after a restart, or queued while down).
@@ -360,7 +362,7 @@ awaitable<void> Dequeuer::deliver_local(schema::QueueEntry& entry, const std::ve
     lr->set_detail(r.detail());
   }
   ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kLocalTimeout), env.sid());
-  auto answer = co_await local_.call<schema::LocalDeliverReply>("local.deliver", req, opts);
+  auto answer = co_await local_.call(contracts::kLocalDeliver, req, opts);
   for (int i : idx) {
     auto& r = *env.mutable_recipients(i);
     const schema::LocalResult* res = nullptr;

@@ -5,6 +5,7 @@
 // original's id and the recipients it covers, so a report re-sent after a
 // crash is recognised by the router and not queued twice.
 #include "dequeuer.h"
+#include "ipc/contracts/router.h"
 #include "log/log.h"
 #include "mail/dsn.h"
 #include "smtp/client.h"
@@ -131,7 +132,7 @@ awaitable<bool> Dequeuer::send_reports(schema::QueueEntry& entry, const std::str
     out->set_received_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
     req.set_body(std::move(message));
     ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kRouterTimeout), env.sid());
-    auto answer = co_await router_.call<schema::EnqueueReply>("router.enqueue", req, opts);
+    auto answer = co_await router_.call(contracts::kRouterEnqueue, req, opts);
     if (!answer || answer->answer().outcome() != schema::OUTCOME_ACCEPTED) {
       const std::string error = answer ? schema::Outcome_Name(answer->answer().outcome()) : answer.error().detail;
       log::warn("queue.report.deferred", "could not queue a delivery report",

@@ -2,6 +2,7 @@
 
 #include "admin.h"
 #include "authenticator.h"
+#include "ipc/contracts/directory.h"
 #include "ipc/ipc.h"
 #include "log/log.h"
 #include "store.h"
@@ -35,23 +36,23 @@ class Directory final : public daemon::Service {
         private_(ctx.io(), ctx.endpoint("admin"), ipc::ServerOptions{.socket_mode = 0600}) {}
 
   Status start() {
-    public_.handle<schema::ResolveRequest, schema::ResolveReply>(
-        "directory.resolve", [this](const ipc::RequestInfo&, schema::ResolveRequest req) -> awaitable<Result<schema::ResolveReply>> {
+    public_.handle(
+        contracts::kDirectoryResolve, [this](const ipc::RequestInfo&, schema::ResolveRequest req) -> awaitable<Result<schema::ResolveReply>> {
           if (req.addresses_size() > kMaxBatch) co_return fail(Errc::limit, "too many addresses in one request");
           schema::ResolveReply reply;
           for (const auto& a : req.addresses()) *reply.add_results() = store_->resolve(a);
           co_return reply;
         });
-    public_.handle<schema::AuthRequest, schema::AuthReply>(
-        "directory.auth", [this](const ipc::RequestInfo&, schema::AuthRequest req) -> awaitable<Result<schema::AuthReply>> {
+    public_.handle(
+        contracts::kDirectoryAuth, [this](const ipc::RequestInfo&, schema::AuthRequest req) -> awaitable<Result<schema::AuthReply>> {
           co_return co_await auth_.step(req);
         });
-    public_.handle<schema::DigestRequest, schema::AuthReply>(
-        "directory.digest", [this](const ipc::RequestInfo&, schema::DigestRequest req) -> awaitable<Result<schema::AuthReply>> {
+    public_.handle(
+        contracts::kDirectoryDigest, [this](const ipc::RequestInfo&, schema::DigestRequest req) -> awaitable<Result<schema::AuthReply>> {
           co_return co_await auth_.digest(req);
         });
-    private_.handle<schema::DirectoryAdminRequest, schema::DirectoryAdminReply>(
-        "directory.admin",
+    private_.handle(
+        contracts::kDirectoryAdmin,
         [this](const ipc::RequestInfo&, schema::DirectoryAdminRequest req) -> awaitable<Result<schema::DirectoryAdminReply>> {
           co_return co_await admin_.handle(req);
         });

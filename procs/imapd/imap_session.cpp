@@ -5,6 +5,7 @@
 #include "auth/encoding.h"
 #include "front/sasl.h"
 #include "imap/encoding.h"
+#include "ipc/contracts/directory.h"
 #include "log/log.h"
 #include "schema/directory.pb.h"
 #include "server.h"
@@ -374,7 +375,7 @@ awaitable<Reply> ImapSession::logged_in(std::string account, std::string_view me
   schema::ResolveRequest ask;
   ask.add_addresses(account);
   ipc::CallOptions opts(duration_cast<milliseconds>(kDirectoryTimeout), sid_);
-  auto resolved = co_await server_.directory().call<schema::ResolveReply>("directory.resolve", ask, opts);
+  auto resolved = co_await server_.directory().call(contracts::kDirectoryResolve, ask, opts);
   if (!resolved || resolved->results_size() != 1) co_return Reply::no("[UNAVAILABLE] Directory unavailable");
   quota_bytes_ = resolved->results(0).quota_bytes();
   if (auto made = server_.store().ensure_account(account); !made) {

@@ -3,6 +3,7 @@
 #include <malloc.h>
 
 #include "imap_session.h"
+#include "ipc/contracts/events.h"
 #include "log/log.h"
 #include "pop3.h"
 #include "schema/store.pb.h"
@@ -207,19 +208,18 @@ Status Server::start() {
     }
   });
   if (!listening) return listening;
-  // Deliveries wake IDLE sessions (local-delivery publishes "mailbox.ACCOUNT").
-  events_ = std::make_unique<ipc::Subscriber>(ctx_.io(), ctx_.endpoint("events", "local-delivery"),
-                                              [this](std::string_view topic, std::string payload) { on_event(topic, std::move(payload)); });
-  events_->subscribe("mailbox.");
+  // Deliveries wake IDLE sessions (local-delivery publishes kMailboxChanged).
+  events_ = std::make_unique<ipc::Subscriber>(ctx_.io(), ctx_.endpoint("events", "local-delivery"));
+  events_->subscribe(contracts::kMailboxChanged,
+                     [this](std::string_view account, schema::MailboxEvent event) { on_event(account, event); });
   if (auto s = events_->start(); !s) return s;
   asio::co_spawn(ctx_.io(), report(), asio::detached);
   return {};
 }
 
-void Server::on_event(std::string_view topic, std::string payload) {
-  schema::MailboxEvent event;
-  if (!event.ParseFromString(payload) || topic != "mailbox." + event.account()) {
-    log::warn("imap.event.malformed", "a malformed mailbox event", {{"key", std::string(topic.substr(0, 300))}});
+void Server::on_event(std::string_view account, const schema::MailboxEvent& event) {
+  if (account != event.account()) {
+    log::warn("imap.event.malformed", "a malformed mailbox event", {{"key", std::string(account.substr(0, 300))}});
     return;
   }
   changed(event.account(), event.mailbox_id());

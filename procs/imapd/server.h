@@ -130,7 +130,7 @@ class Server final : public daemon::Service {
   void unlock_maildrop(const std::string& account) { pop3_locked_.erase(account); }
 
  private:
-  void on_event(std::string_view topic, std::string payload);
+  void on_event(std::string_view account, const schema::MailboxEvent& event);
 
   daemon::Context& ctx_;
   std::shared_ptr<const Settings> settings_;

@@ -1,6 +1,9 @@
 #include "delivery.h"
 
 #include "ipc/ipc.h"
+#include "ipc/contracts/directory.h"
+#include "ipc/contracts/events.h"
+#include "ipc/contracts/local_delivery.h"
 #include "log/log.h"
 #include "schema/directory.pb.h"
 #include "schema/envelope.pb.h"
@@ -45,8 +48,8 @@ class Delivery final : public daemon::Service {
   }
 
   Status start() {
-    server_.handle<schema::LocalDeliverRequest, schema::LocalDeliverReply>(
-        "local.deliver", [this](const ipc::RequestInfo&, schema::LocalDeliverRequest req) -> awaitable<Result<schema::LocalDeliverReply>> {
+    server_.handle(
+        contracts::kLocalDeliver, [this](const ipc::RequestInfo&, schema::LocalDeliverRequest req) -> awaitable<Result<schema::LocalDeliverReply>> {
           co_return co_await deliver(req);
         });
     if (auto s = events_.start(); !s) return s;
@@ -75,7 +78,7 @@ class Delivery final : public daemon::Service {
     schema::ResolveRequest ask;
     for (const auto& rcpt : req.recipients()) ask.add_addresses(rcpt.account());
     ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kDirectoryTimeout), req.sid());
-    auto accounts = co_await directory_.call<schema::ResolveReply>("directory.resolve", ask, opts);
+    auto accounts = co_await directory_.call(contracts::kDirectoryResolve, ask, opts);
     if (!accounts || accounts->results_size() != req.recipients_size()) {
       co_return fail(Errc::unavailable, "directory: " + (accounts ? std::string("short reply") : accounts.error().detail));
     }
@@ -128,7 +131,7 @@ class Delivery final : public daemon::Service {
       event.set_mailbox_id(placed->mailbox_id);
       event.set_uid(placed->uid);
       event.set_modseq(placed->modseq);
-      events_.publish("mailbox." + rcpt.account(), event.SerializeAsString(), req.sid());
+      events_.publish(contracts::kMailboxChanged, rcpt.account(), event, req.sid());
     }
     co_return reply;
   }

@@ -6,6 +6,9 @@
 
 #include "daemon/daemon.h"
 #include "ipc/ipc.h"
+#include "ipc/contracts/dequeuer.h"
+#include "ipc/contracts/directory.h"
+#include "ipc/contracts/router.h"
 #include "log/log.h"
 #include "mail/headers.h"
 #include "postmaster.h"
@@ -71,12 +74,12 @@ class Router final : public daemon::Service {
         dequeuer_(ctx.io(), ctx.endpoint("dequeuer", "dequeuer")) {}
 
   Status start() {
-    server_.handle<schema::EnqueueRequest, schema::EnqueueReply>(
-        "router.enqueue", [this](const ipc::RequestInfo& info, schema::EnqueueRequest req) -> awaitable<Result<schema::EnqueueReply>> {
+    server_.handle(
+        contracts::kRouterEnqueue, [this](const ipc::RequestInfo& info, schema::EnqueueRequest req) -> awaitable<Result<schema::EnqueueReply>> {
           co_return co_await enqueue(info, std::move(req));
         });
-    server_.handle<schema::VerifyRequest, schema::VerifyReply>(
-        "router.verify", [this](const ipc::RequestInfo&, schema::VerifyRequest req) -> awaitable<Result<schema::VerifyReply>> {
+    server_.handle(
+        contracts::kRouterVerify, [this](const ipc::RequestInfo&, schema::VerifyRequest req) -> awaitable<Result<schema::VerifyReply>> {
           co_return co_await verify(std::move(req));
         });
     return server_.start();
@@ -179,7 +182,7 @@ class Router final : public daemon::Service {
     }
     if (pending.empty()) co_return reply;
     ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kDirectoryTimeout), req.sid());
-    auto answer = co_await directory_.call<schema::ResolveReply>("directory.resolve", ask, opts);
+    auto answer = co_await directory_.call(contracts::kDirectoryResolve, ask, opts);
     const bool answered = answer && static_cast<std::size_t>(answer->results_size()) == pending.size();
     // Postmaster without a mailbox of its own: the main postmaster's
     // answer is the one that counts, looked up once for the request.
@@ -212,7 +215,7 @@ class Router final : public daemon::Service {
     schema::ResolveRequest req;
     for (const auto& c : candidates) req.add_addresses(c);
     ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kDirectoryTimeout), sid);
-    auto answer = co_await directory_.call<schema::ResolveReply>("directory.resolve", req, opts);
+    auto answer = co_await directory_.call(contracts::kDirectoryResolve, req, opts);
     if (!answer) co_return fail(Errc::unavailable, "directory: " + answer.error().detail);
     if (static_cast<std::size_t>(answer->results_size()) != candidates.size()) {
       co_return fail(Errc::unavailable, "directory: short reply");
@@ -236,7 +239,7 @@ class Router final : public daemon::Service {
     schema::QueueNotify n;
     n.add_queue_ids(id);
     ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kNotifyTimeout));
-    (void)co_await dequeuer_.call<schema::QueueNotifyReply>("dequeuer.notify", n, opts);
+    (void)co_await dequeuer_.call(contracts::kDequeuerNotify, n, opts);
   }
 
   // Every recipient to its final destinations: router rules, then the
@@ -298,7 +301,7 @@ class Router final : public daemon::Service {
         std::size_t end = std::min(ask.size(), start + kMaxResolveBatch);
         for (std::size_t i = start; i < end; ++i) req.add_addresses(ask[i].address);
         ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kDirectoryTimeout), sid);
-        auto answer = co_await directory_.call<schema::ResolveReply>("directory.resolve", req, opts);
+        auto answer = co_await directory_.call(contracts::kDirectoryResolve, req, opts);
         if (!answer) co_return fail(Errc::unavailable, "directory: " + answer.error().detail);
         if (static_cast<std::size_t>(answer->results_size()) != end - start) co_return fail(Errc::unavailable, "directory: short reply");
         for (std::size_t i = start; i < end; ++i) {

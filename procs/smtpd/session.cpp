@@ -10,6 +10,7 @@
 #include "auth/auth.h"
 #include "auth/encoding.h"
 #include "front/sasl.h"
+#include "ipc/contracts/router.h"
 #include "log/log.h"
 #include "mail/headers.h"
 #include "mail/trace.h"
@@ -393,7 +394,7 @@ awaitable<bool> Session::on_rcpt(const smtp::Command& cmd) {
   req.add_addresses(address);
   req.set_sid(sid_);
   ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kLookupTimeout), sid_);
-  auto answer = co_await server_.router().call<schema::VerifyReply>("router.verify", req, opts);
+  auto answer = co_await server_.router().call(contracts::kRouterVerify, req, opts);
   if (!answer || answer->results_size() != 1 || !well_formed(answer->results(0))) {
     log::warn("smtp.rcpt.tempfail", "router gave no usable answer", {{"sid", sid_}, {"rcpt", address}});
     reply(smtp::kTempFailure);
@@ -570,7 +571,7 @@ awaitable<bool> Session::enqueue(std::string body) {
   body.clear();
 
   ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kEnqueueTimeout), sid_);
-  auto answer = co_await server_.router().call<schema::EnqueueReply>("router.enqueue", req, opts);
+  auto answer = co_await server_.router().call(contracts::kRouterEnqueue, req, opts);
   const auto rcpts = env->recipients_size();
   reset();
   if (!answer) {

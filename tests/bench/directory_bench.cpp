@@ -38,6 +38,7 @@
 
 #include "config/config.h"
 #include "core/asio.h"
+#include "ipc/contracts/directory.h"
 #include "ipc/ipc.h"
 #include "lmdb/lmdb.h"
 #include "schema/directory.pb.h"
@@ -380,8 +381,6 @@ bool bench(Server& server, const Args& args) {
   client_options.default_timeout = 30s;
   ipc::Client client(io, "ipc://" + server.dir + "/run/directory/directory.sock", client_options);
   const ipc::CallOptions call_options(30s);
-  const std::string resolve_method = "directory.resolve";
-  const std::string auth_method = "directory.auth";
 
   std::mt19937_64 rng(20240601);
   std::uniform_int_distribution<long> pick_account(0, args.accounts - 1);
@@ -395,7 +394,7 @@ bool bench(Server& server, const Args& args) {
     const std::string address = (alias ? "a" : "u") + i + (with_detail ? "+" + detail : "") + "@" + kDomain;
     schema::ResolveRequest request;
     request.add_addresses(address);
-    auto reply = co_await client.call<schema::ResolveReply>(resolve_method, request, call_options);
+    auto reply = co_await client.call(parley::contracts::kDirectoryResolve, request, call_options);
     if (!reply) co_return address + ": " + reply.error().detail;
     if (reply->results_size() != 1) co_return address + ": " + std::to_string(reply->results_size()) + " results";
     const auto& r = reply->results(0);
@@ -454,7 +453,7 @@ bool bench(Server& server, const Args& args) {
     request.set_service(schema::SERVICE_IMAP);
     request.set_client_address(ip);
     request.set_sid("bench-" + std::to_string(n));
-    auto reply = co_await client.call<schema::AuthReply>(auth_method, request, call_options);
+    auto reply = co_await client.call(parley::contracts::kDirectoryAuth, request, call_options);
     if (!reply) co_return users[k] + " from " + ip + ": " + reply.error().detail;
     if (reply->outcome() != schema::AuthReply::OUTCOME_OK || reply->account() != users[k]) {
       co_return users[k] + " from " + ip + ": " + schema::AuthReply::Outcome_Name(reply->outcome()) + " account '" +

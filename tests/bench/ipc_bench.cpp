@@ -29,11 +29,14 @@ namespace ipc = parley::ipc;
 namespace asio = parley::asio;
 using parley::awaitable;
 
+// Raw bytes, returned as they came.
+constexpr ipc::Method<std::string, std::string> kEcho{"bench.echo"};
+
 // The server side: echoes; stops on SIGTERM.
 int serve(const std::string& endpoint) {
   asio::io_context io;
   ipc::Server server(io, endpoint);
-  server.handle("bench.echo", [](const ipc::RequestInfo&, std::string payload) -> awaitable<parley::Result<std::string>> {
+  server.handle(kEcho, [](const ipc::RequestInfo&, std::string payload) -> awaitable<parley::Result<std::string>> {
     co_return payload;
   });
   if (auto started = server.start(); !started) {
@@ -79,7 +82,7 @@ int main(int argc, char** argv) {
 
     const std::string payload(64, 'x');
     auto one = [&]() -> awaitable<std::string> {
-      auto reply = co_await client.call("bench.echo", payload);
+      auto reply = co_await client.call(kEcho, payload);
       co_return reply && reply.value().size() == payload.size() ? "" : "bad reply";
     };
     Load warmup{.workers = 1, .requests = 2000};

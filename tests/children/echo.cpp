@@ -2,11 +2,12 @@
 // the real processes exist it stands in for one in the development
 // configuration and the supervisor's integration tests.
 // Untrusted input: lines from its "echo" listener; ipc requests.
-// Privileges: user parley-echo; serves ipc "echo" (methods echo.say,
-// echo.pid); its own data directory only.
+// Privileges: user parley-echo; serves ipc "echo" (echo_contract.h); its
+// own data directory only.
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "echo_contract.h"
 #include "ipc/ipc.h"
 #include "line_server.h"
 
@@ -21,10 +22,10 @@ class Echo final : public daemon::Service {
         lines_(ctx, "echo", [](std::string line) -> awaitable<std::string> { co_return line; }) {}
 
   Status start() {
-    server_.handle("echo.say", [](const ipc::RequestInfo&, std::string payload) -> awaitable<Result<std::string>> {
+    server_.handle(testkit::kEchoSay, [](const ipc::RequestInfo&, std::string payload) -> awaitable<Result<std::string>> {
       co_return payload;
     });
-    server_.handle("echo.pid", [](const ipc::RequestInfo&, std::string) -> awaitable<Result<std::string>> {
+    server_.handle(testkit::kEchoPid, [](const ipc::RequestInfo&, std::string) -> awaitable<Result<std::string>> {
       co_return std::to_string(::getpid());
     });
     if (auto s = server_.start(); !s) return s;

@@ -4,6 +4,7 @@
 // Untrusted input: lines from its "relay" listener; replies from echo.
 // Privileges: user parley-relay, with echo's group to reach echo's socket.
 #include "daemon/daemon.h"
+#include "echo_contract.h"
 #include "ipc/ipc.h"
 #include "line_server.h"
 
@@ -18,7 +19,7 @@ class Relay final : public daemon::Service {
         lines_(ctx, "relay", [this](std::string line) -> awaitable<std::string> {
           ipc::CallOptions options;
           options.timeout = std::chrono::seconds(5);
-          auto reply = co_await echo_.call("echo.say", std::move(line), options);
+          auto reply = co_await echo_.call(testkit::kEchoSay, line, options);
           co_return reply ? "relayed: " + reply.value() : "error: " + std::string(errc_name(reply.code()));
         }) {}
 

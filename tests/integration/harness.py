@@ -216,11 +216,12 @@ stop_timeout_ms = 5000
             return ""
 
 
-def ipc_call(p, service_proc, service, method, request_type, reply_type, requests):
-    """Requests (dicts) to an ipc service through tests/tools/ipc_call; replies as dicts."""
+def ipc_call(p, service_proc, service, method, requests):
+    """Requests (dicts) to an ipc method through tests/tools/ipc_call; replies as dicts.
+    The method's request and reply types are those of its declaration in ipc/contracts/."""
     endpoint = f"ipc://{p.dir}/run/{service_proc}/{service}.sock"
     lines = "".join(json.dumps(r) + "\n" for r in requests)
-    r = subprocess.run([os.path.join(BIN, "ipc_call"), endpoint, method, request_type, reply_type],
+    r = subprocess.run([os.path.join(BIN, "ipc_call"), endpoint, method],
                        input=lines, capture_output=True, text=True, timeout=120)
     return [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
 

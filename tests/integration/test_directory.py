@@ -38,7 +38,7 @@ def auth(p, steps, mechanism, ip="192.0.2.1", service="SERVICE_IMAP"):
         response = steps(challenge)
         req = {"mechanism": mechanism, "response": base64.b64encode(response).decode(), "exchangeId": exchange,
                "service": service, "clientAddress": ip, "sid": "test-1"}
-        reply = ipc_call(p, "directory", "directory", "directory.auth", "AuthRequest", "AuthReply", [req])[0]
+        reply = ipc_call(p, "directory", "directory", "directory.auth", [req])[0]
         if reply.get("outcome") != "OUTCOME_CONTINUE":
             return reply
         exchange = reply["exchangeId"]
@@ -91,8 +91,7 @@ def ctl_in(p, args, stdin, json_output=True):
 
 
 def resolve(p, address):
-    return ipc_call(p, "directory", "directory", "directory.resolve", "ResolveRequest", "ResolveReply",
-                    [{"addresses": [address]}])[0]["results"][0]
+    return ipc_call(p, "directory", "directory", "directory.resolve", [{"addresses": [address]}])[0]["results"][0]
 
 
 class FirstRun(unittest.TestCase):
@@ -243,7 +242,7 @@ class Administration(unittest.TestCase):
             req = {"username": "bob", "realm": "auth.test", "algorithm": algorithm, "method": "REGISTER",
                    "uri": "sip:auth.test", "nonce": nonce, "cnonce": cnonce, "nc": "00000001", "qop": "auth",
                    "response": response, "service": "SERVICE_SIP", "clientAddress": "192.0.2.9"}
-            ok, bad = ipc_call(self.p, "directory", "directory", "directory.digest", "DigestRequest", "AuthReply",
+            ok, bad = ipc_call(self.p, "directory", "directory", "directory.digest",
                                [req, dict(req, response="0" * len(response), clientAddress="192.0.2.58")])
             self.assertEqual(ok["outcome"], "OUTCOME_OK", algorithm)
             self.assertEqual(bad["outcome"], "OUTCOME_FAILED", algorithm)

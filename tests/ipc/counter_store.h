@@ -1,5 +1,5 @@
-// The LMDB layout shared by ipc_counter_server (writes) and
-// ipc_restart_test (reads after the server stopped).
+// What ipc_counter_server and ipc_restart_test share: the method, and the
+// LMDB layout the server writes and the test reads after it stopped.
 //   "applied":  16-byte request id (client_id, seq; big-endian) -> reply
 //   "counters": key (the request payload) -> uint64 count, native order
 #pragma once
@@ -7,7 +7,12 @@
 #include <cstdint>
 #include <string>
 
+#include "ipc/contract.h"
+
 namespace parley::ipc::test {
+
+// Payload: a counter name; reply: its new count, in decimal.
+inline constexpr Method<std::string, std::string> kCounterApply{"counter.apply"};
 
 inline constexpr const char* kAppliedDb = "applied";
 inline constexpr const char* kCountersDb = "counters";

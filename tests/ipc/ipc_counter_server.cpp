@@ -1,6 +1,6 @@
 // ipc_counter_server: the test server of ipc.restart. Not a Parley process.
 //   ipc_counter_server <endpoint> <lmdb directory>
-// Serves "counter.apply": payload = a counter name. Exactly once per request
+// Serves kCounterApply (counter_store.h). Exactly once per request
 // id across crashes: one LMDB write transaction looks the id up, and if it
 // is new records it with its reply and increments the counter; the reply is
 // sent only after the commit (default LMDB sync: durable). A repeated id,
@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
   }
   parley::asio::io_context io;
   ipc::Server server(io, argv[1]);
-  server.handle("counter.apply",
+  server.handle(ipc::test::kCounterApply,
                 [&store](const ipc::RequestInfo& info, std::string name) -> parley::awaitable<Result<std::string>> {
                   co_return apply(store, info, name);
                 });

@@ -108,10 +108,11 @@ TEST(IpcRestart, TenThousandRequestsExactlyOnceAcrossKills) {
   int done = 0;
   int kills = 0;
   std::vector<int> replies_at_kill;
+  const std::string counter = "k";
   auto worker = [&]() -> awaitable<void> {
     while (next < kRequests) {
       const int n = next++;
-      results[n] = co_await client.call("counter.apply", "k");
+      results[n] = co_await client.call(test::kCounterApply, counter);
       ++done;
       if (kills < 2 && done >= kKillAfter[kills]) {
         replies_at_kill.push_back(done);

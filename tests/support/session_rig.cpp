@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "ipc/contracts/directory.h"
+#include "ipc/contracts/router.h"
 #include "ipc/ipc.h"
 #include "log/log.h"
 #include "schema/directory.pb.h"
@@ -122,12 +124,12 @@ std::string_view domain_of(std::string_view address) {
 FakeBackends::FakeBackends(asio::io_context& io, const RigContext& ctx)
     : directory_(std::make_unique<ipc::Server>(io, ctx.endpoint("directory", "directory"))),
       router_(std::make_unique<ipc::Server>(io, ctx.endpoint("router", "router"))) {
-  directory_->handle<schema::AuthRequest, AuthReply>(
-      "directory.auth", [](const ipc::RequestInfo&, schema::AuthRequest req) -> awaitable<Result<AuthReply>> {
+  directory_->handle(
+      contracts::kDirectoryAuth, [](const ipc::RequestInfo&, schema::AuthRequest req) -> awaitable<Result<AuthReply>> {
         co_return auth_step(req);
       });
-  directory_->handle<schema::ResolveRequest, schema::ResolveReply>(
-      "directory.resolve",
+  directory_->handle(
+      contracts::kDirectoryResolve,
       [](const ipc::RequestInfo&, schema::ResolveRequest req) -> awaitable<Result<schema::ResolveReply>> {
         schema::ResolveReply out;
         for (const auto& address : req.addresses()) {
@@ -139,8 +141,8 @@ FakeBackends::FakeBackends(asio::io_context& io, const RigContext& ctx)
         }
         co_return out;
       });
-  router_->handle<schema::VerifyRequest, schema::VerifyReply>(
-      "router.verify", [](const ipc::RequestInfo&, schema::VerifyRequest req) -> awaitable<Result<schema::VerifyReply>> {
+  router_->handle(
+      contracts::kRouterVerify, [](const ipc::RequestInfo&, schema::VerifyRequest req) -> awaitable<Result<schema::VerifyReply>> {
         schema::VerifyReply out;
         for (const auto& address : req.addresses()) {
           auto* v = out.add_results();
@@ -155,8 +157,8 @@ FakeBackends::FakeBackends(asio::io_context& io, const RigContext& ctx)
         }
         co_return out;
       });
-  router_->handle<schema::EnqueueRequest, schema::EnqueueReply>(
-      "router.enqueue", [this](const ipc::RequestInfo&, schema::EnqueueRequest) -> awaitable<Result<schema::EnqueueReply>> {
+  router_->handle(
+      contracts::kRouterEnqueue, [this](const ipc::RequestInfo&, schema::EnqueueRequest) -> awaitable<Result<schema::EnqueueReply>> {
         schema::EnqueueReply out;
         out.set_queue_id("Q" + std::to_string(++enqueued_));
         out.mutable_answer()->set_outcome(schema::OUTCOME_ACCEPTED);

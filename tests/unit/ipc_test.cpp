@@ -109,11 +109,13 @@ class RawDealer {
     });
   }
   void send(std::initializer_list<std::string_view> frames) { ASSERT_TRUE(socket_->send(frames)); }
-  void request(std::uint64_t seq, std::string method, std::string_view payload) {
+  template <class Request, class Reply>
+  void request(std::uint64_t seq, Method<Request, Reply> method, std::string_view payload) {
     schema::RequestHeader header;
     header.set_client_id(kClientId);
     header.set_seq(seq);
-    header.set_method(std::move(method));
+    header.set_method(std::string(method.name()));
+    header.set_types(detail::signature<Request, Reply>());
     header.set_deadline_unix_ms(detail::unix_ms(std::chrono::system_clock::now() + 60s));
     send({header.SerializeAsString(), payload});
   }
@@ -130,7 +132,29 @@ class RawDealer {
   std::unique_ptr<detail::Socket> socket_;
 };
 
+// Methods of the tests' servers; raw bytes unless typed.
+using Raw = Method<std::string, std::string>;
+constexpr Raw kPing{"ping"};
+constexpr Raw kCount{"count"};
+constexpr Raw kSlow{"slow"};
+constexpr Method<schema::RequestHeader, schema::EventHeader> kTyped{"echo.typed"};
+
 awaitable<Result<std::string>> pong(const RequestInfo&, std::string) { co_return std::string("pong"); }
+
+// Handlers and arguments that do not fit kTyped are refused at compile time.
+using WrongReply = awaitable<Result<schema::ReplyHeader>> (*)(const RequestInfo&, schema::RequestHeader);
+using WrongRequest = awaitable<Result<schema::EventHeader>> (*)(const RequestInfo&, schema::ReplyHeader);
+template <class M, class F>
+concept Serves = requires(Server& server, M method, F handler) { server.handle(method, handler); };
+template <class M, class R>
+concept Calls = requires(Client& client, M method, R request) { client.call(method, request); };
+static_assert(Serves<decltype(kTyped), decltype(&pong)> == false);
+static_assert(Serves<decltype(kTyped), WrongReply> == false);
+static_assert(Serves<decltype(kTyped), WrongRequest> == false);
+static_assert(Serves<Raw, decltype(&pong)>);
+static_assert(Calls<decltype(kTyped), schema::RequestHeader>);
+static_assert(Calls<decltype(kTyped), schema::ReplyHeader> == false);
+static_assert(Calls<decltype(kTyped), std::string> == false);
 
 TEST(IpcEndpoint, Helpers) {
   EXPECT_EQ(endpoint("/run/parley", "directory", "directory"), "ipc:///run/parley/directory/directory.sock");
@@ -145,8 +169,9 @@ TEST(IpcRequest, TypedRoundTrip) {
   TempDir dir;
   asio::io_context io;
   Server server(io, dir.endpoint("typed"));
-  server.handle<schema::RequestHeader, schema::EventHeader>(
-      "echo.typed", [](const RequestInfo& info, schema::RequestHeader request) -> awaitable<Result<schema::EventHeader>> {
+  int runs = 0;
+  server.handle(kTyped, [&](const RequestInfo& info, schema::RequestHeader request) -> awaitable<Result<schema::EventHeader>> {
+        ++runs;
         schema::EventHeader reply;
         reply.set_topic(request.method() + "!");
         reply.set_seq(request.seq() + 1);
@@ -159,17 +184,72 @@ TEST(IpcRequest, TypedRoundTrip) {
   schema::RequestHeader request;
   request.set_method("inner");
   request.set_seq(41);
-  auto reply = run(io, client.call<schema::EventHeader>("echo.typed", request, {0ms, "sess-1"}));
+  auto reply = run(io, client.call(kTyped, request, {0ms, "sess-1"}));
   ASSERT_TRUE(reply) << reply.error().detail;
   EXPECT_EQ(reply->topic(), "inner!");
   EXPECT_EQ(reply->seq(), 42u);
   EXPECT_EQ(reply->sid(), "sess-1");
   EXPECT_EQ(reply->unix_ms(), 1);  // the first request of this client
 
-  // An unparsable payload is the handler's Errc::syntax, reported back.
-  auto raw = run(io, client.call("echo.typed", std::string("\xff\xff", 2)));
-  ASSERT_FALSE(raw);
-  EXPECT_EQ(raw.code(), Errc::syntax);
+  EXPECT_EQ(runs, 1);
+}
+
+TEST(IpcRequest, UnparsableRequestIsRefused) {
+  TempDir dir;
+  asio::io_context io;
+  Signal signal(io);
+  Server server(io, dir.endpoint("unparsable"));
+  int runs = 0;
+  server.handle(kTyped, [&](const RequestInfo&, schema::RequestHeader) -> awaitable<Result<schema::EventHeader>> {
+    ++runs;
+    co_return schema::EventHeader();
+  });
+  ASSERT_TRUE(server.start());
+  RawDealer raw(io, dir.endpoint("unparsable"), signal);
+  run(io, [&]() -> awaitable<int> {
+    raw.request(1, kTyped, std::string("\xff\xff", 2));  // the right types named, bytes that are not one
+    auto replied = [&] { return raw.replies_for(1) == 1; };
+    co_await signal.until(replied);
+    co_return 0;
+  }());
+  EXPECT_EQ(raw.replies.at(0).first.status(), schema::STATUS_SYNTAX);
+  EXPECT_EQ(runs, 0);
+}
+
+// Two ends that declare one method with different types (two builds that
+// disagree): refused by the server before the handler runs, either way.
+TEST(IpcRequest, OtherTypesAreRefused) {
+  TempDir dir;
+  asio::io_context io;
+  Server server(io, dir.endpoint("types"));
+  int runs = 0;
+  server.handle(kTyped, [&](const RequestInfo&, schema::RequestHeader) -> awaitable<Result<schema::EventHeader>> {
+    ++runs;
+    co_return schema::EventHeader();
+  });
+  ASSERT_TRUE(server.start());
+  Client client(io, dir.endpoint("types"));
+
+  constexpr Method<schema::RequestHeader, schema::ReplyHeader> kOtherReply{"echo.typed"};
+  schema::RequestHeader request;
+  request.set_method("inner");
+  auto other_reply = run(io, client.call(kOtherReply, request));
+  ASSERT_FALSE(other_reply);
+  EXPECT_EQ(other_reply.code(), Errc::invalid);
+  EXPECT_EQ(other_reply.error().detail,
+            "types differ: echo.typed: caller parley.schema.RequestHeader parley.schema.ReplyHeader, "
+            "server parley.schema.RequestHeader parley.schema.EventHeader");
+
+  constexpr Method<std::string, schema::EventHeader> kOtherRequest{"echo.typed"};
+  const std::string bytes = request.SerializeAsString();  // even when the bytes would parse
+  auto other_request = run(io, client.call(kOtherRequest, bytes));
+  ASSERT_FALSE(other_request);
+  EXPECT_EQ(other_request.code(), Errc::invalid);
+  EXPECT_EQ(runs, 0);
+
+  auto right = run(io, client.call(kTyped, request));
+  EXPECT_TRUE(right);
+  EXPECT_EQ(runs, 1);
 }
 
 TEST(IpcRequest, ThousandRequestsSixtyFourInFlight) {
@@ -177,7 +257,8 @@ TEST(IpcRequest, ThousandRequestsSixtyFourInFlight) {
   asio::io_context io;
   Server server(io, dir.endpoint("many"));
   std::size_t max_active = 0;
-  server.handle("math.double", [&](const RequestInfo&, std::string payload) -> awaitable<Result<std::string>> {
+  constexpr Raw kDouble{"math.double"};
+  server.handle(kDouble, [&](const RequestInfo&, std::string payload) -> awaitable<Result<std::string>> {
     max_active = std::max(max_active, server.active());
     co_await yield();  // be in flight together with the others
     co_return std::to_string(2 * std::stoll(payload));
@@ -195,7 +276,8 @@ TEST(IpcRequest, ThousandRequestsSixtyFourInFlight) {
   auto worker = [&]() -> awaitable<void> {
     while (next < kRequests) {
       const int n = next++;
-      auto reply = co_await client.call("math.double", std::to_string(n));
+      const std::string number = std::to_string(n);
+      auto reply = co_await client.call(kDouble, number);
       max_in_flight = std::max(max_in_flight, client.in_flight() + 1);
       if (reply && reply.value() == std::to_string(2 * n)) ++good;
       ++done;
@@ -219,14 +301,15 @@ TEST(IpcRequest, UnknownMethod) {
   TempDir dir;
   asio::io_context io;
   Server server(io, dir.endpoint("nomethod"));
-  server.handle("ping", pong);
+  server.handle(kPing, pong);
   ASSERT_TRUE(server.start());
   Client client(io, dir.endpoint("nomethod"));
-  auto reply = run(io, client.call("no.such", "x"));
+  constexpr Raw kNoSuch{"no.such"};
+  auto reply = run(io, client.call(kNoSuch, "x"));
   ASSERT_FALSE(reply);
   EXPECT_EQ(reply.code(), Errc::not_found);
   EXPECT_NE(reply.error().detail.find("no.such"), std::string::npos);
-  auto ok = run(io, client.call("ping", ""));
+  auto ok = run(io, client.call(kPing, ""));
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok.value(), "pong");
 }
@@ -235,20 +318,22 @@ TEST(IpcRequest, HandlerErrorIsReturned) {
   TempDir dir;
   asio::io_context io;
   Server server(io, dir.endpoint("error"));
-  server.handle("deny", [](const RequestInfo&, std::string) -> awaitable<Result<std::string>> {
+  constexpr Raw kDeny{"deny"};
+  constexpr Raw kThrow{"throw"};
+  server.handle(kDeny, [](const RequestInfo&, std::string) -> awaitable<Result<std::string>> {
     co_return fail(Errc::denied, "not yours");
   });
-  server.handle("throw", [](const RequestInfo&, std::string) -> awaitable<Result<std::string>> {
+  server.handle(kThrow, [](const RequestInfo&, std::string) -> awaitable<Result<std::string>> {
     throw std::runtime_error("bug");
     co_return std::string();
   });
   ASSERT_TRUE(server.start());
   Client client(io, dir.endpoint("error"));
-  auto denied = run(io, client.call("deny", ""));
+  auto denied = run(io, client.call(kDeny, ""));
   ASSERT_FALSE(denied);
   EXPECT_EQ(denied.code(), Errc::denied);
   EXPECT_EQ(denied.error().detail, "not yours");
-  auto thrown = run(io, client.call("throw", ""));
+  auto thrown = run(io, client.call(kThrow, ""));
   ASSERT_FALSE(thrown);
   EXPECT_EQ(thrown.code(), Errc::internal);
 }
@@ -258,7 +343,7 @@ TEST(IpcRequest, DeadlineGivesTimeout) {
   asio::io_context io;
   Server server(io, dir.endpoint("slow"));
   int started = 0;
-  server.handle("slow", [&](const RequestInfo&, std::string) -> awaitable<Result<std::string>> {
+  server.handle(kSlow, [&](const RequestInfo&, std::string) -> awaitable<Result<std::string>> {
     ++started;
     asio::steady_timer never(co_await asio::this_coro::executor, 1h);
     error_code ec;
@@ -268,7 +353,7 @@ TEST(IpcRequest, DeadlineGivesTimeout) {
   ASSERT_TRUE(server.start());
   Client client(io, dir.endpoint("slow"), {.resend_after = 20ms});
   const auto begin = std::chrono::steady_clock::now();
-  auto reply = run(io, client.call("slow", "", {150ms}));
+  auto reply = run(io, client.call(kSlow, "", {150ms}));
   const auto elapsed = std::chrono::steady_clock::now() - begin;
   ASSERT_FALSE(reply);
   EXPECT_EQ(reply.code(), Errc::timeout);
@@ -285,7 +370,7 @@ TEST(IpcRequest, DestroyingClientCancelsCalls) {
   Signal signal(io);
   Server server(io, dir.endpoint("cancel"));
   int started = 0;
-  server.handle("slow", [&](const RequestInfo&, std::string) -> awaitable<Result<std::string>> {
+  server.handle(kSlow, [&](const RequestInfo&, std::string) -> awaitable<Result<std::string>> {
     ++started;
     signal.notify();
     asio::steady_timer never(co_await asio::this_coro::executor, 1h);
@@ -300,7 +385,8 @@ TEST(IpcRequest, DestroyingClientCancelsCalls) {
       io,
       [&]() -> awaitable<void> {
         ipc::CallOptions slow_call(30s);
-        result = co_await client->call("slow", "", slow_call);
+        const std::string empty;
+        result = co_await client->call(kSlow, empty, slow_call);
         signal.notify();
       },
       asio::detached);
@@ -322,7 +408,7 @@ TEST(IpcRequest, RepeatedIdAnsweredFromCache) {
   Server server(io, dir.endpoint("dedup"));
   int runs = 0;
   bool open_gate = false;
-  server.handle("count", [&](const RequestInfo& info, std::string payload) -> awaitable<Result<std::string>> {
+  server.handle(kCount, [&](const RequestInfo& info, std::string payload) -> awaitable<Result<std::string>> {
     ++runs;
     EXPECT_EQ(info.client_id, RawDealer::kClientId);
     signal.notify();
@@ -330,17 +416,17 @@ TEST(IpcRequest, RepeatedIdAnsweredFromCache) {
     co_await signal.until(gate_open);
     co_return "counted " + payload;
   });
-  server.handle("ping", pong);
+  server.handle(kPing, pong);
   ASSERT_TRUE(server.start());
   RawDealer raw(io, dir.endpoint("dedup"), signal);
   run(io, [&]() -> awaitable<int> {
-    raw.request(1, "count", "a");
+    raw.request(1, kCount, "a");
     auto ran_once = [&] { return runs == 1; };
     co_await signal.until(ran_once);
     // A repeat while the first copy runs is ignored. The ping behind it on
     // the same connection proves the server has seen the repeat.
-    raw.request(1, "count", "a");
-    raw.request(2, "ping", "");
+    raw.request(1, kCount, "a");
+    raw.request(2, kPing, "");
     auto reply2_sent = [&] { return raw.replies_for(2) == 1; };
     co_await signal.until(reply2_sent);
     open_gate = true;
@@ -348,8 +434,8 @@ TEST(IpcRequest, RepeatedIdAnsweredFromCache) {
     auto reply1_sent = [&] { return raw.replies_for(1) == 1; };
     co_await signal.until(reply1_sent);
     // A repeat after it finished gets the stored reply.
-    raw.request(1, "count", "a");
-    raw.request(3, "ping", "");
+    raw.request(1, kCount, "a");
+    raw.request(3, kPing, "");
     auto reply3_sent = [&] { return raw.replies_for(3) == 1; };
     co_await signal.until(reply3_sent);
     co_return 0;
@@ -370,17 +456,17 @@ TEST(IpcRequest, ReplyCacheIsBounded) {
   Signal signal(io);
   Server server(io, dir.endpoint("lru"), {.reply_cache = 2});
   int runs = 0;
-  server.handle("count", [&](const RequestInfo&, std::string) -> awaitable<Result<std::string>> {
+  server.handle(kCount, [&](const RequestInfo&, std::string) -> awaitable<Result<std::string>> {
     co_return std::to_string(++runs);
   });
   ASSERT_TRUE(server.start());
   RawDealer raw(io, dir.endpoint("lru"), signal);
   run(io, [&]() -> awaitable<int> {
-    for (std::uint64_t seq = 1; seq <= 3; ++seq) raw.request(seq, "count", "");
+    for (std::uint64_t seq = 1; seq <= 3; ++seq) raw.request(seq, kCount, "");
     auto replies3_sent = [&] { return raw.replies.size() == 3; };
     co_await signal.until(replies3_sent);
-    raw.request(3, "count", "");  // cached: still one run
-    raw.request(1, "count", "");  // evicted: runs again
+    raw.request(3, kCount, "");  // cached: still one run
+    raw.request(1, kCount, "");  // evicted: runs again
     auto replies5_sent = [&] { return raw.replies.size() == 5; };
     co_await signal.until(replies5_sent);
     co_return 0;
@@ -393,13 +479,13 @@ TEST(IpcRequest, MalformedFramesAreDropped) {
   asio::io_context io;
   Signal signal(io);
   Server server(io, dir.endpoint("malformed"));
-  server.handle("ping", pong);
+  server.handle(kPing, pong);
   ASSERT_TRUE(server.start());
   RawDealer raw(io, dir.endpoint("malformed"), signal);
   schema::RequestHeader good;
   good.set_client_id(7);
   good.set_seq(1);
-  good.set_method("ping");
+  good.set_method(std::string(kPing.name()));
   schema::RequestHeader no_method = good;
   no_method.clear_method();
   schema::RequestHeader long_method = good;
@@ -414,7 +500,7 @@ TEST(IpcRequest, MalformedFramesAreDropped) {
     raw.send({long_method.SerializeAsString(), ""});
     raw.send({frames[0], frames[1], frames[2], frames[3], frames[4], frames[5], frames[6], frames[7], frames[8],
               frames[9], frames[10], frames[11]});
-    raw.request(1, "ping", "");
+    raw.request(1, kPing, "");
     auto reply1_sent = [&] { return raw.replies_for(1) == 1; };
     co_await signal.until(reply1_sent);
     co_return 0;
@@ -424,7 +510,7 @@ TEST(IpcRequest, MalformedFramesAreDropped) {
   EXPECT_EQ(raw.replies[0].second, "pong");
 
   Client client(io, dir.endpoint("malformed"));
-  auto reply = run(io, client.call("ping", ""));
+  auto reply = run(io, client.call(kPing, ""));
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply.value(), "pong");
 }
@@ -435,20 +521,20 @@ TEST(IpcRequest, ExpiredRequestIsNotRun) {
   Signal signal(io);
   Server server(io, dir.endpoint("expired"));
   int runs = 0;
-  server.handle("count", [&](const RequestInfo&, std::string) -> awaitable<Result<std::string>> {
+  server.handle(kCount, [&](const RequestInfo&, std::string) -> awaitable<Result<std::string>> {
     co_return std::to_string(++runs);
   });
-  server.handle("ping", pong);
+  server.handle(kPing, pong);
   ASSERT_TRUE(server.start());
   RawDealer raw(io, dir.endpoint("expired"), signal);
   schema::RequestHeader old;
   old.set_client_id(9);
   old.set_seq(1);
-  old.set_method("count");
+  old.set_method(std::string(kCount.name()));
   old.set_deadline_unix_ms(detail::unix_ms(std::chrono::system_clock::now() - 1s));
   run(io, [&]() -> awaitable<int> {
     raw.send({old.SerializeAsString(), ""});
-    raw.request(2, "ping", "");
+    raw.request(2, kPing, "");
     auto reply2_sent = [&] { return raw.replies_for(2) == 1; };
     co_await signal.until(reply2_sent);
     co_return 0;
@@ -493,17 +579,17 @@ TEST(IpcEndpointFile, StaleSocketReplacedLiveOneRefused) {
   ASSERT_EQ(::bind(s, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
   ::close(s);
   Server server(io, dir.endpoint("stale"));
-  server.handle("ping", pong);
+  server.handle(kPing, pong);
   ASSERT_TRUE(server.start());
   Client client(io, dir.endpoint("stale"));
-  auto reply = run(io, client.call("ping", ""));
+  auto reply = run(io, client.call(kPing, ""));
   ASSERT_TRUE(reply);
 
   Server second(io, dir.endpoint("stale"));
   auto started = second.start();
   ASSERT_FALSE(started);
   EXPECT_EQ(started.code(), Errc::exists);
-  reply = run(io, client.call("ping", ""));  // the first server still serves
+  reply = run(io, client.call(kPing, ""));  // the first server still serves
   ASSERT_TRUE(reply);
 
   // Not a socket: someone else's file, left alone.
@@ -520,48 +606,103 @@ TEST(IpcPubSub, DeliversOnlySubscribedTopics) {
   TempDir dir;
   asio::io_context io;
   Signal signal(io);
+  constexpr Topic<std::string> kMailbox{"mailbox."};
+  constexpr Topic<std::string> kReload{"reload"};
+  constexpr Topic<std::string> kRegistration{"registration."};
+  constexpr Topic<std::string> kMail{"mail"};
   Publisher publisher(io, dir.endpoint("events"));
   ASSERT_TRUE(publisher.start());
-  std::vector<std::pair<std::string, std::string>> got;
-  Subscriber subscriber(io, dir.endpoint("events"), [&](std::string_view topic, std::string payload) {
-    got.emplace_back(std::string(topic), std::move(payload));
+  struct Event {
+    std::string subscription, key, payload;
+  };
+  std::vector<Event> got;
+  Subscriber subscriber(io, dir.endpoint("events"));
+  subscriber.subscribe(kMailbox, [&](std::string_view key, std::string payload) {
+    got.push_back({"mailbox", std::string(key), std::move(payload)});
     signal.notify();
   });
-  subscriber.subscribe("mailbox.");
-  subscriber.subscribe("reload");
+  subscriber.subscribe(kReload, [&](std::string_view key, std::string payload) {
+    got.push_back({"reload", std::string(key), std::move(payload)});
+    signal.notify();
+  });
   ASSERT_TRUE(subscriber.start());
-  auto seen = [&](std::string_view topic) {
-    return std::any_of(got.begin(), got.end(), [&](const auto& e) { return e.first == topic; });
+  auto seen = [&](std::string_view subscription) {
+    return std::any_of(got.begin(), got.end(), [&](const auto& e) { return e.subscription == subscription; });
   };
   run(io, [&]() -> awaitable<int> {
     // A subscription reaches the publisher some time after connecting and
     // events before it are dropped (events are hints). So publish until one
     // arrives; it is a retry loop on a timer, not a wait for time to pass.
     asio::steady_timer tick(co_await asio::this_coro::executor);
-    while (!seen("mailbox.changed")) {
-      publisher.publish("registration.changed", "r");
-      publisher.publish("mailbox.changed", "m", "sess-9");
+    while (!seen("mailbox")) {
+      publisher.publish(kRegistration, "changed", "r");
+      publisher.publish(kMailbox, "alice@example.com", "m", "sess-9");
       tick.expires_after(5ms);
       error_code ec;
       co_await tick.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
     // Delivery is in order on one connection: once "reload" arrives,
     // anything published before it that passed the filter has too.
-    publisher.publish("mail", "prefix of a subscription, not matching it");
-    publisher.publish("registration.changed", "r");
-    publisher.publish("reload", "z");
+    publisher.publish(kMail, "", "prefix of a subscription, not matching it");
+    publisher.publish(kRegistration, "changed", "r");
+    publisher.publish(kReload, "", "z");
     auto reload_seen = [&] { return seen("reload"); };
     co_await signal.until(reload_seen);
     co_return 0;
   }());
-  for (const auto& [topic, payload] : got) {
-    EXPECT_TRUE(topic == "mailbox.changed" || topic == "reload") << topic;
-    if (topic == "mailbox.changed") {
-      EXPECT_EQ(payload, "m");
-    } else if (topic == "reload") {
-      EXPECT_EQ(payload, "z");
+  for (const auto& e : got) {
+    if (e.subscription == "mailbox") {
+      EXPECT_EQ(e.key, "alice@example.com");
+      EXPECT_EQ(e.payload, "m");
+    } else {
+      EXPECT_EQ(e.key, "");
+      EXPECT_EQ(e.payload, "z");
     }
   }
+  EXPECT_EQ(subscriber.malformed(), 0u);
+}
+
+// An event whose payload is not the topic's type never reaches the handler.
+TEST(IpcPubSub, EventOfOtherTypeIsDropped) {
+  TempDir dir;
+  asio::io_context io;
+  Signal signal(io);
+  constexpr Topic<schema::EventHeader> kTypedTopic{"typed."};
+  constexpr Topic<std::string> kSameTopicRaw{"typed."};
+  Publisher publisher(io, dir.endpoint("events"));
+  ASSERT_TRUE(publisher.start());
+  std::vector<std::pair<std::string, schema::EventHeader>> got;
+  Subscriber subscriber(io, dir.endpoint("events"));
+  subscriber.subscribe(kTypedTopic, [&](std::string_view key, schema::EventHeader event) {
+    got.emplace_back(std::string(key), std::move(event));
+    signal.notify();
+  });
+  ASSERT_TRUE(subscriber.start());
+  schema::EventHeader good;
+  good.set_topic("inner");
+  run(io, [&]() -> awaitable<int> {
+    asio::steady_timer tick(co_await asio::this_coro::executor);
+    while (got.empty()) {
+      publisher.publish(kTypedTopic, "k", good);
+      tick.expires_after(5ms);
+      error_code ec;
+      co_await tick.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    // Subscribed now; in order on one connection, so once the good event
+    // after it arrives, the bad one has been seen.
+    const std::size_t before = got.size();
+    publisher.publish(kSameTopicRaw, "k", std::string("\xff\xff", 2));
+    publisher.publish(kTypedTopic, "k", good);
+    auto next_seen = [&] { return got.size() > before; };
+    co_await signal.until(next_seen);
+    co_return 0;
+  }());
+  ASSERT_GE(got.size(), 1u);
+  for (const auto& [key, event] : got) {
+    EXPECT_EQ(key, "k");
+    EXPECT_EQ(event.topic(), "inner");
+  }
+  EXPECT_GE(subscriber.malformed(), 1u);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "auth/encoding.h"
+#include "ipc/contracts/directory.h"
 #include "ipc/ipc.h"
 
 namespace parley::front {
@@ -56,7 +57,7 @@ awaitable<SaslOutcome> sasl_authenticate(ipc::Client& directory, const SaslStart
   }
   ipc::CallOptions opts(kDirectoryTimeout, start.sid);
   for (;;) {
-    auto answer = co_await directory.call<schema::AuthReply>("directory.auth", req, opts);
+    auto answer = co_await directory.call(contracts::kDirectoryAuth, req, opts);
     if (!answer) {
       out.kind = Kind::tempfail;
       co_return out;

@@ -1,0 +1,15 @@
+// The router's service (procs/router). Records: schema/envelope.proto.
+#pragma once
+
+#include "ipc/contract.h"
+#include "schema/envelope.pb.h"
+
+namespace parley::contracts {
+
+// Endpoint "router": smtpd and the dequeuer (its reports).
+// A message queued durably before the reply.
+inline constexpr ipc::Method<schema::EnqueueRequest, schema::EnqueueReply> kRouterEnqueue{"router.enqueue"};
+// smtpd's RCPT check: each address as the router would route it.
+inline constexpr ipc::Method<schema::VerifyRequest, schema::VerifyReply> kRouterVerify{"router.verify"};
+
+}  // namespace parley::contracts
