@@ -20,6 +20,10 @@
 #include "store/store.h"
 #include "tls/listeners.h"
 
+namespace parley::schema {
+class MailboxEvent;
+}
+
 namespace parley::imapd {
 
 struct Settings {
