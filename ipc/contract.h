@@ -3,7 +3,7 @@
 // A service's methods and topics are declared once, in its header under
 // ipc/contracts/, and both ends use that declaration:
 //   inline constexpr ipc::Method<schema::ResolveRequest, schema::ResolveReply>
-//       kDirectoryResolve{"directory.resolve"};
+//       kDirectoryResolve{...};                                  // ipc/contracts/directory.h
 //   client.call(contracts::kDirectoryResolve, request, options)  // Result<ResolveReply>
 //   server.handle(contracts::kDirectoryResolve, handler)         // typed on both
 // Client, Server, Publisher and Subscriber take only these declarations, so

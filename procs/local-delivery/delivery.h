@@ -1,5 +1,5 @@
-// The local-delivery process's service: local.deliver, and the "events"
-// publisher (topic "mailbox.ACCOUNT": schema::MailboxEvent).
+// The local-delivery process's service: contracts::kLocalDeliver, and the
+// "events" publisher (contracts::kMailboxChanged). See ipc/contracts/.
 #pragma once
 
 #include <memory>

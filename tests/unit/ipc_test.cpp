@@ -141,6 +141,14 @@ constexpr Method<schema::RequestHeader, schema::EventHeader> kTyped{"echo.typed"
 
 awaitable<Result<std::string>> pong(const RequestInfo&, std::string) { co_return std::string("pong"); }
 
+// A kTyped handler that counts its runs.
+Handler<schema::RequestHeader, schema::EventHeader> counted(int& runs) {
+  return [&runs](const RequestInfo&, schema::RequestHeader) -> awaitable<Result<schema::EventHeader>> {
+    ++runs;
+    co_return schema::EventHeader();
+  };
+}
+
 // Handlers and arguments that do not fit kTyped are refused at compile time.
 using WrongReply = awaitable<Result<schema::ReplyHeader>> (*)(const RequestInfo&, schema::RequestHeader);
 using WrongRequest = awaitable<Result<schema::EventHeader>> (*)(const RequestInfo&, schema::ReplyHeader);
@@ -200,10 +208,7 @@ TEST(IpcRequest, UnparsableRequestIsRefused) {
   Signal signal(io);
   Server server(io, dir.endpoint("unparsable"));
   int runs = 0;
-  server.handle(kTyped, [&](const RequestInfo&, schema::RequestHeader) -> awaitable<Result<schema::EventHeader>> {
-    ++runs;
-    co_return schema::EventHeader();
-  });
+  server.handle(kTyped, counted(runs));
   ASSERT_TRUE(server.start());
   RawDealer raw(io, dir.endpoint("unparsable"), signal);
   run(io, [&]() -> awaitable<int> {
@@ -223,10 +228,7 @@ TEST(IpcRequest, OtherTypesAreRefused) {
   asio::io_context io;
   Server server(io, dir.endpoint("types"));
   int runs = 0;
-  server.handle(kTyped, [&](const RequestInfo&, schema::RequestHeader) -> awaitable<Result<schema::EventHeader>> {
-    ++runs;
-    co_return schema::EventHeader();
-  });
+  server.handle(kTyped, counted(runs));
   ASSERT_TRUE(server.start());
   Client client(io, dir.endpoint("types"));
 
