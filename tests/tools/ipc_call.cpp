@@ -54,8 +54,10 @@ awaitable<int> run(ipc::Client& client, ipc::Method<Request, Reply> method) {
   co_return status;
 }
 
-// Every method declared in ipc/contracts/, found by its name.
-awaitable<int> dispatch(ipc::Client& client, const std::string& name) {
+// Every method declared in ipc/contracts/, found by its name. The client
+// lives only as long as the calls, so io.run() returns after them.
+awaitable<int> dispatch(asio::io_context& io, std::string endpoint, std::string name) {
+  ipc::Client client(io, std::move(endpoint));
   if (name == contracts::kDirectoryResolve.name()) co_return co_await run(client, contracts::kDirectoryResolve);
   if (name == contracts::kDirectoryAuth.name()) co_return co_await run(client, contracts::kDirectoryAuth);
   if (name == contracts::kDirectoryDigest.name()) co_return co_await run(client, contracts::kDirectoryDigest);
@@ -77,11 +79,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   asio::io_context io;
-  ipc::Client client(io, argv[1]);
-  const std::string method = argv[2];
   int status = 0;
   asio::co_spawn(io, [&]() -> awaitable<void> {
-    status = co_await dispatch(client, method);
+    status = co_await dispatch(io, argv[1], argv[2]);
   }, asio::detached);
   io.run();
   return status;
