@@ -266,15 +266,18 @@ class FakeSmtpd {
         in.append(buf, static_cast<std::size_t>(n));
       }
     };
-    for (std::size_t i = 0; i < replies.size(); ++i) {
-      if (i > 0) {
+    // The greeting, and the reply to the message text, answer no line.
+    bool answer_line = false;
+    for (const auto& reply : replies) {
+      if (answer_line) {
         std::string line;
         if (!take("\r\n", line)) return;
         lines_.push_back(line);
       }
-      const std::string wire = replies[i] + "\r\n";
+      const std::string wire = reply + "\r\n";
       if (::send(fd, wire.data(), wire.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(wire.size())) return;
-      if (replies[i].starts_with("354") && !take("\r\n.\r\n", data_)) return;
+      answer_line = !reply.starts_with("354");
+      if (!answer_line && !take("\r\n.\r\n", data_)) return;
     }
   }
 
