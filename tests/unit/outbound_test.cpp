@@ -340,6 +340,25 @@ TEST_F(OutboundTest, TwoDeliveriesShareOneConnection) {
   }());
 }
 
+// A relay host that does not parse (config/host_port.h) is never guessed
+// at: every recipient is deferred, nothing is connected to.
+TEST_F(OutboundTest, MalformedRelayHostDefers) {
+  run(io_, [&]() -> awaitable<void> {
+    Outbound out(io_, resolver_, options());
+    const auto m = message({"a@example.test", "b@example.test"});
+    for (const std::string relay : {"127.0.0.1", "127.0.0.1:0", "::1:25", "[::1]"}) {
+      auto r = co_await out.deliver("example.test", relay, m);
+      EXPECT_EQ(r.size(), 2u) << relay;
+      for (const auto& o : r) {
+        EXPECT_FALSE(o.delivered) << relay;
+        EXPECT_FALSE(o.permanent) << relay;
+        EXPECT_EQ(o.status, "4.4.3") << relay;
+        EXPECT_TRUE(o.reply.starts_with("451 4.4.3 example.test: bad relay host " + relay + ": ")) << o.reply;
+      }
+    }
+  }());
+}
+
 TEST_F(OutboundTest, NoReuseWhenIdleTimeIsZero) {
   SmtpServer server(io_, Script{});
   run(io_, [&]() -> awaitable<void> {
