@@ -25,6 +25,7 @@
 #include "core/asio.h"
 #include "procs/dequeuer/outbound.h"
 #include "dns/resolver.h"
+#include "tests/support/run.h"
 
 namespace parley::dequeuer {
 namespace {
@@ -248,24 +249,7 @@ awaitable<bool> eventually(F done) {
   co_return done();
 }
 
-// Runs `scenario` on `io` until it finishes (or the watchdog fires), then
-// stops the io_context: servers and idle connections never run out of work.
-void run(asio::io_context& io, awaitable<void> scenario) {
-  auto done = std::make_shared<bool>(false);
-  auto error = std::make_shared<std::exception_ptr>();
-  asio::co_spawn(io, std::move(scenario), [&io, done, error](std::exception_ptr e) {
-    *done = true;
-    *error = e;
-    io.stop();
-  });
-  asio::steady_timer watchdog(io, kWatchdog);
-  watchdog.async_wait([&io](const error_code& ec) {
-    if (!ec) io.stop();
-  });
-  io.run();
-  if (*error) std::rethrow_exception(*error);
-  EXPECT_TRUE(*done) << "scenario timed out";
-}
+using testkit::run;
 
 OutboundOptions options(std::chrono::milliseconds reuse_idle = 5000ms) {
   OutboundOptions o;

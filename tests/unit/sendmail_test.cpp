@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/temp_dir.h"
+
 namespace parley::sendmail {
 namespace {
 
@@ -238,6 +240,13 @@ class FakeSmtpd {
       serve(server.get(), replies);
     });
   }
+  // Serves the first connection to `listener`, a listening socket, instead.
+  FakeSmtpd(std::vector<std::string> replies, UniqueFd listener) : listener_(std::move(listener)) {
+    thread_ = std::thread([this, replies = std::move(replies)] {
+      UniqueFd server(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+      if (server.valid()) serve(server.get(), replies);
+    });
+  }
   ~FakeSmtpd() { finish(); }
 
   int fd() const { return client_.get(); }
@@ -245,6 +254,7 @@ class FakeSmtpd {
   // data() are complete.
   void finish() {
     client_.reset();
+    if (listener_.valid()) ::shutdown(listener_.get(), SHUT_RDWR);  // an accept still waiting returns
     if (thread_.joinable()) thread_.join();
   }
   const std::vector<std::string>& lines() const { return lines_; }
@@ -282,6 +292,7 @@ class FakeSmtpd {
   }
 
   UniqueFd client_;
+  UniqueFd listener_;
   std::thread thread_;
   std::vector<std::string> lines_;
   std::string data_;
@@ -377,6 +388,28 @@ TEST(SendmailRun, UsageAndDataErrorsComeBeforeConnecting) {
   f = run(o, "Subject: x\n\nbody\n", test_caller(), "/nonexistent/submit.sock");
   ASSERT_TRUE(f.has_value());
   EXPECT_EQ(f->status, EX_UNAVAILABLE);
+}
+
+TEST(SendmailRun, SubmitsOverTheUnixSocket) {
+  testkit::TempDir dir("parley-sendmail-test");
+  const std::string path = dir.file("submit.sock");
+  UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  ASSERT_LT(path.size(), sizeof addr.sun_path);
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  ASSERT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener.get(), 1), 0);
+  FakeSmtpd smtpd({"220 ready", "250 hello", "250 sender", "250 rcpt", "354 go", "250 queued", "221 bye"},
+                  std::move(listener));
+  Options o;
+  o.recipients = {"bob@example.com"};
+  EXPECT_EQ(run(o, "Subject: hi\n\n.dot\n", test_caller(), path), std::nullopt);
+  smtpd.finish();
+  EXPECT_THAT(smtpd.lines(),
+              ElementsAre("EHLO localhost", "MAIL FROM:<alice@host.example>", "RCPT TO:<bob@example.com>", "DATA", "QUIT"));
+  EXPECT_THAT(smtpd.data(), ::testing::StartsWith("From: <alice@host.example>\r\n"));
+  EXPECT_THAT(smtpd.data(), ::testing::EndsWith("\r\nSubject: hi\r\n\r\n..dot"));
 }
 
 }  // namespace
