@@ -1,12 +1,12 @@
 #include "outbound.h"
 
 #include <algorithm>
-#include <charconv>
 #include <deque>
 #include <map>
 #include <optional>
 #include <tuple>
 
+#include "config/host_port.h"
 #include "log/log.h"
 #include "smtp/client.h"
 #include "smtp/data.h"
@@ -494,14 +494,11 @@ std::size_t Outbound::idle_count() const { return cache_->size(); }
 awaitable<Result<std::vector<Outbound::Target>>> Outbound::targets(const std::string& domain, const std::string& relay_host) {
   std::vector<Target> out;
   if (!relay_host.empty()) {
-    auto colon = relay_host.rfind(':');
-    std::string host = relay_host.substr(0, colon);
-    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    std::uint16_t port = kSmtpPort;
-    if (colon != std::string::npos) {
-      std::string_view p = std::string_view(relay_host).substr(colon + 1);
-      std::from_chars(p.data(), p.data() + p.size(), port);
-    }
+    // From the router's record or dequeuer.routes: checked again here.
+    auto relay = config::parse_host_port(relay_host);
+    if (!relay) co_return fail(Errc::invalid, relay_host + ": " + relay.error().detail);
+    const std::string host = relay->host;
+    const std::uint16_t port = relay->port;
     boost::system::error_code ec;
     auto ip = asio::ip::make_address(host, ec);
     if (!ec) {
@@ -542,6 +539,9 @@ awaitable<std::vector<RecipientOutcome>> Outbound::deliver(std::string domain, s
       case Errc::not_found:
         o = temporary("550 5.1.2 " + domain + ": no such domain", "5.1.2");
         o.permanent = true;
+        break;
+      case Errc::invalid:  // a relay host that does not parse: the configuration's to fix
+        o = temporary("451 4.4.3 " + domain + ": bad relay host " + targets_found.error().detail, "4.4.3");
         break;
       default: o = temporary("451 4.4.3 " + domain + ": DNS lookup failed (" + targets_found.error().detail + ")", "4.4.3");
     }

@@ -80,7 +80,8 @@ class Outbound {
   Outbound(const Outbound&) = delete;
   Outbound& operator=(const Outbound&) = delete;
 
-  // `relay_host`: "HOST:PORT" to use instead of the domain's MX ("" for MX).
+  // `relay_host`: "HOST:PORT" (config/host_port.h) to use instead of the
+  // domain's MX, "" for MX; one that does not parse defers (4.4.3).
   awaitable<std::vector<RecipientOutcome>> deliver(std::string domain, std::string relay_host, const OutboundMessage& message);
 
   // For draining: QUITs and closes every idle connection, and completes

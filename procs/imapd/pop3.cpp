@@ -3,7 +3,9 @@
 #include "auth/encoding.h"
 #include "front/sasl.h"
 #include "log/log.h"
+#include "mail/dot_stuff.h"
 #include "pop3/command.h"
+#include "pop3/message.h"
 #include "schema/directory.pb.h"
 #include "server.h"
 #include "store/store.h"
@@ -17,29 +19,6 @@ constexpr std::size_t kReadChunk = 16384;
 // What read_line() gives for a line over its limit: never a valid command.
 constexpr std::string_view kTooLong = "\x01";
 constexpr auto kWriteTimeout = 300s;
-
-// The message as POP3 sends it: every line ending CRLF (a stored body may
-// end without one), a leading "." doubled (RFC 1939 3).
-std::string byte_stuff(std::string_view body, std::optional<std::size_t> body_lines) {
-  std::string out;
-  out.reserve(body.size() + body.size() / 40 + 8);
-  bool in_body = false;
-  std::size_t lines = 0;
-  std::size_t pos = 0;
-  while (pos < body.size()) {
-    std::size_t end = body.find('\n', pos);
-    std::string_view line = body.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (in_body && body_lines && lines++ >= *body_lines) break;
-    if (!line.empty() && line.front() == '.') out += '.';
-    out.append(line);
-    out += "\r\n";
-    if (line.empty()) in_body = true;
-    if (end == std::string_view::npos) break;
-    pos = end + 1;
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -276,14 +255,15 @@ Pop3Session::Message* Pop3Session::message(std::uint32_t n) {
 awaitable<bool> Pop3Session::on_retr(const pop3::Command& cmd) {
   Message* m = message(*cmd.msg);
   if (!m) co_return co_await error("no such message");
-  std::optional<std::size_t> lines;
-  if (cmd.verb == pop3::Verb::top) lines = cmd.lines;
   auto body = server_.store().read_body(m->body_id);
   if (!body) {
     log::error("pop.retr.failed", "cannot read a message", {{"sid", sid_}, {"user", account_}, {"uid", m->uid}, {"error", body.error().detail}});
     co_return co_await error("[SYS/TEMP] message unavailable");
   }
-  co_return co_await send("+OK " + std::to_string(m->size) + " octets\r\n" + byte_stuff(body.value(), lines) + ".\r\n");
+  std::string_view text = body.value();
+  if (cmd.verb == pop3::Verb::top) text = pop3::top_part(text, cmd.lines);
+  const std::string response = "+OK " + std::to_string(m->size) + " octets\r\n" + mail::dot_stuff(text) + ".\r\n";
+  co_return co_await send(response);
 }
 
 awaitable<void> Pop3Session::update() {

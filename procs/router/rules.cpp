@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "config/host_port.h"
 #include "core/ascii.h"
 
 namespace parley::router {
@@ -46,17 +47,6 @@ std::string_view enhanced_subject_detail(std::string_view text) {
     if (i != dot && !digit(rest[i])) return {};
   }
   return rest;
-}
-
-// A decimal port, 1..65535 (the dequeuer reads it with from_chars).
-bool valid_port(std::string_view port) {
-  if (port.empty() || port.size() > 5) return false;
-  unsigned value = 0;
-  for (char c : port) {
-    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
-    value = value * 10 + static_cast<unsigned>(c - '0');
-  }
-  return value >= 1 && value <= 65535;
 }
 
 }  // namespace
@@ -111,10 +101,9 @@ Result<std::vector<Rule>> parse_rules(const std::vector<std::string>& lines) {
     } else if (target.starts_with("smtp:")) {
       rule.kind = Rule::Kind::smtp;
       rule.target = std::string(target.substr(5));
-      auto colon = rule.target.rfind(':');
-      if (colon == std::string::npos || colon == 0 || !valid_port(std::string_view(rule.target).substr(colon + 1))) {
-        return bad("smtp target needs HOST:PORT");
-      }
+      // Kept as written: the dequeuer parses it again from the record.
+      auto host_port = config::parse_host_port(rule.target);
+      if (!host_port) return bad("smtp target needs HOST:PORT: " + host_port.error().detail);
     } else {
       rule.target = std::string(target);
       if (rule.target.find('@') == std::string::npos) return bad("a rewrite target must be an address");

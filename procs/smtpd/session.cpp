@@ -14,7 +14,7 @@
 #include "log/log.h"
 #include "mail/headers.h"
 #include "mail/trace.h"
-#include "queue/queue.h"
+#include "queue/id.h"
 #include "schema/directory.pb.h"
 #include "server.h"
 #include "smtp/client.h"

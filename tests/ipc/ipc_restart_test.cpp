@@ -9,17 +9,12 @@
 // store holds 10,000 ids, all of this client, seq 1..10000, and count 10000.
 #include <gtest/gtest.h>
 #include <lmdb.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,8 +22,8 @@
 #include "core/asio.h"
 #include "ipc/ipc.h"
 #include "tests/ipc/counter_store.h"
-
-extern char** environ;
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
 
 namespace parley::ipc {
 namespace {
@@ -39,63 +34,13 @@ constexpr int kRequests = 10000;
 constexpr int kInFlight = 64;
 constexpr int kKillAfter[] = {3000, 7000};  // replies seen before each kill
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "parley-ipc-restart-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) std::abort();
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-// The server under test, as a child process.
-class ServerProcess {
- public:
-  ServerProcess(std::string endpoint, std::string db) : endpoint_(std::move(endpoint)), db_(std::move(db)) {}
-  ~ServerProcess() {
-    if (pid_ > 0) kill_now();
-  }
-  void start() {
-    std::string program = IPC_COUNTER_SERVER;
-    char* argv[] = {program.data(), endpoint_.data(), db_.data(), nullptr};
-    ASSERT_EQ(::posix_spawn(&pid_, program.c_str(), nullptr, nullptr, argv, environ), 0);
-  }
-  void kill_now() {
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-  // SIGTERM and wait; true when it exited cleanly.
-  bool stop() {
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    pid_t waited = ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return waited > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  }
-
- private:
-  std::string endpoint_;
-  std::string db_;
-  pid_t pid_ = -1;
-};
-
 TEST(IpcRestart, TenThousandRequestsExactlyOnceAcrossKills) {
-  TempDir dir;
-  const std::string endpoint = "ipc://" + dir.path() + "/counter.sock";
-  const std::string db = dir.path() + "/db";
+  testkit::TempDir dir("parley-ipc-restart");
+  const std::string endpoint = "ipc://" + dir.file("counter.sock");
+  const std::string db = dir.file("db");
   ASSERT_EQ(::mkdir(db.c_str(), 0700), 0);
-  ServerProcess server(endpoint, db);
-  server.start();
+  auto start_server = [&] { return testkit::Process::spawn({IPC_COUNTER_SERVER, endpoint, db}); };
+  testkit::Process server = start_server();
 
   asio::io_context io;
   ClientOptions options;
@@ -117,8 +62,8 @@ TEST(IpcRestart, TenThousandRequestsExactlyOnceAcrossKills) {
       if (kills < 2 && done >= kKillAfter[kills]) {
         replies_at_kill.push_back(done);
         ++kills;
-        server.kill_now();
-        server.start();
+        server.kill();
+        server = start_server();
       }
     }
   };
@@ -152,7 +97,7 @@ TEST(IpcRestart, TenThousandRequestsExactlyOnceAcrossKills) {
     ASSERT_EQ(values[i], i + 1) << "counter values must be exactly 1.." << kRequests;
   }
 
-  ASSERT_TRUE(server.stop());
+  ASSERT_EQ(server.terminate(), 0);
 
   // The store, read after the server is gone.
   MDB_env* env = nullptr;

@@ -1,8 +1,5 @@
 #include "tests/support/session_rig.h"
 
-#include <stdlib.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <stdexcept>
 
@@ -18,18 +15,6 @@
 namespace parley::testkit {
 
 namespace fs = std::filesystem;
-
-TempDir::TempDir(std::string_view stem) {
-  std::string base = fs::is_directory("/dev/shm") ? "/dev/shm" : fs::temp_directory_path().string();
-  std::string pattern = base + "/" + std::string(stem) + "-XXXXXX";
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp " + pattern);
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  fs::remove_all(path_, ec);
-}
 
 config::Config rig_config(const std::string& dir, std::string_view extra) {
   auto cert = tls::testing::write_test_cert(dir, "mx.example.test");

@@ -26,6 +26,7 @@
 #include "config/config.h"
 #include "core/asio.h"
 #include "daemon/daemon.h"
+#include "tests/support/temp_dir.h"
 #include "tls/memory_stream.h"
 
 namespace parley::ipc {
@@ -37,20 +38,6 @@ namespace parley::testkit {
 inline constexpr std::string_view kDomain = "example.test";
 inline constexpr std::string_view kUser = "demo@example.test";
 inline constexpr std::string_view kPassword = "secret";
-
-// A fresh directory (under /dev/shm when it exists), removed with its
-// contents on destruction.
-class TempDir {
- public:
-  explicit TempDir(std::string_view stem);
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // parley.conf text for the rig: `extra` is appended (sections and keys of
 // the test's own); TLS certificates are made in `dir` and configured for

@@ -9,15 +9,14 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "admin.h"
 #include "authenticator.h"
 #include "store.h"
+#include "tests/support/run.h"
+#include "tests/support/temp_dir.h"
 
 namespace parley::directory {
 namespace {
@@ -28,30 +27,12 @@ constexpr Outcome kOk = schema::AuthReply::OUTCOME_OK;
 constexpr Outcome kFailed = schema::AuthReply::OUTCOME_FAILED;
 constexpr Outcome kTempfail = schema::AuthReply::OUTCOME_TEMPFAIL;
 
-// Runs one coroutine on `io` to its end (the authenticator's pool posts
-// back to `io`; the guard keeps run() going meanwhile).
-template <class T>
-T run(asio::io_context& io, awaitable<T> task) {
-  std::optional<T> out;
-  auto guard = asio::make_work_guard(io);
-  auto body = [&]() -> awaitable<void> {
-    T value = co_await std::move(task);
-    out = std::move(value);
-    guard.reset();
-  };
-  asio::co_spawn(io, body, asio::detached);
-  io.restart();
-  io.run();
-  return std::move(*out);
-}
+using testkit::run;
 
 class AuthenticatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "parley-auth-test-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    auto opened = Store::open(dir_ + "/db", '+');
+    auto opened = Store::open(dir_.file("db"), '+');
     ASSERT_TRUE(opened.ok());
     store_ = std::move(opened.value());
     ASSERT_TRUE(store_->add_domain("example.test").ok());
@@ -62,8 +43,6 @@ class AuthenticatorTest : public ::testing::Test {
     admin_.reset();
     auth_.reset();
     store_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
 
   // A fresh authenticator whose clock is now_.
@@ -75,7 +54,7 @@ class AuthenticatorTest : public ::testing::Test {
     policy.max_failures_per_ip = max_failures_per_ip;
     policy.cache = CredentialsCache::Limits{.ttl = ttl, .max_entries = 100};
     auth_ = std::make_unique<Authenticator>(io_, *store_, policy, [this] { return now_; });
-    admin_ = std::make_unique<Admin>(*store_, *auth_, dir_ + "/backups");
+    admin_ = std::make_unique<Admin>(*store_, *auth_, dir_.file("backups"));
   }
 
   Result<schema::DirectoryAdminReply> admin(const std::string& op, std::vector<std::string> args,
@@ -113,7 +92,7 @@ class AuthenticatorTest : public ::testing::Test {
   }
 
   asio::io_context io_;
-  std::string dir_;
+  testkit::TempDir dir_{"parley-auth-test"};
   std::unique_ptr<Store> store_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<Admin> admin_;

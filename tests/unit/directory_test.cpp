@@ -7,8 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <filesystem>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -18,6 +17,7 @@
 #include "settings.h"
 #include "store.h"
 #include "tests/support/result_assert.h"
+#include "tests/support/temp_dir.h"
 
 namespace parley::directory {
 namespace {
@@ -46,20 +46,13 @@ std::vector<std::string> targets_of(const schema::Resolution& r) {
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "parley-directory-test-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    auto opened = Store::open(dir_ + "/db", '+');
+    auto opened = Store::open(dir_.file("db"), '+');
     ASSERT_TRUE(Ok(opened));
     store_ = std::move(opened.value());
   }
 
   void TearDown() override {
     store_.reset();
-    if (!dir_.empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(dir_, ec);
-    }
   }
 
   Store& store() { return *store_; }
@@ -123,7 +116,7 @@ class StoreTest : public ::testing::Test {
     EXPECT_EQ(store().resolve(address).kind(), kReject) << address;
   }
 
-  std::string dir_;
+  testkit::TempDir dir_{"parley-directory-test"};
   std::unique_ptr<Store> store_;
 };
 

@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <exception>
 #include <map>
 #include <memory>
 #include <optional>
@@ -19,6 +18,7 @@
 #include <vector>
 
 #include "dns/resolver.h"
+#include "tests/support/run.h"
 
 namespace parley::dns {
 namespace {
@@ -214,35 +214,8 @@ class FakeServer {
   tcp::acceptor tcp_;
 };
 
-// Runs `io` until `done()`; a watchdog turns a hang into a failure (it is
-// a deadline, never a wait for work).
-template <class Done>
-void drive(asio::io_context& io, Done done) {
-  auto expired = std::make_shared<bool>(false);
-  asio::steady_timer watchdog(io, 30s);
-  watchdog.async_wait([expired](error_code ec) { *expired = !ec; });
-  io.restart();
-  while (!done() && !*expired && io.run_one() > 0) {
-  }
-  watchdog.cancel();
-  if (*expired) throw std::runtime_error("lookup did not finish within 30 s");
-  if (!done()) throw std::runtime_error("io_context ran out of work");
-}
-
-// Runs `io` until `task` completes and returns its value. co_spawn wants a
-// default-constructible result (Boost 1.74): a void coroutine stores it.
-template <class T>
-T run(asio::io_context& io, awaitable<T> task) {
-  auto out = std::make_shared<std::optional<T>>();
-  auto error = std::make_shared<std::exception_ptr>();
-  auto store = [](awaitable<T> t, std::shared_ptr<std::optional<T>> o) -> awaitable<void> {
-    o->emplace(co_await std::move(t));
-  };
-  asio::co_spawn(io, store(std::move(task), out), [error](std::exception_ptr e) { *error = e; });
-  drive(io, [&] { return out->has_value() || *error; });
-  if (*error) std::rethrow_exception(*error);
-  return std::move(**out);
-}
+using testkit::run;
+using testkit::run_until;
 
 // Starts `task` and returns where its value will be.
 template <class T>
@@ -441,7 +414,7 @@ TEST_F(DnsTest, ConcurrentLookupsShareTheChannel) {
   auto first = spawn(io_, resolver.route("example.test"));
   auto second = spawn(io_, resolver.addresses("plain.test"));
   auto third = spawn(io_, resolver.route("null.test"));
-  drive(io_, [&] { return first->has_value() && second->has_value() && third->has_value(); });
+  run_until(io_, [&] { return first->has_value() && second->has_value() && third->has_value(); });
   ASSERT_TRUE(first->value().ok()) << first->value().error().detail;
   EXPECT_EQ(first->value()->hosts.size(), 3u);
   ASSERT_TRUE(second->value().ok()) << second->value().error().detail;
@@ -461,10 +434,10 @@ TEST_F(DnsTest, DestroyingTheResolverCancelsLookups) {
   std::vector<std::uint8_t> buf(512);
   udp::endpoint peer;
   silent.async_receive_from(asio::buffer(buf), peer, [&](error_code ec, std::size_t) { asked = !ec; });
-  drive(io_, [&] { return asked; });
+  run_until(io_, [&] { return asked; });
   EXPECT_FALSE(out->has_value());
   resolver.reset();
-  drive(io_, [&] { return out->has_value(); });
+  run_until(io_, [&] { return out->has_value(); });
   ASSERT_FALSE(out->value().ok());
   EXPECT_EQ(out->value().code(), Errc::cancelled) << out->value().error().detail;
 }

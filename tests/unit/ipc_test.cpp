@@ -9,9 +9,8 @@
 #include <zmq.h>
 
 #include <chrono>
-#include <cstdlib>
+#include <cstddef>
 #include <cstring>
-#include <exception>
 #include <filesystem>
 #include <optional>
 #include <set>
@@ -22,6 +21,8 @@
 #include "ipc/ipc.h"
 #include "ipc/socket.h"
 #include "schema/ipc.pb.h"
+#include "tests/support/run.h"
+#include "tests/support/temp_dir.h"
 
 namespace parley::ipc {
 namespace {
@@ -29,48 +30,14 @@ namespace {
 using namespace std::chrono_literals;
 using boost::system::error_code;
 
-class TempDir {
+// A temporary directory for the tests' sockets.
+class TempDir : public testkit::TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "parley-ipc-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) std::abort();
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string endpoint(std::string_view name) const { return "ipc://" + path_ + "/" + std::string(name) + ".sock"; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
+  TempDir() : testkit::TempDir("parley-ipc") {}
+  std::string endpoint(std::string_view name) const { return "ipc://" + file(std::string(name) + ".sock"); }
 };
 
-// Runs `io` until `task` completes and returns its value. A 60 s watchdog
-// turns a hang into a failure (it is a deadline, never a wait for work).
-template <class T>
-T run(asio::io_context& io, awaitable<T> task) {
-  // co_spawn wants a default-constructible result type (Boost 1.74) and
-  // Result<T> is not one: spawn a void coroutine that stores the value.
-  auto out = std::make_shared<std::optional<T>>();
-  auto error = std::make_shared<std::exception_ptr>();
-  auto store = [](awaitable<T> task, std::shared_ptr<std::optional<T>> out) -> awaitable<void> {
-    out->emplace(co_await std::move(task));
-  };
-  asio::co_spawn(io, store(std::move(task), out), [error](std::exception_ptr e) { *error = e; });
-  auto expired = std::make_shared<bool>(false);
-  asio::steady_timer watchdog(io, 60s);
-  watchdog.async_wait([expired](error_code ec) { *expired = !ec; });
-  io.restart();
-  while (!out->has_value() && !*error && !*expired && io.run_one() > 0) {
-  }
-  watchdog.cancel();
-  if (*error) std::rethrow_exception(*error);
-  if (*expired) throw std::runtime_error("test coroutine did not finish within 60 s");
-  if (!out->has_value()) throw std::runtime_error("io_context ran out of work");
-  return std::move(**out);
-}
+using testkit::run;
 
 // Wakes coroutines waiting for a condition. The timer never expires; a
 // notify() cancels every wait and each waiter checks its condition again.

@@ -28,6 +28,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+
 namespace parley::log {
 namespace {
 
@@ -252,25 +255,6 @@ TEST(LogNames, Formats) {
 
 // --- The real logger -------------------------------------------------------
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "parley-log-test.XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(std::string_view name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
-
 // The file's lines; fails the test when the last line is not complete.
 std::vector<std::string> read_lines(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -305,7 +289,7 @@ TEST(LogWriter, BeforeInitWritesHumanToStderr) {
 }
 
 TEST(LogWriter, InitFailures) {
-  TempDir dir;
+  testkit::TempDir dir("parley-log-test");
   auto missing = init(file_options(dir.file("no/such/dir/x.log")));
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.code(), Errc::io);
@@ -315,7 +299,7 @@ TEST(LogWriter, InitFailures) {
 }
 
 TEST(LogWriter, FileGetsOneLinePerEventWithMode0640) {
-  TempDir dir;
+  testkit::TempDir dir("parley-log-test");
   const std::string path = dir.file("logtest.log");
   ASSERT_TRUE(init(file_options(path, Format::human)).ok());
   info("test.one", "first", {{"sid", "t-1"}, {"user", "a b"}});
@@ -335,7 +319,7 @@ TEST(LogWriter, FileGetsOneLinePerEventWithMode0640) {
 }
 
 TEST(LogWriter, ReopenAfterRename) {
-  TempDir dir;
+  testkit::TempDir dir("parley-log-test");
   const std::string path = dir.file("logtest.log");
   const std::string rotated = dir.file("logtest.log.1");
   ASSERT_TRUE(init(file_options(path)).ok());
@@ -355,7 +339,7 @@ TEST(LogWriter, ReopenAfterRename) {
 }
 
 TEST(LogWriter, ReopenFailureKeepsOldFile) {
-  TempDir dir;
+  testkit::TempDir dir("parley-log-test");
   const std::string sub = dir.file("sub");
   std::filesystem::create_directory(sub);
   const std::string path = sub + "/logtest.log";
@@ -374,7 +358,7 @@ TEST(LogWriter, ReopenWithoutFileIsNoop) {
 }
 
 TEST(LogWriter, LevelFilteringAndSetLevel) {
-  TempDir dir;
+  testkit::TempDir dir("parley-log-test");
   const std::string path = dir.file("logtest.log");
   ASSERT_TRUE(init(file_options(path, Format::json, Level::warn)).ok());
   EXPECT_EQ(level(), Level::warn);
@@ -413,7 +397,7 @@ TEST(LogWriter, LevelFilteringAndSetLevel) {
 
 // Many threads (and a level changing under them) must give whole lines.
 TEST(LogWriter, ConcurrentThreadsKeepLinesWhole) {
-  TempDir dir;
+  testkit::TempDir dir("parley-log-test");
   const std::string path = dir.file("logtest.log");
   ASSERT_TRUE(init(file_options(path, Format::json, Level::info)).ok());
   constexpr int kThreads = 4;
@@ -453,28 +437,21 @@ TEST(LogWriter, ConcurrentThreadsKeepLinesWhole) {
 
 // Processes sharing the file (O_APPEND, one write per line) do not interleave.
 TEST(LogWriter, ConcurrentProcessesKeepLinesWhole) {
-  TempDir dir;
+  testkit::TempDir dir("parley-log-test");
   const std::string path = dir.file("logtest.log");
   ASSERT_TRUE(init(file_options(path, Format::json, Level::info)).ok());
   constexpr int kChildren = 3;
   constexpr int kLines = 200;
   const std::string payload(1000, 'y');
-  std::vector<pid_t> children;
+  std::vector<testkit::Process> children;
   for (int c = 0; c < kChildren; ++c) {
-    pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
+    children.push_back(testkit::Process::fork([&] {
       for (int i = 0; i < kLines; ++i) info("test.process", payload, {{"count", i}});
-      ::_exit(0);
-    }
-    children.push_back(pid);
+      return 0;
+    }));
   }
   for (int i = 0; i < kLines; ++i) info("test.process", payload, {{"count", i}});
-  for (pid_t pid : children) {
-    int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  }
+  for (auto& child : children) EXPECT_EQ(child.wait(), 0);
   auto lines = read_lines(path);
   EXPECT_EQ(lines.size(), static_cast<size_t>((kChildren + 1) * kLines));
   const std::string whole = R"("event":"test.process","msg":")" + payload + R"(","count":)";
@@ -492,7 +469,7 @@ int run_checker(const std::string& file, const std::string& args) {
 }
 
 TEST(LogWriter, JsonLinesAreValidJson) {
-  TempDir dir;
+  testkit::TempDir dir("parley-log-test");
   const std::string path = dir.file("logtest.log");
   ASSERT_TRUE(init(file_options(path)).ok());
   int written = 0;
@@ -515,7 +492,7 @@ TEST(LogWriter, JsonLinesAreValidJson) {
 
 // The checker itself must catch what it is there to catch.
 TEST(LogWriter, CheckerRejectsBadLines) {
-  TempDir dir;
+  testkit::TempDir dir("parley-log-test");
   const std::string good =
       R"({"ts":"2026-11-22T10:00:00.123Z","level":"info","proc":"p","pid":1,"event":"e","msg":"m"})";
   const std::string bad[] = {

@@ -1,15 +1,18 @@
 // parley_mail: header lookup (table-driven; the table seeds
 // tests/fuzz/corpus/mail_headers_fuzz/), dates, Received lines, DSNs
-// checked by taking them apart again, xtext, and Date: field parsing.
+// checked by taking them apart again, xtext, Date: field parsing, and
+// dot-stuffing.
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mail/date.h"
+#include "mail/dot_stuff.h"
 #include "mail/dsn.h"
 #include "mail/headers.h"
 #include "mail/trace.h"
@@ -624,6 +627,51 @@ TEST(MailDate, DaysFromCivil) {
   EXPECT_EQ(days_from_civil(2000, 1, 0), days_from_civil(1999, 12, 31));
   EXPECT_EQ(days_from_civil(1900, 1, 1), -2208988800 / 86400);
   EXPECT_EQ(days_from_civil(1600, 1, 1), days_from_civil(1601, 1, 1) - 366);
+}
+
+struct Stuffing {
+  std::string_view name;
+  std::string_view text;
+  std::string_view sent;
+};
+
+const Stuffing kStuffing[] = {
+    {"empty", "", ""},
+    {"CRLF lines", "a\r\nb\r\n", "a\r\nb\r\n"},
+    {"bare LF", "a\nb\n", "a\r\nb\r\n"},
+    {"mixed line ends", "a\r\nb\nc\r\n", "a\r\nb\r\nc\r\n"},
+    {"no final line end", "a\r\nb", "a\r\nb\r\n"},
+    {"final CR only", "a\r", "a\r\n"},
+    {"empty lines kept", "\n\r\n\n", "\r\n\r\n\r\n"},
+    {"lone dot", "a\r\n.\r\nb\r\n", "a\r\n..\r\nb\r\n"},
+    {"lone dot, bare LF", "a\n.\nb\n", "a\r\n..\r\nb\r\n"},
+    {"lone dot last, no line end", "a\n.", "a\r\n..\r\n"},
+    {"leading dots", ".x\r\n..y\r\n", "..x\r\n...y\r\n"},
+    {"first line", ".\r\n", "..\r\n"},
+    {"dots inside a line", "a.b\r\n .\r\n", "a.b\r\n .\r\n"},
+    {"CR inside a line passes", "a\rb\r\n", "a\rb\r\n"},
+    {"CR dot inside a line", "a\r.\r\n", "a\r.\r\n"},
+    {"NUL and 8-bit pass", std::string_view("\0.\xff\n", 4), std::string_view("\0.\xff\r\n", 5)},
+};
+
+TEST(MailDotStuff, Table) {
+  for (const auto& c : kStuffing) {
+    SCOPED_TRACE(std::string(c.name));
+    EXPECT_EQ(dot_stuff(c.text), c.sent);
+  }
+}
+
+// What it sends never ends early: every line of the result ends in CRLF,
+// and none is a lone "." (the end of the message is the caller's).
+TEST(MailDotStuff, NoEarlyEnd) {
+  for (const auto& c : kStuffing) {
+    const std::string sent = dot_stuff(c.text);
+    SCOPED_TRACE(std::string(c.name));
+    EXPECT_TRUE(sent.empty() || sent.ends_with("\r\n"));
+    EXPECT_FALSE(sent.starts_with(".\r\n"));
+    EXPECT_EQ(sent.find("\n.\r\n"), std::string::npos);
+    EXPECT_EQ(sent.find("\n.\n"), std::string::npos);
+  }
 }
 
 }  // namespace

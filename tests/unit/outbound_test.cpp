@@ -25,6 +25,7 @@
 #include "core/asio.h"
 #include "procs/dequeuer/outbound.h"
 #include "dns/resolver.h"
+#include "tests/support/run.h"
 
 namespace parley::dequeuer {
 namespace {
@@ -248,24 +249,7 @@ awaitable<bool> eventually(F done) {
   co_return done();
 }
 
-// Runs `scenario` on `io` until it finishes (or the watchdog fires), then
-// stops the io_context: servers and idle connections never run out of work.
-void run(asio::io_context& io, awaitable<void> scenario) {
-  auto done = std::make_shared<bool>(false);
-  auto error = std::make_shared<std::exception_ptr>();
-  asio::co_spawn(io, std::move(scenario), [&io, done, error](std::exception_ptr e) {
-    *done = true;
-    *error = e;
-    io.stop();
-  });
-  asio::steady_timer watchdog(io, kWatchdog);
-  watchdog.async_wait([&io](const error_code& ec) {
-    if (!ec) io.stop();
-  });
-  io.run();
-  if (*error) std::rethrow_exception(*error);
-  EXPECT_TRUE(*done) << "scenario timed out";
-}
+using testkit::run;
 
 OutboundOptions options(std::chrono::milliseconds reuse_idle = 5000ms) {
   OutboundOptions o;
@@ -337,6 +321,25 @@ TEST_F(OutboundTest, TwoDeliveriesShareOneConnection) {
     EXPECT_EQ(server.connections(), 2);
     EXPECT_EQ(out.idle_count(), 0u);
     EXPECT_EQ(server.commands(2), kOneTransaction + std::vector<std::string>{"QUIT"});
+  }());
+}
+
+// A relay host that does not parse (config/host_port.h) is never guessed
+// at: every recipient is deferred, nothing is connected to.
+TEST_F(OutboundTest, MalformedRelayHostDefers) {
+  run(io_, [&]() -> awaitable<void> {
+    Outbound out(io_, resolver_, options());
+    const auto m = message({"a@example.test", "b@example.test"});
+    for (const std::string relay : {"127.0.0.1", "127.0.0.1:0", "::1:25", "[::1]"}) {
+      auto r = co_await out.deliver("example.test", relay, m);
+      EXPECT_EQ(r.size(), 2u) << relay;
+      for (const auto& o : r) {
+        EXPECT_FALSE(o.delivered) << relay;
+        EXPECT_FALSE(o.permanent) << relay;
+        EXPECT_EQ(o.status, "4.4.3") << relay;
+        EXPECT_TRUE(o.reply.starts_with("451 4.4.3 example.test: bad relay host " + relay + ": ")) << o.reply;
+      }
+    }
   }());
 }
 

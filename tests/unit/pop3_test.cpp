@@ -1,5 +1,7 @@
-// parse_command: table-driven valid and malformed POP3 commands.
+// parse_command: table-driven valid and malformed POP3 commands; TOP's
+// part of a message.
 #include "pop3/command.h"
+#include "pop3/message.h"
 
 #include <gtest/gtest.h>
 
@@ -81,6 +83,24 @@ TEST(Pop3Command, Malformed) {
     ASSERT_FALSE(r) << testing::PrintToString(c.line);
     EXPECT_EQ(r.code(), c.code) << testing::PrintToString(c.line);
   }
+}
+
+TEST(Pop3Top, HeaderEmptyLineAndBodyLines) {
+  const std::string_view m = "Subject: a\r\nTo: b\r\n\r\none\r\ntwo\r\nthree";
+  EXPECT_EQ(top_part(m, 0), "Subject: a\r\nTo: b\r\n\r\n");
+  EXPECT_EQ(top_part(m, 1), "Subject: a\r\nTo: b\r\n\r\none\r\n");
+  EXPECT_EQ(top_part(m, 2), "Subject: a\r\nTo: b\r\n\r\none\r\ntwo\r\n");
+  EXPECT_EQ(top_part(m, 3), m);  // the last line without its line end
+  EXPECT_EQ(top_part(m, 100), m);
+  // Bare LF ends lines (and the header) too; empty body lines count.
+  EXPECT_EQ(top_part("S: a\n\n\nx\n", 1), "S: a\n\n\n");
+  EXPECT_EQ(top_part("S: a\n\r\nx\ny\n", 1), "S: a\n\r\nx\n");
+  // No empty line: all header, all sent.
+  EXPECT_EQ(top_part("S: a\r\nT: b\r\n", 0), "S: a\r\nT: b\r\n");
+  EXPECT_EQ(top_part("", 0), "");
+  // The header ends at the first empty line, however far.
+  const std::string big = "X: " + std::string(2 << 20, 'x') + "\r\n\r\nbody\r\n";
+  EXPECT_EQ(top_part(big, 0).size(), big.size() - 6);
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 
 #include "queue/queue.h"
 #include "tests/support/result_assert.h"
+#include "tests/support/temp_dir.h"
 
 namespace parley::queue {
 namespace {
@@ -79,22 +80,12 @@ void age_file(const std::string& path, std::chrono::seconds age) {
 
 class QueueTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "parley-queue-test-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    reopen();
-  }
-
-  void TearDown() override {
-    q_.reset();
-    std::error_code ec;
-    if (!dir_.empty()) fs::remove_all(dir_, ec);
-  }
+  void SetUp() override { reopen(); }
+  void TearDown() override { q_.reset(); }
 
   void reopen() {
     q_.reset();
-    auto opened = Queue::open(dir_, Queue::Options{.durable = false});
+    auto opened = Queue::open(dir_.path(), Queue::Options{.durable = false});
     ASSERT_TRUE(Ok(opened));
     q_ = std::move(opened.value());
   }
@@ -107,7 +98,7 @@ class QueueTest : public ::testing::Test {
     ASSERT_TRUE(Ok(q_->add(batch)));
   }
 
-  std::string dir_;
+  testkit::TempDir dir_{"parley-queue-test"};
   std::unique_ptr<Queue> q_;
 };
 
@@ -166,7 +157,7 @@ TEST_F(QueueTest, AddBatchThenGetBodySeen) {
     EXPECT_TRUE(q_->seen(id));
     // The body sits in spool/<last two digits>/<id>, no temporary left.
     const std::string path = q_->body_path(id);
-    EXPECT_EQ(path, dir_ + "/spool/" + std::string(id.substr(18)) + "/" + std::string(id));
+    EXPECT_EQ(path, dir_.path() + "/spool/" + std::string(id.substr(18)) + "/" + std::string(id));
     EXPECT_TRUE(fs::exists(path));
     EXPECT_FALSE(fs::exists(path + ".tmp"));
   }

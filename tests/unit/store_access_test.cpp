@@ -8,8 +8,6 @@
 // not durable.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,14 +15,13 @@
 #include "store/access.h"
 #include "store/store.h"
 #include "tests/support/result_assert.h"
+#include "tests/support/temp_dir.h"
 
 namespace parley::store {
 namespace {
 
 using testkit::Fails;
 using testkit::Ok;
-
-namespace fs = std::filesystem;
 
 constexpr std::string_view kDemo = "demo@example.test";
 constexpr std::string_view kAlice = "alice@example.test";
@@ -171,12 +168,9 @@ TEST(AccessChecks, MovingOutNeedsExpungeAndDelete) {
 class AccessTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "parley-access-test-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
     Options o;
     o.durable = false;
-    auto opened = Store::open(dir_ + "/store/index", o);
+    auto opened = Store::open(dir_.file("store/index"), o);
     ASSERT_TRUE(Ok(opened));
     store_.emplace(std::move(opened.value()));
     // alice's mailboxes, each with its ACL; public ones.
@@ -203,8 +197,6 @@ class AccessTest : public ::testing::Test {
   void TearDown() override {
     snap_.reset();
     store_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
   Store& st() { return *store_; }
   const Snapshot& snap() { return *snap_; }
@@ -233,7 +225,7 @@ class AccessTest : public ::testing::Test {
     return ref && may_create(st(), v, *ref);
   }
 
-  std::string dir_;
+  testkit::TempDir dir_{"parley-access-test"};
   std::optional<Store> store_;
   std::optional<Snapshot> snap_;
 };

@@ -9,7 +9,6 @@
 #include <gtest/gtest.h>
 #include <lmdb.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -26,6 +25,8 @@
 
 #include "store/store.h"
 #include "tests/support/result_assert.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
 
 namespace parley::store {
 namespace {
@@ -52,22 +53,15 @@ std::string body_text(int n) {
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "parley-store-test-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
     auto opened = Store::open(index_dir(), options());
     ASSERT_TRUE(Ok(opened));
     store_.emplace(std::move(opened.value()));
   }
 
-  void TearDown() override {
-    store_.reset();
-    std::error_code ec;
-    if (!dir_.empty()) fs::remove_all(dir_, ec);
-  }
+  void TearDown() override { store_.reset(); }
 
-  std::string index_dir() const { return dir_ + "/store/index"; }
-  std::string bodies_dir() const { return dir_ + "/store/bodies"; }
+  std::string index_dir() const { return dir_.file("store/index"); }
+  std::string bodies_dir() const { return dir_.file("store/bodies"); }
 
   Options options() {
     Options o;
@@ -150,7 +144,7 @@ class StoreTest : public ::testing::Test {
     return n;
   }
 
-  std::string dir_;
+  testkit::TempDir dir_{"parley-store-test"};
   std::int64_t now_ms_ = 1'700'000'000'000;
   std::optional<Store> store_;
   std::string body_;
@@ -618,30 +612,25 @@ TEST_F(StoreTest, TwoProcessesSeeEachOthersWrites) {
   int to_child[2];
   ASSERT_EQ(::pipe(to_child), 0);
 
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
+  testkit::Process child = testkit::Process::fork([&]() -> int {
     ::close(to_child[1]);
-    auto code = [&]() -> int {
-      Options o;
-      o.durable = false;
-      auto s = Store::open(index_dir(), o);
-      if (!s) return 10;
-      const std::string body = body_text(1);
-      NewMessage m;
-      m.account = std::string(kDemo);
-      m.body = body;
-      auto placed = s->deliver(m, "child/1");
-      if (!placed || placed->uid != 1) return 11;
-      char go = 0;
-      if (::read(to_child[0], &go, 1) != 1) return 12;
-      // The parent's flag change is visible here.
-      auto list = s->messages(kDemo, placed->mailbox_id);
-      if (!list || list->size() != 1 || (list->at(0).flags.system & kFlagged) == 0) return 13;
-      return 0;
-    }();
-    ::_exit(code);
-  }
+    Options o;
+    o.durable = false;
+    auto s = Store::open(index_dir(), o);
+    if (!s) return 10;
+    const std::string body = body_text(1);
+    NewMessage m;
+    m.account = std::string(kDemo);
+    m.body = body;
+    auto placed = s->deliver(m, "child/1");
+    if (!placed || placed->uid != 1) return 11;
+    char go = 0;
+    if (::read(to_child[0], &go, 1) != 1) return 12;
+    // The parent's flag change is visible here.
+    auto list = s->messages(kDemo, placed->mailbox_id);
+    if (!list || list->size() != 1 || (list->at(0).flags.system & kFlagged) == 0) return 13;
+    return 0;
+  });
   ::close(to_child[0]);
 
   // The child's delivery has committed once its Store answers the parent;
@@ -664,10 +653,7 @@ TEST_F(StoreTest, TwoProcessesSeeEachOthersWrites) {
   EXPECT_EQ(*body, body_text(1));
   ASSERT_EQ(::write(to_child[1], "g", 1), 1);
   ::close(to_child[1]);
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(child.wait(), 0);
 }
 
 TEST_F(StoreTest, SnapshotDoesNotBlockDeliver) {
@@ -692,8 +678,8 @@ TEST_F(StoreTest, SnapshotDoesNotBlockDeliver) {
 // commits, each file where the layout says.
 TEST_F(StoreTest, DurableStoreWithOwnBodiesDir) {
   Options o;
-  o.bodies_dir = dir_ + "/elsewhere/bodies";
-  auto durable = Store::open(dir_ + "/durable/index", o);
+  o.bodies_dir = dir_.file("elsewhere/bodies");
+  auto durable = Store::open(dir_.file("durable/index"), o);
   ASSERT_TRUE(Ok(durable));
   EXPECT_EQ(durable->bodies_dir(), o.bodies_dir);
   const std::string body = body_text(1);
@@ -703,9 +689,9 @@ TEST_F(StoreTest, DurableStoreWithOwnBodiesDir) {
   auto placed = durable->deliver(m, "durable/1");
   ASSERT_TRUE(Ok(placed));
   EXPECT_TRUE(fs::exists(o.bodies_dir + "/" + placed->body_id.substr(0, 2) + "/" + placed->body_id));
-  EXPECT_TRUE(fs::exists(dir_ + "/durable/index/data.mdb"));
+  EXPECT_TRUE(fs::exists(dir_.file("durable/index/data.mdb")));
   struct stat st{};
-  ASSERT_EQ(::stat((dir_ + "/durable/index/data.mdb").c_str(), &st), 0);
+  ASSERT_EQ(::stat(dir_.file("durable/index/data.mdb").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0660u);
   ASSERT_TRUE(Ok(durable->expunge(kDemo, placed->mailbox_id, {{1, 1}})));
   EXPECT_FALSE(fs::exists(durable->body_path(placed->body_id)));

@@ -3,15 +3,12 @@
 // timeouts, EOF and close, and the contexts' load errors.
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
-#include <stdlib.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <chrono>
-#include <exception>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -20,6 +17,8 @@
 #include <vector>
 
 #include "core/asio.h"
+#include "tests/support/run.h"
+#include "tests/support/temp_dir.h"
 #include "tests/unit/tls_testcert.h"
 #include "tls/context.h"
 #include "tls/stream.h"
@@ -34,51 +33,14 @@ using net::Stream;
 
 constexpr auto kTimeout = 10s;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "parley-tls-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) std::abort();
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-// Runs every task on `io` until all have finished. A 60 s watchdog turns a
-// hang into a failure (a deadline, never a wait for work).
-void run_tasks(asio::io_context& io, std::vector<awaitable<void>> tasks) {
-  auto remaining = std::make_shared<std::size_t>(tasks.size());
-  auto error = std::make_shared<std::exception_ptr>();
-  for (auto& task : tasks) {
-    asio::co_spawn(io, std::move(task), [remaining, error](std::exception_ptr e) {
-      if (e && !*error) *error = e;
-      --*remaining;
-    });
-  }
-  auto expired = std::make_shared<bool>(false);
-  asio::steady_timer watchdog(io, 60s);
-  watchdog.async_wait([expired](error_code ec) { *expired = !ec; });
-  io.restart();
-  while (*remaining > 0 && !*expired && io.run_one() > 0) {
-  }
-  watchdog.cancel();
-  io.poll();
-  if (*error) std::rethrow_exception(*error);
-  if (*expired) throw std::runtime_error("test coroutines did not finish within 60 s");
-}
-
+// Runs every task on `io` until all have finished, then what they left
+// ready to run.
 template <class... Tasks>
 void run(asio::io_context& io, Tasks... tasks) {
   std::vector<awaitable<void>> all;
   (all.push_back(std::move(tasks)), ...);
-  run_tasks(io, std::move(all));
+  testkit::run_all(io, std::move(all));
+  io.poll();
 }
 
 // Reads until the bytes end with CRLF (the peer sends one line and waits).
@@ -101,7 +63,7 @@ struct Pair {
 class TlsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new TempDir();
+    dir_ = new testkit::TempDir("parley-tls");
     main_ = tls::testing::write_test_cert(dir_->path(), "mail.example.org", {"mail.example.org", "127.0.0.1"});
     other_ = tls::testing::write_test_cert(dir_->path(), "other.example.net", {"other.example.net", "*.example.net"});
   }
@@ -135,13 +97,13 @@ class TlsTest : public ::testing::Test {
     return *ctx;
   }
 
-  static TempDir* dir_;
+  static testkit::TempDir* dir_;
   static tls::CertPair main_;
   static tls::CertPair other_;
   asio::io_context io_;
 };
 
-TempDir* TlsTest::dir_ = nullptr;
+testkit::TempDir* TlsTest::dir_ = nullptr;
 tls::CertPair TlsTest::main_;
 tls::CertPair TlsTest::other_;
 

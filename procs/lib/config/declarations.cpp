@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/host_port.h"
 #include "config/listen.h"
 #include "config/network.h"
 #include "core/users.h"
@@ -48,10 +49,8 @@ Status check_certificate(std::string_view value) {
 Status check_route(std::string_view value) {
   auto eq = value.find('=');
   if (eq == 0 || eq == std::string_view::npos) return fail(Errc::invalid, "expected DOMAIN=HOST:PORT");
-  auto colon = value.rfind(':');
-  if (colon == std::string_view::npos || colon < eq || colon + 1 == value.size()) {
-    return fail(Errc::invalid, "expected DOMAIN=HOST:PORT");
-  }
+  auto target = parse_host_port(value.substr(eq + 1));
+  if (!target) return fail(Errc::invalid, "expected DOMAIN=HOST:PORT: " + target.error().detail);
   return {};
 }
 

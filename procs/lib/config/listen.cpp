@@ -3,34 +3,14 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include <charconv>
-
+#include "config/host_port.h"
 #include "config/quoted.h"
 
 namespace parley::config {
 
 namespace {
 
-constexpr std::uint32_t kMaxPort = 65535;
-
 bool is_name_char(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; }
-
-Result<std::uint16_t> parse_port(std::string_view text) {
-  if (text.empty()) return fail(Errc::syntax, "missing port after \":\"");
-  for (const char c : text) {
-    if (c < '0' || c > '9') return fail(Errc::syntax, "port " + quoted(text) + " is not a decimal number");
-  }
-  // Leading zeros would make two spellings of one spec; keep one.
-  if (text.size() > 1 && text.front() == '0') {
-    return fail(Errc::syntax, "port " + quoted(text) + " has a leading zero");
-  }
-  std::uint32_t port = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
-  if (ec != std::errc{} || end != text.data() + text.size() || port < 1 || port > kMaxPort) {
-    return fail(Errc::syntax, "port " + quoted(text) + " is outside 1..65535");
-  }
-  return static_cast<std::uint16_t>(port);
-}
 
 // inet_pton is the reference for what a numeric address is; inet_ntop
 // gives the one canonical spelling (IPv6 "0:0::1" becomes "::1").
@@ -104,40 +84,20 @@ Result<ListenSpec> parse_listen(std::string_view spec) {
   if (colon == std::string_view::npos) return fail(Errc::syntax, "missing \":HOST:PORT\" after the protocol");
   rest = rest.substr(colon + 1);
 
-  std::string_view port_text;
-  if (!rest.empty() && rest.front() == '[') {
-    const auto close = rest.find(']');
-    if (close == std::string_view::npos) return fail(Errc::syntax, "missing \"]\" after the IPv6 address");
-    const auto address = rest.substr(1, close - 1);
-    if (address.empty()) return fail(Errc::syntax, "empty IPv6 address in \"[]\"");
-    auto host = canonical_address(AF_INET6, address);
+  // Binding must not depend on DNS: the host is a numeric address, IPv6
+  // in brackets, or "*".
+  if (rest.rfind(':') == 0) return fail(Errc::syntax, "missing host (use \"*\" or \"[::]\" for all addresses)");
+  auto host_port = parse_host_port(rest);
+  if (!host_port) return host_port.error();
+  const bool bracketed = rest.starts_with('[');
+  if (host_port->host == "*" && !bracketed) {
+    out.host = "*";
+  } else {
+    auto host = canonical_address(bracketed ? AF_INET6 : AF_INET, host_port->host);
     if (!host) return host.error();
     out.host = std::move(*host);
-    const auto after = rest.substr(close + 1);
-    if (after.empty()) return fail(Errc::syntax, "missing \":PORT\" after the host");
-    if (after.front() != ':') return fail(Errc::syntax, "expected \":PORT\" after \"]\", got " + quoted(after));
-    port_text = after.substr(1);
-  } else {
-    const auto last = rest.rfind(':');
-    if (last == std::string_view::npos) return fail(Errc::syntax, "missing \":PORT\" after the host");
-    const auto host = rest.substr(0, last);
-    if (host.empty()) return fail(Errc::syntax, "missing host (use \"*\" or \"[::]\" for all addresses)");
-    if (host.find(':') != std::string_view::npos) {
-      return fail(Errc::syntax, "IPv6 address " + quoted(host) + " must be in brackets");
-    }
-    if (host == "*") {
-      out.host = "*";
-    } else {
-      auto canonical = canonical_address(AF_INET, host);
-      if (!canonical) return canonical.error();
-      out.host = std::move(*canonical);
-    }
-    port_text = rest.substr(last + 1);
   }
-
-  auto port = parse_port(port_text);
-  if (!port) return port.error();
-  out.port = *port;
+  out.port = host_port->port;
   return out;
 }
 

@@ -10,14 +10,11 @@
 #include <cstring>
 #include <set>
 
-#include "auth/auth.h"
-#include "auth/encoding.h"
 #include "core/fd.h"
 
 namespace parley::queue {
 namespace {
 
-constexpr std::size_t kIdLength = 20;
 constexpr mode_t kFileMode = 0660;  // group parley-queue: router and dequeuer
 constexpr mode_t kDirMode = 02770;
 
@@ -56,18 +53,6 @@ Status write_all(int fd, std::string_view data, const std::string& path) {
 }
 
 }  // namespace
-
-bool valid_id(std::string_view id) {
-  return id.size() == kIdLength &&
-         std::all_of(id.begin(), id.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
-std::string new_id() {
-  auto secs = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%08llx", static_cast<unsigned long long>(secs) & 0xffffffffULL);
-  return buf + auth::hex_encode(auth::random_bytes(6));
-}
 
 Result<std::unique_ptr<Queue>> Queue::open(const std::string& dir, Options options) {
   if (auto s = make_dir(dir + "/spool"); !s) return s.error();

@@ -25,14 +25,10 @@
 
 #include "core/result.h"
 #include "lmdb/lmdb.h"
+#include "queue/id.h"
 #include "schema/envelope.pb.h"
 
 namespace parley::queue {
-
-// A queue id as smtpd makes them: 8 hex digits of seconds, 12 random hex
-// digits. Checked on every record from another process.
-bool valid_id(std::string_view id);
-std::string new_id();
 
 struct NewMessage {
   schema::QueueEntry entry;  // entry.envelope().message_id() is the id

@@ -1,6 +1,9 @@
 #include "smtp/data.h"
 
 #include <algorithm>
+#include <string>
+
+#include "mail/dot_stuff.h"
 
 namespace parley::smtp {
 namespace {
@@ -155,26 +158,16 @@ bool has_bare_line_ending(std::string_view body) {
 bool has_nul(std::string_view body) { return body.find('\0') != std::string_view::npos; }
 
 Result<std::string> dot_stuff(std::string_view body) {
-  std::string out;
-  out.reserve(body.size() + body.size() / 64 + 1);
-  bool line_start = true;
-  for (std::size_t i = 0; i < body.size(); ++i) {
-    const char c = body[i];
-    if (c == '\r') {
-      if (i + 1 >= body.size() || body[i + 1] != '\n') return fail(Errc::syntax, "bare CR");
-      out += "\r\n";
-      ++i;
-      line_start = true;
-      continue;
-    }
-    if (c == '\n') return fail(Errc::syntax, "bare LF");
-    if (c == '\0') continue;  // dropped; the line may still start here
-    if (line_start && c == '.') out += '.';
-    out += c;
-    line_start = false;
+  // Refused before stuffing, which would make line ends of them.
+  if (has_bare_line_ending(body)) return fail(Errc::syntax, "bare CR or LF");
+  std::string without_nul;
+  if (has_nul(body)) {
+    without_nul = body;
+    std::erase(without_nul, '\0');
+    body = without_nul;
   }
-  if (!line_start) return fail(Errc::invalid, "body does not end with CRLF");
-  return out;
+  if (!body.empty() && !body.ends_with("\r\n")) return fail(Errc::invalid, "body does not end with CRLF");
+  return mail::dot_stuff(body);
 }
 
 }  // namespace parley::smtp

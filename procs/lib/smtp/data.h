@@ -119,7 +119,7 @@ bool has_nul(std::string_view body);
 
 constexpr std::string_view kEndOfData = ".\r\n";  // sent after a dot-stuffed body
 
-// Outbound DATA: adds "." before every line starting with ".". The body
+// Outbound DATA: mail::dot_stuff (mail/dot_stuff.h), strict. The body
 // must be empty or end with CRLF and must contain no bare CR or bare LF
 // (so the result can never hold a smuggling sequence): Errc::syntax for a
 // bare CR/LF, Errc::invalid for a missing final CRLF. NUL octets are
