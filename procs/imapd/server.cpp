@@ -184,27 +184,20 @@ Result<Settings> load_settings(const config::Config& c, const std::vector<std::s
 }
 
 Server::Server(daemon::Context& ctx, Settings settings, store::Store st, std::vector<std::string> listeners)
-    : ctx_(ctx),
-      settings_(std::make_shared<const Settings>(std::move(settings))),
+    : Frontend(ctx, "imapd", &load_settings, std::move(settings), std::move(listeners)),
       store_(std::move(st)),
-      listener_names_(std::move(listeners)),
       directory_(ctx.io(), ctx.endpoint("directory", "directory")),
-      front_(ctx, "imapd"),
-      cache_(settings_->message_cache_bytes),
-      report_timer_(ctx.io()) {
-  front_.set_limits({settings_->max_connections, settings_->max_connections_per_ip});
-}
+      cache_(this->settings()->message_cache_bytes),
+      report_timer_(ctx.io()) {}
 
 Server::~Server() = default;
 
 Status Server::start() {
-  auto listening = front_.listen(listener_names_, [this](std::unique_ptr<net::Stream> stream, const std::string& listener) {
+  auto listening = listen([this](std::unique_ptr<net::Stream> stream, const std::string& listener) {
     if (listener == "imap" || listener == "imaps") {
-      auto session = std::make_shared<ImapSession>(*this, std::move(stream), listener, front_.next_sid("imap"));
-      asio::co_spawn(ctx_.io(), ImapSession::run(session), asio::detached);
+      spawn<ImapSession>(*this, std::move(stream), listener, "imap");
     } else {
-      auto session = std::make_shared<Pop3Session>(*this, std::move(stream), listener, front_.next_sid("pop"));
-      asio::co_spawn(ctx_.io(), Pop3Session::run(session), asio::detached);
+      spawn<Pop3Session>(*this, std::move(stream), listener, "pop");
     }
   });
   if (!listening) return listening;
@@ -244,12 +237,12 @@ Result<std::shared_ptr<CachedMessage>> Server::message(const std::string& body_i
 // --- status line and memory ---
 
 std::string Server::status_text() const {
-  return "sessions " + std::to_string(front_.sessions()) + ", message cache " + mib(cache_.bytes()) + "/" +
+  return "sessions " + std::to_string(front().sessions()) + ", message cache " + mib(cache_.bytes()) + "/" +
          mib(cache_.max_bytes()) + " MiB in " + std::to_string(cache_.entries()) + " messages";
 }
 
 awaitable<void> Server::report() {
-  while (!front_.draining()) {
+  while (!front().draining()) {
     cache_.expire(MessageCache::Clock::now() - kCacheIdle);
     give_back_memory();
     std::string text = status_text();
@@ -265,7 +258,7 @@ awaitable<void> Server::report() {
       log::info("imapd.memory.report",
                 status_ + "; cache hits " + std::to_string(cache_.hits()) + ", misses " + std::to_string(cache_.misses()) +
                     "; heap " + mib(heap.uordblks + heap.hblkhd) + " MiB in use, " + mib(heap.fordblks) + " MiB free",
-                {{"count", front_.sessions()}, {"bytes", cache_.bytes()}});
+                {{"count", front().sessions()}, {"bytes", cache_.bytes()}});
     }
     report_timer_.expires_after(kReportEvery);
     boost::system::error_code ec;
@@ -281,16 +274,16 @@ awaitable<void> Server::report() {
 // free chunks: ~100 ms for 40 MiB of scattered free memory on a busy machine).
 void Server::give_back_memory() {
   const auto now = std::chrono::steady_clock::now();
-  peak_sessions_ = std::max(peak_sessions_, front_.sessions());
+  peak_sessions_ = std::max(peak_sessions_, front().sessions());
   peak_cache_bytes_ = std::max(peak_cache_bytes_, cache_.bytes());
-  const bool fewer_sessions = peak_sessions_ >= 8 && front_.sessions() * 2 < peak_sessions_;
+  const bool fewer_sessions = peak_sessions_ >= 8 && front().sessions() * 2 < peak_sessions_;
   const bool smaller_cache = cache_.bytes() + kGiveBackAbove < peak_cache_bytes_;
   if (!fewer_sessions && !smaller_cache && now - trimmed_at_ < kTrimEvery) return;
   const struct mallinfo2 heap = ::mallinfo2();
   if (heap.fordblks < kGiveBackAbove) return;
   ::malloc_trim(0);
   trimmed_at_ = std::chrono::steady_clock::now();
-  peak_sessions_ = front_.sessions();
+  peak_sessions_ = front().sessions();
   peak_cache_bytes_ = cache_.bytes();
   log::debug("imapd.memory.trimmed", "free heap given back to the system",
              {{"bytes", heap.fordblks},
@@ -299,18 +292,10 @@ void Server::give_back_memory() {
 
 awaitable<void> Server::drain() {
   report_timer_.cancel();
-  co_await front_.drain();
+  co_await Frontend::drain();
 }
 
-Status Server::reload(const config::Config& config) {
-  auto fresh = load_settings(config, listener_names_);
-  if (!fresh) return fresh.error();
-  settings_ = std::make_shared<const Settings>(std::move(fresh.value()));
-  front_.set_limits({settings_->max_connections, settings_->max_connections_per_ip});
-  cache_.set_max_bytes(settings_->message_cache_bytes);
-  log::info("imapd.reload.ok", "settings and certificates reloaded", {{"count", settings_->tls.size()}});
-  return {};
-}
+void Server::reloaded() { cache_.set_max_bytes(settings()->message_cache_bytes); }
 
 Result<std::unique_ptr<daemon::Service>> start(daemon::Context& ctx) {
   const auto names = front::Server::present(ctx, kListeners);
@@ -319,9 +304,7 @@ Result<std::unique_ptr<daemon::Service>> start(daemon::Context& ctx) {
   ::mallopt(M_MMAP_THRESHOLD, kMmapThreshold);
   auto st = store::Store::open(ctx.shared_dir("store") + "/index");
   if (!st) return fail(st.code(), "mail store: " + st.error().detail);
-  auto server = std::make_unique<Server>(ctx, std::move(settings.value()), std::move(st.value()), names);
-  if (auto s = server->start(); !s) return s.error();
-  return std::unique_ptr<daemon::Service>(std::move(server));
+  return daemon::launch<Server>(ctx, std::move(settings.value()), std::move(st.value()), names);
 }
 
 }  // namespace parley::imapd

@@ -14,7 +14,7 @@
 
 
 #include "daemon/daemon.h"
-#include "front/server.h"
+#include "front/frontend.h"
 #include "ipc/ipc.h"
 #include "mime/mime.h"
 #include "store/store.h"
@@ -108,20 +108,16 @@ class MessageCache {
   std::uint64_t hits_ = 0, misses_ = 0;
 };
 
-class Server final : public daemon::Service {
+class Server final : public front::Frontend<Settings> {
  public:
   Server(daemon::Context& ctx, Settings settings, store::Store st, std::vector<std::string> listeners);
   ~Server() override;
 
   Status start();
   awaitable<void> drain() override;
-  Status reload(const config::Config& config) override;
 
-  asio::io_context& io() { return ctx_.io(); }
-  const std::shared_ptr<const Settings>& settings() const { return settings_; }
   ipc::Client& directory() { return directory_; }
   store::Store& store() { return store_; }
-  front::Server& front() { return front_; }
   // IMAP sessions also hear of mailbox changes.
   void watch(ImapSession* s) { imap_sessions_.insert(s); }
   void unwatch(ImapSession* s) { imap_sessions_.erase(s); }
@@ -135,13 +131,10 @@ class Server final : public daemon::Service {
 
  private:
   void on_event(std::string_view account, const schema::MailboxEvent& event);
+  void reloaded() override;
 
-  daemon::Context& ctx_;
-  std::shared_ptr<const Settings> settings_;
   store::Store store_;
-  std::vector<std::string> listener_names_;
   ipc::Client directory_;
-  front::Server front_;
   std::set<ImapSession*> imap_sessions_;
   std::unique_ptr<ipc::Subscriber> events_;
   MessageCache cache_;

@@ -8,34 +8,25 @@
 #include <vector>
 
 #include "daemon/daemon.h"
-#include "front/server.h"
+#include "front/frontend.h"
 #include "ipc/ipc.h"
 #include "settings.h"
 
 namespace parley::smtpd {
 
-class Server final : public daemon::Service {
+// At drain, sessions waiting for a command end (421); those in a
+// transaction finish it first, within parleyd's stop timeout.
+class Server final : public front::Frontend<Settings> {
  public:
-  Server(daemon::Context& ctx, Settings settings, std::vector<std::string> listener_names);
-  ~Server() override;
-
+  Server(daemon::Context& ctx, Settings settings, std::vector<std::string> listeners);
   Status start();
-  awaitable<void> drain() override;
-  Status reload(const config::Config& config) override;
 
-  asio::io_context& io() { return ctx_.io(); }
-  const std::shared_ptr<const Settings>& settings() const { return settings_; }
   ipc::Client& directory() { return directory_; }
   ipc::Client& router() { return router_; }
-  front::Server& front() { return front_; }
 
  private:
-  daemon::Context& ctx_;
-  std::shared_ptr<const Settings> settings_;
-  std::vector<std::string> listener_names_;
   ipc::Client directory_;
   ipc::Client router_;
-  front::Server front_;
 };
 
 Result<std::unique_ptr<daemon::Service>> start(daemon::Context& ctx);

@@ -85,6 +85,15 @@ struct Process {
 
 int run(int argc, char** argv, const Process& process);
 
+// What a Process::start returns: the Service S made from (ctx, args...),
+// once its start() succeeded.
+template <class S, class... Args>
+Result<std::unique_ptr<Service>> launch(Context& ctx, Args&&... args) {
+  auto service = std::make_unique<S>(ctx, std::forward<Args>(args)...);
+  if (auto started = service->start(); !started) return started.error();
+  return std::unique_ptr<Service>(std::move(service));
+}
+
 // server.hostname, or the machine's name: for greetings, Received lines,
 // HELO and reports.
 std::string host_name(const config::Config& config);

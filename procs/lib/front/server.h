@@ -63,6 +63,7 @@ class Server {
   Status listen(const std::vector<std::string>& names, Accept accept);
 
   asio::io_context& io();
+  const std::string& log_name() const { return log_name_; }
   void set_limits(const Limits& limits) { limits_ = limits; }
   // A new session id: "PROTOCOL-TAG-N".
   std::string next_sid(std::string_view protocol);
