@@ -422,9 +422,7 @@ Result<std::unique_ptr<daemon::Service>> start(daemon::Context& ctx) {
   if (!settings) return settings.error();
   auto q = queue::Queue::open(ctx.shared_dir("queue"));
   if (!q) return fail(q.code(), "queue: " + q.error().detail);
-  auto d = std::make_unique<Dequeuer>(ctx, std::move(settings.value()), std::move(q.value()));
-  if (auto s = d->start(); !s) return s.error();
-  return std::unique_ptr<daemon::Service>(std::move(d));
+  return daemon::launch<Dequeuer>(ctx, std::move(settings.value()), std::move(q.value()));
 }
 
 }  // namespace parley::dequeuer

@@ -85,9 +85,7 @@ Result<std::unique_ptr<daemon::Service>> start(daemon::Context& ctx) {
   const std::string& sep = ctx.config().string("directory", "detail_separator");
   auto store = Store::open(ctx.data_dir() + "/db", sep.empty() ? '\0' : sep[0]);
   if (!store) return fail(store.code(), "directory store: " + store.error().detail);
-  auto directory = std::make_unique<Directory>(ctx, std::move(store.value()));
-  if (auto s = directory->start(); !s) return s.error();
-  return std::unique_ptr<daemon::Service>(std::move(directory));
+  return daemon::launch<Directory>(ctx, std::move(store.value()));
 }
 
 }  // namespace parley::directory

@@ -164,9 +164,7 @@ class Delivery final : public daemon::Service {
 Result<std::unique_ptr<daemon::Service>> start(daemon::Context& ctx) {
   auto st = store::Store::open(ctx.shared_dir("store") + "/index");
   if (!st) return fail(st.code(), "mail store: " + st.error().detail);
-  auto d = std::make_unique<Delivery>(ctx, std::move(st.value()));
-  if (auto s = d->start(); !s) return s.error();
-  return std::unique_ptr<daemon::Service>(std::move(d));
+  return daemon::launch<Delivery>(ctx, std::move(st.value()));
 }
 
 }  // namespace parley::local

@@ -363,9 +363,7 @@ Result<std::unique_ptr<daemon::Service>> start(daemon::Context& ctx) {
   if (!settings) return settings.error();
   auto q = queue::Queue::open(ctx.shared_dir("queue"));
   if (!q) return fail(q.code(), "queue: " + q.error().detail);
-  auto router = std::make_unique<Router>(ctx, std::move(settings.value()), std::move(q.value()));
-  if (auto s = router->start(); !s) return s.error();
-  return std::unique_ptr<daemon::Service>(std::move(router));
+  return daemon::launch<Router>(ctx, std::move(settings.value()), std::move(q.value()));
 }
 
 }  // namespace parley::router
