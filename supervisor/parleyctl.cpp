@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "config/common.h"
 #include "config/config.h"
 #include "core/fd.h"
 #include "core/frame.h"
@@ -142,14 +143,15 @@ std::string find_socket(const std::string& socket_flag, const std::string& confi
   if (!socket_flag.empty()) return socket_flag;
   if (const char* env = std::getenv("PARLEY_SOCKET")) return env;
   std::string path = config_path(config_flag);
-  auto config = config::Config::load_file(path);
+  // Only parleyd's own sections matter here; the programs' are not learnt.
+  auto config = config::Config::load_file(path, supervisor::base_schema(), config::Unknown::skip);
   if (!config) {
     if (!config_flag.empty()) std::fprintf(stderr, "parleyctl: %s\n", config.error().detail.c_str());
     return kDefaultSocket;
   }
-  const std::string& explicit_socket = config->string("supervisor", "control_socket");
+  const std::string& explicit_socket = config->get(supervisor::kControlSocket);
   if (!explicit_socket.empty()) return supervisor::absolute_path(explicit_socket);
-  return supervisor::absolute_path(config->string("server", "runtime_dir")) + "/parleyd.sock";
+  return supervisor::absolute_path(config->get(config::kRuntimeDir)) + "/parleyd.sock";
 }
 
 // One request, one reply. Returns the exit code on transport failure.

@@ -36,7 +36,8 @@ void usage(std::FILE* out) {
                "       parleyd --default-config\n"
                "  --config FILE     parley.conf to use (default %s)\n"
                "  --check-config    validate the configuration and the process binaries, then exit\n"
-               "  --default-config  print the configuration file with every key at its default\n",
+               "  --default-config  print the configuration file with every key at its default\n"
+               "                    (asking each shipped program beside parleyd for its keys)\n",
                kDefaultConfig);
 }
 
@@ -53,7 +54,12 @@ int main(int argc, char** argv) {
     } else if (arg == "--check-config") {
       check_only = true;
     } else if (arg == "--default-config") {
-      std::fputs(config::default_file_text().c_str(), stdout);
+      auto text = supervisor::default_file_text(supervisor::program_dir());
+      if (!text) {
+        std::fprintf(stderr, "parleyd: %s\n", text.error().detail.c_str());
+        return EX_CONFIG;
+      }
+      std::fputs(text->c_str(), stdout);
       return 0;
     } else if (arg == "--help" || arg == "-h") {
       usage(stdout);

@@ -1,7 +1,13 @@
 // What parleyd takes from parley.conf, resolved against the machine: users
 // looked up, paths made absolute, listener ports mapped, each process's
-// declaration read from its binary (`--describe`). Shared by parleyd and
-// `parleyctl check-config`, so that both find the same problems.
+// declaration read from its binary (`--describe`), config keys included.
+// Shared by parleyd and `parleyctl check-config`, so that both find the
+// same problems.
+//
+// parleyd declares [supervisor] and the first_run_* keys of [directory]
+// (what it does when the directory is empty); [server] and [process.*] are
+// every process's (config/common.h); every other section is declared by
+// the program that reads it and learnt from its --describe.
 #pragma once
 
 #include <sys/types.h>
@@ -9,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.h"
@@ -17,6 +24,31 @@
 #include "schema/control.pb.h"
 
 namespace parley::supervisor {
+
+// supervisor.control_socket, which parleyctl reads too.
+extern const config::String kControlSocket;
+
+// [directory] keys parleyd reads (supervisor.cpp, first_run).
+extern const config::String kFirstRunDomain;
+extern const config::List kFirstRunAccounts;
+extern const config::String kFirstRunPasswordFile;
+
+// The programs Parley ships, in etc/parley.conf's order. Their sections
+// are known whether or not the file starts them (the shipped file has
+// [smtpd] and no [process.smtpd]); a program missing from parleyd's
+// directory is left out.
+inline constexpr std::string_view kShippedPrograms[] = {"directory", "smtpd",          "router",
+                                                        "dequeuer",  "local-delivery", "imapd"};
+
+// What parleyd reads before it knows its programs: [server], [supervisor]
+// and [process.*].
+config::Schema base_schema();
+// The whole file's: the base, the programs' own sections (declarations),
+// parleyd's [directory] keys, in etc/parley.conf's order. Errc::invalid
+// when two programs declare one key differently.
+Result<config::Schema> file_schema(const std::vector<schema::ProcessDecl>& programs);
+// etc/parley.conf: the shipped programs described from `dir`; each must answer.
+Result<std::string> default_file_text(const std::string& dir);
 
 struct ProcessSpec {
   std::string name;
@@ -35,6 +67,7 @@ struct ProcessSpec {
   std::int64_t rlimit_nofile = 0;
   std::int64_t rlimit_core = 0;
   schema::ProcessDecl decl;   // from the binary
+  config::Schema schema;      // what its configuration holds: [server], its sections, [process.*]
 
   // What needs a restart when it changes (everything but log level and
   // the process's own settings, which a reload hands over).
@@ -62,7 +95,8 @@ struct Settings {
 
 // `self_dir` is the folder of parleyd's binary, where process binaries are
 // looked for by default. Runs each binary with --describe (under its own
-// user when privileged). Errors name the process and what is wrong.
+// user when privileged). Reads only base_schema() keys. Errors name the
+// process and what is wrong.
 Result<Settings> resolve(const config::Config& config, const std::string& self_dir);
 
 // The folder of the running program (parleyd or parleyctl): where the
@@ -74,7 +108,10 @@ struct Loaded {
   Settings settings;
 };
 // parley.conf read, checked and resolved: what both `parleyd --check-config`
-// and `parleyctl check-config` report. Errors name the file (and line).
+// and `parleyctl check-config` report. The file is checked against the
+// declarations of the processes it starts and of the shipped programs;
+// errors name the file (and line), all of them at once when the file
+// itself is wrong.
 Result<Loaded> load(const std::string& path);
 
 // `path` made absolute against the current directory. Children inherit

@@ -302,9 +302,12 @@ struct Supervisor::Impl {
     schema::ToChild msg;
     auto* conf = msg.mutable_configure();
     conf->set_generation(generation);
-    std::vector<std::string> sections = {"server", "process." + c.spec.name};
-    if (config->has_section(c.spec.name)) sections.push_back(c.spec.name);  // [directory] for directory
-    conf->set_config_toml(config->to_toml(sections));
+    // Its sections with the keys it declares (not parleyd's first_run_*).
+    std::vector<std::string> sections;
+    for (const auto& section : c.spec.schema) {
+      sections.push_back(section.name.ends_with(".*") ? "process." + c.spec.name : section.name);
+    }
+    conf->set_config_toml(config->to_toml(sections, c.spec.schema));
     send(c, msg);
   }
 
@@ -673,14 +676,14 @@ struct Supervisor::Impl {
     schema::DirectoryAdminRequest request;
     request.set_op("bootstrap");
     request.set_actor("parleyd");
-    std::string domain = config->string("directory", "first_run_domain");
+    std::string domain = config->get(kFirstRunDomain);
     if (domain.empty()) {
       char host[256] = {};
       ::gethostname(host, sizeof host - 1);
       domain = host;
     }
     std::string accounts;
-    for (const auto& a : config->list("directory", "first_run_accounts")) accounts += (accounts.empty() ? "" : ",") + a;
+    for (const auto& a : config->get(kFirstRunAccounts)) accounts += (accounts.empty() ? "" : ",") + a;
     (*request.mutable_options())["domain"] = domain;
     (*request.mutable_options())["accounts"] = accounts;
     auto reply = co_await admin_client("directory").call(contracts::kDirectoryAdmin, request);
@@ -696,7 +699,7 @@ struct Supervisor::Impl {
     std::fflush(stdout);
     log::info("supervisor.first_run.created", "created the first domain and accounts; passwords are on standard output",
               {{"domain", domain}, {"count", reply->generated_size()}});
-    const std::string& path = config->string("directory", "first_run_password_file");
+    const std::string& path = config->get(kFirstRunPasswordFile);
     if (path.empty()) co_return;
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
     std::string text;

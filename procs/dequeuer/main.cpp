@@ -13,6 +13,7 @@
 // only from parleyd (ipc "admin", mode 0600).
 #include "daemon/daemon.h"
 #include "dequeuer.h"
+#include "settings.h"
 
 int main(int argc, char** argv) {
   return parley::daemon::run(argc, argv, {
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
       .serves = {"dequeuer", "admin"},
       .uses = {"local-delivery", "router"},
       .shares = {"queue"},
+      .settings = {parley::dequeuer::settings_section()},
       .start = &parley::dequeuer::start,
   });
 }

@@ -1,4 +1,5 @@
-// The dequeuer's part of parley.conf, resolved.
+// The dequeuer's part of parley.conf: its keys (declared in settings.cpp)
+// and the settings they resolve to.
 #pragma once
 
 #include <chrono>
@@ -32,6 +33,9 @@ struct Settings {
   // The fixed host for a domain ("" for its MX).
   std::string route_for(std::string_view domain) const;
 };
+
+// The [dequeuer] section, for the process's declaration.
+config::SectionDecl settings_section();
 
 Result<Settings> load_settings(const config::Config& config);
 

@@ -8,12 +8,14 @@
 // Privileges: user parley-directory; reads and writes only its own data
 // directory (DATA_DIR/directory, LMDB); password hashes never leave it.
 #include "daemon/daemon.h"
+#include "process_settings.h"
 #include "service.h"
 
 int main(int argc, char** argv) {
   return parley::daemon::run(argc, argv, {
       .name = "directory",
       .serves = {"directory", "admin"},
+      .settings = {parley::directory::settings_section()},
       // argon2 runs on a thread pool: thread creation happens at start-up.
       .start = &parley::directory::start,
   });

@@ -5,6 +5,7 @@
 #include "ipc/contracts/directory.h"
 #include "ipc/ipc.h"
 #include "log/log.h"
+#include "process_settings.h"
 #include "store.h"
 
 namespace parley::directory {
@@ -12,25 +13,11 @@ namespace {
 
 constexpr int kMaxBatch = 1000;  // addresses in one resolve request
 
-AuthPolicy policy_from(const config::Config& c) {
-  AuthPolicy p;
-  p.argon2.memory_kib = static_cast<std::uint32_t>(c.integer("directory", "argon2_memory_kib"));
-  p.argon2.iterations = static_cast<std::uint32_t>(c.integer("directory", "argon2_iterations"));
-  p.argon2.parallelism = static_cast<std::uint32_t>(c.integer("directory", "argon2_parallelism"));
-  p.scram_iterations = static_cast<std::uint32_t>(c.integer("directory", "scram_iterations"));
-  p.window = std::chrono::seconds(c.integer("directory", "auth_window_s"));
-  p.max_failures_per_ip = static_cast<int>(c.integer("directory", "auth_max_failures_per_ip"));
-  p.max_failures_per_account = static_cast<int>(c.integer("directory", "auth_max_failures_per_account"));
-  p.cache.ttl = std::chrono::seconds(c.integer("directory", "auth_cache_ttl_s"));
-  p.cache.max_entries = static_cast<std::size_t>(c.integer("directory", "auth_cache_max_entries"));
-  return p;
-}
-
 class Directory final : public daemon::Service {
  public:
   Directory(daemon::Context& ctx, std::unique_ptr<Store> store)
       : store_(std::move(store)),
-        auth_(ctx.io(), *store_, policy_from(ctx.config())),
+        auth_(ctx.io(), *store_, load_settings(ctx.config()).policy),
         admin_(*store_, auth_, ctx.data_dir() + "/backups"),
         public_(ctx.io(), ctx.endpoint("directory")),
         private_(ctx.io(), ctx.endpoint("admin"), ipc::ServerOptions{.socket_mode = 0600}) {}
@@ -67,7 +54,7 @@ class Directory final : public daemon::Service {
   }
 
   Status reload(const config::Config& config) override {
-    auth_.set_policy(policy_from(config));
+    auth_.set_policy(load_settings(config).policy);
     return {};
   }
 
@@ -82,8 +69,7 @@ class Directory final : public daemon::Service {
 }  // namespace
 
 Result<std::unique_ptr<daemon::Service>> start(daemon::Context& ctx) {
-  const std::string& sep = ctx.config().string("directory", "detail_separator");
-  auto store = Store::open(ctx.data_dir() + "/db", sep.empty() ? '\0' : sep[0]);
+  auto store = Store::open(ctx.data_dir() + "/db", load_settings(ctx.config()).detail_separator);
   if (!store) return fail(store.code(), "directory store: " + store.error().detail);
   return daemon::launch<Directory>(ctx, std::move(store.value()));
 }

@@ -10,6 +10,7 @@
 // checked there, never here).
 #include "daemon/daemon.h"
 #include "server.h"
+#include "settings.h"
 
 int main(int argc, char** argv) {
   return parley::daemon::run(argc, argv, {
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
       .shares = {"store"},
       // The store sets its shared files' group permissions (the umask drops them).
       .syscalls = {"chmod", "fchmodat"},
+      .settings = {parley::imapd::settings_section()},
       .start = &parley::imapd::start,
   });
 }

@@ -160,29 +160,6 @@ void MessageCache::set_max_bytes(std::size_t max_bytes) {
   trim();
 }
 
-std::shared_ptr<tls::ServerContext> Settings::tls_for(std::string_view listener) const { return tls::context_for(tls, listener); }
-
-Result<Settings> load_settings(const config::Config& c, const std::vector<std::string>& listeners) {
-  Settings s;
-  s.pop3_timeout = std::chrono::seconds(c.integer("imapd", "pop3_timeout_s"));
-  s.imap_timeout = std::chrono::seconds(c.integer("imapd", "imap_timeout_s"));
-  s.imap_login_timeout = std::chrono::seconds(c.integer("imapd", "imap_login_timeout_s"));
-  s.public_admins = c.list("imapd", "public_admins");
-  s.max_connections = static_cast<std::size_t>(c.integer("imapd", "max_connections"));
-  s.max_connections_per_ip = static_cast<std::size_t>(c.integer("imapd", "max_connections_per_ip"));
-  s.max_errors = static_cast<int>(c.integer("imapd", "max_errors"));
-  s.message_cache_bytes = static_cast<std::size_t>(c.integer("imapd", "message_cache_mib")) << 20;
-  auto tls = tls::listener_contexts(c.list("imapd", "tls_certificates"), listeners);
-  if (!tls) return fail(tls.code(), "imapd.tls_certificates: " + tls.error().detail);
-  s.tls = std::move(tls.value());
-  for (const auto& listener : listeners) {
-    if ((listener == "pop3s" || listener == "imaps") && !s.tls.contains(listener)) {
-      return fail(Errc::invalid, "imapd: the " + listener + " listener needs a certificate (imapd.tls_certificates)");
-    }
-  }
-  return s;
-}
-
 Server::Server(daemon::Context& ctx, Settings settings, store::Store st, std::vector<std::string> listeners)
     : Frontend(ctx, "imapd", &load_settings, std::move(settings), std::move(listeners)),
       store_(std::move(st)),

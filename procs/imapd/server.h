@@ -17,6 +17,7 @@
 #include "front/frontend.h"
 #include "ipc/ipc.h"
 #include "mime/mime.h"
+#include "settings.h"
 #include "store/store.h"
 #include "tls/listeners.h"
 
@@ -25,20 +26,6 @@ class MailboxEvent;
 }
 
 namespace parley::imapd {
-
-struct Settings {
-  std::chrono::seconds pop3_timeout{};
-  std::chrono::seconds imap_timeout{};
-  std::chrono::seconds imap_login_timeout{};
-  std::vector<std::string> public_admins;
-  std::size_t max_connections = 0;
-  std::size_t max_connections_per_ip = 0;
-  int max_errors = 0;
-  std::size_t message_cache_bytes = 0;  // imapd.message_cache_mib
-  tls::ListenerContexts tls;
-
-  std::shared_ptr<tls::ServerContext> tls_for(std::string_view listener) const;
-};
 
 class ImapSession;
 
@@ -153,7 +140,6 @@ class Server final : public front::Frontend<Settings> {
   std::chrono::steady_clock::time_point trimmed_at_{};
 };
 
-Result<Settings> load_settings(const config::Config& config, const std::vector<std::string>& listeners);
 Result<std::unique_ptr<daemon::Service>> start(daemon::Context& ctx);
 
 }  // namespace parley::imapd

@@ -8,6 +8,7 @@
 #include "schema/directory.pb.h"
 #include "schema/envelope.pb.h"
 #include "schema/store.pb.h"
+#include "settings.h"
 #include "store/store.h"
 
 namespace parley::local {
@@ -44,7 +45,7 @@ class Delivery final : public daemon::Service {
         directory_(ctx.io(), ctx.endpoint("directory", "directory")),
         events_(ctx.io(), ctx.endpoint("events")),
         prune_timer_(ctx.io()) {
-    dedup_days_ = ctx.config().integer("local-delivery", "dedup_days");
+    dedup_days_ = load_settings(ctx.config()).dedup_days;
   }
 
   Status start() {
@@ -65,7 +66,7 @@ class Delivery final : public daemon::Service {
   }
 
   Status reload(const config::Config& config) override {
-    dedup_days_ = config.integer("local-delivery", "dedup_days");
+    dedup_days_ = load_settings(config).dedup_days;
     return {};
   }
 

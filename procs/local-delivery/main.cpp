@@ -13,6 +13,7 @@
 // else; calls the directory (accounts and their quotas, at delivery time).
 #include "daemon/daemon.h"
 #include "delivery.h"
+#include "settings.h"
 
 int main(int argc, char** argv) {
   return parley::daemon::run(argc, argv, {
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
       .shares = {"store"},
       // The store sets its shared files' group permissions (the umask drops them).
       .syscalls = {"chmod", "fchmodat"},
+      .settings = {parley::local::settings_section()},
       .start = &parley::local::start,
   });
 }

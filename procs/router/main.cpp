@@ -11,6 +11,7 @@
 // and dequeuer (a hint that new mail is queued).
 #include "daemon/daemon.h"
 #include "router.h"
+#include "settings.h"
 
 int main(int argc, char** argv) {
   return parley::daemon::run(argc, argv, {
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
       .serves = {"router"},
       .uses = {"directory", "dequeuer"},
       .shares = {"queue"},
+      .settings = {parley::router::settings_section()},
       // The queue committer is a thread started at start-up.
       .start = &parley::router::start,
   });

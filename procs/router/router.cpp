@@ -17,6 +17,7 @@
 #include "rules.h"
 #include "schema/directory.pb.h"
 #include "schema/envelope.pb.h"
+#include "settings.h"
 #include "verdicts.h"
 
 namespace parley::router {
@@ -31,14 +32,6 @@ constexpr std::size_t kMaxExpanded = 10000;  // final recipients of one message
 constexpr auto kDirectoryTimeout = 10s;
 constexpr auto kNotifyTimeout = 2s;
 
-struct Settings {
-  int max_hops = 0;
-  std::size_t batch_max = 0;
-  std::vector<Rule> rules;
-  std::string hostname;
-  std::string postmaster;  // router.postmaster; "": found through the host name
-};
-
 // A postmaster address with no mailbox of its own (postmaster.h): it goes
 // to the main postmaster instead.
 bool orphan_postmaster(const Settings& s, const std::string& address, schema::Resolution::Kind kind) {
@@ -48,18 +41,6 @@ bool orphan_postmaster(const Settings& s, const std::string& address, schema::Re
     case schema::Resolution::KIND_NOT_LOCAL: return is_host_postmaster(address, s.hostname);
     default: return false;
   }
-}
-
-Result<Settings> load_settings(const config::Config& c) {
-  Settings s;
-  s.max_hops = static_cast<int>(c.integer("router", "max_hops"));
-  s.batch_max = static_cast<std::size_t>(c.integer("router", "commit_batch_max"));
-  auto rules = parse_rules(c.list("router", "rules"));
-  if (!rules) return rules.error();
-  s.rules = std::move(rules.value());
-  s.hostname = daemon::host_name(c);
-  s.postmaster = c.string("router", "postmaster");
-  return s;
 }
 
 class Router final : public daemon::Service {

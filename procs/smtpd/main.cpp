@@ -14,12 +14,14 @@
 // (recipient checks, SASL) and router (enqueue).
 #include "daemon/daemon.h"
 #include "server.h"
+#include "settings.h"
 
 int main(int argc, char** argv) {
   return parley::daemon::run(argc, argv, {
       .name = "smtpd",
       .listeners = {"smtp", "submission", "smtps", "local"},
       .uses = {"directory", "router"},
+      .settings = {parley::smtpd::settings_section()},
       .start = &parley::smtpd::start,
   });
 }

@@ -1,5 +1,5 @@
-// smtpd's part of parley.conf, resolved: limits, relay networks and TLS
-// contexts (certificate files read and checked here, so that a reload with
+// smtpd's part of parley.conf: its keys (declared in settings.cpp) and the
+// settings they resolve to: limits, relay networks and TLS contexts (certificate files read and checked here, so that a reload with
 // a bad key is refused and the old contexts stay).
 #pragma once
 
@@ -53,6 +53,9 @@ struct Settings {
   bool may_submit(const std::optional<LocalCredentials>& who) const;
   std::shared_ptr<tls::ServerContext> tls_for(std::string_view listener) const;
 };
+
+// The [smtpd] section, for the process's declaration.
+config::SectionDecl settings_section();
 
 // `listeners`: the listener names this process was given. User and group
 // names are looked up here, at start and at every reload (Errc::not_found

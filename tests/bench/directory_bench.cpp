@@ -38,11 +38,13 @@
 
 #include "config/config.h"
 #include "core/asio.h"
+#include "daemon/daemon.h"
 #include "ipc/contracts/directory.h"
 #include "ipc/ipc.h"
 #include "lmdb/lmdb.h"
 #include "schema/directory.pb.h"
 #include "load.h"
+#include "procs/directory/process_settings.h"
 
 namespace {
 
@@ -428,13 +430,13 @@ bool bench(Server& server, const Args& args) {
   std::fflush(stdout);
 
   // --- auth ------------------------------------------------------------
-  auto config = parley::config::Config::load_file(server.conf);
+  auto config = parley::config::Config::load_file(
+      server.conf, parley::daemon::process_schema({parley::directory::settings_section()}), parley::config::Unknown::skip);
   char params[96] = "argon2id";
   if (config) {
-    std::snprintf(params, sizeof params, "argon2id m=%lld t=%lld p=%lld",
-                  static_cast<long long>(config->integer("directory", "argon2_memory_kib")),
-                  static_cast<long long>(config->integer("directory", "argon2_iterations")),
-                  static_cast<long long>(config->integer("directory", "argon2_parallelism")));
+    const auto argon2 = parley::directory::load_settings(*config).policy.argon2;
+    std::snprintf(params, sizeof params, "argon2id m=%u t=%u p=%u", argon2.memory_kib, argon2.iterations,
+                  argon2.parallelism);
   }
   long auth_counter = 0;
   auto auth_one = [&]() -> awaitable<std::string> {

@@ -21,7 +21,7 @@ class ImapdRig {
  public:
   ImapdRig() {
     quiet_logs("imapd");
-    ctx_ = std::make_unique<RigContext>(io, "imapd", rig_config(dir_.path()), dir_.path());
+    ctx_ = std::make_unique<RigContext>(io, "imapd", rig_config(dir_.path(), imapd::settings_section()), dir_.path());
     backends_ = std::make_unique<FakeBackends>(io, *ctx_);
     // Once: each load makes the listeners' TLS contexts, which is most of
     // what a fresh server would cost.

@@ -16,14 +16,15 @@ namespace parley::testkit {
 
 namespace fs = std::filesystem;
 
-config::Config rig_config(const std::string& dir, std::string_view extra) {
+config::Config rig_config(const std::string& dir, config::SectionDecl section, std::string_view extra) {
   auto cert = tls::testing::write_test_cert(dir, "mx.example.test");
   std::string entry = "\"default=" + cert.cert_file + "," + cert.key_file + "\"";
   std::string text = "[server]\nhostname = \"mx.example.test\"\n"
                      "[smtpd]\nerror_delay_ms = 0\ntls_certificates = [" + entry + "]\n"
                      "[imapd]\ntls_certificates = [" + entry + "]\n";
   text.append(extra);
-  auto parsed = config::Config::parse(text, "rig.conf");
+  // The text has both front ends' sections; the other one is skipped.
+  auto parsed = config::Config::parse(text, "rig.conf", daemon::process_schema({std::move(section)}), config::Unknown::skip);
   if (!parsed) throw std::runtime_error("rig config: " + parsed.error().detail);
   return std::move(parsed.value());
 }

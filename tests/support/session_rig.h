@@ -42,7 +42,7 @@ inline constexpr std::string_view kPassword = "secret";
 // parley.conf text for the rig: `extra` is appended (sections and keys of
 // the test's own); TLS certificates are made in `dir` and configured for
 // smtpd and imapd on every listener.
-config::Config rig_config(const std::string& dir, std::string_view extra = {});
+config::Config rig_config(const std::string& dir, config::SectionDecl section, std::string_view extra = {});
 
 class RigContext final : public daemon::Context {
  public:

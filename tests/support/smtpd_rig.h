@@ -19,7 +19,7 @@ class SmtpdRig {
   explicit SmtpdRig(std::string_view smtpd_settings = {}) {
     quiet_logs("smtpd");
     std::string extra = smtpd_settings.empty() ? std::string() : "[smtpd]\n" + std::string(smtpd_settings) + "\n";
-    ctx_ = std::make_unique<RigContext>(io, "smtpd", rig_config(dir_.path(), extra), dir_.path());
+    ctx_ = std::make_unique<RigContext>(io, "smtpd", rig_config(dir_.path(), smtpd::settings_section(), extra), dir_.path());
     backends_ = std::make_unique<FakeBackends>(io, *ctx_);
     std::vector<std::string> listeners = {"smtp", "submission", "smtps", "local"};
     auto settings = smtpd::load_settings(ctx_->config(), listeners);

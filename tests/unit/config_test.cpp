@@ -1,5 +1,7 @@
 // parley_config: loading, validation errors (exact text with file:line),
-// accessors, to_toml round trips, and the shipped etc/parley.conf.
+// typed accessors, schemas (consistency, merging), to_toml round trips,
+// and the shipped etc/parley.conf. The file's sections are parleyd's own
+// (supervisor::base_schema(): [server], [supervisor], [process.*]).
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -7,8 +9,11 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
+#include "config/common.h"
 #include "config/config.h"
+#include "supervisor/settings.h"
 
 namespace parley::config {
 namespace {
@@ -16,17 +21,29 @@ namespace {
 constexpr std::string_view kSource = "test.conf";
 
 Config parse_ok(std::string_view text) {
-  auto config = Config::parse(text, kSource);
+  auto config = Config::parse(text, kSource, supervisor::base_schema());
   if (!config) ADD_FAILURE() << config.error().detail;
-  return config ? std::move(config).value() : Config::parse("", kSource).value();
+  return config ? std::move(config).value() : Config::parse("", kSource, supervisor::base_schema()).value();
 }
 
+// Reads a key named at run time, as the tables below need: a typed key
+// made on the spot. "process.smtpd" is the instance smtpd of "process.*".
 Value read(const Config& config, std::string_view section, std::string_view key, const Value& like) {
+  std::string pattern(section);
+  std::string_view instance;
+  if (const auto dot = section.find('.'); dot != std::string_view::npos) {
+    pattern = std::string(section.substr(0, dot)) + ".*";
+    instance = section.substr(dot + 1);
+  }
+  auto get = [&](const auto& typed) -> Value {
+    if (instance.empty()) return config.get(typed);
+    return config.get(typed, instance);
+  };
   switch (like.index()) {
-    case 0: return config.boolean(section, key);
-    case 1: return config.integer(section, key);
-    case 2: return config.string(section, key);
-    default: return config.list(section, key);
+    case 0: return get(Boolean{.section = pattern, .key = key});
+    case 1: return get(Integer{.section = pattern, .key = key});
+    case 2: return get(String{.section = pattern, .key = key});
+    default: return get(List{.section = pattern, .key = key});
   }
 }
 
@@ -171,7 +188,7 @@ const MalformedCase kMalformed[] = {
 TEST(config, MalformedCases) {
   for (const auto& c : kMalformed) {
     SCOPED_TRACE(std::string(c.name));
-    const auto config = Config::parse(c.text, kSource);
+    const auto config = Config::parse(c.text, kSource, supervisor::base_schema());
     ASSERT_FALSE(config.ok());
     EXPECT_EQ(config.code(), c.code);
     // "@@": only the position is fixed; the wording is toml++'s.
@@ -200,24 +217,90 @@ TEST(config, InstancesInFileOrder) {
   EXPECT_TRUE(parse_ok("").instances("process").empty());
 }
 
+// Typed keys of a section of the tests' own.
+const Integer kDemoCount{.section = "demo", .key = "count", .default_value = 3, .min = 1, .max = 10, .doc = "A count."};
+const Boolean kDemoOn{.section = "demo", .key = "on", .default_value = true, .doc = "A switch."};
+const String kDemoMode{
+    .section = "demo", .key = "mode", .default_value = "a", .choices = {"a", "b"}, .doc = "A choice."};
+const List kDemoNets{.section = "demo", .key = "nets", .default_value = {"::1/128"}, .doc = "Networks.",
+                     .check = Check::cidr};
+const Integer kDemoUndeclared{.section = "demo", .key = "undeclared", .doc = "Not in the section."};
+
+SectionDecl demo_section() {
+  return {.name = "demo", .doc = "A demo.", .keys = {kDemoCount, kDemoOn, kDemoMode, kDemoNets}};
+}
+
+Schema demo_schema() { return {server_section(), demo_section(), process_section()}; }
+
+TEST(config, TypedAccessors) {
+  static_assert(std::is_same_v<decltype(std::declval<Config>().get(kDemoCount)), std::int64_t>);
+  static_assert(std::is_same_v<decltype(std::declval<Config>().get(kDemoOn)), bool>);
+  static_assert(std::is_same_v<decltype(std::declval<Config>().get(kDemoMode)), const std::string&>);
+  static_assert(std::is_same_v<decltype(std::declval<Config>().get(kDemoNets)), const std::vector<std::string>&>);
+
+  const auto defaults = Config::parse("", kSource, demo_schema());
+  ASSERT_TRUE(defaults.ok()) << defaults.error().detail;
+  EXPECT_EQ(defaults->get(kDemoCount), 3);
+  EXPECT_TRUE(defaults->get(kDemoOn));
+  EXPECT_EQ(defaults->get(kDemoMode), "a");
+  EXPECT_EQ(defaults->get(kDemoNets), (Strings{"::1/128"}));
+  EXPECT_EQ(defaults->get(kLogLevel), "info");
+
+  const auto set = Config::parse(
+      "[demo]\ncount = 10\non = false\nmode = \"b\"\nnets = [\"192.0.2.0/24\"]\n[process.x]\nuser = \"u\"\n", kSource,
+      demo_schema());
+  ASSERT_TRUE(set.ok()) << set.error().detail;
+  EXPECT_EQ(set->get(kDemoCount), 10);
+  EXPECT_FALSE(set->get(kDemoOn));
+  EXPECT_EQ(set->get(kDemoMode), "b");
+  EXPECT_EQ(set->get(kDemoNets), (Strings{"192.0.2.0/24"}));
+  EXPECT_EQ(set->get(kProcessUser, "x"), "u");
+  EXPECT_EQ(set->get(kProcessSeccomp, "x"), "enforce");
+
+  const auto bad = Config::parse("[demo]\ncount = 11\nnets = [\"nope\"]\nextra = 1\n", kSource, demo_schema());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().detail,
+            "test.conf:2: demo.count: 11 is above the maximum 10\n"
+            "test.conf:3: demo.nets: \"nope\": " + run_check(Check::cidr, "nope").error().detail + "\n"
+            "test.conf:4: demo.extra: unknown key");
+}
+
+TEST(config, UnknownSectionsSkipped) {
+  const auto config = Config::parse("[demo]\ncount = 2\n[server]\nhostname = \"h\"\n", kSource,
+                                    supervisor::base_schema(), Unknown::skip);
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->get(kHostname), "h");
+  EXPECT_FALSE(config->has_section("demo"));
+  // Known sections are still checked whole.
+  const auto bad = Config::parse("[demo]\n[server]\nhostnme = \"h\"\n", kSource, supervisor::base_schema(),
+                                 Unknown::skip);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().detail, "test.conf:3: server.hostnme: unknown key");
+}
+
 TEST(config, MisuseIsALogicError) {
   const Config config = parse_ok("[process.smtpd]\n");
-  EXPECT_THROW((void)config.string("server", "no_such_key"), std::logic_error);
-  EXPECT_THROW((void)config.string("nosection", "hostname"), std::logic_error);
-  EXPECT_THROW((void)config.integer("server", "hostname"), std::logic_error);
-  EXPECT_THROW((void)config.boolean("process.smtpd", "args"), std::logic_error);
-  EXPECT_THROW((void)config.list("process.smtpd", "enabled"), std::logic_error);
-  EXPECT_THROW((void)config.boolean("process.imapd", "enabled"), std::logic_error);  // not in this config
-  EXPECT_THROW((void)config.boolean("process.*", "enabled"), std::logic_error);
+  EXPECT_THROW((void)config.get(String{.section = "server", .key = "no_such_key"}), std::logic_error);
+  EXPECT_THROW((void)config.get(String{.section = "nosection", .key = "hostname"}), std::logic_error);
+  EXPECT_THROW((void)config.get(Integer{.section = "server", .key = "hostname"}), std::logic_error);
+  EXPECT_THROW((void)config.get(Boolean{.section = "process.*", .key = "args"}, "smtpd"), std::logic_error);
+  EXPECT_THROW((void)config.get(kDemoCount), std::logic_error);  // a section this config does not declare
+  EXPECT_THROW((void)config.get(kProcessEnabled, "imapd"), std::logic_error);  // not in this config
+  EXPECT_THROW((void)config.get(kProcessEnabled), std::logic_error);           // a pattern needs an instance
+  EXPECT_THROW((void)config.get(kHostname, "smtpd"), std::logic_error);        // a fixed section has none
   EXPECT_THROW((void)config.instances("nope"), std::logic_error);
-  EXPECT_THROW((void)config.to_toml({"process.imapd"}), std::logic_error);
-  EXPECT_NO_THROW((void)config.boolean("process.smtpd", "enabled"));
+  EXPECT_THROW((void)config.to_toml({"process.imapd"}, config.schema()), std::logic_error);
+  EXPECT_NO_THROW((void)config.get(kProcessEnabled, "smtpd"));
+
+  const auto demo = Config::parse("", kSource, demo_schema());
+  ASSERT_TRUE(demo.ok());
+  EXPECT_THROW((void)demo->get(kDemoUndeclared), std::logic_error);  // declared, but not in the section
 }
 
 // Every key of every section in `a` has the same value in `b`.
 void expect_same_values(const Config& a, const Config& b) {
   std::vector<std::string> sections;
-  for (const auto& section : section_declarations()) {
+  for (const auto& section : a.schema()) {
     const std::string_view name = section.name;
     if (!name.ends_with(".*")) {
       sections.emplace_back(name);
@@ -230,10 +313,12 @@ void expect_same_values(const Config& a, const Config& b) {
   for (const auto& section : sections) {
     const auto dot = section.find('.');
     const std::string decl_section = dot == std::string::npos ? section : section.substr(0, dot) + ".*";
-    for (const auto& decl : declarations()) {
-      if (decl.section != decl_section) continue;
-      SCOPED_TRACE(section + "." + std::string(decl.key));
-      EXPECT_EQ(read(a, section, decl.key, decl.default_value), read(b, section, decl.key, decl.default_value));
+    for (const auto& decl_section_entry : a.schema()) {
+      if (decl_section_entry.name != decl_section) continue;
+      for (const auto& decl : decl_section_entry.keys) {
+        SCOPED_TRACE(section + "." + decl.key);
+        EXPECT_EQ(read(a, section, decl.key, decl.default_value), read(b, section, decl.key, decl.default_value));
+      }
     }
   }
 }
@@ -260,22 +345,22 @@ TEST(config, ToTomlRoundTrips) {
   expect_same_values(config, again);
   EXPECT_EQ(again.to_toml(), text);
   EXPECT_EQ(again.instances("process"), (Strings{"smtpd", "directory"}));
-  EXPECT_EQ(again.string("server", "hostname"),
+  EXPECT_EQ(again.get(kHostname),
             "quote\" backslash\\ tab\t nl\n ctl\x01 del\x7f caf\xc3\xa9 \xf0\x9f\x98\x80");
 }
 
 TEST(config, ToTomlOfSomeSections) {
   const Config config = parse_ok(kRich);
-  const std::string text = config.to_toml({"server", "process.directory"});
+  const std::string text = config.to_toml({"server", "process.directory"}, config.schema());
   EXPECT_EQ(text.find("[supervisor]"), std::string::npos);
   EXPECT_EQ(text.find("[process.smtpd]"), std::string::npos);
   const Config part = parse_ok(text);
   EXPECT_EQ(part.instances("process"), (Strings{"directory"}));
-  EXPECT_EQ(part.string("process.directory", "user"), "parley-dir");
-  EXPECT_EQ(part.string("server", "log_format"), "json");
-  EXPECT_EQ(part.integer("supervisor", "stop_timeout_ms"), 10000);  // left out: default
+  EXPECT_EQ(part.get(kProcessUser, "directory"), "parley-dir");
+  EXPECT_EQ(part.get(kLogFormat), "json");
+  EXPECT_EQ(read(part, "supervisor", "stop_timeout_ms", Value{std::int64_t{}}), Value{std::int64_t{10000}});  // left out: default
   // Every key is written, defaults too, in declaration order.
-  EXPECT_EQ(config.to_toml({"process.directory"}),
+  EXPECT_EQ(config.to_toml({"process.directory"}, config.schema()),
             "[process.directory]\n"
             "binary = \"\"\n"
             "args = []\n"
@@ -288,36 +373,102 @@ TEST(config, ToTomlOfSomeSections) {
             "rlimit_core_bytes = 0\n");
 }
 
-TEST(config, DeclarationsAreConsistent) {
-  for (const auto& decl : declarations()) {
-    SCOPED_TRACE(std::string(decl.section) + "." + std::string(decl.key));
-    bool section_declared = false;
-    for (const auto& section : section_declarations()) section_declared |= section.name == decl.section;
-    EXPECT_TRUE(section_declared);
-    EXPECT_FALSE(decl.doc.empty());
-    EXPECT_EQ(decl.default_value.index(), static_cast<std::size_t>(decl.type));
-    if (decl.type == Type::integer) {
-      EXPECT_LE(decl.min, decl.max);
-      EXPECT_GE(std::get<std::int64_t>(decl.default_value), decl.min);
-      EXPECT_LE(std::get<std::int64_t>(decl.default_value), decl.max);
-    }
-    if (!decl.choices.empty()) {
-      ASSERT_EQ(decl.type, Type::string);
-      const auto& value = std::get<std::string>(decl.default_value);
-      EXPECT_NE(std::find(decl.choices.begin(), decl.choices.end(), value), decl.choices.end());
-    }
-    int same = 0;
-    for (const auto& other : declarations()) same += other.section == decl.section && other.key == decl.key;
-    EXPECT_EQ(same, 1);
+TEST(config, ToTomlWritesTheKeysOfTheGivenSchema) {
+  // How parleyd hands a process its part: only the keys the process declares.
+  Schema wide = demo_schema();
+  ASSERT_TRUE(merge(wide, SectionDecl{.name = "demo", .doc = "", .keys = {kDemoUndeclared}}).ok());
+  const auto config = Config::parse("[demo]\nundeclared = 5\ncount = 4\n", kSource, wide);
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  const std::string text = config->to_toml({"demo"}, demo_schema());
+  EXPECT_EQ(text, "[demo]\ncount = 4\non = true\nmode = \"a\"\nnets = [\"::1/128\"]\n");
+  const auto part = Config::parse(text, kSource, demo_schema());
+  ASSERT_TRUE(part.ok()) << part.error().detail;
+  EXPECT_EQ(part->get(kDemoCount), 4);
+}
+
+TEST(config, SchemasAreConsistent) {
+  EXPECT_TRUE(check_schema(supervisor::base_schema()).ok());
+  EXPECT_TRUE(check_schema(demo_schema()).ok());
+}
+
+TEST(config, InconsistentSchemas) {
+  struct Case {
+    std::string_view name;
+    Schema schema;
+    std::string_view error;
+  };
+  const KeyDecl count = kDemoCount;
+  auto with = [&](auto change) {
+    SectionDecl section = demo_section();
+    change(section);
+    return Schema{section};
+  };
+  const Case cases[] = {
+      {"bad section name", {SectionDecl{.name = "Demo", .doc = "d", .keys = {}}}, "section \"Demo\": bad name"},
+      {"no section doc", {SectionDecl{.name = "demo", .doc = "", .keys = {}}}, "section demo: no doc"},
+      {"section twice", {demo_section(), demo_section()}, "section demo: declared twice"},
+      {"key twice", with([&](SectionDecl& s) { s.keys.push_back(count); }), "demo.count: declared twice"},
+      {"key of another section", with([&](SectionDecl& s) { s.keys[0].section = "other"; }),
+       "demo.count: declared for section \"other\""},
+      {"key not snake_case", with([&](SectionDecl& s) { s.keys[0].key = "Count"; }),
+       "demo.Count: the key is not snake_case"},
+      {"no key doc", with([&](SectionDecl& s) { s.keys[0].doc.clear(); }), "demo.count: no doc"},
+      {"default of another type", with([&](SectionDecl& s) { s.keys[0].default_value = true; }),
+       "demo.count: the default is not an integer"},
+      {"default out of bounds", with([&](SectionDecl& s) { s.keys[0].default_value = std::int64_t{11}; }),
+       "demo.count: the default is out of bounds"},
+      {"bounds on a string", with([&](SectionDecl& s) { s.keys[2].min = 0; }),
+       "demo.mode: bounds on a key that is not an integer"},
+      {"default not a choice", with([&](SectionDecl& s) { s.keys[2].default_value = std::string("c"); }),
+       "demo.mode: the default is not one of the choices"},
+      {"choices on a list", with([&](SectionDecl& s) { s.keys[3].choices = {"x"}; }),
+       "demo.nets: choices on a key that is not a string"},
+      {"check on a boolean", with([&](SectionDecl& s) { s.keys[1].check = Check::cidr; }),
+       "demo.on: a check on a key that is not a string or list"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(c.name));
+    const Status status = check_schema(c.schema);
+    ASSERT_FALSE(status.ok());
+    EXPECT_EQ(status.error().detail, c.error);
   }
 }
 
+TEST(config, MergeAddsKeysAndRefusesConflicts) {
+  Schema schema = {demo_section()};
+  ASSERT_TRUE(merge(schema, demo_section()).ok());  // the same again: two instances of one program
+  EXPECT_EQ(schema, Schema{demo_section()});
+  ASSERT_TRUE(merge(schema, SectionDecl{.name = "demo", .doc = "other doc", .keys = {kDemoUndeclared}}).ok());
+  ASSERT_EQ(schema.size(), 1u);
+  EXPECT_EQ(schema[0].doc, "A demo.");
+  EXPECT_EQ(schema[0].keys.back().key, "undeclared");
+  ASSERT_TRUE(merge(schema, server_section()).ok());
+  EXPECT_EQ(schema.size(), 2u);
+  KeyDecl changed = kDemoCount;
+  changed.max = 20;
+  const Status conflict = merge(schema, SectionDecl{.name = "demo", .doc = "d", .keys = {changed}});
+  ASSERT_FALSE(conflict.ok());
+  EXPECT_EQ(conflict.error().detail, "demo.count: declared twice, differently");
+}
+
+TEST(config, CheckNames) {
+  for (const Check check : {Check::none, Check::cidr, Check::certificate, Check::route, Check::rule, Check::user,
+                            Check::group, Check::address, Check::listen}) {
+    EXPECT_EQ(check_from_name(check_name(check)), check) << check_name(check);
+  }
+  EXPECT_EQ(check_from_name("nope"), std::nullopt);
+  EXPECT_TRUE(run_check(Check::route, "example.net=192.0.2.7:25").ok());
+  EXPECT_FALSE(run_check(Check::route, "example.net").ok());
+}
+
 TEST(config, DefaultFileHasEveryDefault) {
-  const std::string text = default_file_text();
-  const auto config = Config::parse(text, "default");
+  const Schema schema = supervisor::base_schema();
+  const std::string text = default_file_text(schema);
+  const auto config = Config::parse(text, "default", schema);
   ASSERT_TRUE(config.ok()) << config.error().detail;
   EXPECT_TRUE(config->instances("process").empty());
-  for (const auto& decl : declarations()) {
+  for (const auto& section : schema) {
+  for (const auto& decl : section.keys) {
     if (decl.section.ends_with(".*")) {
       // Pattern keys are documented in the commented-out example block.
       EXPECT_NE(text.find("\n# " + std::string(decl.key) + " = "), std::string::npos) << decl.key;
@@ -327,6 +478,7 @@ TEST(config, DefaultFileHasEveryDefault) {
     // Written out, not just defaulted: the file shows every key.
     EXPECT_NE(text.find("\n" + std::string(decl.key) + " = "), std::string::npos);
     EXPECT_EQ(read(*config, decl.section, decl.key, decl.default_value), decl.default_value);
+  }
   }
   for (std::string_view rest = text; !rest.empty();) {
     const auto end = rest.find('\n');
@@ -339,10 +491,9 @@ TEST(config, DefaultFileHasEveryDefault) {
 TEST(config, UncommentedExampleParses) {
   // Removing "# " from the example block's key lines gives a valid instance.
   std::string text = "[process.example]\n";
-  for (const auto& decl : declarations()) {
-    if (decl.section != "process.*") continue;
-    const std::string line = "\n# " + std::string(decl.key) + " = ";
-    const std::string file = default_file_text();
+  const std::string file = default_file_text(supervisor::base_schema());
+  for (const auto& decl : process_section().keys) {
+    const std::string line = "\n# " + decl.key + " = ";
     const auto at = file.find(line);
     ASSERT_NE(at, std::string::npos);
     const auto end = file.find('\n', at + 1);
@@ -352,16 +503,21 @@ TEST(config, UncommentedExampleParses) {
   EXPECT_EQ(config.instances("process"), (Strings{"example"}));
 }
 
+// What `parleyd --default-config` prints: the shipped programs beside this
+// test (build/bin) describe their keys.
 TEST(config, ShippedFileIsTheDefaultText) {
   const std::string path = std::string(PARLEY_SOURCE_DIR) + "/etc/parley.conf";
   std::ifstream in(path, std::ios::binary);
   ASSERT_TRUE(in) << "cannot read " << path;
   std::ostringstream shipped;
   shipped << in.rdbuf();
-  EXPECT_TRUE(shipped.str() == default_file_text())
-      << "etc/parley.conf differs from default_file_text(); regenerate with: "
+  const auto text = supervisor::default_file_text(supervisor::program_dir());
+  ASSERT_TRUE(text.ok()) << text.error().detail;
+  EXPECT_TRUE(shipped.str() == *text)
+      << "etc/parley.conf differs from parleyd --default-config; regenerate with: "
          "parleyd --default-config > etc/parley.conf";
-  EXPECT_TRUE(Config::load_file(path).ok());
+  const auto loaded = supervisor::load(path);
+  EXPECT_TRUE(loaded.ok()) << loaded.error().detail;
 }
 
 TEST(config, LoadFile) {
@@ -370,26 +526,26 @@ TEST(config, LoadFile) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out << "[server]\n\nhostname = 7\n";
   }
-  const auto bad = Config::load_file(path);
+  const auto bad = Config::load_file(path, supervisor::base_schema());
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().detail, path + ":3: server.hostname: expected a string, got an integer");
   {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out << "[server]\nhostname = \"h\"\n";
   }
-  const auto good = Config::load_file(path);
+  const auto good = Config::load_file(path, supervisor::base_schema());
   ASSERT_TRUE(good.ok()) << good.error().detail;
-  EXPECT_EQ(good->string("server", "hostname"), "h");
+  EXPECT_EQ(good->get(kHostname), "h");
   {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out << std::string(kMaxFileBytes + 1, '#');
   }
-  const auto big = Config::load_file(path);
+  const auto big = Config::load_file(path, supervisor::base_schema());
   ASSERT_FALSE(big.ok());
   EXPECT_EQ(big.code(), Errc::limit);
   std::remove(path.c_str());
 
-  const auto missing = Config::load_file(path);
+  const auto missing = Config::load_file(path, supervisor::base_schema());
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.code(), Errc::io);
   EXPECT_EQ(missing.error().detail, path + ": cannot open: No such file or directory");

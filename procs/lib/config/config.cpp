@@ -102,7 +102,7 @@ class Checker {
   void section(std::string_view name, const SectionDecl& decl, const toml::table& table, Section& out) {
     for (const auto& [key, node] : in_file_order(table)) {
       const auto where = std::string(name) + "." + display(key->str());
-      const KeyDecl* key_decl = find_key_decl(decl.name, key->str());
+      const KeyDecl* key_decl = find_key_decl(decl, key->str());
       if (key_decl == nullptr) {
         report(key->source().begin, where, "unknown key");
         continue;
@@ -137,8 +137,8 @@ class Checker {
       report(at, where, what);
       return false;
     }
-    if (decl.check != nullptr) {
-      if (const Status status = decl.check(text); !status) {
+    if (decl.check != Check::none) {
+      if (const Status status = run_check(decl.check, text); !status) {
         report(at, where, quoted(text) + ": " + status.error().detail);
         return false;
       }
@@ -206,23 +206,21 @@ class Checker {
   std::vector<Problem> problems_;
 };
 
-Section defaults(std::string_view decl_section) {
+Section defaults(const SectionDecl& decl) {
   Section section;
-  for (const auto& decl : declarations()) {
-    if (decl.section == decl_section) section.emplace(decl.key, decl.default_value);
-  }
+  for (const auto& key : decl.keys) section.emplace(key.key, key.default_value);
   return section;
 }
 
-const SectionDecl* find_pattern(std::string_view prefix) {
-  for (const auto& decl : section_declarations()) {
+const SectionDecl* find_pattern(const Schema& schema, std::string_view prefix) {
+  for (const auto& decl : schema) {
     if (is_pattern(decl) && pattern_prefix(decl) == prefix) return &decl;
   }
   return nullptr;
 }
 
-const SectionDecl* find_fixed(std::string_view name) {
-  for (const auto& decl : section_declarations()) {
+const SectionDecl* find_fixed(const Schema& schema, std::string_view name) {
+  for (const auto& decl : schema) {
     if (!is_pattern(decl) && decl.name == name) return &decl;
   }
   return nullptr;
@@ -240,7 +238,7 @@ std::string_view type_name(Type type) {
   return "?";
 }
 
-Result<Config> Config::parse(std::string_view text, std::string_view source) {
+Result<Config> Config::parse(std::string_view text, std::string_view source, Schema schema, Unknown unknown) {
   toml::table root;
   try {
     root = toml::parse(text, source);
@@ -250,17 +248,19 @@ Result<Config> Config::parse(std::string_view text, std::string_view source) {
   }
 
   Config config;
+  config.schema_ = std::make_shared<const Schema>(std::move(schema));
+  const Schema& decls = *config.schema_;
   Checker checker(source);
-  for (const auto& decl : section_declarations()) {
+  for (const auto& decl : decls) {
     if (is_pattern(decl)) continue;
     config.order_.emplace_back(decl.name);
-    config.values_.emplace(decl.name, defaults(decl.name));
+    config.values_.emplace(decl.name, defaults(decl));
   }
 
   for (const auto& [key, node] : in_file_order(root)) {
     const std::string name(key->str());
     const auto& at = key->source().begin;
-    if (const SectionDecl* fixed = find_fixed(name)) {
+    if (const SectionDecl* fixed = find_fixed(decls, name)) {
       const auto* table = node->as_table();
       if (table == nullptr) {
         checker.report(at, name, "expected a table [" + name + "], got " + std::string(node_type_name(*node)));
@@ -269,8 +269,9 @@ Result<Config> Config::parse(std::string_view text, std::string_view source) {
       checker.section(name, *fixed, *table, config.values_.find(name)->second);
       continue;
     }
-    const SectionDecl* pattern = find_pattern(name);
+    const SectionDecl* pattern = find_pattern(decls, name);
     if (pattern == nullptr) {
+      if (unknown == Unknown::skip) continue;
       checker.report(at, display(name), "unknown section");
       continue;
     }
@@ -296,7 +297,7 @@ Result<Config> Config::parse(std::string_view text, std::string_view source) {
                        "expected a table [" + full + "], got " + std::string(node_type_name(*instance_node)));
         continue;
       }
-      Section values = defaults(pattern->name);
+      Section values = defaults(*pattern);
       checker.section(full, *pattern, *instance_table, values);
       config.order_.push_back(full);
       config.values_.emplace(full, std::move(values));
@@ -307,7 +308,7 @@ Result<Config> Config::parse(std::string_view text, std::string_view source) {
   return config;
 }
 
-Result<Config> Config::load_file(const std::string& path) {
+Result<std::string> read_file(const std::string& path) {
   const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!file) return fail(Errc::io, path + ": cannot open: " + std::strerror(errno));
   std::string text;
@@ -323,13 +324,19 @@ Result<Config> Config::load_file(const std::string& path) {
       break;
     }
   }
-  return parse(text, path);
+  return text;
 }
 
-const Value& Config::get(std::string_view section, std::string_view key, Type type) const {
+Result<Config> Config::load_file(const std::string& path, Schema schema, Unknown unknown) {
+  auto text = read_file(path);
+  if (!text) return text.error();
+  return parse(*text, path, std::move(schema), unknown);
+}
+
+const Value& Config::value(std::string_view section, std::string_view key, Type type) const {
   const auto s = values_.find(section);
   if (s == values_.end()) {
-    if (find_section_decl(section) == nullptr) {
+    if (find_section_decl(*schema_, section) == nullptr) {
       throw std::logic_error("config: undeclared section " + std::string(section));
     }
     throw std::logic_error("config: section " + std::string(section) + " is not in this config");
@@ -345,24 +352,50 @@ const Value& Config::get(std::string_view section, std::string_view key, Type ty
   return k->second;
 }
 
-bool Config::boolean(std::string_view section, std::string_view key) const {
-  return std::get<bool>(get(section, key, Type::boolean));
+namespace {
+
+// "process.smtpd" for a key of "process.*" and the instance "smtpd".
+std::string instance_section(std::string_view pattern, std::string_view instance) {
+  if (!pattern.ends_with(".*")) {
+    throw std::logic_error("config: " + std::string(pattern) + " is not a pattern section");
+  }
+  return std::string(pattern.substr(0, pattern.size() - 1)) + std::string(instance);
 }
 
-std::int64_t Config::integer(std::string_view section, std::string_view key) const {
-  return std::get<std::int64_t>(get(section, key, Type::integer));
+}  // namespace
+
+bool Config::get(const Boolean& key) const { return std::get<bool>(value(key.section, key.key, Type::boolean)); }
+
+std::int64_t Config::get(const Integer& key) const {
+  return std::get<std::int64_t>(value(key.section, key.key, Type::integer));
 }
 
-const std::string& Config::string(std::string_view section, std::string_view key) const {
-  return std::get<std::string>(get(section, key, Type::string));
+const std::string& Config::get(const String& key) const {
+  return std::get<std::string>(value(key.section, key.key, Type::string));
 }
 
-const std::vector<std::string>& Config::list(std::string_view section, std::string_view key) const {
-  return std::get<std::vector<std::string>>(get(section, key, Type::list));
+const std::vector<std::string>& Config::get(const List& key) const {
+  return std::get<std::vector<std::string>>(value(key.section, key.key, Type::list));
+}
+
+bool Config::get(const Boolean& key, std::string_view instance) const {
+  return std::get<bool>(value(instance_section(key.section, instance), key.key, Type::boolean));
+}
+
+std::int64_t Config::get(const Integer& key, std::string_view instance) const {
+  return std::get<std::int64_t>(value(instance_section(key.section, instance), key.key, Type::integer));
+}
+
+const std::string& Config::get(const String& key, std::string_view instance) const {
+  return std::get<std::string>(value(instance_section(key.section, instance), key.key, Type::string));
+}
+
+const std::vector<std::string>& Config::get(const List& key, std::string_view instance) const {
+  return std::get<std::vector<std::string>>(value(instance_section(key.section, instance), key.key, Type::list));
 }
 
 std::vector<std::string> Config::instances(std::string_view pattern_prefix) const {
-  if (find_pattern(pattern_prefix) == nullptr) {
+  if (find_pattern(*schema_, pattern_prefix) == nullptr) {
     throw std::logic_error("config: undeclared pattern section " + std::string(pattern_prefix) + ".*");
   }
   std::vector<std::string> names;

@@ -98,7 +98,7 @@ constexpr std::string_view kFileHeader =
     "# Unknown sections and keys, wrong types and values out of bounds are\n"
     "# errors. `parleyd --check-config` checks this file without starting.\n"
     "#\n"
-    "# Generated from procs/lib/config/declarations.cpp:\n"
+    "# Generated from the declarations of parleyd and its processes:\n"
     "#   parleyd --default-config > etc/parley.conf\n";
 
 }  // namespace
@@ -120,10 +120,10 @@ std::string toml_value(const Value& value) {
   return out;
 }
 
-std::string Config::to_toml(const std::vector<std::string>& sections) const {
+std::string Config::to_toml(const std::vector<std::string>& sections, const Schema& keys) const {
   std::string out;
   for (const auto& name : sections) {
-    const SectionDecl* decl = find_section_decl(name);
+    const SectionDecl* decl = find_section_decl(keys, name);
     const auto values = values_.find(name);
     if (decl == nullptr || values == values_.end()) {
       throw std::logic_error("config: to_toml: section " + name + " is not in this config");
@@ -131,28 +131,30 @@ std::string Config::to_toml(const std::vector<std::string>& sections) const {
     if (!out.empty()) out += '\n';
     out += '[' + name + "]\n";
     // Declaration order, not the map's: the output reads like parley.conf.
-    for (const auto& key : declarations()) {
-      if (key.section != decl->name) continue;
-      out += std::string(key.key) + " = " + toml_value(values->second.find(key.key)->second) + '\n';
+    for (const auto& key : decl->keys) {
+      const auto value = values->second.find(key.key);
+      if (value == values->second.end()) {
+        throw std::logic_error("config: to_toml: " + name + "." + key.key + " is not in this config");
+      }
+      out += key.key + " = " + toml_value(value->second) + '\n';
     }
   }
   return out;
 }
 
-std::string Config::to_toml() const { return to_toml(order_); }
+std::string Config::to_toml() const { return to_toml(order_, *schema_); }
 
-std::string default_file_text() {
+std::string default_file_text(const Schema& schema) {
   std::string out(kFileHeader);
-  for (const auto& section : section_declarations()) {
+  for (const auto& section : schema) {
     out += '\n';
     if (!is_pattern(section)) {
       append_wrapped(out, "# ", section.doc);
-      out += '[' + std::string(section.name) + "]\n";
-      for (const auto& key : declarations()) {
-        if (key.section != section.name) continue;
+      out += '[' + section.name + "]\n";
+      for (const auto& key : section.keys) {
         out += '\n';
         append_wrapped(out, "# ", full_doc(key));
-        out += std::string(key.key) + " = " + toml_value(key.default_value) + '\n';
+        out += key.key + " = " + toml_value(key.default_value) + '\n';
       }
       continue;
     }
@@ -160,11 +162,10 @@ std::string default_file_text() {
     // so the file parses and starts nothing the admin did not ask for.
     append_wrapped(out, "# ", section.doc);
     out += "#\n# [" + std::string(pattern_prefix(section)) + ".NAME]\n";
-    for (const auto& key : declarations()) {
-      if (key.section != section.name) continue;
+    for (const auto& key : section.keys) {
       out += "#\n";
       append_wrapped(out, "# ", full_doc(key));
-      out += "# " + std::string(key.key) + " = " + toml_value(key.default_value) + '\n';
+      out += "# " + key.key + " = " + toml_value(key.default_value) + '\n';
     }
   }
   return out;

@@ -15,10 +15,11 @@ constexpr std::string_view kInstanceNamePrefix = "parley-";
 constexpr std::size_t kMaxInstanceName = 32 - kInstanceNamePrefix.size();
 
 inline bool is_pattern(const SectionDecl& decl) { return decl.name.ends_with(".*"); }
+inline bool is_pattern_name(std::string_view name) { return name.ends_with(".*"); }
 
 // "process" for "process.*".
 inline std::string_view pattern_prefix(const SectionDecl& decl) {
-  return decl.name.substr(0, decl.name.size() - 2);
+  return std::string_view(decl.name).substr(0, decl.name.size() - 2);
 }
 
 // [a-z0-9][a-z0-9-]*, at most kMaxInstanceName bytes.
@@ -32,8 +33,8 @@ inline bool valid_instance_name(std::string_view name) {
 
 // The declaration a full section name falls under: "server" itself,
 // "process.*" for "process.smtpd" (with a valid instance name); null if none.
-inline const SectionDecl* find_section_decl(std::string_view section) {
-  for (const auto& decl : section_declarations()) {
+inline const SectionDecl* find_section_decl(const Schema& schema, std::string_view section) {
+  for (const auto& decl : schema) {
     if (!is_pattern(decl)) {
       if (decl.name == section) return &decl;
       continue;
@@ -47,9 +48,9 @@ inline const SectionDecl* find_section_decl(std::string_view section) {
   return nullptr;
 }
 
-inline const KeyDecl* find_key_decl(std::string_view decl_section, std::string_view key) {
-  for (const auto& decl : declarations()) {
-    if (decl.section == decl_section && decl.key == key) return &decl;
+inline const KeyDecl* find_key_decl(const SectionDecl& section, std::string_view key) {
+  for (const auto& decl : section.keys) {
+    if (decl.key == key) return &decl;
   }
   return nullptr;
 }

@@ -15,6 +15,7 @@
 #include <map>
 #include <optional>
 
+#include "config/common.h"
 #include "core/packet.h"
 #include "daemon/log_setup.h"
 #include "daemon/seccomp.h"
@@ -34,7 +35,8 @@ constexpr auto kDrainLimit = std::chrono::seconds(30);
 
 class Daemon final : public Context {
  public:
-  Daemon(const Process& process, int control_fd) : process_(process), control_fd_(control_fd), control_(io_) {}
+  Daemon(const Process& process, int control_fd)
+      : process_(process), schema_(process_schema(process.settings)), control_fd_(control_fd), control_(io_) {}
 
   asio::io_context& io() override { return io_; }
   std::string_view name() const override { return process_.name; }
@@ -47,13 +49,13 @@ class Daemon final : public Context {
     return out;
   }
   std::string shared_dir(std::string_view share) const override {
-    return config_->string("server", "data_dir") + "/" + std::string(share);
+    return config_->get(config::kDataDir) + "/" + std::string(share);
   }
   std::string data_dir() const override {
-    return config_->string("server", "data_dir") + "/" + std::string(process_.name);
+    return config_->get(config::kDataDir) + "/" + std::string(process_.name);
   }
   std::string endpoint(std::string_view service, std::string_view proc) const override {
-    return ipc::endpoint(config_->string("server", "runtime_dir"), proc.empty() ? process_.name : proc, service);
+    return ipc::endpoint(config_->get(config::kRuntimeDir), proc.empty() ? process_.name : proc, service);
   }
   void set_status(std::string text) override {
     schema::FromChild msg;
@@ -73,6 +75,7 @@ class Daemon final : public Context {
   awaitable<void> drain();
 
   const Process& process_;
+  const config::Schema schema_;
   int control_fd_;
   asio::io_context io_;
   asio::posix::stream_descriptor control_;
@@ -116,7 +119,7 @@ Status Daemon::configure_first() {
   if (!packet->has_value()) return fail(Errc::unavailable, "control channel closed");
   schema::ToChild msg;
   if (!msg.ParseFromString(**packet) || !msg.has_configure()) return fail(Errc::syntax, "first control record is not Configure");
-  auto config = config::Config::parse(msg.configure().config_toml(), "parleyd");
+  auto config = config::Config::parse(msg.configure().config_toml(), "parleyd", schema_);
   if (!config) return config.error();
   config_.emplace(std::move(config.value()));
   generation_ = msg.configure().generation();
@@ -136,7 +139,7 @@ void Daemon::handle(const schema::ToChild& msg) {
       schema::FromChild reply;
       auto* done = reply.mutable_configured();
       done->set_generation(msg.configure().generation());
-      auto next = config::Config::parse(msg.configure().config_toml(), "parleyd");
+      auto next = config::Config::parse(msg.configure().config_toml(), "parleyd", schema_);
       Status applied = next ? Status{} : Status{next.error()};
       if (applied) applied = service_->reload(next.value());
       if (applied) {
@@ -275,7 +278,7 @@ int Daemon::run() {
   }
   service_ = std::move(service.value());
 
-  auto mode = parse_seccomp_mode(config_->string("process." + std::string(process_.name), "seccomp"));
+  auto mode = parse_seccomp_mode(config_->get(config::kProcessSeccomp, process_.name));
   if (!mode) return EX_CONFIG;
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return EX_SOFTWARE;
   if (auto status = install_seccomp(*mode, process_.syscalls); !status) {
@@ -298,17 +301,99 @@ int Daemon::run() {
 }
 
 void describe(const Process& process) {
+  std::string out = declaration(process).SerializeAsString();
+  std::fwrite(out.data(), 1, out.size(), stdout);
+}
+
+void to_schema(const config::KeyDecl& key, schema::SettingsKey& out) {
+  out.set_key(key.key);
+  switch (key.type) {
+    case config::Type::boolean: out.set_boolean(std::get<bool>(key.default_value)); break;
+    case config::Type::integer: out.set_integer(std::get<std::int64_t>(key.default_value)); break;
+    case config::Type::string: out.set_text(std::get<std::string>(key.default_value)); break;
+    case config::Type::list: {
+      auto* list = out.mutable_list();  // set even when empty: the default's case is the type
+      for (const auto& item : std::get<std::vector<std::string>>(key.default_value)) list->add_items(item);
+      break;
+    }
+  }
+  out.set_min(key.min);
+  out.set_max(key.max);
+  for (const auto& choice : key.choices) out.add_choices(choice);
+  out.set_doc(key.doc);
+  out.set_check(std::string(config::check_name(key.check)));
+}
+
+Result<config::KeyDecl> from_schema(const std::string& section, const schema::SettingsKey& in) {
+  config::KeyDecl key;
+  key.section = section;
+  key.key = in.key();
+  switch (in.default_value_case()) {
+    case schema::SettingsKey::kBoolean: key.type = config::Type::boolean; key.default_value = in.boolean(); break;
+    case schema::SettingsKey::kInteger: key.type = config::Type::integer; key.default_value = in.integer(); break;
+    case schema::SettingsKey::kText: key.type = config::Type::string; key.default_value = in.text(); break;
+    case schema::SettingsKey::kList:
+      key.type = config::Type::list;
+      key.default_value = std::vector<std::string>(in.list().items().begin(), in.list().items().end());
+      break;
+    default: return fail(Errc::invalid, section + "." + in.key() + ": no default");
+  }
+  key.min = in.min();
+  key.max = in.max();
+  key.choices.assign(in.choices().begin(), in.choices().end());
+  key.doc = in.doc();
+  auto check = config::check_from_name(in.check());
+  if (!check) return fail(Errc::invalid, section + "." + in.key() + ": unknown check \"" + in.check() + "\"");
+  key.check = *check;
+  return key;
+}
+
+}  // namespace
+
+schema::ProcessDecl declaration(const Process& process) {
   schema::ProcessDecl decl;
   decl.set_name(std::string(process.name));
   for (auto l : process.listeners) decl.add_listeners(std::string(l));
   for (auto s : process.serves) decl.add_serves(std::string(s));
   for (auto u : process.uses) decl.add_uses(std::string(u));
   for (auto s : process.shares) decl.add_shares(std::string(s));
-  std::string out = decl.SerializeAsString();
-  std::fwrite(out.data(), 1, out.size(), stdout);
+  for (const auto& section : process.settings) {
+    auto* out = decl.add_settings();
+    out->set_name(section.name);
+    out->set_doc(section.doc);
+    for (const auto& key : section.keys) to_schema(key, *out->add_keys());
+  }
+  return decl;
 }
 
-}  // namespace
+Result<config::Schema> settings_of(const schema::ProcessDecl& decl) {
+  config::Schema sections;
+  for (const auto& in : decl.settings()) {
+    config::SectionDecl section{.name = in.name(), .doc = in.doc(), .keys = {}};
+    for (const auto& key : in.keys()) {
+      auto parsed = from_schema(in.name(), key);
+      if (!parsed) return parsed.error();
+      section.keys.push_back(std::move(parsed.value()));
+    }
+    sections.push_back(std::move(section));
+  }
+  if (auto status = config::check_schema(sections); !status) return status.error();
+  for (const auto& section : sections) {
+    if (section.name.ends_with(".*")) return fail(Errc::invalid, "section " + section.name + ": a pattern");
+    for (const auto& shared : process_schema({})) {
+      if (section.name == shared.name) return fail(Errc::invalid, "section " + section.name + ": declared by every process");
+    }
+  }
+  return sections;
+}
+
+config::Schema process_schema(std::vector<config::SectionDecl> settings) {
+  config::Schema schema;
+  schema.push_back(config::server_section());
+  for (auto& section : settings) schema.push_back(std::move(section));
+  schema.push_back(config::process_section());
+  return schema;
+}
 
 int run(int argc, char** argv, const Process& process) {
   if (argc == 2 && std::strcmp(argv[1], "--describe") == 0) {
@@ -341,7 +426,7 @@ int run(int argc, char** argv, const Process& process) {
 }
 
 std::string host_name(const config::Config& config) {
-  const std::string& configured = config.string("server", "hostname");
+  const std::string& configured = config.get(config::kHostname);
   if (!configured.empty()) return configured;
   char name[HOST_NAME_MAX + 1] = {};
   if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";

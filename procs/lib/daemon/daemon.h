@@ -5,6 +5,7 @@
 //       .name = "smtpd",
 //       .listeners = {"smtp", "submission", "smtps"},
 //       .uses = {"directory", "router"},
+//       .settings = {parley::smtpd::settings_section()},
 //       .start = &parley::smtpd::start,
 //   });
 //
@@ -18,8 +19,10 @@
 // When parleyd goes away (the control channel closes) the process exits.
 //
 // `<binary> --describe` prints the declaration (schema ProcessDecl) and
-// exits, so that parleyd learns listeners, services and dependencies from
-// the program itself.
+// exits 0, needing no privileges and reading no configuration, so that
+// parleyd learns listeners, services, dependencies and config keys from the
+// program itself. The process's configuration is checked against the same
+// declarations: [server], [process.NAME] and its own sections.
 #pragma once
 
 #include <functional>
@@ -31,6 +34,7 @@
 #include "config/config.h"
 #include "core/asio.h"
 #include "core/result.h"
+#include "schema/control.pb.h"
 
 namespace parley::daemon {
 
@@ -79,6 +83,8 @@ struct Process {
   std::vector<std::string_view> uses = {};       // processes it calls
   std::vector<std::string_view> shares = {};     // shared data directories (see Context::shared_dir)
   std::vector<std::string_view> syscalls = {};   // beyond the common allow-list
+  // Its own parley.conf sections, declared beside the code that reads them.
+  std::vector<config::SectionDecl> settings = {};
   // Called once configured: binds services, starts accepting. Errors end the process.
   std::function<Result<std::unique_ptr<Service>>(Context&)> start;
 };
@@ -93,6 +99,16 @@ Result<std::unique_ptr<Service>> launch(Context& ctx, Args&&... args) {
   if (auto started = service->start(); !started) return started.error();
   return std::unique_ptr<Service>(std::move(service));
 }
+
+// What `--describe` prints: the declaration, settings included.
+schema::ProcessDecl declaration(const Process& process);
+// The sections a described declaration declares, checked as if the
+// program were hostile (config::check_schema, known check names, no
+// shared section redeclared). Errc::invalid naming the problem.
+Result<config::Schema> settings_of(const schema::ProcessDecl& decl);
+// What a process's configuration holds: [server], the sections it
+// declares, [process.*].
+config::Schema process_schema(std::vector<config::SectionDecl> settings);
 
 // server.hostname, or the machine's name: for greetings, Received lines,
 // HELO and reports.

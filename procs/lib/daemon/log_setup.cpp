@@ -3,31 +3,32 @@
 #include <cstdlib>
 #include <string>
 
+#include "config/common.h"
+
 namespace parley::daemon {
 
 Result<log::Options> log_options(const config::Config& config, std::string_view proc) {
   log::Options options;
   options.proc = std::string(proc);
-  auto format = log::parse_format(config.string("server", "log_format"));
+  auto format = log::parse_format(config.get(config::kLogFormat));
   if (!format) return format.error();
   options.format = *format;
 
-  std::string level_name = config.string("server", "log_level");
-  std::string section = "process." + std::string(proc);
-  if (config.has_section(section) && !config.string(section, "log_level").empty()) {
-    level_name = config.string(section, "log_level");
+  std::string level_name = config.get(config::kLogLevel);
+  if (config.has_section("process." + std::string(proc)) && !config.get(config::kProcessLogLevel, proc).empty()) {
+    level_name = config.get(config::kProcessLogLevel, proc);
   }
   auto level = log::parse_level(level_name);
   if (!level) return level.error();
   options.level = *level;
 
-  const std::string& target = config.string("server", "log_target");
+  const std::string& target = config.get(config::kLogTarget);
   bool to_stdout = target == "stdout" || (target == "auto" && std::getenv("JOURNAL_STREAM") != nullptr);
   if (to_stdout) {
     options.target = log::Target::stdout_;
   } else {
     options.target = log::Target::file;
-    const std::string& dir = config.string("server", "log_dir");
+    const std::string& dir = config.get(config::kLogDir);
     options.path = proc == "parleyd" ? dir + "/parleyd.log" : dir + "/" + std::string(proc) + "/" + std::string(proc) + ".log";
   }
   return options;

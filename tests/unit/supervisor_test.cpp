@@ -1,0 +1,73 @@
+// parleyd's loading of parley.conf: the sections of the programs it knows
+// (learnt from their --describe, the shipped programs built beside this
+// test) are checked as parleyd's own are, with file:line; a key or section
+// no program declares is refused.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "supervisor/settings.h"
+
+namespace parley::supervisor {
+namespace {
+
+class SupervisorLoad : public ::testing::Test {
+ protected:
+  Result<Loaded> load_text(const std::string& text) {
+    std::ofstream(path_, std::ios::binary | std::ios::trunc) << text;
+    return load(path_);
+  }
+  void TearDown() override { std::remove(path_.c_str()); }
+
+  const std::string path_ = ::testing::TempDir() + "/supervisor_test.conf";
+};
+
+TEST_F(SupervisorLoad, ProgramSectionsAreChecked) {
+  struct Case {
+    std::string_view text;
+    std::string_view error;  // after "PATH:"
+  };
+  const Case cases[] = {
+      {"[smtpd]\nmax_recipients = 5\nno_such_key = 1\n", "3: smtpd.no_such_key: unknown key"},
+      {"[nosuch]\nx = 1\n", "1: nosuch: unknown section"},
+      {"[smtpd]\nmax_recipients = 0\n", "2: smtpd.max_recipients: 0 is below the minimum 1"},
+      {"[smtpd]\nrelay_networks = [\"nope\"]\n", "2: smtpd.relay_networks: \"nope\": "},
+      {"[router]\nmax_hops = \"many\"\n", "2: router.max_hops: expected an integer, got a string"},
+      // Every error at once, parleyd's own and the programs'.
+      {"[supervisor]\ncrash_loop_count = 0\n[imapd]\nbogus = true\n",
+       "2: supervisor.crash_loop_count: 0 is below the minimum 1\n" + path_ + ":4: imapd.bogus: unknown key"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(c.text));
+    const auto loaded = load_text(std::string(c.text));
+    ASSERT_FALSE(loaded.ok());
+    EXPECT_TRUE(loaded.error().detail.starts_with(path_ + ":" + std::string(c.error))) << loaded.error().detail;
+  }
+}
+
+TEST_F(SupervisorLoad, KnownKeysAreRead) {
+  const auto loaded = load_text(
+      "[smtpd]\nmax_recipients = 5\n[directory]\nargon2_iterations = 2\nfirst_run_domain = \"example.test\"\n");
+  ASSERT_TRUE(loaded.ok()) << loaded.error().detail;
+  EXPECT_EQ(loaded->config.get(kFirstRunDomain), "example.test");
+  EXPECT_TRUE(loaded->settings.processes.empty());
+}
+
+TEST_F(SupervisorLoad, ProcessGetsItsOwnKeysOnly) {
+  const auto loaded = load_text(
+      "[server]\ndata_dir = \"/tmp/x\"\n[process.directory]\nuser = \"nobody\"\n"
+      "[directory]\nargon2_iterations = 2\nfirst_run_domain = \"example.test\"\n");
+  ASSERT_TRUE(loaded.ok()) << loaded.error().detail;
+  ASSERT_EQ(loaded->settings.processes.size(), 1u);
+  const ProcessSpec& p = loaded->settings.processes[0];
+  ASSERT_EQ(p.schema.size(), 3u);
+  EXPECT_EQ(p.schema[1].name, "directory");
+  const std::string text = loaded->config.to_toml({"directory"}, p.schema);
+  EXPECT_NE(text.find("argon2_iterations = 2\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("first_run_domain"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace parley::supervisor
