@@ -27,7 +27,7 @@ class SupervisorLoad : public ::testing::Test {
 TEST_F(SupervisorLoad, ProgramSectionsAreChecked) {
   struct Case {
     std::string_view text;
-    std::string_view error;  // after "PATH:"
+    std::string error;  // after "PATH:"
   };
   const Case cases[] = {
       {"[smtpd]\nmax_recipients = 5\nno_such_key = 1\n", "3: smtpd.no_such_key: unknown key"},
@@ -43,7 +43,7 @@ TEST_F(SupervisorLoad, ProgramSectionsAreChecked) {
     SCOPED_TRACE(std::string(c.text));
     const auto loaded = load_text(std::string(c.text));
     ASSERT_FALSE(loaded.ok());
-    EXPECT_TRUE(loaded.error().detail.starts_with(path_ + ":" + std::string(c.error))) << loaded.error().detail;
+    EXPECT_TRUE(loaded.error().detail.starts_with(path_ + ":" + c.error)) << loaded.error().detail;
   }
 }
 
