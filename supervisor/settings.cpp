@@ -163,6 +163,9 @@ Result<config::Schema> file_schema(const std::vector<schema::ProcessDecl>& progr
     auto sections = daemon::settings_of(decl);
     if (!sections) return fail(Errc::invalid, "process " + decl.name() + ": " + sections.error().detail);
     for (const auto& section : *sections) {
+      if (section.name == kSection) {
+        return fail(Errc::invalid, "process " + decl.name() + ": section " + section.name + " is parleyd's");
+      }
       if (auto status = config::merge(schema, section); !status) {
         return fail(Errc::invalid, "process " + decl.name() + ": " + status.error().detail);
       }
@@ -231,7 +234,7 @@ std::vector<schema::ProcessDecl> in_file_order(const Settings& settings, std::ve
 
 }  // namespace
 
-Result<std::string> default_file_text(const std::string& dir) {
+Result<config::Schema> shipped_schema(const std::string& dir) {
   std::vector<schema::ProcessDecl> programs;
   for (const auto name : kShippedPrograms) {
     auto decl = describe_unstarted(std::string(name), dir, ::geteuid() == 0);
@@ -239,7 +242,11 @@ Result<std::string> default_file_text(const std::string& dir) {
     if (!*decl) return fail(decl->code(), std::string(name) + ": " + decl->error().detail);
     programs.push_back(std::move(decl->value()));
   }
-  auto schema = file_schema(programs);
+  return file_schema(programs);
+}
+
+Result<std::string> default_file_text(const std::string& dir) {
+  auto schema = shipped_schema(dir);
   if (!schema) return schema.error();
   return config::default_file_text(*schema);
 }

@@ -45,9 +45,12 @@ inline constexpr std::string_view kShippedPrograms[] = {"directory", "smtpd",   
 config::Schema base_schema();
 // The whole file's: the base, the programs' own sections (declarations),
 // parleyd's [directory] keys, in etc/parley.conf's order. Errc::invalid
-// when two programs declare one key differently.
+// when two programs declare one key differently, or a program declares
+// [supervisor].
 Result<config::Schema> file_schema(const std::vector<schema::ProcessDecl>& programs);
-// etc/parley.conf: the shipped programs described from `dir`; each must answer.
+// file_schema() of the shipped programs described from `dir`; each must answer.
+Result<config::Schema> shipped_schema(const std::string& dir);
+// etc/parley.conf: config::default_file_text() of shipped_schema().
 Result<std::string> default_file_text(const std::string& dir);
 
 struct ProcessSpec {

@@ -1,6 +1,7 @@
 // smtpd's part of parley.conf: its keys (declared in settings.cpp) and the
-// settings they resolve to: limits, relay networks and TLS contexts (certificate files read and checked here, so that a reload with
-// a bad key is refused and the old contexts stay).
+// settings they resolve to: limits, relay networks and TLS contexts
+// (certificate files read and checked here, so that a reload with a bad
+// key is refused and the old contexts stay).
 #pragma once
 
 #include <sys/types.h>

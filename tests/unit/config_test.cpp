@@ -386,9 +386,19 @@ TEST(config, ToTomlWritesTheKeysOfTheGivenSchema) {
   EXPECT_EQ(part->get(kDemoCount), 4);
 }
 
+// Every key parleyd and the shipped programs (built beside this test)
+// declare.
+Schema shipped_schema() {
+  auto schema = supervisor::shipped_schema(supervisor::program_dir());
+  if (!schema) ADD_FAILURE() << schema.error().detail;
+  return schema ? std::move(schema).value() : supervisor::base_schema();
+}
+
 TEST(config, SchemasAreConsistent) {
   EXPECT_TRUE(check_schema(supervisor::base_schema()).ok());
   EXPECT_TRUE(check_schema(demo_schema()).ok());
+  const Status shipped = check_schema(shipped_schema());
+  EXPECT_TRUE(shipped.ok()) << shipped.error().detail;
 }
 
 TEST(config, InconsistentSchemas) {
@@ -462,23 +472,23 @@ TEST(config, CheckNames) {
 }
 
 TEST(config, DefaultFileHasEveryDefault) {
-  const Schema schema = supervisor::base_schema();
+  const Schema schema = shipped_schema();
   const std::string text = default_file_text(schema);
   const auto config = Config::parse(text, "default", schema);
   ASSERT_TRUE(config.ok()) << config.error().detail;
   EXPECT_TRUE(config->instances("process").empty());
   for (const auto& section : schema) {
-  for (const auto& decl : section.keys) {
-    if (decl.section.ends_with(".*")) {
-      // Pattern keys are documented in the commented-out example block.
-      EXPECT_NE(text.find("\n# " + std::string(decl.key) + " = "), std::string::npos) << decl.key;
-      continue;
+    for (const auto& decl : section.keys) {
+      if (decl.section.ends_with(".*")) {
+        // Pattern keys are documented in the commented-out example block.
+        EXPECT_NE(text.find("\n# " + decl.key + " = "), std::string::npos) << decl.key;
+        continue;
+      }
+      SCOPED_TRACE(decl.section + "." + decl.key);
+      // Written out, not just defaulted: the file shows every key.
+      EXPECT_NE(text.find("\n" + decl.key + " = "), std::string::npos);
+      EXPECT_EQ(read(*config, decl.section, decl.key, decl.default_value), decl.default_value);
     }
-    SCOPED_TRACE(std::string(decl.section) + "." + std::string(decl.key));
-    // Written out, not just defaulted: the file shows every key.
-    EXPECT_NE(text.find("\n" + std::string(decl.key) + " = "), std::string::npos);
-    EXPECT_EQ(read(*config, decl.section, decl.key, decl.default_value), decl.default_value);
-  }
   }
   for (std::string_view rest = text; !rest.empty();) {
     const auto end = rest.find('\n');

@@ -69,5 +69,34 @@ TEST_F(SupervisorLoad, ProcessGetsItsOwnKeysOnly) {
   EXPECT_EQ(text.find("first_run_domain"), std::string::npos) << text;
 }
 
+// What a program may not declare: parleyd's own section, or a key another
+// program declares differently.
+TEST(SupervisorSchema, ProgramDeclarationsAreChecked) {
+  auto program = [](std::string_view name, std::string_view section, std::int64_t max) {
+    schema::ProcessDecl decl;
+    decl.set_name(std::string(name));
+    auto* s = decl.add_settings();
+    s->set_name(std::string(section));
+    s->set_doc("A section.");
+    auto* key = s->add_keys();
+    key->set_key("count");
+    key->set_integer(1);
+    key->set_min(0);
+    key->set_max(max);
+    key->set_doc("A count.");
+    return decl;
+  };
+  const auto one = file_schema({program("a", "shared", 9)});
+  ASSERT_TRUE(one.ok()) << one.error().detail;
+  EXPECT_TRUE(file_schema({program("a", "shared", 9), program("b", "shared", 9)}).ok());
+
+  const auto differently = file_schema({program("a", "shared", 9), program("b", "shared", 10)});
+  ASSERT_FALSE(differently.ok());
+  EXPECT_EQ(differently.error().detail, "process b: shared.count: declared twice, differently");
+  const auto parleyds = file_schema({program("a", "supervisor", 9)});
+  ASSERT_FALSE(parleyds.ok());
+  EXPECT_EQ(parleyds.error().detail, "process a: section supervisor is parleyd's");
+}
+
 }  // namespace
 }  // namespace parley::supervisor
