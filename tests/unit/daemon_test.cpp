@@ -39,6 +39,10 @@ TEST(daemon, DeclarationRoundTrips) {
   ASSERT_TRUE(decl.ParseFromString(declaration(process).SerializeAsString()));
   EXPECT_EQ(decl.name(), "demo");
   ASSERT_EQ(decl.listeners_size(), 1);
+  // Bounds only where a key has them.
+  EXPECT_FALSE(decl.settings(0).keys(0).has_min());
+  EXPECT_EQ(decl.settings(0).keys(1).max(), 9);
+  EXPECT_FALSE(decl.settings(0).keys(2).has_max());
   const auto sections = settings_of(decl);
   ASSERT_TRUE(sections.ok()) << sections.error().detail;
   EXPECT_EQ(*sections, process.settings);

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <climits>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -317,8 +318,8 @@ void to_schema(const config::KeyDecl& key, schema::SettingsKey& out) {
       break;
     }
   }
-  out.set_min(key.min);
-  out.set_max(key.max);
+  if (key.min != INT64_MIN) out.set_min(key.min);
+  if (key.max != INT64_MAX) out.set_max(key.max);
   for (const auto& choice : key.choices) out.add_choices(choice);
   out.set_doc(key.doc);
   out.set_check(std::string(config::check_name(key.check)));
@@ -338,8 +339,8 @@ Result<config::KeyDecl> from_schema(const std::string& section, const schema::Se
       break;
     default: return fail(Errc::invalid, section + "." + in.key() + ": no default");
   }
-  key.min = in.min();
-  key.max = in.max();
+  key.min = in.has_min() ? in.min() : INT64_MIN;
+  key.max = in.has_max() ? in.max() : INT64_MAX;
   key.choices.assign(in.choices().begin(), in.choices().end());
   key.doc = in.doc();
   auto check = config::check_from_name(in.check());
