@@ -46,6 +46,7 @@ const config::Integer kAuthCacheMaxEntries{
 const config::String kDetailSeparator{
     .section = kSection, .key = "detail_separator", .default_value = "+",
     .choices = {"+", "-", ""}, .doc = "Sub-addressing: alice+lists@example.com is alice with detail lists; empty: none."};
+
 }  // namespace
 
 config::SectionDecl settings_section() {
