@@ -182,7 +182,7 @@ unsigned short port_of(int fd) {
 
 class FrontTest : public ::testing::Test {
  protected:
-  FrontTest() : ctx_(io_, "testd", config::Config::parse("", "front.conf").value(), dir_.path()) {
+  FrontTest() : ctx_(io_, "testd", config::Config::parse("", "front.conf", daemon::process_schema({})).value(), dir_.path()) {
     testkit::quiet_logs("front_test");
   }
   ~FrontTest() override {
