@@ -122,8 +122,8 @@ std::string serialize(const Session& session);
 
 // ---- Attributes -------------------------------------------------------
 
-// The first attribute called `name` (case-sensitive, as RFC 8866 6 has
-// attribute names), or nullptr.
+// The first attribute called `name` (names compared byte for byte, as
+// every peer writes them in lowercase), or nullptr.
 const Attribute* find_attribute(std::span<const Attribute> attrs, std::string_view name);
 bool has_attribute(std::span<const Attribute> attrs, std::string_view name);
 // Values of every attribute called `name`, in order ("" for one without).
