@@ -18,6 +18,7 @@ void helpers(const parley::sdp::Session& s) {
       (void)sdp::rtpmap(m, f);
       (void)sdp::fmtp(m, f);
     }
+    if (!sdp::connection_for(s, m)) std::abort();  // parse() makes sure of one
     (void)sdp::ptime(m);
     (void)sdp::direction(s, m);
     (void)sdp::rtcp(m);

@@ -358,6 +358,10 @@ TEST(SdpParse, EveryLine) {
   EXPECT_EQ(s->media[1].connections.size(), 2u);
   EXPECT_EQ(s->media[1].key, "clear:secret");
   EXPECT_EQ(rtpmap(s->media[1], "96"), (RtpMap{96, "L16", 16000, "2"}));
+  EXPECT_EQ(connection_for(*s, s->media[0]), &*s->connection);
+  EXPECT_EQ(connection_for(*s, s->media[1]), &s->media[1].connections[0]);
+  Session bare;
+  EXPECT_EQ(connection_for(bare, Media{}), nullptr);
 }
 
 TEST(SdpParse, ZoneAfterAllTimesAsRfc4566Wrote) {

@@ -430,6 +430,11 @@ std::string serialize(const Session& s) {
   return out;
 }
 
+const Connection* connection_for(const Session& session, const Media& media) {
+  if (!media.connections.empty()) return &media.connections.front();
+  return session.connection ? &*session.connection : nullptr;
+}
+
 // ---- Attributes -------------------------------------------------------
 
 const Attribute* find_attribute(std::span<const Attribute> attrs, std::string_view name) {

@@ -120,6 +120,10 @@ struct Session {
 [[nodiscard]] Result<Session> parse(std::string_view text);
 std::string serialize(const Session& session);
 
+// Where a media section's packets go: its first c=, else the session's
+// (RFC 8866 5.7); nullptr for neither (parse() refuses that, an edit may not).
+const Connection* connection_for(const Session& session, const Media& media);
+
 // ---- Attributes -------------------------------------------------------
 
 // The first attribute called `name` (names compared byte for byte, as
