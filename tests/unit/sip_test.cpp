@@ -160,6 +160,7 @@ TEST(SipUri, Malformed) {
       {"sip:alice@example.com;", Errc::syntax},         // empty parameter
       {"sip:alice@example.com;lr=", Errc::syntax},
       {"sip:alice@example.com;a b", Errc::syntax},
+      {"sip:alice@example.com;lr;transport=tcp;LR", Errc::syntax},  // repeated parameter
       {"sip:alice@example.com?", Errc::syntax},
       {"sip:alice@example.com?subject", Errc::syntax},
       {"sip:al<ice@example.com", Errc::syntax},
@@ -185,6 +186,7 @@ TEST(SipUri, Comparison) {
        "sip:biloxi.com;method=REGISTER;transport=tcp?to=sip:bob%40biloxi.com"},
       {"sip:alice@atlanta.com?subject=project%20x&priority=urgent",
        "sip:alice@atlanta.com?priority=urgent&subject=project%20x"},
+      {"sip:alice@atlanta.com?route=a&route=b", "sip:alice@atlanta.com?ROUTE=b&route=a"},
       {"tel:+1-201-555-0123", "tel:+1.201.555.0123"},
   };
   for (const auto& [a, b] : same) {
@@ -206,6 +208,7 @@ TEST(SipUri, Comparison) {
       {"sip:alice@atlanta.com;maddr=192.0.2.1", "sip:alice@atlanta.com"},
       {"sip:alice@atlanta.com;ttl=1", "sip:alice@atlanta.com;ttl=2"},
       {"tel:+1-201-555-0123", "tel:+1-201-555-0123;phone-context=x"},
+      {"sip:alice@atlanta.com?route=a&route=b", "sip:alice@atlanta.com?route=a&route=a"},
   };
   for (const auto& [a, b] : different) {
     auto x = parse_uri(a);

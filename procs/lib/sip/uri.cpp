@@ -132,6 +132,12 @@ Result<std::vector<UriParam>> parse_params(std::string_view s, char separator, s
     } else if (separator == '&') {
       return syntax("header without '='");
     }
+    // A parameter appears once (RFC 3261 19.1.1); comparison relies on it.
+    if (separator == ';') {
+      for (const auto& seen : out) {
+        if (ascii_lower(seen.name) == ascii_lower(p.name)) return syntax(std::string("repeated ") + std::string(what));
+      }
+    }
     out.push_back(std::move(p));
     pos = end + 1;
   }
@@ -332,12 +338,15 @@ bool equivalent(const Uri& a, const Uri& b) {
   for (std::string_view must : {"user", "ttl", "method", "maddr", "transport"}) {
     if ((find(a.params, must) == nullptr) != (find(b.params, must) == nullptr)) return false;
   }
+  // Headers may repeat: compared as sets of (name, value), in any order.
   if (a.headers.size() != b.headers.size()) return false;
-  for (const auto& h : a.headers) {
-    const UriParam* g = find(b.headers, h.name);
-    if (!g || g->value != h.value) return false;
-  }
-  return true;
+  const auto sorted = [](const std::vector<UriParam>& hs) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& h : hs) out.emplace_back(ascii_lower(h.name), h.value);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  return sorted(a.headers) == sorted(b.headers);
 }
 
 }  // namespace parley::sip
