@@ -120,7 +120,8 @@ TEST(SipUri, Valid) {
 
   // Every valid URI serializes to one that parses to the same values.
   for (std::string_view text :
-       {"sip:alice@atlanta.com", "sip:alice:secret@atlanta.com;transport=tcp", "sips:alice@atlanta.com?subject=project%20x",
+       {"sip:alice@atlanta.com", "sip:alice:secret@atlanta.com;transport=tcp",
+        "sips:alice@atlanta.com?subject=project%20x",
         "sip:a%20b%00c@h.example;x=%22y%22?h=%3Cv%3E&i=", "sip:user;par=u%40example.net@example.com",
         "sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com",
         "sip:host.example.", "sip:[::1]", "tel:+358-555-1234567;postd=pp22", "im:user@example.com"}) {
@@ -141,23 +142,23 @@ TEST(SipUri, Malformed) {
   };
   const Case cases[] = {
       {"", Errc::syntax},
-      {"alice@example.com", Errc::syntax},             // no scheme
+      {"alice@example.com", Errc::syntax},  // no scheme
       {"sip:", Errc::syntax},
-      {"sip:@example.com", Errc::syntax},               // empty user
-      {"sip:alice@", Errc::syntax},                     // empty host
+      {"sip:@example.com", Errc::syntax},  // empty user
+      {"sip:alice@", Errc::syntax},        // empty host
       {"sip:alice@exa mple.com", Errc::syntax},
-      {"sip:alice@example.com:", Errc::syntax},         // empty port
+      {"sip:alice@example.com:", Errc::syntax},  // empty port
       {"sip:alice@example.com:65536", Errc::syntax},
       {"sip:alice@example.com:5o60", Errc::syntax},
-      {"sip:al%4ice@example.com", Errc::syntax},        // bad escape
-      {"sip:alice%4@example.com", Errc::syntax},        // truncated escape
-      {"sip:alice@example%2Ecom", Errc::syntax},        // no escapes in hosts
+      {"sip:al%4ice@example.com", Errc::syntax},  // bad escape
+      {"sip:alice%4@example.com", Errc::syntax},  // truncated escape
+      {"sip:alice@example%2Ecom", Errc::syntax},  // no escapes in hosts
       {"sip:alice@[2001:db8::10", Errc::syntax},
       {"sip:alice@[not:an:address]", Errc::syntax},
       {"sip:alice@-bad-.example.com", Errc::syntax},
       {"sip:alice@example..com", Errc::syntax},
       {"sip:alice@256.1.1.1", Errc::syntax},
-      {"sip:alice@example.com;", Errc::syntax},         // empty parameter
+      {"sip:alice@example.com;", Errc::syntax},  // empty parameter
       {"sip:alice@example.com;lr=", Errc::syntax},
       {"sip:alice@example.com;a b", Errc::syntax},
       {"sip:alice@example.com;lr;transport=tcp;LR", Errc::syntax},  // repeated parameter
@@ -354,7 +355,7 @@ o: presence
 u: presence, dialog
 l: {len}
 )",
-                                         "hello"));
+                                          "hello"));
   EXPECT_EQ(m.from().tag(), "a");
   EXPECT_EQ(m.to().uri.user, "bob");
   EXPECT_FALSE(m.to().angle);
@@ -463,8 +464,8 @@ CSeq: 1 OPTIONS
        "Via protocol"},
       {replace("Via: SIP/2.0/UDP h.example.com;branch=z9hG4bKm", "Via: SIP/2.0/UDPh.example.com"), Errc::syntax,
        "Via no space"},
-      {replace("Via: SIP/2.0/UDP h.example.com;branch=z9hG4bKm", "Via: SIP/2.0/UDP h.example.com:99999"),
-       Errc::syntax, "Via port"},
+      {replace("Via: SIP/2.0/UDP h.example.com;branch=z9hG4bKm", "Via: SIP/2.0/UDP h.example.com:99999"), Errc::syntax,
+       "Via port"},
       {replace("Via: SIP/2.0/UDP h.example.com;branch=z9hG4bKm", "Via: SIP/2.0/UDP h.example.com;rport=x"),
        Errc::syntax, "Via rport"},
       {replace("Via: SIP/2.0/UDP h.example.com;branch=z9hG4bKm", "Via: SIP/2.0/UDP h.example.com;received=h.x"),
@@ -583,8 +584,9 @@ TEST(SipMessage, ViewsSurviveMoves) {
 TEST(SipTorture, wsinv) {
   // 3.1.1.1: a short tortuous INVITE: case, whitespace around every
   // separator, folding, compact and unknown headers, escaped quotes.
-  const std::string body = "v=0\r\no=mhandley 29739 7272939 IN IP4 192.0.2.3\r\ns=-\r\nc=IN IP4 192.0.2.4\r\n"
-                           "t=0 0\r\nm=audio 49217 RTP/AVP 0 12\r\nm=video 3227 RTP/AVP 31\r\na=rtpmap:31 LPC\r\n";
+  const std::string body =
+      "v=0\r\no=mhandley 29739 7272939 IN IP4 192.0.2.3\r\ns=-\r\nc=IN IP4 192.0.2.4\r\n"
+      "t=0 0\r\nm=audio 49217 RTP/AVP 0 12\r\nm=video 3227 RTP/AVP 31\r\na=rtpmap:31 LPC\r\n";
   const Message m = parse_everywhere(wire(R"(INVITE sip:vivekg@chair-dnrc.example.com;unknownparam SIP/2.0
 TO :
  sip:vivekg@chair-dnrc.example.com ;   tag    = 1918181833n
@@ -614,7 +616,7 @@ m:"Quoted string \"\"" <sip:jdrosen@example.com> ; newparam =
       newvalue ;
   secondparam ; q = 0.33
 )",
-                                         body));
+                                          body));
   EXPECT_EQ(m.method(), "INVITE");
   EXPECT_TRUE(m.request_uri().param("unknownparam"));
   EXPECT_EQ(m.to().uri.user, "vivekg");
@@ -647,15 +649,22 @@ TEST(SipTorture, intmeth) {
   // characters escaped in a display name.
   const std::string method = "!interesting-Method0123456789_*+`.%indeed'~";
   const std::string user = "1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*";
-  const Message m = parse_everywhere(wire(
-      method + " sip:" + user + ":&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com SIP/2.0\n" +
-      "Via: SIP/2.0/TCP host1.example.com;branch=z9hG4bK-.!%66*_+`'~\n" +
-      "To: \"BEL:\\\x07 NUL:\\" + std::string(1, '\0') + " DEL:\\\x7f\" <sip:" + user + "@example.com>\n" +
-      "From: token1~` token2'+_ token3*%!.- <sip:mundane@example.com>;fromParam''~+*_!.-%=\"\xd1\x80\xd0\xb0\xd0\xb1"
-      "\xd0\xbe\xd1\x82\xd0\xb0\xd1\x8e\xd1\x89\xd0\xb8\xd0\xb9\";tag=_token~1'+`*%!-.\n" +
-      "Call-ID: intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{\n" +
-      "CSeq: 139122385 " + method + "\nMax-Forwards: 255\n" +
-      "extensionHeader-!.%*+_`'~:\xef\xbb\xbf\xe5\xa4\xa7\xe5\x81\x9c\xe9\x9b\xbb\n" + "Content-Length: 0\n"));
+  // The display name holds BEL, NUL and DEL, each escaped (quoted-pair);
+  // the From parameter a quoted UTF-8 value; an extension header a UTF-8
+  // value with a byte order mark.
+  const std::string to_display = "\"BEL:\\\x07 NUL:\\" + std::string(1, '\0') + " DEL:\\\x7f\"";
+  const std::string from_param = "fromParam''~+*_!.-%=\"\xd1\x80\xd0\xb0\xd0\xb1\xd0\xbe\xd1\x82\xd0\xb0\"";
+  const std::string extension_value = "\xef\xbb\xbf\xe5\xa4\xa7\xe5\x81\x9c\xe9\x9b\xbb";
+  std::string head = method + " sip:" + user + ":&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com SIP/2.0\n";
+  head += "Via: SIP/2.0/TCP host1.example.com;branch=z9hG4bK-.!%66*_+`'~\n";
+  head += "To: " + to_display + " <sip:" + user + "@example.com>\n";
+  head += "From: token1~` token2'+_ token3*%!.- <sip:mundane@example.com>;" + from_param + ";tag=_token~1'+`*%!-.\n";
+  head += "Call-ID: intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{\n";
+  head += "CSeq: 139122385 " + method + "\n";
+  head += "Max-Forwards: 255\n";
+  head += "extensionHeader-!.%*+_`'~:" + extension_value + "\n";
+  head += "Content-Length: 0\n";
+  const Message m = parse_everywhere(wire(head));
   EXPECT_EQ(m.method(), method);
   EXPECT_EQ(m.request_uri().user, user);
   EXPECT_EQ(m.request_uri().password, "&it+has=1,weird!*pas$wo~d_too.(doesn't-it)");
@@ -684,7 +693,7 @@ Contact:
   <sip:cal%6Cer@host5.example.net;%6C%72;n%61me=v%61lue%25%34%31>
 Content-Length: {len}
 )",
-                                         "v=0\r\n"));
+                                          "v=0\r\n"));
   EXPECT_EQ(m.request_uri().user, "sips:user@example.com");
   EXPECT_EQ(m.request_uri().host, "example.net");
   EXPECT_EQ(m.to().uri.user, "user");
@@ -758,14 +767,23 @@ TEST(SipTorture, longreq) {
   // Vias, a long unknown header, a long Call-ID.
   std::string very;
   for (int i = 0; i < 120; ++i) very += "very";
-  std::string head = "INVITE sip:user@example.com SIP/2.0\n"
-                     "To: \"I have a user name of " + very + " long length\" <sip:" + very + "longusername@example.com>\n"
-                     "From: sip:amazinglylongcallername@example.net;tag=12" + std::string(300, '9') + "\n"
-                     "Call-ID: longreq.onereallyreallyreallyreallylongcallid" + std::string(900, 'k') + "\n"
-                     "CSeq: 3882340 INVITE\nMax-Forwards: 70\n"
-                     "x-longheader: " + std::string(4000, 'x') + "\n";
+  std::string head =
+      "INVITE sip:user@example.com SIP/2.0\n"
+      "To: \"I have a user name of " +
+      very + " long length\" <sip:" + very +
+      "longusername@example.com>\n"
+      "From: sip:amazinglylongcallername@example.net;tag=12" +
+      std::string(300, '9') +
+      "\n"
+      "Call-ID: longreq.onereallyreallyreallyreallylongcallid" +
+      std::string(900, 'k') +
+      "\n"
+      "CSeq: 3882340 INVITE\nMax-Forwards: 70\n"
+      "x-longheader: " +
+      std::string(4000, 'x') + "\n";
   for (int i = 0; i < 40; ++i) {
-    head += "Via: SIP/2.0/TCP sip" + std::to_string(i) + ".example.com;branch=z9hG4bK" + std::to_string(i) + very.substr(0, 100) + "\n";
+    head += "Via: SIP/2.0/TCP sip" + std::to_string(i) + ".example.com;branch=z9hG4bK" + std::to_string(i) +
+            very.substr(0, 100) + "\n";
   }
   head += "Contact: <sip:amazinglylongcallername@host5.example.net>\nContent-Length: {len}\n";
   const Message m = parse_everywhere(wire(head, "v=0\r\n"));
@@ -861,8 +879,9 @@ From: sip:user@example.com;tag=11141343
 To: sip:user@example.edu;tag=2229
 Content-Length: 0
 )";
-  const std::string reason = "= 2**3 * 5**2 \xd0\xbd\xd0\xbe \xd1\x81\xd1\x82\xd0\xbe \xd0\xb4\xd0\xb5\xd0\xb2\xd1\x8f"
-                             "\xd0\xbd\xd0\xbe\xd1\x81\xd1\x82\xd0\xbe \xd0\xb4\xd0\xb5\xd0\xb2\xd1\x8f\xd1\x82\xd1\x8c";
+  const std::string reason =
+      "= 2**3 * 5**2 \xd0\xbd\xd0\xbe \xd1\x81\xd1\x82\xd0\xbe \xd0\xb4\xd0\xb5\xd0\xb2\xd1\x8f"
+      "\xd0\xbd\xd0\xbe\xd1\x81\xd1\x82\xd0\xbe \xd0\xb4\xd0\xb5\xd0\xb2\xd1\x8f\xd1\x82\xd1\x8c";
   Message m = parse_everywhere(wire("SIP/2.0 200 " + reason + "\n" + tail));
   EXPECT_EQ(m.status(), 200);
   EXPECT_EQ(m.reason(), reason);
@@ -904,16 +923,18 @@ Via: SIP/2.0/UDP 192.0.2.15;branch=z9hG4bKkdjuw
   };
   const Case cases[] = {
       {"badinv01 (extraneous separators)",
-       wire(invite + to_from + "Max-Forwards: 70\nCall-ID: badinv01.0ha0isndaksdjasdf3234nas\nCSeq: 8 INVITE\n"
-                               "Via: SIP/2.0/UDP 192.0.2.15;;,;,,\nContact: \"Joe\" <sip:joe@example.org>;;;;\n"
-                               "l: 0\n")},
+       wire(invite + to_from +
+            "Max-Forwards: 70\nCall-ID: badinv01.0ha0isndaksdjasdf3234nas\nCSeq: 8 INVITE\n"
+            "Via: SIP/2.0/UDP 192.0.2.15;;,;,,\nContact: \"Joe\" <sip:joe@example.org>;;;;\n"
+            "l: 0\n")},
       {"clerr (Content-Length larger than the message)",
        wire(invite + to_from + rest + "Content-Length: 9999\n", "v=0\r\n")},
       {"ncl (negative Content-Length)", wire(invite + to_from + rest + "Content-Length: -999\n", "v=0\r\n")},
-      {"scalar02 (CSeq too large)",
-       wire(invite + to_from + "Max-Forwards: 70\nCall-ID: s\nCSeq: 36893488147419103232 INVITE\n"
-                               "Via: SIP/2.0/UDP 192.0.2.15;branch=z9hG4bKkdjuw\nl: 0\n")},
-      {"scalar02 (Max-Forwards too large)", wire(invite + to_from + "Max-Forwards: 300\n" + rest.substr(17) + "l: 0\n")},
+      {"scalar02 (CSeq too large)", wire(invite + to_from +
+                                         "Max-Forwards: 70\nCall-ID: s\nCSeq: 36893488147419103232 INVITE\n"
+                                         "Via: SIP/2.0/UDP 192.0.2.15;branch=z9hG4bKkdjuw\nl: 0\n")},
+      {"scalar02 (Max-Forwards too large)",
+       wire(invite + to_from + "Max-Forwards: 300\n" + rest.substr(17) + "l: 0\n")},
       {"scalar02 (Expires too large)",
        wire(invite + to_from + rest + "Expires: 1" + std::string(30, '0') + "\nl: 0\n")},
       {"scalar02 (Contact expires too large)",
@@ -927,12 +948,14 @@ Via: SIP/2.0/UDP 192.0.2.15;branch=z9hG4bKkdjuw
             "l: 0\n")},
       {"ltgtruri (<> around the Request-URI)",
        wire("INVITE <sip:user@example.com> SIP/2.0\n" + to_from + rest + "l: 0\n")},
-      {"lwsruri (LWS in the Request-URI)", wire("INVITE sip:user@example.com; lr SIP/2.0\n" + to_from + rest + "l: 0\n")},
+      {"lwsruri (LWS in the Request-URI)",
+       wire("INVITE sip:user@example.com; lr SIP/2.0\n" + to_from + rest + "l: 0\n")},
       {"lwsstart (several SP in the request line)",
        wire("INVITE  sip:user@example.com  SIP/2.0\n" + to_from + rest + "l: 0\n")},
       {"trws (trailing whitespace in the request line)",
-       wire("OPTIONS sip:remote-target@example.com SIP/2.0  \n" + to_from +
-            "Max-Forwards: 70\nCall-ID: trws\nCSeq: 1 OPTIONS\nVia: SIP/2.0/TCP h.example.com;branch=z9hG4bKx\nl: 0\n")},
+       wire(
+           "OPTIONS sip:remote-target@example.com SIP/2.0  \n" + to_from +
+           "Max-Forwards: 70\nCall-ID: trws\nCSeq: 1 OPTIONS\nVia: SIP/2.0/TCP h.example.com;branch=z9hG4bKx\nl: 0\n")},
       {"escruri (escaped headers in the Request-URI)",
        wire("INVITE sip:user@example.com?Route=%3Csip:example.com%3E SIP/2.0\n" + to_from + rest + "l: 0\n")},
       {"baddn (unquoted display name with a comma)",
@@ -942,14 +965,14 @@ Via: SIP/2.0/UDP 192.0.2.15;branch=z9hG4bKkdjuw
        wire("REGISTER sip:example.com SIP/2.0\n" + to_from +
             "Max-Forwards: 70\nCall-ID: regbadct\nCSeq: 1 REGISTER\nVia: SIP/2.0/UDP 192.0.2.15;branch=z9hG4bKx\n"
             "Contact: sip:user@example.com?Route=%3Csip:sip.example.com%3E\nl: 0\n")},
-      {"mismatch01 (CSeq method differs)",
-       wire("OPTIONS sip:user@example.com SIP/2.0\n" + to_from + rest + "l: 0\n")},
+      {"mismatch01 (CSeq method differs)", wire("OPTIONS sip:user@example.com SIP/2.0\n" + to_from + rest + "l: 0\n")},
       {"bigcode (response code too large)",
        wire("SIP/2.0 4294967301 better not break the receiver\n" + to_from +
             "Call-ID: bigcode.asdof3uj203asdnf3429uasdhfas3ehjasdfas9i\nCSeq: 353494 INVITE\n"
             "Via: SIP/2.0/UDP 192.0.2.105;branch=z9hG4bK2398ndaoe\nl: 0\n")},
       {"insuf (From, To and Call-ID missing)",
-       wire(invite + "Max-Forwards: 70\nCSeq: 193942 INVITE\nVia: SIP/2.0/UDP 192.0.2.95;branch=z9hG4bKkdj.insuf\nl: 0\n")},
+       wire(invite +
+            "Max-Forwards: 70\nCSeq: 193942 INVITE\nVia: SIP/2.0/UDP 192.0.2.95;branch=z9hG4bKkdj.insuf\nl: 0\n")},
       {"mcl01 (two Content-Lengths)", wire(invite + to_from + rest + "Content-Length: 0\nl: 4\n", "abcd")},
       {"multi01 (two To headers)", wire(invite + to_from + "To: sip:other@example.com\n" + rest + "l: 0\n")},
   };
@@ -1019,8 +1042,8 @@ Call-ID: f
   ASSERT_TRUE(Ok(after));
   EXPECT_FALSE(after->has_value());
 
-  for (std::string_view bad : {"Content-Length: -1\n", "Content-Length: 1 2\n", "Content-Length: x\n",
-                               "Content-Length: 1\nl: 1\n"}) {
+  for (std::string_view bad :
+       {"Content-Length: -1\n", "Content-Length: 1 2\n", "Content-Length: x\n", "Content-Length: 1\nl: 1\n"}) {
     Framer f;
     f.feed(wire("OPTIONS sip:b@example.com SIP/2.0\n" + std::string(bad)));
     EXPECT_TRUE(Fails(f.next(), Errc::syntax)) << bad;
@@ -1031,7 +1054,8 @@ Call-ID: f
 
   // A body over the limit is reported once and skipped; the stream goes on.
   const std::size_t limit = 2000;
-  const std::string big = wire("MESSAGE sip:b@example.com SIP/2.0\nContent-Length: {len}\n", std::string(5000, 'z'));
+  const std::string big =
+      wire("MESSAGE sip:b@example.com SIP/2.0\nContent-Length: {len}\n", std::string(limit + kInvite.size() - 20, 'z'));
   const std::string stream = big + kInvite;
   for (std::size_t chunk : {std::size_t{1}, std::size_t{999}, stream.size()}) {
     Framer f(limit + kInvite.size());
@@ -1054,6 +1078,15 @@ Call-ID: f
     ASSERT_EQ(messages.size(), 1u) << chunk;
     EXPECT_EQ(messages[0], kInvite);
     EXPECT_FALSE(f.broken());
+  }
+
+  // A body far over the limit (or a Content-Length of 30 digits) breaks
+  // the stream.
+  for (std::string_view length : {"5000", "100000000000000000000000000000"}) {
+    Framer f(1000);
+    f.feed(wire("MESSAGE sip:b@example.com SIP/2.0\nContent-Length: " + std::string(length) + "\n"));
+    EXPECT_TRUE(Fails(f.next(), Errc::limit)) << length;
+    EXPECT_TRUE(f.broken()) << length;
   }
 
   // Headers over the limit: reported once, then the stream is broken.

@@ -38,31 +38,24 @@ std::optional<long long> content_length(std::string_view head) {
     while (!name.empty() && ws(name.back())) name.remove_suffix(1);
     if (!iequal(name, "content-length") && !iequal(name, "l")) continue;
     // The value, with any continuation lines (folding) that follow.
-    std::string_view value = line.substr(colon + 1);
-    long long n = 0;
-    bool digits = false;
-    for (std::size_t i = 0;; ++i) {
-      if (i == value.size()) {
-        if (at + 2 < head.size() && ws(head[at + 2])) {
-          eol = head.find("\r\n", at + 2);
-          if (eol == std::string_view::npos) eol = head.size();
-          value = head.substr(at + 2, eol - at - 2);
-          at = eol;
-          i = static_cast<std::size_t>(-1);
-          continue;
-        }
-        break;
-      }
-      const char c = value[i];
-      if (ws(c)) {
-        if (digits && i + 1 < value.size() && !ws(value[i + 1])) return -1;
-        continue;
-      }
-      if (c < '0' || c > '9' || n > 1'000'000'000) return -1;
-      n = n * 10 + (c - '0');
-      digits = true;
+    std::string value(line.substr(colon + 1));
+    while (at + 2 < head.size() && ws(head[at + 2])) {
+      eol = head.find("\r\n", at + 2);
+      if (eol == std::string_view::npos) eol = head.size();
+      value.push_back(' ');
+      value.append(head.substr(at + 2, eol - at - 2));
+      at = eol;
     }
-    if (!digits || found) return -1;
+    std::string_view digits(value);
+    while (!digits.empty() && ws(digits.front())) digits.remove_prefix(1);
+    while (!digits.empty() && ws(digits.back())) digits.remove_suffix(1);
+    if (digits.empty() || found) return -1;
+    long long n = 0;
+    for (char c : digits) {
+      if (c < '0' || c > '9') return -1;
+      // Anything above a billion is over every limit: stop counting.
+      if (n <= 1'000'000'000) n = n * 10 + (c - '0');
+    }
     found = n;
   }
   return found;
@@ -121,7 +114,9 @@ Result<std::optional<Frame>> Framer::next() {
   if (*cl < 0) return broken_with(Errc::syntax, "bad Content-Length");
   const auto body = static_cast<std::size_t>(*cl);
   if (body > max_ - head) {
-    // Too large, but framed: drop it, headers and body, and go on.
+    // Too large. A body of up to max_ octets more is skipped so the
+    // stream goes on; beyond that the peer is not worth waiting for.
+    if (body > max_) return broken_with(Errc::limit, "message far larger than the limit");
     const std::size_t have = std::min(body, buf_.size() - head);
     skip_ = body - have;
     buf_.erase(0, head + have);

@@ -35,8 +35,9 @@ class Framer {
   // The next frame, if complete.
   //   value(Frame): one frame, consumed; value(nullopt): need more bytes;
   //   Errc::limit: a message larger than max_message. When its headers were
-  //     whole, its body is skipped and the stream goes on (sipd may answer
-  //     513); otherwise the stream is broken.
+  //     whole and its body is no larger than max_message, the body is
+  //     skipped and the stream goes on (sipd may answer 513); otherwise the
+  //     stream is broken.
   //   Errc::syntax: no Content-Length, a bad one, or bytes that cannot
   //     start a message: the stream is broken (sipd closes it).
   // Each error is returned once; a broken stream then gives nullopt.
@@ -52,9 +53,9 @@ class Framer {
 
   std::string buf_;
   std::size_t max_;
-  std::size_t scanned_ = 0;  // buf_ holds no end of headers before this offset
+  std::size_t scanned_ = 0;          // buf_ holds no end of headers before this offset
   std::optional<std::size_t> need_;  // the current message's size, once its headers are whole
-  std::size_t skip_ = 0;     // body octets of an over-limit message still to drop
+  std::size_t skip_ = 0;             // body octets of an over-limit message still to drop
   bool broken_ = false;
 };
 

@@ -59,10 +59,22 @@ std::optional<std::uint64_t> number(std::string_view s, std::uint64_t max) {
 // Long and compact names (RFC 3261 7.3.3, 20; RFC 3841, 3892, 3515, 6665,
 // 4028, 8224).
 constexpr std::array<std::pair<std::string_view, std::string_view>, 17> kCompact = {{
-    {"Accept-Contact", "a"}, {"Referred-By", "b"}, {"Content-Type", "c"},     {"Content-Encoding", "e"},
-    {"From", "f"},           {"Call-ID", "i"},     {"Supported", "k"},        {"Content-Length", "l"},
-    {"Contact", "m"},        {"Event", "o"},       {"Refer-To", "r"},         {"Subject", "s"},
-    {"To", "t"},             {"Allow-Events", "u"}, {"Via", "v"},            {"Session-Expires", "x"},
+    {"Accept-Contact", "a"},
+    {"Referred-By", "b"},
+    {"Content-Type", "c"},
+    {"Content-Encoding", "e"},
+    {"From", "f"},
+    {"Call-ID", "i"},
+    {"Supported", "k"},
+    {"Content-Length", "l"},
+    {"Contact", "m"},
+    {"Event", "o"},
+    {"Refer-To", "r"},
+    {"Subject", "s"},
+    {"To", "t"},
+    {"Allow-Events", "u"},
+    {"Via", "v"},
+    {"Session-Expires", "x"},
     {"Identity", "y"},
 }};
 
@@ -75,8 +87,9 @@ std::string_view canonical(std::string_view name) {
 
 // Headers whose grammar holds commas inside one value.
 constexpr std::array<std::string_view, 11> kUnsplit = {
-    "Date",   "Authorization", "Proxy-Authorization", "WWW-Authenticate", "Proxy-Authenticate",
-    "Subject", "Authentication-Info", "Organization", "Server", "User-Agent", "Identity"};
+    "Date",    "Authorization",       "Proxy-Authorization", "WWW-Authenticate", "Proxy-Authenticate",
+    "Subject", "Authentication-Info", "Organization",        "Server",           "User-Agent",
+    "Identity"};
 
 // A quoted-string starting at s[0] == '"': its length with both quotes, or
 // npos when it does not end.

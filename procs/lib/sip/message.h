@@ -59,12 +59,12 @@ struct Header {
 
 // name-addr or addr-spec (From, To, Contact, Route, Record-Route, ...).
 struct NameAddr {
-  std::string_view display;      // without its quotes; escapes left as written
+  std::string_view display;  // without its quotes; escapes left as written
   bool display_quoted = false;
-  bool angle = false;            // the URI was in <...>
+  bool angle = false;  // the URI was in <...>
   std::string_view uri_text;
   Uri uri;
-  std::vector<Param> params;     // the header's parameters after the URI
+  std::vector<Param> params;  // the header's parameters after the URI
   std::optional<std::string_view> tag() const;
 };
 
@@ -77,7 +77,7 @@ struct Via {
   std::vector<Param> params;
   std::optional<std::string_view> branch() const;
   std::optional<std::string_view> received() const;
-  bool has_rport() const;                       // ";rport", with or without a value
+  bool has_rport() const;                      // ";rport", with or without a value
   std::optional<std::uint16_t> rport() const;  // ";rport=N"
 };
 

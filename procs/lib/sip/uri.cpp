@@ -28,8 +28,8 @@ bool unreserved(char c) { return alnum(c) || std::string_view("-_.!~*'()").find(
 // The characters each component may hold unescaped, besides unreserved.
 constexpr std::string_view kUserExtra = "&=+$,;?/";  // user-unreserved
 constexpr std::string_view kPasswordExtra = "&=+$,";
-constexpr std::string_view kParamExtra = "[]/:&+$";    // param-unreserved
-constexpr std::string_view kHeaderExtra = "[]/?:+$";   // hnv-unreserved
+constexpr std::string_view kParamExtra = "[]/:&+$";   // param-unreserved
+constexpr std::string_view kHeaderExtra = "[]/?:+$";  // hnv-unreserved
 
 bool allowed(char c, std::string_view extra) { return unreserved(c) || extra.find(c) != std::string_view::npos; }
 
@@ -209,7 +209,8 @@ Result<Uri> parse_tel(Uri uri, std::string_view rest) {
   if (number.empty()) return syntax("empty telephone number");
   for (std::size_t i = 0; i < number.size(); ++i) {
     const char c = number[i];
-    const bool ok = hex(c) || c == '*' || c == '#' || c == '-' || c == '.' || c == '(' || c == ')' || (c == '+' && i == 0);
+    const bool ok =
+        hex(c) || c == '*' || c == '#' || c == '-' || c == '.' || c == '(' || c == ')' || (c == '+' && i == 0);
     if (!ok) return syntax("character not allowed in telephone number");
   }
   uri.user = std::string(number);
@@ -230,9 +231,7 @@ const UriParam* find(const std::vector<UriParam>& ps, std::string_view name) {
   return nullptr;
 }
 
-bool same_param(const UriParam& a, const UriParam& b) {
-  return a.has_value == b.has_value && iequal(a.value, b.value);
-}
+bool same_param(const UriParam& a, const UriParam& b) { return a.has_value == b.has_value && iequal(a.value, b.value); }
 
 std::string tel_digits(std::string_view n) {
   std::string out;

@@ -34,14 +34,14 @@ struct UriParam {
 
 struct Uri {
   Scheme scheme = Scheme::sip;
-  std::string scheme_name;             // lowercase: "sip", "sips", "tel", "urn", ...
-  std::string user;                    // sip/sips: unescaped user; tel: the number as written
+  std::string scheme_name;              // lowercase: "sip", "sips", "tel", "urn", ...
+  std::string user;                     // sip/sips: unescaped user; tel: the number as written
   std::optional<std::string> password;  // sip/sips: unescaped
-  std::string host;                    // as written; IPv6 references with their brackets
+  std::string host;                     // as written; IPv6 references with their brackets
   std::optional<std::uint16_t> port;
-  std::vector<UriParam> params;        // sip/sips uri-parameters; tel parameters
-  std::vector<UriParam> headers;       // sip/sips only
-  std::string opaque;                  // Scheme::other: everything after "scheme:"
+  std::vector<UriParam> params;   // sip/sips uri-parameters; tel parameters
+  std::vector<UriParam> headers;  // sip/sips only
+  std::string opaque;             // Scheme::other: everything after "scheme:"
 
   // The first parameter of that name (ASCII case-insensitive), or null.
   const UriParam* param(std::string_view name) const;
