@@ -317,6 +317,10 @@ TEST(SipMessage, Request) {
   EXPECT_EQ(m.to().display, "Bob");
   EXPECT_FALSE(m.to().tag());
   EXPECT_EQ(m.from().display, R"(Alice \"A\" Liddell)");
+  EXPECT_EQ(unquote("\"" + std::string(m.from().display) + "\""), R"(Alice "A" Liddell)");
+  EXPECT_EQ(unquote(R"("a\\b\"")"), R"(a\b")");
+  EXPECT_EQ(unquote("token"), "token");
+  EXPECT_EQ(unquote("\""), "\"");
   EXPECT_TRUE(m.from().display_quoted);
   EXPECT_EQ(m.from().tag(), "1928301774");
   EXPECT_EQ(m.from().uri.host, "atlanta.example.com");

@@ -292,6 +292,18 @@ std::optional<std::uint16_t> Via::rport() const {
   return static_cast<std::uint16_t>(*n);
 }
 
+std::string unquote(std::string_view value) {
+  if (value.size() < 2 || value.front() != '"' || value.back() != '"') return std::string(value);
+  value = value.substr(1, value.size() - 2);
+  std::string out;
+  out.reserve(value.size());
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    if (value[i] == '\\' && i + 1 < value.size()) ++i;
+    out.push_back(value[i]);
+  }
+  return out;
+}
+
 std::vector<std::string_view> split_list(std::string_view value) {
   std::vector<std::string_view> out;
   bool quoted = false;

@@ -157,6 +157,11 @@ class Message {
 //     the detail (for the log; the peer gets "400 Bad Request").
 [[nodiscard]] Result<Message> parse_message(std::string buffer);
 
+// The content of a quoted-string, quoted-pairs resolved (the value
+// "a\"b" gives a"b); a value not in quotes comes back as it is. For Param
+// values; a quoted display name is unquote('"' + display + '"').
+std::string unquote(std::string_view value);
+
 // Splits a header value at commas outside quoted strings and <...>, each
 // part trimmed; empty parts kept (the caller decides if they are errors).
 std::vector<std::string_view> split_list(std::string_view value);
