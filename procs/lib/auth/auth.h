@@ -6,11 +6,15 @@
 //   derive_scram / ScramServer        SCRAM-SHA-256 (RFC 5802, RFC 7677)
 //   parse_plain                       SASL PLAIN (RFC 4616)
 //   digest_ha1 / digest_response      SIP/HTTP Digest (RFC 7616, RFC 3261)
+//   parse_digest_credentials /        Digest on the wire: Authorization
+//     digest_challenge / DigestNonces   headers, challenges, nonces
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -144,5 +148,80 @@ std::string random_bytes(std::size_t n);
 // A random password of `length` characters from an unambiguous alphabet
 // (digits 2-9 and letters without O, I, l: 57 symbols), uniformly chosen.
 std::string random_password(std::size_t length = 20);
+
+// --- Digest on the wire (RFC 7616 3.3-3.5, RFC 3261 22.4, RFC 8760) ------
+
+// "MD5" (also what an absent algorithm means) or "SHA-256", any case.
+std::optional<DigestAlgorithm> parse_digest_algorithm(std::string_view name);
+std::string_view digest_algorithm_name(DigestAlgorithm algorithm);
+
+// The longest Authorization header value taken.
+inline constexpr std::size_t kMaxDigestHeader = 4096;
+
+// What a client sent in an Authorization or Proxy-Authorization header,
+// quoted strings unquoted. Unknown parameters are ignored (RFC 7616 3.4).
+struct DigestCredentials {
+  std::string username;
+  std::string realm;
+  std::string nonce;
+  std::string uri;
+  std::string response;
+  std::string algorithm;  // as sent; "" is MD5
+  std::string cnonce;
+  std::string opaque;
+  std::string qop;
+  std::string nc;
+};
+
+// Parses `Digest k=v, k="v", ...`. Errc::syntax when the scheme is not
+// Digest, the list is malformed, a parameter comes twice, one of
+// username, realm, nonce, uri and response is missing, or qop comes
+// without cnonce and nc; Errc::limit over kMaxDigestHeader.
+Result<DigestCredentials> parse_digest_credentials(std::string_view value);
+
+// A WWW-Authenticate (or Proxy-Authenticate) value offering qop "auth":
+// `Digest realm="...", nonce="...", algorithm=MD5, qop="auth"[, stale=true]`.
+// `realm` and `nonce` must not hold '"' or '\' (domains and DigestNonces'
+// nonces do not).
+std::string digest_challenge(std::string_view realm, std::string_view nonce, DigestAlgorithm algorithm, bool stale);
+
+// Nonces that check themselves (nothing stored per challenge): the time
+// they were made, random bytes, and an HMAC over both and the realm under
+// a key of the process's own. A nonce is good for `lifetime`; a nonce count (nc, with
+// qop) must grow with each use (replay protection), and a nonce without
+// qop is good once. Counts are kept for at most `max_tracked` nonces: when
+// that many are in use, the oldest are forgotten and every nonce made up
+// to then answers `stale`, so that forgetting never lets a replay through.
+// Time is the caller's (seconds since the epoch), for tests.
+class DigestNonces {
+ public:
+  enum class Check {
+    fresh,     // made here, in time, count not seen: verify the response
+    stale,     // made here, too old (or forgotten): challenge again with stale=true
+    replayed,  // this count (or a higher one) was seen already
+    invalid,   // not made here, or for another realm
+  };
+
+  explicit DigestNonces(std::chrono::seconds lifetime = std::chrono::seconds(300), std::size_t max_tracked = 100000,
+                        std::string key = random_bytes(32));
+  std::string make(std::string_view realm, std::chrono::seconds now);
+  // `nc`: the client's count, 8 hex digits, or empty without qop. A fresh
+  // answer records the use.
+  Check check(std::string_view nonce, std::string_view realm, std::string_view nc, std::chrono::seconds now);
+  std::size_t tracked() const { return counts_.size(); }
+
+ private:
+  std::chrono::seconds lifetime_;
+  std::size_t max_tracked_;
+  std::string key_;
+  std::int64_t floor_ = 0;  // nonces made at or before this answer stale
+  void forget_oldest();
+  // nonce -> (made at, highest count used), and the same nonces by age
+  std::map<std::string, std::pair<std::int64_t, std::uint64_t>, std::less<>> counts_;
+  std::multimap<std::int64_t, std::string_view> by_time_;
+};
+
+// HMAC-SHA-256 of `data` under `key`, raw 32 bytes.
+std::string hmac_sha256(std::string_view key, std::string_view data);
 
 }  // namespace parley::auth

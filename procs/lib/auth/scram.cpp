@@ -30,18 +30,8 @@ constexpr int kStepFirst = 0;
 constexpr int kStepFinal = 1;
 constexpr int kStepDone = 2;
 
-// OpenSSL's one-shot HMAC and digest fail only when memory runs out; there
-// is no sensible value to return then.
-std::string hmac_sha256(std::string_view key, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-           data.size(), out, &len) == nullptr) {
-    std::abort();
-  }
-  return std::string(reinterpret_cast<const char*>(out), len);
-}
-
+// OpenSSL's one-shot digest fails only when memory runs out; there is no
+// sensible value to return then.
 std::string sha256(std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -113,6 +103,17 @@ bool usable_keys(const ScramKeys& keys) {
 }
 
 }  // namespace
+
+std::string hmac_sha256(std::string_view key, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  // Fails only when memory runs out (see sha256 above).
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+           data.size(), out, &len) == nullptr) {
+    std::abort();
+  }
+  return std::string(reinterpret_cast<const char*>(out), len);
+}
 
 ScramKeys derive_scram(std::string_view password, std::string salt, std::uint32_t iterations) {
   ScramKeys keys;
