@@ -155,6 +155,29 @@ TEST(SipTransaction, InviteClientProvisionalThenFailureSendsAck) {
   EXPECT_EQ(show(t.on_timer(Timer::D, at(32300))), (Strings{"terminated"}));
 }
 
+TEST(SipTransaction, InviteClientSendsTheAckMakeAckBuilds) {
+  auto t = start_client(request("INVITE"), false, {"send INVITE", "arm A@500", "arm B@32000"});
+  const auto failure = response(302);
+  const auto actions = t.on_response(failure, at(100));
+  ASSERT_EQ(show(actions), (Strings{"cancel A", "cancel B", "to_tu", "send ACK", "arm D@32100"}));
+  auto expected = make_ack(t.request(), failure);
+  ASSERT_TRUE(Ok(expected));
+  EXPECT_EQ(actions[3].wire, expected->serialize());
+  // The retransmitted ACK is the same bytes.
+  const auto again = t.on_response(response(302), at(200));
+  ASSERT_EQ(again.size(), 1U);
+  EXPECT_EQ(again[0].wire, actions[3].wire);
+}
+
+TEST(SipTransaction, NonInviteClientCapsAtConfiguredT2) {
+  TimerSettings s{.t1 = milliseconds(200), .t2 = milliseconds(500), .t4 = milliseconds(1000)};
+  auto t = start_client(request("OPTIONS"), false, {"send OPTIONS", "arm E@200", "arm F@12800"}, s);
+  EXPECT_EQ(show(t.on_timer(Timer::E, at(200))), (Strings{"send OPTIONS", "arm E@600"}));
+  EXPECT_EQ(show(t.on_timer(Timer::E, at(600))), (Strings{"send OPTIONS", "arm E@1100"}));
+  EXPECT_EQ(show(t.on_response(response(200, "OPTIONS"), at(700))),
+            (Strings{"to_tu", "cancel E", "cancel F", "arm K@1700"}));
+}
+
 TEST(SipTransaction, InviteClientFinalInCallingOverReliableTransport) {
   auto t = start_client(request("INVITE"), true, {"send INVITE", "arm B@32000"});
   EXPECT_EQ(show(t.on_response(response(404), at(100))), (Strings{"cancel B", "to_tu", "send ACK", "terminated"}));
@@ -442,6 +465,28 @@ TEST(SipTransactionTable, RoutesRequestsAckAndCancel) {
   EXPECT_EQ(table.receive(request("ACK"), at(1000)).kind, Kind::new_request);
   EXPECT_TRUE(Fails(table.start_server(request("ACK"), false, at(1000)), Errc::invalid));
   EXPECT_TRUE(Fails(table.send_response(999, response(200), at(1000)), Errc::not_found));
+}
+
+TEST(SipTransactionTable, ClientAndServerKeysDoNotMix) {
+  using Kind = TransactionTable::Incoming::Kind;
+  TransactionTable table;
+  // A request looped back to us with our own branch is a new server
+  // transaction, not a response to the client one.
+  ASSERT_TRUE(Ok(table.start_client(request("OPTIONS"), false, t0)));
+  EXPECT_EQ(table.receive(request("OPTIONS"), at(10)).kind, Kind::new_request);
+  ASSERT_TRUE(Ok(table.start_server(request("OPTIONS"), false, at(10))));
+  EXPECT_EQ(table.size(), 2U);
+  // Compact Via and two values on a line: the top one is the key.
+  auto compact = msg(
+      "OPTIONS sip:bob@biloxi.com SIP/2.0\n"
+      "v: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds, SIP/2.0/UDP h2;branch=z9hG4bKz\n"
+      "To: <sip:bob@biloxi.com>\n"
+      "f: <sip:alice@atlanta.com>;tag=1\n"
+      "i: other-call\n"
+      "CSeq: 1 OPTIONS");
+  auto in = table.receive(compact, at(20));
+  EXPECT_EQ(in.kind, Kind::matched);
+  EXPECT_TRUE(in.update.actions.empty());  // Trying absorbs the retransmission
 }
 
 TEST(SipTransactionTable, Bounded) {
