@@ -10,7 +10,7 @@
 //               retransmission, a response, an ACK);
 //   to_tu       pass the message given to this call to the TU (a response
 //               on a client transaction, a request on a server one);
-//   timeout     tell the TU the transaction timed out (B, F, H);
+//   timeout     tell the TU the transaction timed out (`timer`: B, F or H);
 //   transport_error  tell the TU the transport failed;
 //   arm         arm timer `timer` to fire at `at` (replacing an armed one);
 //   cancel      cancel timer `timer`;
@@ -170,9 +170,12 @@ using TransactionId = std::uint64_t;
 // ones. Not thread-safe; one per sipd event loop.
 class TransactionTable {
  public:
-  // Live transactions at most: sipd answers 503 beyond it (a new client
-  // request fails with Errc::limit). A transaction lives 32 s at most on
-  // UDP (64*T1), so 16384 holds a sustained 500 new transactions/s.
+  // Live transactions at most: beyond it start_server and start_client
+  // fail with Errc::limit (sipd answers 503, or fails the request). A
+  // non-INVITE transaction lives up to 64*T1 + T4 (37 s with the default
+  // timers; ones answered at once on UDP about 32 s, Timer J); INVITE
+  // ones as long as the TU lets them ring, then 32 s more. 16384 holds
+  // some 400 new requests/s sustained, far above this server's share.
   static constexpr std::size_t kMaxTransactions = 16384;
 
   explicit TransactionTable(TimerSettings settings = {}) : settings_(settings) {}
