@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 
 #include "auth/auth.h"
+#include "core/ascii.h"
 #include "auth/encoding.h"
 
 namespace parley::auth {
@@ -15,17 +16,6 @@ constexpr std::size_t kTimeBytes = 8;
 constexpr std::size_t kRandomBytes = 8;
 constexpr std::size_t kSignedBytes = kTimeBytes + kRandomBytes;
 constexpr std::size_t kMacBytes = 16;  // of HMAC-SHA-256's 32: 128 bits
-
-bool ascii_iequal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 bool is_space(char c) { return c == ' ' || c == '\t'; }
 

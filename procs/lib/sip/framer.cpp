@@ -3,21 +3,12 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/ascii.h"
+
 namespace parley::sip {
 namespace {
 
 bool ws(char c) { return c == ' ' || c == '\t'; }
-
-bool iequal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 // The Content-Length of a header block (start line, header lines with
 // their CRLFs, no empty line): nullopt when there is none; -1 when it is
@@ -36,7 +27,7 @@ std::optional<long long> content_length(std::string_view head) {
     if (colon == std::string_view::npos) continue;
     std::string_view name = line.substr(0, colon);
     while (!name.empty() && ws(name.back())) name.remove_suffix(1);
-    if (!iequal(name, "content-length") && !iequal(name, "l")) continue;
+    if (!ascii_iequal(name, "content-length") && !ascii_iequal(name, "l")) continue;
     // The value, with any continuation lines (folding) that follow.
     std::string value(line.substr(colon + 1));
     while (at + 2 < head.size() && ws(head[at + 2])) {

@@ -10,17 +10,6 @@ namespace {
 
 Error syntax(std::string detail) { return fail(Errc::syntax, std::move(detail)); }
 
-bool iequal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 bool digit(char c) { return c >= '0' && c <= '9'; }
 bool ws(char c) { return c == ' ' || c == '\t'; }
 
@@ -80,7 +69,7 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 17> kCompact
 
 std::string_view canonical(std::string_view name) {
   for (const auto& [full, compact] : kCompact) {
-    if (iequal(name, full) || iequal(name, compact)) return full;
+    if (ascii_iequal(name, full) || ascii_iequal(name, compact)) return full;
   }
   return name;
 }
@@ -259,7 +248,7 @@ void append_crlf(std::string& out) { out += "\r\n"; }
 
 const Param* find_param(const std::vector<Param>& params, std::string_view name) {
   for (const auto& p : params) {
-    if (iequal(p.name, name)) return &p;
+    if (ascii_iequal(p.name, name)) return &p;
   }
   return nullptr;
 }
@@ -335,7 +324,7 @@ std::vector<std::string_view> split_list(std::string_view value) {
 std::optional<std::string_view> Message::header(std::string_view name) const {
   const std::string_view want = canonical(name);
   for (const auto& h : headers_) {
-    if (iequal(h.name, want)) return h.value;
+    if (ascii_iequal(h.name, want)) return h.value;
   }
   return std::nullopt;
 }
@@ -344,11 +333,11 @@ std::vector<std::string_view> Message::values(std::string_view name) const {
   const std::string_view want = canonical(name);
   bool split = true;
   for (std::string_view u : kUnsplit) {
-    if (iequal(u, want)) split = false;
+    if (ascii_iequal(u, want)) split = false;
   }
   std::vector<std::string_view> out;
   for (const auto& h : headers_) {
-    if (!iequal(h.name, want)) continue;
+    if (!ascii_iequal(h.name, want)) continue;
     if (!split) {
       out.push_back(h.value);
       continue;
@@ -407,13 +396,13 @@ Result<Message> parse_message(std::string buffer) {
   const std::string_view start(b.data() + pos, line_end - pos);
   if (start.empty() || ws(start.front())) return syntax("start line begins with whitespace");
   const auto valid_version = [](std::string_view v) {
-    if (v.size() < 7 || !iequal(v.substr(0, 4), "SIP/")) return false;
+    if (v.size() < 7 || !ascii_iequal(v.substr(0, 4), "SIP/")) return false;
     const std::string_view nums = v.substr(4);
     const auto dot = nums.find('.');
     if (dot == std::string_view::npos) return false;
     return number(nums.substr(0, dot), 999999).has_value() && number(nums.substr(dot + 1), 999999).has_value();
   };
-  if (start.size() >= 4 && iequal(start.substr(0, 4), "SIP/")) {
+  if (start.size() >= 4 && ascii_iequal(start.substr(0, 4), "SIP/")) {
     const auto sp1 = start.find(' ');
     if (sp1 == std::string_view::npos) return syntax("status line without a status code");
     m.version_ = start.substr(0, sp1);
@@ -496,7 +485,7 @@ Result<Message> parse_message(std::string buffer) {
       if (auto s = once(have_call_id); !s) return s.error();
       if (h.value.empty() || h.value.find_first_of(" \t") != std::string_view::npos) return syntax("bad Call-ID");
       m.call_id_ = h.value;
-    } else if (iequal(n, "CSeq")) {
+    } else if (ascii_iequal(n, "CSeq")) {
       if (auto s = once(have_cseq); !s) return s.error();
       std::size_t d = 0;
       while (d < h.value.size() && digit(h.value[d])) ++d;
@@ -504,7 +493,7 @@ Result<Message> parse_message(std::string buffer) {
       const std::string_view method = trim(h.value.substr(d));
       if (!seq || method.size() == h.value.size() - d || !token(method)) return syntax("bad CSeq");
       m.cseq_ = CSeq{static_cast<std::uint32_t>(*seq), method};
-    } else if (iequal(n, "Max-Forwards")) {
+    } else if (ascii_iequal(n, "Max-Forwards")) {
       if (m.max_forwards_) return syntax("more than one Max-Forwards");
       const auto mf = number(h.value, 255);
       if (!mf) return syntax("bad Max-Forwards");
@@ -514,7 +503,7 @@ Result<Message> parse_message(std::string buffer) {
       const auto cl = number(h.value, kMaxMessageSize);
       if (!cl) return syntax("bad Content-Length");
       m.content_length_ = static_cast<std::size_t>(*cl);
-    } else if (iequal(n, "Expires")) {
+    } else if (ascii_iequal(n, "Expires")) {
       if (m.expires_) return syntax("more than one Expires");
       m.expires_ = delta_seconds(h.value);
       if (!m.expires_) return syntax("bad Expires");
@@ -533,8 +522,8 @@ Result<Message> parse_message(std::string buffer) {
         }
         m.contacts_.push_back(std::move(*na));
       }
-    } else if (iequal(n, "Route") || iequal(n, "Record-Route")) {
-      auto& list = iequal(n, "Route") ? m.routes_ : m.record_routes_;
+    } else if (ascii_iequal(n, "Route") || ascii_iequal(n, "Record-Route")) {
+      auto& list = ascii_iequal(n, "Route") ? m.routes_ : m.record_routes_;
       for (std::string_view part : split_list(h.value)) {
         auto na = parse_name_addr(part, true);
         if (!na) return Error{na.code(), std::string(n) + ": " + na.error().detail};

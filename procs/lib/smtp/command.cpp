@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/ascii.h"
+
 namespace parley::smtp {
 namespace {
 
@@ -13,16 +15,8 @@ bool is_alpha(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 char to_upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (to_upper(a[i]) != to_upper(b[i])) return false;
-  }
-  return true;
-}
-
 bool istarts_with(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
+  return text.size() >= prefix.size() && ascii_iequal(text.substr(0, prefix.size()), prefix);
 }
 
 std::string upper(std::string_view text) {
@@ -145,7 +139,7 @@ Result<PathText> parse_path(std::string_view text, bool allow_null, bool allow_p
     inner.remove_prefix(colon + 1);
   }
   out.path.utf8 = std::any_of(inner.begin(), inner.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
-  if (allow_postmaster && iequals(inner, "postmaster")) {
+  if (allow_postmaster && ascii_iequal(inner, "postmaster")) {
     out.path.postmaster = true;
     out.path.mailbox.local = std::string(inner);
     return out;
@@ -220,19 +214,19 @@ Status parse_mail_params(std::string_view text, MailParams& out) {
       if (!size) return size.error();
       out.size = *size;
     } else if (param.keyword == "BODY") {
-      if (iequals(*value, "7BIT")) {
+      if (ascii_iequal(*value, "7BIT")) {
         out.body = Body::seven_bit;
-      } else if (iequals(*value, "8BITMIME")) {
+      } else if (ascii_iequal(*value, "8BITMIME")) {
         out.body = Body::eight_bit_mime;
-      } else if (iequals(*value, "BINARYMIME")) {
+      } else if (ascii_iequal(*value, "BINARYMIME")) {
         out.body = Body::binary_mime;
       } else {
         return fail(Errc::invalid, "unknown BODY value");
       }
     } else if (param.keyword == "RET") {
-      if (iequals(*value, "FULL")) {
+      if (ascii_iequal(*value, "FULL")) {
         out.ret = Ret::full;
-      } else if (iequals(*value, "HDRS")) {
+      } else if (ascii_iequal(*value, "HDRS")) {
         out.ret = Ret::hdrs;
       } else {
         return syntax("bad RET value");
@@ -258,13 +252,13 @@ Result<Notify> parse_notify(std::string_view value) {
     const auto comma = value.find(',');
     const auto item = value.substr(0, comma);
     bool* flag = nullptr;
-    if (iequals(item, "NEVER")) {
+    if (ascii_iequal(item, "NEVER")) {
       flag = &notify.never;
-    } else if (iequals(item, "SUCCESS")) {
+    } else if (ascii_iequal(item, "SUCCESS")) {
       flag = &notify.success;
-    } else if (iequals(item, "FAILURE")) {
+    } else if (ascii_iequal(item, "FAILURE")) {
       flag = &notify.failure;
-    } else if (iequals(item, "DELAY")) {
+    } else if (ascii_iequal(item, "DELAY")) {
       flag = &notify.delay;
     } else {
       return syntax("bad NOTIFY value");
@@ -345,7 +339,7 @@ Result<Command> parse_line(std::string_view line) {
   const auto rest = sp == std::string_view::npos ? std::string_view{} : skip_spaces(line.substr(sp));
   Command cmd;
   const auto known = std::find_if(kVerbs.begin(), kVerbs.end(),
-                                  [&](const auto& entry) { return iequals(entry.first, verb_text); });
+                                  [&](const auto& entry) { return ascii_iequal(entry.first, verb_text); });
   if (known == kVerbs.end()) return fail(Errc::invalid, std::string(kUnknownVerbDetail) + loggable(verb_text));
   cmd.verb = known->second;
   const auto args = words(rest);
@@ -374,7 +368,7 @@ Result<Command> parse_line(std::string_view line) {
       // RFC 3030: "BDAT" SP chunk-size [ SP end-marker ]; chunk-size = 1*DIGIT
       if (args.empty() || args.size() > 2) return syntax("BDAT needs a size");
       if (args.size() == 2) {
-        if (!iequals(args[1], "LAST")) return syntax("BDAT: expected LAST");
+        if (!ascii_iequal(args[1], "LAST")) return syntax("BDAT: expected LAST");
         cmd.bdat_last = true;
       }
       const auto size = parse_number(args[0], 20, false);
