@@ -196,10 +196,38 @@ TEST(SipDialog, EarlyEndedByFailure) {
   EXPECT_EQ(d->state(), DialogState::terminated);
 }
 
-TEST(SipDialog, UasEarlyFrom180) {
+TEST(SipDialog, UasEarlyFrom180ThenConfirmedBy200) {
   auto d = Dialog::uas(msg(kInvite), msg(response_text(180)));
   ASSERT_TRUE(Ok(d));
   EXPECT_EQ(d->state(), DialogState::early);
+  // Another 18x keeps it early; the 200 this side sends confirms it.
+  EXPECT_TRUE(Ok(d->on_sent_response(msg(response_text(183)))));
+  EXPECT_EQ(d->state(), DialogState::early);
+  EXPECT_TRUE(Ok(d->on_sent_response(msg(response_text(200)))));
+  EXPECT_EQ(d->state(), DialogState::confirmed);
+  // A response to another request, or with another tag, is refused.
+  EXPECT_TRUE(Fails(d->on_sent_response(msg(response_text(200, "314159", "", "2 INVITE"))), Errc::invalid));
+  EXPECT_TRUE(Fails(d->on_sent_response(msg(response_text(200, "other"))), Errc::invalid));
+
+  auto refused = Dialog::uas(msg(kInvite), msg(response_text(180)));
+  ASSERT_TRUE(Ok(refused));
+  EXPECT_TRUE(Ok(refused->on_sent_response(msg(response_text(486)))));
+  EXPECT_EQ(refused->state(), DialogState::terminated);
+
+  auto uac = Dialog::uac(msg(kInvite), msg(response_text(180)));
+  ASSERT_TRUE(Ok(uac));
+  EXPECT_TRUE(Fails(uac->on_sent_response(msg(response_text(200))), Errc::invalid));
+}
+
+TEST(SipDialog, RequestUriWithoutHeadersOrMethod) {
+  // A Contact may carry URI headers and a method parameter; a Request-URI
+  // may not (19.1.1).
+  auto d = Dialog::uac(msg(kInvite),
+                       msg(response_text(200, "314159", "<sip:bob@host.biloxi.example.com;method=INVITE?subject=hi>")));
+  ASSERT_TRUE(Ok(d));
+  auto bye = d->make_request("BYE", "SIP/2.0/TCP client.atlanta.example.com", "z9hG4bKh1");
+  ASSERT_TRUE(Ok(bye));
+  EXPECT_EQ(bye->request_uri_text(), "sip:bob@host.biloxi.example.com");
 }
 
 TEST(SipDialog, OutOfOrderCSeqRefused) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/ascii.h"
 #include "sip/transaction.h"
 
 namespace parley::sip {
@@ -44,6 +45,19 @@ std::string name_addr_text(const NameAddr& na) {
 }
 
 bool is_target_refresh(std::string_view method) { return method == "INVITE" || method == "UPDATE"; }
+
+// A URI as a Request-URI: URI headers and the method parameter are not
+// allowed there (RFC 3261 19.1.1, table 1). Kept as written when it has
+// neither.
+std::string request_uri_form(const Uri& uri, std::string_view text) {
+  if (uri.headers.empty() && uri.param("method") == nullptr) return std::string(text);
+  Uri stripped = uri;
+  stripped.headers.clear();
+  std::erase_if(stripped.params, [](const UriParam& p) {
+    return ascii_lower(p.name) == "method";
+  });
+  return to_string(stripped);
+}
 
 }  // namespace
 
@@ -154,14 +168,12 @@ Result<Message> Dialog::make_request(std::string_view method, std::string_view v
 
   // 12.2.1.1: a loose first route keeps the remote target as Request-URI;
   // a strict one takes its place and the target goes last in Route.
-  std::string request_uri = remote_target_text_;
+  std::string request_uri = request_uri_form(remote_target_, remote_target_text_);
   std::vector<std::string_view> routes;
   for (const auto& r : route_set_) routes.push_back(r.text);
   std::string target_route;
   if (!route_set_.empty() && !route_set_.front().loose()) {
-    Uri first = route_set_.front().uri;
-    first.headers.clear();  // not allowed in a Request-URI (19.1.1)
-    request_uri = to_string(first);
+    request_uri = request_uri_form(route_set_.front().uri, to_string(route_set_.front().uri));
     routes.erase(routes.begin());
     target_route = "<" + remote_target_text_ + ">";
     routes.push_back(target_route);
@@ -238,6 +250,23 @@ Status Dialog::on_response(const Message& response) {
   // re-INVITE/UPDATE: its Contact is the target (12.2.1.2).
   if (status >= 200 && status < 300 && is_target_refresh(method)) {
     if (auto ok = set_target(response); !ok) return ok.error();
+  }
+  return {};
+}
+
+Status Dialog::on_sent_response(const Message& response) {
+  if (role_ != DialogRole::uas) return fail(Errc::invalid, "dialog: not a UAS dialog");
+  if (response.is_request()) return fail(Errc::invalid, "dialog: not a response");
+  if (response.call_id() != id_.call_id || response.to().tag() != id_.local_tag ||
+      response.from().tag() != id_.remote_tag || response.cseq().number != creating_seq_ ||
+      response.cseq().method != creating_method_) {
+    return fail(Errc::invalid, "dialog: not a response to the dialog-creating request");
+  }
+  if (state_ != DialogState::early) return {};
+  if (response.status() >= 300) {
+    state_ = DialogState::terminated;
+  } else if (response.status() >= 200) {
+    state_ = DialogState::confirmed;
   }
   return {};
 }

@@ -87,7 +87,8 @@ class Dialog {
   const std::vector<RouteEntry>& route_set() const { return route_set_; }
 
   // A request inside the dialog (12.2.1.1). Request-URI: the remote
-  // target, with Route lines for the route set when its first entry is a
+  // target (without URI headers and a method parameter, which a
+  // Request-URI may not carry, 19.1.1), with Route lines for the route set when its first entry is a
   // loose router (";lr"); when it is a strict router, the Request-URI is
   // that entry's URI and the remote target goes last in Route. CSeq: the
   // local sequence number plus one (1 when it was empty), kept; an ACK
@@ -125,6 +126,12 @@ class Dialog {
   // Errc::not_found: the response's Call-ID or tags are not this
   // dialog's; Errc::invalid: a 2xx that must carry a Contact has none.
   [[nodiscard]] Status on_response(const Message& response);
+
+  // UAS: a final response this side sends to the dialog-creating
+  // request while the dialog is early: a 2xx confirms it, a 300-699 ends
+  // it; anything else changes nothing. Errc::invalid: a UAC dialog, not a
+  // response, or not for the creating request (Call-ID, tags, CSeq).
+  [[nodiscard]] Status on_sent_response(const Message& response);
 
   void terminate() { state_ = DialogState::terminated; }
 
