@@ -78,7 +78,10 @@ class Dialog {
   const DialogId& id() const { return id_; }
   DialogRole role() const { return role_; }
   DialogState state() const { return state_; }
-  bool secure() const { return secure_; }  // the request was for a sips URI
+  // The creating request's Request-URI was a sips URI. RFC 3261 12.1.1
+  // and 12.1.2 also want it sent or received over TLS, which pure code
+  // cannot see: the caller checks its transport before relying on this.
+  bool secure() const { return secure_; }
   std::optional<std::uint32_t> local_seq() const { return local_seq_; }
   std::optional<std::uint32_t> remote_seq() const { return remote_seq_; }
   const Uri& local_uri() const { return local_uri_; }
