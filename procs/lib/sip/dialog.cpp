@@ -103,44 +103,40 @@ Status check_pair(const Message& request, const Message& response) {
 }  // namespace
 
 Result<Dialog> Dialog::uas(const Message& request, const Message& response) {
-  if (auto ok = check_pair(request, response); !ok) return ok.error();
-  Dialog d;
-  d.role_ = DialogRole::uas;
-  d.state_ = response.status() < 200 ? DialogState::early : DialogState::confirmed;
-  d.secure_ = request.request_uri().scheme == Scheme::sips;
-  d.id_ = {.call_id = std::string(request.call_id()),
-           .local_tag = std::string(*response.to().tag()),
-           .remote_tag = std::string(*request.from().tag())};
-  d.remote_seq_ = request.cseq().number;
-  d.creating_seq_ = request.cseq().number;
-  d.creating_method_ = std::string(request.method());
-  d.local_uri_ = request.to().uri;
-  d.local_uri_text_ = std::string(request.to().uri_text);
-  d.remote_uri_ = request.from().uri;
-  d.remote_uri_text_ = std::string(request.from().uri_text);
-  if (auto ok = d.set_target(request); !ok) return ok.error();
-  d.set_routes(request, false);
-  return d;
+  return make(DialogRole::uas, request, response);
 }
 
 Result<Dialog> Dialog::uac(const Message& request, const Message& response) {
+  return make(DialogRole::uac, request, response);
+}
+
+// 12.1.1 and 12.1.2 differ in which side is local, whose sequence number
+// the request sets, and which message's Contact and Record-Route count
+// (the request's for the UAS, the response's for the UAC, reversed).
+Result<Dialog> Dialog::make(DialogRole role, const Message& request, const Message& response) {
   if (auto ok = check_pair(request, response); !ok) return ok.error();
+  const bool uac = role == DialogRole::uac;
+  const NameAddr& local = uac ? request.from() : request.to();
+  const NameAddr& remote = uac ? request.to() : request.from();
+  const NameAddr& local_tagged = uac ? request.from() : response.to();
+  const NameAddr& remote_tagged = uac ? response.to() : request.from();
+  const Message& carrier = uac ? response : request;
   Dialog d;
-  d.role_ = DialogRole::uac;
+  d.role_ = role;
   d.state_ = response.status() < 200 ? DialogState::early : DialogState::confirmed;
   d.secure_ = request.request_uri().scheme == Scheme::sips;
   d.id_ = {.call_id = std::string(request.call_id()),
-           .local_tag = std::string(*request.from().tag()),
-           .remote_tag = std::string(*response.to().tag())};
-  d.local_seq_ = request.cseq().number;
+           .local_tag = std::string(*local_tagged.tag()),
+           .remote_tag = std::string(*remote_tagged.tag())};
+  (uac ? d.local_seq_ : d.remote_seq_) = request.cseq().number;
   d.creating_seq_ = request.cseq().number;
   d.creating_method_ = std::string(request.method());
-  d.local_uri_ = request.from().uri;
-  d.local_uri_text_ = std::string(request.from().uri_text);
-  d.remote_uri_ = request.to().uri;
-  d.remote_uri_text_ = std::string(request.to().uri_text);
-  if (auto ok = d.set_target(response); !ok) return ok.error();
-  d.set_routes(response, true);
+  d.local_uri_ = local.uri;
+  d.local_uri_text_ = std::string(local.uri_text);
+  d.remote_uri_ = remote.uri;
+  d.remote_uri_text_ = std::string(remote.uri_text);
+  if (auto ok = d.set_target(carrier); !ok) return ok.error();
+  d.set_routes(carrier, uac);
   return d;
 }
 

@@ -139,6 +139,7 @@ class Dialog {
   void terminate() { state_ = DialogState::terminated; }
 
  private:
+  static Result<Dialog> make(DialogRole role, const Message& request, const Message& response);
   Dialog() = default;
   Status set_target(const Message& m);
   void set_routes(const Message& m, bool reversed);

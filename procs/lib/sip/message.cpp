@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/ascii.h"
+#include "core/quoted.h"
 
 namespace parley::sip {
 namespace {
@@ -295,24 +296,15 @@ std::string unquote(std::string_view value) {
 
 std::vector<std::string_view> split_list(std::string_view value) {
   std::vector<std::string_view> out;
-  bool quoted = false;
   bool angle = false;
   std::size_t start = 0;
-  for (std::size_t i = 0; i < value.size(); ++i) {
-    const char c = value[i];
-    if (quoted) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == '<') {
+  constexpr std::string_view kStops = "<>,";
+  for (std::size_t i = find_unquoted(value, kStops); i != std::string_view::npos; i = find_unquoted(value, kStops, i + 1)) {
+    if (value[i] == '<') {
       angle = true;
-    } else if (c == '>') {
+    } else if (value[i] == '>') {
       angle = false;
-    } else if (c == ',' && !angle) {
+    } else if (!angle) {
       out.push_back(trim(value.substr(start, i - start)));
       start = i + 1;
     }

@@ -42,23 +42,30 @@ void append_top_via_and_routes(std::string& out, const Message& request) {
   }
 }
 
+// The ACK for a non-2xx final response (RFC 3261 17.1.1.3) and the CANCEL
+// of an INVITE (9.1) are alike: the INVITE's Request-URI, top Via, Route
+// headers, From, Call-ID and CSeq number, with `method`, and `to`.
+Result<Message> request_like_invite(std::string_view method, const Message& invite, std::string_view to) {
+  std::string out(method);
+  out.append(" ").append(invite.request_uri_text()).append(" SIP/2.0\r\n");
+  append_top_via_and_routes(out, invite);
+  out.append("Max-Forwards: 70\r\n");
+  out.append("From: ").append(*invite.header("From")).append("\r\n");
+  out.append("To: ").append(to).append("\r\n");
+  out.append("Call-ID: ").append(invite.call_id()).append("\r\n");
+  out.append("CSeq: ").append(std::to_string(invite.cseq().number)).append(" ").append(method).append("\r\n");
+  out.append("Content-Length: 0\r\n\r\n");
+  auto made = parse_message(std::move(out));
+  if (!made) return Error{Errc::invalid, std::string(method) + " does not parse: " + made.error().detail};
+  return made;
+}
+
 }  // namespace
 
 Result<Message> make_ack(const Message& invite, const Message& response) {
   if (!invite.is_request() || invite.method() != "INVITE") return fail(Errc::invalid, "not an INVITE");
   if (response.is_request() || response.status() < 300) return fail(Errc::invalid, "not a 300-699 response");
-  std::string out = "ACK ";
-  out.append(invite.request_uri_text()).append(" SIP/2.0\r\n");
-  append_top_via_and_routes(out, invite);
-  out.append("Max-Forwards: 70\r\n");
-  out.append("From: ").append(*invite.header("From")).append("\r\n");
-  out.append("To: ").append(*response.header("To")).append("\r\n");
-  out.append("Call-ID: ").append(invite.call_id()).append("\r\n");
-  out.append("CSeq: ").append(std::to_string(invite.cseq().number)).append(" ACK\r\n");
-  out.append("Content-Length: 0\r\n\r\n");
-  auto ack = parse_message(std::move(out));
-  if (!ack) return Error{Errc::invalid, "ACK does not parse: " + ack.error().detail};
-  return ack;
+  return request_like_invite("ACK", invite, *response.header("To"));
 }
 
 std::optional<TransactionKey> client_key(const Message& m) {
@@ -348,19 +355,7 @@ std::vector<Action> Transaction::on_transport_error(TimePoint /*now*/) {
 
 Result<Message> Transaction::make_cancel() const {
   if (kind_ != TransactionKind::invite_client) return fail(Errc::invalid, "not an INVITE client transaction");
-  const Message& invite = *request_;
-  std::string out = "CANCEL ";
-  out.append(invite.request_uri_text()).append(" SIP/2.0\r\n");
-  append_top_via_and_routes(out, invite);
-  out.append("Max-Forwards: 70\r\n");
-  out.append("From: ").append(*invite.header("From")).append("\r\n");
-  out.append("To: ").append(*invite.header("To")).append("\r\n");
-  out.append("Call-ID: ").append(invite.call_id()).append("\r\n");
-  out.append("CSeq: ").append(std::to_string(invite.cseq().number)).append(" CANCEL\r\n");
-  out.append("Content-Length: 0\r\n\r\n");
-  auto cancel = parse_message(std::move(out));
-  if (!cancel) return Error{Errc::invalid, "CANCEL does not parse: " + cancel.error().detail};
-  return cancel;
+  return request_like_invite("CANCEL", *request_, *request_->header("To"));
 }
 
 // ---- TransactionTable ----

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/ascii.h"
+#include "core/quoted.h"
 
 namespace parley::smtp {
 namespace {
@@ -104,23 +105,7 @@ struct PathText {
 // quoted string (a quoted local part may contain '>').
 Result<PathText> parse_path(std::string_view text, bool allow_null, bool allow_postmaster) {
   if (text.empty() || text.front() != '<') return syntax("path without angle brackets");
-  std::size_t end = std::string_view::npos;
-  bool quoted = false;
-  for (std::size_t i = 1; i < text.size(); ++i) {
-    const char c = text[i];
-    if (quoted) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == '>') {
-      end = i;
-      break;
-    }
-  }
+  const std::size_t end = find_unquoted(text, ">", 1);
   if (end == std::string_view::npos) return syntax("unterminated path");
   PathText out;
   out.rest = text.substr(end + 1);
