@@ -1,0 +1,3 @@
+# parley_sip's registrar (RFC 3261 10.3, RFC 5626): REGISTERs applied to
+# bindings with an injected clock, refusals, q order.
+parley_unit_test(sip_registrar_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/sip_registrar_test.cpp LIBS parley_sip)
