@@ -2,6 +2,8 @@
 // an account's bindings with an injected clock: several contacts, "*",
 // expires parameter against header, 423, the cap, q order, CSeq order,
 // instance replacement, the per-account limit; malformed values refused.
+// Then the LMDB store: kept across reopening, refusals writing nothing,
+// expiry sweeps on the injected clock, the listing, damaged records.
 #include "sip/registrar.h"
 
 #include <gtest/gtest.h>
@@ -9,8 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "lmdb/lmdb.h"
+#include "schema/sip.pb.h"
+#include "sip/bindings.h"
 #include "sip/message.h"
 #include "tests/support/result_assert.h"
+#include "tests/support/temp_dir.h"
 
 namespace parley::sip {
 namespace {
@@ -344,6 +350,190 @@ TEST(Registrar, LiveBindingsForRouting) {
   EXPECT_EQ(uris(live_bindings(out.bindings, kNow + 70)),
             (std::vector<std::string>{"sip:a@192.0.2.3", "sip:a@192.0.2.1"}));
   EXPECT_TRUE(live_bindings(out.bindings, kNow + 200).empty());
+}
+
+// The store. Each test reopens it the way sipd does after a restart.
+
+Result<Bindings> open_in(const testkit::TempDir& dir) { return Bindings::open(dir.file("registrations")); }
+
+Result<RegisterOutcome> store_register(Bindings& store, std::string_view account, std::string_view extra,
+                                       std::uint32_t cseq = 1, std::string_view call_id = "reg-1",
+                                       std::int64_t now = kNow, const RegistrarPolicy& policy = {}) {
+  return store.register_request(account, reg(extra, cseq, call_id), policy, "tcp:conn-17", now);
+}
+
+TEST(RegistrarStore, KeptAcrossReopening) {
+  testkit::TempDir dir("sip-registrar");
+  {
+    auto store = open_in(dir);
+    ASSERT_TRUE(Ok(store));
+    auto out = store_register(
+        *store, "alice@example.com",
+        "Contact: <sip:a@192.0.2.1>;q=0.5, <sip:a@192.0.2.2>;+sip.instance=\"<urn:uuid:1>\";reg-id=1");
+    ASSERT_TRUE(Ok(out));
+    ASSERT_TRUE(out->ok()) << out->detail;
+    out = store_register(*store, "bob@example.com", "Contact: <sip:b@192.0.2.9>\nExpires: 600", 1, "reg-b");
+    ASSERT_TRUE(Ok(out));
+    ASSERT_TRUE(out->ok());
+  }
+  auto store = open_in(dir);
+  ASSERT_TRUE(Ok(store));
+  auto alice = store->lookup("alice@example.com", kNow + 1);
+  ASSERT_TRUE(Ok(alice));
+  ASSERT_EQ(alice->size(), 2u);
+  EXPECT_EQ((*alice)[0].uri, "sip:a@192.0.2.2");
+  EXPECT_EQ((*alice)[0].instance, "<urn:uuid:1>");
+  EXPECT_EQ((*alice)[0].reg_id, 1u);
+  EXPECT_EQ((*alice)[0].flow, "tcp:conn-17");
+  EXPECT_EQ((*alice)[0].call_id, "reg-1");
+  EXPECT_EQ((*alice)[1].uri, "sip:a@192.0.2.1");
+  EXPECT_EQ((*alice)[1].q, 500);
+  EXPECT_EQ((*alice)[1].expires_at, kNow + 3600);
+  auto all = store->list();
+  ASSERT_TRUE(Ok(all));
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].account, "alice@example.com");
+  EXPECT_EQ((*all)[2].account, "bob@example.com");
+  EXPECT_EQ((*all)[2].binding.expires_at, kNow + 600);
+  auto none = store->lookup("carol@example.com", kNow);
+  ASSERT_TRUE(Ok(none));
+  EXPECT_TRUE(none->empty());
+  // The CSeq survives too: a replay after the restart is refused.
+  auto replay = store_register(*store, "alice@example.com", "Contact: <sip:a@192.0.2.1>;expires=0");
+  ASSERT_TRUE(Ok(replay));
+  EXPECT_EQ(replay->refusal, Refusal::out_of_order);
+  // A query through the store.
+  auto query = store_register(*store, "alice@example.com", "", 2);
+  ASSERT_TRUE(Ok(query));
+  EXPECT_EQ(query->bindings.size(), 2u);
+  EXPECT_FALSE(query->changed);
+}
+
+TEST(RegistrarStore, RefusalsWriteNothing) {
+  testkit::TempDir dir("sip-registrar");
+  auto store = open_in(dir);
+  ASSERT_TRUE(Ok(store));
+  RegistrarPolicy policy;
+  policy.max_bindings = 1;
+  auto out = store_register(*store, "alice@example.com", "Contact: <sip:a@192.0.2.1>, <sip:a@192.0.2.2>", 1, "reg-1",
+                            kNow, policy);
+  ASSERT_TRUE(Ok(out));
+  EXPECT_EQ(out->refusal, Refusal::too_many);
+  out = store_register(*store, "alice@example.com", "Contact: <sip:a@192.0.2.1>;expires=5");
+  ASSERT_TRUE(Ok(out));
+  EXPECT_EQ(out->refusal, Refusal::interval_too_brief);
+  auto all = store->list();
+  ASSERT_TRUE(Ok(all));
+  EXPECT_TRUE(all->empty());
+  EXPECT_TRUE(Fails(store_register(*store, "", "Contact: <sip:a@192.0.2.1>"), Errc::invalid));
+  EXPECT_TRUE(Fails(store->lookup(std::string(kMaxAccount + 1, 'a'), kNow), Errc::invalid));
+}
+
+TEST(RegistrarStore, SweepOnTheInjectedClock) {
+  testkit::TempDir dir("sip-registrar");
+  {
+    auto store = open_in(dir);
+    ASSERT_TRUE(Ok(store));
+    ASSERT_TRUE(Ok(store_register(*store, "alice@example.com",
+                                  "Contact: <sip:a@192.0.2.1>;expires=100, <sip:a@192.0.2.2>;expires=200")));
+    ASSERT_TRUE(Ok(store_register(*store, "bob@example.com", "Contact: <sip:b@192.0.2.9>;expires=100", 1, "b")));
+    auto removed = store->sweep(kNow + 99);
+    ASSERT_TRUE(Ok(removed));
+    EXPECT_TRUE(removed->empty());
+    // Expired but not yet swept: not for routing, still listed.
+    auto alice = store->lookup("alice@example.com", kNow + 100);
+    ASSERT_TRUE(Ok(alice));
+    EXPECT_EQ(uris(*alice), std::vector<std::string>{"sip:a@192.0.2.2"});
+    removed = store->sweep(kNow + 100);
+    ASSERT_TRUE(Ok(removed));
+    ASSERT_EQ(removed->size(), 2u);
+    EXPECT_EQ((*removed)[0].account, "alice@example.com");
+    EXPECT_EQ((*removed)[0].binding.uri, "sip:a@192.0.2.1");
+    EXPECT_EQ((*removed)[1].account, "bob@example.com");
+  }
+  auto store = open_in(dir);
+  ASSERT_TRUE(Ok(store));
+  auto all = store->list();
+  ASSERT_TRUE(Ok(all));
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].binding.uri, "sip:a@192.0.2.2");
+  auto removed = store->sweep(kNow + 1000);
+  ASSERT_TRUE(Ok(removed));
+  EXPECT_EQ(removed->size(), 1u);
+  all = store->list();
+  ASSERT_TRUE(Ok(all));
+  EXPECT_TRUE(all->empty());
+}
+
+TEST(RegistrarStore, PutRemoveUnregister) {
+  testkit::TempDir dir("sip-registrar");
+  auto store = open_in(dir);
+  ASSERT_TRUE(Ok(store));
+  Binding b{.uri = "sip:a@192.0.2.1", .q = 300, .expires_at = kNow + 60, .call_id = "c", .cseq = 1, .flow = "udp:x"};
+  ASSERT_TRUE(Ok(store->put("alice@example.com", b)));
+  b.expires_at = kNow + 120;
+  b.uri = "SIP:a@192.0.2.1";  // the same binding (RFC 3261 19.1.4): replaced
+  ASSERT_TRUE(Ok(store->put("alice@example.com", b)));
+  Binding phone{.uri = "sip:a@192.0.2.5", .instance = "<urn:uuid:p>", .reg_id = 1, .expires_at = kNow + 60};
+  ASSERT_TRUE(Ok(store->put("alice@example.com", phone)));
+  phone.uri = "sip:a@203.0.113.5";  // the same device elsewhere: replaced
+  ASSERT_TRUE(Ok(store->put("alice@example.com", phone)));
+  auto alice = store->lookup("alice@example.com", kNow);
+  ASSERT_TRUE(Ok(alice));
+  EXPECT_EQ(uris(*alice), (std::vector<std::string>{"sip:a@203.0.113.5", "SIP:a@192.0.2.1"}));
+  EXPECT_EQ((*alice)[1].expires_at, kNow + 120);
+
+  EXPECT_TRUE(Ok(store->remove("alice@example.com", "sip:a@192.0.2.1")));
+  EXPECT_TRUE(Fails(store->remove("alice@example.com", "sip:a@192.0.2.1"), Errc::not_found));
+  EXPECT_TRUE(Fails(store->remove("alice@example.com", "not a uri"), Errc::syntax));
+  alice = store->lookup("alice@example.com", kNow);
+  ASSERT_TRUE(Ok(alice));
+  EXPECT_EQ(uris(*alice), std::vector<std::string>{"sip:a@203.0.113.5"});
+
+  ASSERT_TRUE(Ok(store->put("alice@example.com", b)));
+  auto n = store->unregister("alice@example.com");
+  ASSERT_TRUE(Ok(n));
+  EXPECT_EQ(*n, 2u);
+  n = store->unregister("alice@example.com");
+  ASSERT_TRUE(Ok(n));
+  EXPECT_EQ(*n, 0u);
+  alice = store->lookup("alice@example.com", kNow);
+  ASSERT_TRUE(Ok(alice));
+  EXPECT_TRUE(alice->empty());
+}
+
+TEST(RegistrarStore, DamagedRecordsAreRefusedThenClearable) {
+  testkit::TempDir dir("sip-registrar");
+  {
+    // Written behind the store's back, as a damaged file or another writer would.
+    auto env = lmdb::Env::open(dir.file("registrations"));
+    ASSERT_TRUE(Ok(env));
+    auto dbi = env->dbi("bindings");
+    ASSERT_TRUE(Ok(dbi));
+    auto txn = env->write();
+    ASSERT_TRUE(Ok(txn));
+    ASSERT_TRUE(Ok(txn->put(*dbi, "alice@example.com", "\xff\xff\xff")));
+    schema::SipRegistration rec;
+    auto* b = rec.add_bindings();
+    b->set_uri("sip:b@192.0.2.9");
+    b->set_q(1001);  // out of range
+    ASSERT_TRUE(Ok(txn->put(*dbi, "bob@example.com", rec.SerializeAsString())));
+    ASSERT_TRUE(Ok(txn->commit()));
+  }
+  auto store = open_in(dir);
+  ASSERT_TRUE(Ok(store));
+  EXPECT_TRUE(Fails(store->lookup("alice@example.com", kNow), Errc::internal));
+  EXPECT_TRUE(Fails(store->lookup("bob@example.com", kNow), Errc::internal));
+  EXPECT_TRUE(Fails(store_register(*store, "bob@example.com", "Contact: <sip:b@192.0.2.9>"), Errc::internal));
+  EXPECT_TRUE(Fails(store->list(), Errc::internal));
+  EXPECT_TRUE(Fails(store->sweep(kNow), Errc::internal));
+  auto n = store->unregister("alice@example.com");
+  ASSERT_TRUE(Ok(n));
+  EXPECT_EQ(*n, 0u);  // unreadable, cleared all the same
+  ASSERT_TRUE(Ok(store->unregister("bob@example.com")));
+  auto all = store->list();
+  ASSERT_TRUE(Ok(all));
+  EXPECT_TRUE(all->empty());
 }
 
 }  // namespace
