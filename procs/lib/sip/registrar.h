@@ -40,7 +40,8 @@ struct Binding {
 };
 
 struct RegistrarPolicy {
-  // RFC 3261 10.2.1.1 suggests 3600 s when the UA asks for nothing.
+  // When the UA asks for no interval, the registrar picks one (RFC 3261
+  // 10.3 step 6: "a locally-configured default value"); an hour here.
   std::uint32_t default_expires = 3600;
   // Below this (and below an hour), 423 Interval Too Brief (RFC 3261 10.3
   // step 7); values above 3600 are taken as 3600, as the RFC allows a 423
@@ -57,10 +58,12 @@ struct RegistrarPolicy {
 //     reg-id or +sip.instance, not a REGISTER: 400 Bad Request;
 //   interval_too_brief: 423 Interval Too Brief with Min-Expires:
 //     `min_expires` (RFC 3261 10.3 step 7);
-//   out_of_order: a CSeq not above the binding's for its Call-ID: the RFC
-//     says the request fails (10.3 step 7); 500 Server Internal Error, as
-//     the RFC's step 8 has it for a failed update. A retransmission is
-//     normally absorbed by the transaction layer before it gets here;
+//   out_of_order: a CSeq not above the binding's for its Call-ID: "the
+//     update MUST be aborted and the request fails" (10.3 step 7), and a
+//     failed update is answered 500 Server Internal Error (the end of step
+//     7). A retransmission of the same REGISTER is absorbed by the
+//     transaction layer before it gets here, so this is a stale or
+//     reordered request, not a retransmission;
 //   too_many: the account would exceed `max_bindings`: 403 Forbidden (a
 //     limit of the account, the UA should not retry as is) is sipd's
 //     choice; 503 would invite retries that cannot succeed.
