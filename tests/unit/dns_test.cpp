@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "dns/resolver.h"
+#include "dns/sip_locate.h"
 #include "tests/support/run.h"
 
 namespace parley::dns {
@@ -619,6 +620,59 @@ TEST_F(DnsTest, SrvAndNaptrAfterTheResolverIsGone) {
   EXPECT_EQ(srv->value().code(), Errc::cancelled);
   ASSERT_FALSE(naptr->value().ok());
   EXPECT_EQ(naptr->value().code(), Errc::cancelled);
+}
+
+std::vector<std::string> texts(const std::vector<Target>& targets) {
+  std::vector<std::string> out;
+  for (const Target& t : targets) {
+    out.push_back(std::string(transport_name(t.transport)) + " " + t.address.to_string() + " " + std::to_string(t.port));
+  }
+  return out;
+}
+
+std::uint32_t lowest_draw(std::uint32_t) { return 0; }
+
+TEST_F(DnsTest, SipLocateThroughNaptrSrvAndAddresses) {
+  Resolver resolver(io_, options());
+  struct Case {
+    SipDestination to;
+    std::vector<std::string> want;
+  };
+  const Case cases[] = {
+      // NAPTR: SIPS+D2T first, but its SRV says "."; then SIP+D2T.
+      {{.host = "sip.test"}, {"tcp 192.0.2.11 5060"}},
+      {{.host = "sip.test", .transport = "udp"},
+       {"udp 192.0.2.11 5060", "udp 192.0.2.12 5070", "udp 2001:db8::12 5070"}},
+      // No NAPTR, no SRV: the host's own addresses.
+      {{.host = "plain.test"}, {"udp 198.51.100.7 5060", "udp 2001:db8::7 5060"}},
+      {{.host = "plain.test", .sips = true}, {"tls 198.51.100.7 5061", "tls 2001:db8::7 5061"}},
+      {{.host = "proxy2.sip.test", .port = 5999, .transport = "tcp"}, {"tcp 192.0.2.12 5999", "tcp 2001:db8::12 5999"}},
+      {{.host = "[2001:db8::5]"}, {"udp 2001:db8::5 5060"}},
+  };
+  for (const Case& c : cases) {
+    Result<std::vector<Target>> got = run(io_, locate(resolver, c.to, &lowest_draw));
+    ASSERT_TRUE(got.ok()) << c.to.host << ": " << got.error().detail;
+    EXPECT_EQ(texts(*got), c.want) << c.to.host;
+  }
+}
+
+TEST_F(DnsTest, SipLocateErrors) {
+  Resolver resolver(io_, options());
+  struct Case {
+    SipDestination to;
+    Errc code;
+  };
+  const Case cases[] = {
+      {{.host = "nosuch.test"}, Errc::not_found},
+      {{.host = "servfail.test"}, Errc::unavailable},  // the NAPTR lookup
+      {{.host = "sip.test", .sips = true}, Errc::not_found},  // _sips._tcp is "."
+      {{.host = "bad name.test"}, Errc::syntax},
+  };
+  for (const Case& c : cases) {
+    Result<std::vector<Target>> got = run(io_, locate(resolver, c.to));
+    ASSERT_FALSE(got.ok()) << c.to.host;
+    EXPECT_EQ(got.code(), c.code) << c.to.host << ": " << got.error().detail;
+  }
 }
 
 }  // namespace
