@@ -675,5 +675,23 @@ TEST_F(DnsTest, SipLocateErrors) {
   }
 }
 
+TEST_F(DnsTest, SipLocateEndsWhenTheResolverIsDestroyed) {
+  udp::socket silent(io_, udp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0));
+  Options o;
+  o.servers = {"127.0.0.1:" + std::to_string(silent.local_endpoint().port())};
+  auto resolver = std::make_unique<Resolver>(io_, o);
+  SipDestination to{.host = "sip.test"};
+  auto out = spawn(io_, locate(*resolver, to));
+  bool asked = false;
+  std::vector<std::uint8_t> buf(512);
+  udp::endpoint peer;
+  silent.async_receive_from(asio::buffer(buf), peer, [&](error_code ec, std::size_t) { asked = !ec; });
+  run_until(io_, [&] { return asked; });
+  resolver.reset();
+  run_until(io_, [&] { return out->has_value(); });
+  ASSERT_FALSE(out->value().ok());
+  EXPECT_EQ(out->value().code(), Errc::cancelled) << out->value().error().detail;
+}
+
 }  // namespace
 }  // namespace parley::dns

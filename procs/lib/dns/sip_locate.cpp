@@ -12,7 +12,9 @@ namespace parley::dns {
 
 namespace {
 
-constexpr int kMaxRounds = 4;  // NAPTR, SRV, addresses, and one to spare
+// select_targets asks at most three times (NAPTR, SRV, addresses); the
+// fourth call answers.
+constexpr int kMaxRounds = 4;
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
