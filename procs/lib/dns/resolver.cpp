@@ -26,6 +26,8 @@
 #include <random>
 #include <unordered_map>
 
+#include "core/ascii.h"
+
 namespace parley::dns {
 
 namespace {
@@ -179,14 +181,6 @@ int parse_srv(const Answer& answer, std::vector<Srv>& out) {
   return out.empty() ? ARES_EBADRESP : ARES_SUCCESS;
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 int parse_naptr(const Answer& answer, std::vector<Naptr>& out) {
   if (answer.status != ARES_SUCCESS) return answer.status;
   ares_naptr_reply* records = nullptr;
@@ -205,7 +199,7 @@ int parse_naptr(const Answer& answer, std::vector<Naptr>& out) {
     }
     out.push_back(Naptr{.order = r->order,
                         .preference = r->preference,
-                        .flags = lower(text(r->flags)),
+                        .flags = ascii_lower(text(r->flags)),
                         .service = text(r->service),
                         .regexp = text(r->regexp),
                         .replacement = std::move(name)});

@@ -8,6 +8,8 @@
 #include <set>
 #include <utility>
 
+#include "core/ascii.h"
+
 namespace parley::dns {
 
 namespace {
@@ -16,24 +18,18 @@ namespace {
 // fourth call answers.
 constexpr int kMaxRounds = 4;
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequal(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
-}
-
 std::uint16_t default_port(Transport transport) { return transport == Transport::tls ? kSipsPort : kSipPort; }
 
 // RFC 3263 4.1: the transport parameter, else UDP for sip and TLS (over
 // TCP) for sips. With sips, tcp means TLS; udp is refused (no DTLS here).
 Result<Transport> pick_transport(const SipDestination& to) {
   if (to.transport.empty()) return to.sips ? Transport::tls : Transport::udp;
-  if (iequal(to.transport, "udp")) {
+  if (ascii_iequal(to.transport, "udp")) {
     if (to.sips) return fail(Errc::invalid, "sips URI with transport=udp");
     return Transport::udp;
   }
-  if (iequal(to.transport, "tcp")) return to.sips ? Transport::tls : Transport::tcp;
-  if (iequal(to.transport, "tls")) return Transport::tls;  // RFC 3261's spelling, deprecated by RFC 5630
+  if (ascii_iequal(to.transport, "tcp")) return to.sips ? Transport::tls : Transport::tcp;
+  if (ascii_iequal(to.transport, "tls")) return Transport::tls;  // RFC 3261's spelling, deprecated by RFC 5630
   return fail(Errc::invalid, "unsupported transport " + to.transport);
 }
 
@@ -47,10 +43,10 @@ std::string srv_name(Transport transport, std::string_view domain) {
 
 // The NAPTR services this client speaks (RFC 3263 4.1).
 std::optional<Transport> naptr_transport(std::string_view service, bool sips) {
-  if (iequal(service, "SIPS+D2T")) return Transport::tls;
+  if (ascii_iequal(service, "SIPS+D2T")) return Transport::tls;
   if (sips) return std::nullopt;
-  if (iequal(service, "SIP+D2T")) return Transport::tcp;
-  if (iequal(service, "SIP+D2U")) return Transport::udp;
+  if (ascii_iequal(service, "SIP+D2T")) return Transport::tcp;
+  if (ascii_iequal(service, "SIP+D2U")) return Transport::udp;
   return std::nullopt;
 }
 
@@ -147,9 +143,7 @@ std::vector<Srv> order_srv(std::vector<Srv> records, const Random& random) {
 }
 
 Result<Selection> select_targets(const SipDestination& to, const Records& records, const Random& random) {
-  std::string host;
-  host.reserve(to.host.size());
-  for (char c : to.host) host += lower(c);
+  std::string host = ascii_lower(to.host);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   if (!host.empty() && host.back() == '.') host.pop_back();
   if (host.empty()) return fail(Errc::syntax, "empty SIP host");
