@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "dns/resolver.h"
+#include "dns/sip_locate.h"
 #include "tests/support/run.h"
 
 namespace parley::dns {
@@ -29,7 +31,7 @@ using asio::ip::tcp;
 using asio::ip::udp;
 using Bytes = std::vector<std::uint8_t>;
 
-constexpr std::uint16_t kA = 1, kMx = 15, kAaaa = 28;
+constexpr std::uint16_t kA = 1, kMx = 15, kAaaa = 28, kSrv = 33, kNaptr = 35;
 
 struct Rr {
   std::uint16_t type;
@@ -59,6 +61,32 @@ Rr mx(std::uint16_t preference, std::string_view exchange) {
   return rr;
 }
 
+Rr srv_rr(std::uint16_t priority, std::uint16_t weight, std::uint16_t port, std::string_view target) {
+  Rr rr{kSrv, {}};
+  put16(rr.rdata, priority);
+  put16(rr.rdata, weight);
+  put16(rr.rdata, port);
+  put_name(rr.rdata, target == "." ? "" : target);
+  return rr;
+}
+
+void put_string(Bytes& out, std::string_view text) {
+  out.push_back(static_cast<std::uint8_t>(text.size()));
+  out.insert(out.end(), text.begin(), text.end());
+}
+
+Rr naptr_rr(std::uint16_t order, std::uint16_t preference, std::string_view flags, std::string_view service,
+            std::string_view regexp, std::string_view replacement) {
+  Rr rr{kNaptr, {}};
+  put16(rr.rdata, order);
+  put16(rr.rdata, preference);
+  put_string(rr.rdata, flags);
+  put_string(rr.rdata, service);
+  put_string(rr.rdata, regexp);
+  put_name(rr.rdata, replacement == "." ? "" : replacement);
+  return rr;
+}
+
 Rr a(std::string_view text) {
   const auto bytes = asio::ip::make_address_v4(std::string(text)).to_bytes();
   return Rr{kA, Bytes(bytes.begin(), bytes.end())};
@@ -76,6 +104,7 @@ Rr aaaa(std::string_view text) {
 struct Zone {
   std::map<std::string, std::vector<Rr>> records;
   std::set<std::string> servfail, refused, truncate;
+  std::set<std::string> cut;  // the answer loses its last bytes (no TC bit): malformed
   int udp_queries = 0;
   int tcp_queries = 0;
 };
@@ -135,6 +164,7 @@ std::optional<Bytes> answer(const Zone& zone, const std::uint8_t* q, std::size_t
     put16(out, static_cast<std::uint16_t>(rr->rdata.size()));
     out.insert(out.end(), rr->rdata.begin(), rr->rdata.end());
   }
+  if (zone.cut.count(name) && out.size() > question_end + 3) out.resize(out.size() - 3);
   return out;
 }
 
@@ -259,7 +289,24 @@ class DnsTest : public ::testing::Test {
     z.servfail = {"servfail.test", "fails.test"};
     z.refused = {"refused.test"};
     z.records["big.test"] = {mx(5, "mx1.example.test")};
-    z.truncate = {"big.test"};
+    z.truncate = {"big.test", "_sip._udp.bigsrv.test"};
+
+    // SIP: SRV and NAPTR (RFC 3263 section 4 examples, in the .test domain).
+    z.records["_sip._udp.sip.test"] = {srv_rr(10, 60, 5060, "Proxy1.SIP.test."), srv_rr(20, 0, 5070, "proxy2.sip.test")};
+    z.records["_sip._tcp.sip.test"] = {srv_rr(0, 0, 5060, "proxy1.sip.test")};
+    z.records["_sips._tcp.sip.test"] = {srv_rr(0, 0, 0, ".")};
+    z.records["_sip._udp.bigsrv.test"] = {srv_rr(1, 1, 5062, "proxy1.sip.test")};
+    z.records["sip.test"] = {naptr_rr(50, 50, "s", "SIPS+D2T", "", "_sips._tcp.sip.test"),
+                             naptr_rr(90, 50, "S", "SIP+D2T", "", "_sip._tcp.sip.test"),
+                             naptr_rr(100, 50, "u", "E2U+sip", "!^.*$!sip:info@sip.test!", ".")};
+    z.records["proxy1.sip.test"] = {a("192.0.2.11")};
+    z.records["proxy2.sip.test"] = {a("192.0.2.12"), aaaa("2001:db8::12")};
+    z.records["_sip._udp.shortsrv.test"] = {Rr{kSrv, {0, 1, 0, 2, 0x13}}};  // 5 octets: under the fixed 6
+    z.records["cutsrv.test"] = {srv_rr(1, 1, 5060, "proxy1.sip.test")};
+    z.cut = {"cutsrv.test", "cutnaptr.test"};
+    z.records["cutnaptr.test"] = {naptr_rr(1, 1, "s", "SIP+D2U", "", "_sip._udp.sip.test")};
+    z.records["longnaptr.test"] = {Rr{kNaptr, {0, 1, 0, 1, 40, 's'}}};  // a string running off the answer
+    z.servfail.insert("_sip._tcp.servfail.test");
   }
 
   Options options() const {
@@ -456,6 +503,194 @@ TEST_F(DnsTest, BadNamesAndServers) {
   Result<Route> route = run(io_, broken.route("example.test"));
   ASSERT_FALSE(route.ok());
   EXPECT_EQ(route.code(), broken.status().code());
+}
+
+std::vector<std::string> texts(const std::vector<Srv>& records) {
+  std::vector<std::string> out;
+  for (const Srv& r : records) {
+    out.push_back(std::to_string(r.priority) + " " + std::to_string(r.weight) + " " + std::to_string(r.port) + " " +
+                  r.target);
+  }
+  return out;
+}
+
+TEST_F(DnsTest, SrvRecordsInAnswerOrder) {
+  Resolver resolver(io_, options());
+  Result<std::vector<Srv>> found = run(io_, resolver.srv("_SIP._udp.sip.test."));
+  ASSERT_TRUE(found.ok()) << found.error().detail;
+  EXPECT_EQ(texts(*found), (std::vector<std::string>{"10 60 5060 proxy1.sip.test", "20 0 5070 proxy2.sip.test"}));
+
+  Result<std::vector<Srv>> none = run(io_, resolver.srv("_sips._tcp.sip.test"));
+  ASSERT_TRUE(none.ok()) << none.error().detail;
+  EXPECT_EQ(texts(*none), std::vector<std::string>{"0 0 0 ."});
+}
+
+TEST_F(DnsTest, SrvErrors) {
+  Resolver resolver(io_, options());
+  struct Case {
+    const char* name;
+    Errc code;
+  };
+  const Case cases[] = {
+      {"_sip._udp.nosuch.test", Errc::not_found},     // NXDOMAIN
+      {"sip.test", Errc::not_found},                   // NODATA: only NAPTR there
+      {"_sip._tcp.servfail.test", Errc::unavailable},  // SERVFAIL
+      {"_sip._udp.shortsrv.test", Errc::unavailable},  // malformed record
+      {"cutsrv.test", Errc::unavailable},              // answer cut short
+      {"bad name.test", Errc::syntax},
+  };
+  for (const Case& c : cases) {
+    Result<std::vector<Srv>> found = run(io_, resolver.srv(c.name));
+    ASSERT_FALSE(found.ok()) << c.name;
+    EXPECT_EQ(found.code(), c.code) << c.name << ": " << found.error().detail;
+  }
+}
+
+TEST_F(DnsTest, TruncatedSrvAnswerIsRetriedOverTcp) {
+  Resolver resolver(io_, options());
+  Result<std::vector<Srv>> found = run(io_, resolver.srv("_sip._udp.bigsrv.test"));
+  ASSERT_TRUE(found.ok()) << found.error().detail;
+  EXPECT_EQ(texts(*found), std::vector<std::string>{"1 1 5062 proxy1.sip.test"});
+  EXPECT_GE(server_.zone.tcp_queries, 1);
+}
+
+TEST_F(DnsTest, NaptrRecords) {
+  Resolver resolver(io_, options());
+  Result<std::vector<Naptr>> found = run(io_, resolver.naptr("SIP.test"));
+  ASSERT_TRUE(found.ok()) << found.error().detail;
+  ASSERT_EQ(found->size(), 3u);
+  const Naptr& first = (*found)[0];
+  EXPECT_EQ(first.order, 50);
+  EXPECT_EQ(first.preference, 50);
+  EXPECT_EQ(first.flags, "s");
+  EXPECT_EQ(first.service, "SIPS+D2T");
+  EXPECT_EQ(first.regexp, "");
+  EXPECT_EQ(first.replacement, "_sips._tcp.sip.test");
+  EXPECT_EQ((*found)[1].flags, "s");  // "S" in the record
+  EXPECT_EQ((*found)[1].order, 90);
+  const Naptr& third = (*found)[2];
+  EXPECT_EQ(third.flags, "u");
+  EXPECT_EQ(third.service, "E2U+sip");
+  EXPECT_EQ(third.regexp, "!^.*$!sip:info@sip.test!");
+  EXPECT_EQ(third.replacement, ".");
+}
+
+TEST_F(DnsTest, NaptrErrors) {
+  Resolver resolver(io_, options());
+  struct Case {
+    const char* name;
+    Errc code;
+  };
+  const Case cases[] = {
+      {"nosuch.test", Errc::not_found},        // NXDOMAIN
+      {"plain.test", Errc::not_found},         // NODATA
+      {"servfail.test", Errc::unavailable},    // SERVFAIL
+      {"refused.test", Errc::unavailable},     // REFUSED
+      {"longnaptr.test", Errc::unavailable},   // malformed record
+      {"cutnaptr.test", Errc::unavailable},    // answer cut short
+      {"a..b", Errc::syntax},
+  };
+  for (const Case& c : cases) {
+    Result<std::vector<Naptr>> found = run(io_, resolver.naptr(c.name));
+    ASSERT_FALSE(found.ok()) << c.name;
+    EXPECT_EQ(found.code(), c.code) << c.name << ": " << found.error().detail;
+  }
+}
+
+TEST_F(DnsTest, SrvAndNaptrAfterTheResolverIsGone) {
+  udp::socket silent(io_, udp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0));
+  Options o;
+  o.servers = {"127.0.0.1:" + std::to_string(silent.local_endpoint().port())};
+  auto resolver = std::make_unique<Resolver>(io_, o);
+  auto srv = spawn(io_, resolver->srv("_sip._udp.sip.test"));
+  auto naptr = spawn(io_, resolver->naptr("sip.test"));
+  // Both queries on the wire (the coroutines have started), then destroy.
+  int asked = 0;
+  std::vector<std::uint8_t> buf(512);
+  udp::endpoint peer;
+  std::function<void(error_code, std::size_t)> on_query = [&](error_code ec, std::size_t) {
+    if (ec) return;
+    if (++asked < 2) silent.async_receive_from(asio::buffer(buf), peer, on_query);
+  };
+  silent.async_receive_from(asio::buffer(buf), peer, on_query);
+  run_until(io_, [&] { return asked == 2; });
+  resolver.reset();
+  run_until(io_, [&] { return srv->has_value() && naptr->has_value(); });
+  ASSERT_FALSE(srv->value().ok());
+  EXPECT_EQ(srv->value().code(), Errc::cancelled);
+  ASSERT_FALSE(naptr->value().ok());
+  EXPECT_EQ(naptr->value().code(), Errc::cancelled);
+}
+
+std::vector<std::string> texts(const std::vector<Target>& targets) {
+  std::vector<std::string> out;
+  for (const Target& t : targets) {
+    out.push_back(std::string(transport_name(t.transport)) + " " + t.address.to_string() + " " + std::to_string(t.port));
+  }
+  return out;
+}
+
+std::uint32_t lowest_draw(std::uint32_t) { return 0; }
+
+TEST_F(DnsTest, SipLocateThroughNaptrSrvAndAddresses) {
+  Resolver resolver(io_, options());
+  struct Case {
+    SipDestination to;
+    std::vector<std::string> want;
+  };
+  const Case cases[] = {
+      // NAPTR: SIPS+D2T first, but its SRV says "."; then SIP+D2T.
+      {{.host = "sip.test"}, {"tcp 192.0.2.11 5060"}},
+      {{.host = "sip.test", .transport = "udp"},
+       {"udp 192.0.2.11 5060", "udp 192.0.2.12 5070", "udp 2001:db8::12 5070"}},
+      // No NAPTR, no SRV: the host's own addresses.
+      {{.host = "plain.test"}, {"udp 198.51.100.7 5060", "udp 2001:db8::7 5060"}},
+      {{.host = "plain.test", .sips = true}, {"tls 198.51.100.7 5061", "tls 2001:db8::7 5061"}},
+      {{.host = "proxy2.sip.test", .port = 5999, .transport = "tcp"}, {"tcp 192.0.2.12 5999", "tcp 2001:db8::12 5999"}},
+      {{.host = "[2001:db8::5]"}, {"udp 2001:db8::5 5060"}},
+  };
+  for (const Case& c : cases) {
+    Result<std::vector<Target>> got = run(io_, locate(resolver, c.to, &lowest_draw));
+    ASSERT_TRUE(got.ok()) << c.to.host << ": " << got.error().detail;
+    EXPECT_EQ(texts(*got), c.want) << c.to.host;
+  }
+}
+
+TEST_F(DnsTest, SipLocateErrors) {
+  Resolver resolver(io_, options());
+  struct Case {
+    SipDestination to;
+    Errc code;
+  };
+  const Case cases[] = {
+      {{.host = "nosuch.test"}, Errc::not_found},
+      {{.host = "servfail.test"}, Errc::unavailable},  // the NAPTR lookup
+      {{.host = "sip.test", .sips = true}, Errc::not_found},  // _sips._tcp is "."
+      {{.host = "bad name.test"}, Errc::syntax},
+  };
+  for (const Case& c : cases) {
+    Result<std::vector<Target>> got = run(io_, locate(resolver, c.to));
+    ASSERT_FALSE(got.ok()) << c.to.host;
+    EXPECT_EQ(got.code(), c.code) << c.to.host << ": " << got.error().detail;
+  }
+}
+
+TEST_F(DnsTest, SipLocateEndsWhenTheResolverIsDestroyed) {
+  udp::socket silent(io_, udp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0));
+  Options o;
+  o.servers = {"127.0.0.1:" + std::to_string(silent.local_endpoint().port())};
+  auto resolver = std::make_unique<Resolver>(io_, o);
+  SipDestination to{.host = "sip.test"};
+  auto out = spawn(io_, locate(*resolver, to));
+  bool asked = false;
+  std::vector<std::uint8_t> buf(512);
+  udp::endpoint peer;
+  silent.async_receive_from(asio::buffer(buf), peer, [&](error_code ec, std::size_t) { asked = !ec; });
+  run_until(io_, [&] { return asked; });
+  resolver.reset();
+  run_until(io_, [&] { return out->has_value(); });
+  ASSERT_FALSE(out->value().ok());
+  EXPECT_EQ(out->value().code(), Errc::cancelled) << out->value().error().detail;
 }
 
 }  // namespace

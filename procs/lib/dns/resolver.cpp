@@ -26,6 +26,8 @@
 #include <random>
 #include <unordered_map>
 
+#include "core/ascii.h"
+
 namespace parley::dns {
 
 namespace {
@@ -34,6 +36,8 @@ constexpr int kClassIn = 1;  // RFC 1035 3.2.4
 constexpr int kTypeA = 1;    // RFC 1035 3.2.2
 constexpr int kTypeMx = 15;
 constexpr int kTypeAaaa = 28;  // RFC 3596
+constexpr int kTypeSrv = 33;   // RFC 2782
+constexpr int kTypeNaptr = 35;  // RFC 3403
 constexpr int kEdnsPayload = 1232;  // the DNS flag day 2020 figure: no IP fragmentation
 
 struct Answer {
@@ -153,6 +157,58 @@ std::string server_list(const std::vector<std::string>& servers) {
   return csv;
 }
 
+// The records of an SRV answer. ARES_ENODATA (no records) and lookup
+// errors come back as the status; a malformed answer as ARES_EBADRESP.
+int parse_srv(const Answer& answer, std::vector<Srv>& out) {
+  if (answer.status != ARES_SUCCESS) return answer.status;
+  ares_srv_reply* records = nullptr;
+  const int rc = ares_parse_srv_reply(answer.data.data(), static_cast<int>(answer.data.size()), &records);
+  if (rc != ARES_SUCCESS) return rc == ARES_ENODATA ? ARES_ENODATA : ARES_EBADRESP;
+  bool any = false;
+  for (const ares_srv_reply* r = records; r != nullptr && out.size() < kMaxRecords; r = r->next) {
+    any = true;
+    std::string_view target = r->host != nullptr ? r->host : "";
+    std::string name = ".";
+    if (!target.empty() && target != ".") {
+      Result<std::string> host = normalize(target);
+      if (!host) continue;  // not a host name: no way to reach it
+      name = std::move(host.value());
+    }
+    out.push_back(Srv{.priority = r->priority, .weight = r->weight, .port = r->port, .target = std::move(name)});
+  }
+  ares_free_data(records);
+  if (!any) return ARES_ENODATA;
+  return out.empty() ? ARES_EBADRESP : ARES_SUCCESS;
+}
+
+int parse_naptr(const Answer& answer, std::vector<Naptr>& out) {
+  if (answer.status != ARES_SUCCESS) return answer.status;
+  ares_naptr_reply* records = nullptr;
+  const int rc = ares_parse_naptr_reply(answer.data.data(), static_cast<int>(answer.data.size()), &records);
+  if (rc != ARES_SUCCESS) return rc == ARES_ENODATA ? ARES_ENODATA : ARES_EBADRESP;
+  auto text = [](const unsigned char* p) { return p != nullptr ? std::string(reinterpret_cast<const char*>(p)) : std::string(); };
+  bool any = false;
+  for (const ares_naptr_reply* r = records; r != nullptr && out.size() < kMaxRecords; r = r->next) {
+    any = true;
+    std::string_view replacement = r->replacement != nullptr ? r->replacement : "";
+    std::string name = ".";
+    if (!replacement.empty() && replacement != ".") {
+      Result<std::string> host = normalize(replacement);
+      if (!host) continue;
+      name = std::move(host.value());
+    }
+    out.push_back(Naptr{.order = r->order,
+                        .preference = r->preference,
+                        .flags = ascii_lower(text(r->flags)),
+                        .service = text(r->service),
+                        .regexp = text(r->regexp),
+                        .replacement = std::move(name)});
+  }
+  ares_free_data(records);
+  if (!any) return ARES_ENODATA;
+  return out.empty() ? ARES_EBADRESP : ARES_SUCCESS;
+}
+
 }  // namespace
 
 struct Resolver::Impl : std::enable_shared_from_this<Impl> {
@@ -174,6 +230,7 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
   void on_ready(int fd, std::uint64_t id, bool read, const boost::system::error_code& ec);
   void rearm_timer();
   std::shared_ptr<Batch> start(const std::vector<std::pair<std::string, int>>& queries);
+  static awaitable<Result<Answer>> query(std::weak_ptr<Impl> weak, std::string name, int type);
 
   asio::io_context& io_;
   ares_channel channel_ = nullptr;
@@ -313,6 +370,21 @@ std::shared_ptr<Batch> Resolver::Impl::start(const std::vector<std::pair<std::st
   return batch;
 }
 
+// One query of `type` for the normalized `name`; the Answer whatever its
+// status, or the error that kept the query from being asked.
+awaitable<Result<Answer>> Resolver::Impl::query(std::weak_ptr<Impl> weak, std::string name, int type) {
+  std::shared_ptr<Batch> batch;
+  {
+    std::shared_ptr<Impl> self = weak.lock();
+    if (!self) co_return fail(Errc::cancelled, "resolver destroyed");
+    if (!self->status_) co_return self->status_.error();
+    std::vector<std::pair<std::string, int>> queries{{name, type}};
+    batch = self->start(queries);
+  }
+  co_await wait_all(batch);
+  co_return std::move(batch->answers[0]);
+}
+
 Resolver::Resolver(asio::io_context& io, Options options) : impl_(std::make_shared<Impl>(io, options)) {}
 
 Resolver::~Resolver() = default;
@@ -418,6 +490,34 @@ awaitable<Result<Route>> Resolver::route(std::string domain) {
     co_return fail(Errc::unavailable, "no MX host of " + *name + " has an address (" + first_error->detail + ")");
   }
   co_return route;
+}
+
+awaitable<Result<std::vector<Srv>>> Resolver::srv(std::string name) {
+  Result<std::string> owner = normalize(name);
+  if (!owner) co_return owner.error();
+  std::weak_ptr<Impl> weak = impl_;
+  std::string asked = *owner;
+  Result<Answer> answer = co_await Impl::query(weak, asked, kTypeSrv);
+  if (!answer) co_return answer.error();
+  std::vector<Srv> out;
+  const int status = parse_srv(*answer, out);
+  if (status == ARES_ENODATA) co_return fail(Errc::not_found, "no SRV records for " + *owner);
+  if (status != ARES_SUCCESS) co_return lookup_error(status, "SRV lookup", *owner);
+  co_return out;
+}
+
+awaitable<Result<std::vector<Naptr>>> Resolver::naptr(std::string domain) {
+  Result<std::string> owner = normalize(domain);
+  if (!owner) co_return owner.error();
+  std::weak_ptr<Impl> weak = impl_;
+  std::string asked = *owner;
+  Result<Answer> answer = co_await Impl::query(weak, asked, kTypeNaptr);
+  if (!answer) co_return answer.error();
+  std::vector<Naptr> out;
+  const int status = parse_naptr(*answer, out);
+  if (status == ARES_ENODATA) co_return fail(Errc::not_found, "no NAPTR records for " + *owner);
+  if (status != ARES_SUCCESS) co_return lookup_error(status, "NAPTR lookup", *owner);
+  co_return out;
 }
 
 }  // namespace parley::dns

@@ -1,5 +1,6 @@
-// Resolver: where mail for a domain goes (RFC 5321 5.1), and the addresses
-// of a host, looked up with c-ares on the caller's io_context.
+// Resolver: where mail for a domain goes (RFC 5321 5.1), the addresses of
+// a host, and SRV (RFC 2782) and NAPTR (RFC 3403) records, looked up with
+// c-ares on the caller's io_context.
 //
 // c-ares runs inside the io_context's thread: its sockets are watched with
 // Asio descriptor waits and its retransmission deadlines with one timer, so
@@ -35,6 +36,7 @@ namespace parley::dns {
 constexpr std::size_t kMaxName = 253;        // RFC 1035 2.3.4, without the trailing dot
 constexpr std::size_t kMaxMxHosts = 32;      // hosts looked up per route; beyond any real MX set
 constexpr std::size_t kMaxAddresses = 64;    // per host and family
+constexpr std::size_t kMaxRecords = 64;      // SRV or NAPTR records kept per answer
 
 struct Host {
   std::string name;  // lower case, no trailing dot
@@ -46,6 +48,24 @@ struct Route {
   bool null_mx = false;   // RFC 7505: the domain accepts no mail; hosts is empty
   bool implicit = false;  // no MX records: the domain itself is the one host (RFC 5321 5.1)
   std::vector<Host> hosts;  // by preference, lowest first; equal preferences in random order
+};
+
+// One SRV record (RFC 2782).
+struct Srv {
+  std::uint16_t priority = 0;
+  std::uint16_t weight = 0;
+  std::uint16_t port = 0;
+  std::string target;  // lower case, no trailing dot; "." = the service is decidedly not available
+};
+
+// One NAPTR record (RFC 3403 4.1).
+struct Naptr {
+  std::uint16_t order = 0;
+  std::uint16_t preference = 0;
+  std::string flags;        // lower case ("s", "a", "u", "p", or empty)
+  std::string service;      // as in the record ("SIP+D2U"); compare case-blind
+  std::string regexp;       // as in the record
+  std::string replacement;  // lower case, no trailing dot; "." = none (the regexp applies)
 };
 
 struct Options {
@@ -79,6 +99,18 @@ class Resolver {
   // when the other family's lookup failed; none: NXDOMAIN or NODATA ->
   // not_found, any temporary failure -> unavailable.
   awaitable<Result<std::vector<asio::ip::address>>> addresses(std::string host);
+
+  // SRV records of `name` ("_sip._udp.example.com"), in answer order:
+  // ordering them (RFC 2782) is the caller's (order_srv). Records whose
+  // target is not a host name are dropped; none left -> unavailable.
+  // NXDOMAIN or NODATA -> not_found. At most kMaxRecords.
+  awaitable<Result<std::vector<Srv>>> srv(std::string name);
+
+  // NAPTR records of `domain`, in answer order (ordering by order and
+  // preference is the caller's). Records whose replacement is not a host
+  // name are dropped; none left -> unavailable. NXDOMAIN or NODATA ->
+  // not_found. At most kMaxRecords.
+  awaitable<Result<std::vector<Naptr>>> naptr(std::string domain);
 
   struct Impl;
 
