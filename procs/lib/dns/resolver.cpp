@@ -231,6 +231,12 @@ struct Resolver::Impl : std::enable_shared_from_this<Impl> {
   void rearm_timer();
   std::shared_ptr<Batch> start(const std::vector<std::pair<std::string, int>>& queries);
   static awaitable<Result<Answer>> query(std::weak_ptr<Impl> weak, std::string name, int type);
+  // One query of `type` for `name`, its records read by `parse`; `what`
+  // ("SRV") names them in errors.
+  template <class Record>
+  static awaitable<Result<std::vector<Record>>> records(std::weak_ptr<Impl> weak, std::string name, int type,
+                                                      int (*parse)(const Answer&, std::vector<Record>&),
+                                                      std::string_view what);
 
   asio::io_context& io_;
   ares_channel channel_ = nullptr;
@@ -492,32 +498,31 @@ awaitable<Result<Route>> Resolver::route(std::string domain) {
   co_return route;
 }
 
-awaitable<Result<std::vector<Srv>>> Resolver::srv(std::string name) {
+template <class Record>
+awaitable<Result<std::vector<Record>>> Resolver::Impl::records(std::weak_ptr<Impl> weak, std::string name, int type,
+                                                              int (*parse)(const Answer&, std::vector<Record>&),
+                                                              std::string_view what) {
   Result<std::string> owner = normalize(name);
   if (!owner) co_return owner.error();
-  std::weak_ptr<Impl> weak = impl_;
   std::string asked = *owner;
-  Result<Answer> answer = co_await Impl::query(weak, asked, kTypeSrv);
+  Result<Answer> answer = co_await query(weak, asked, type);
   if (!answer) co_return answer.error();
-  std::vector<Srv> out;
-  const int status = parse_srv(*answer, out);
-  if (status == ARES_ENODATA) co_return fail(Errc::not_found, "no SRV records for " + *owner);
-  if (status != ARES_SUCCESS) co_return lookup_error(status, "SRV lookup", *owner);
+  std::vector<Record> out;
+  const int status = parse(*answer, out);
+  if (status == ARES_ENODATA) co_return fail(Errc::not_found, "no " + std::string(what) + " records for " + *owner);
+  const std::string lookup = std::string(what) + " lookup";
+  if (status != ARES_SUCCESS) co_return lookup_error(status, lookup, *owner);
   co_return out;
 }
 
-awaitable<Result<std::vector<Naptr>>> Resolver::naptr(std::string domain) {
-  Result<std::string> owner = normalize(domain);
-  if (!owner) co_return owner.error();
+awaitable<Result<std::vector<Srv>>> Resolver::srv(std::string name) {
   std::weak_ptr<Impl> weak = impl_;
-  std::string asked = *owner;
-  Result<Answer> answer = co_await Impl::query(weak, asked, kTypeNaptr);
-  if (!answer) co_return answer.error();
-  std::vector<Naptr> out;
-  const int status = parse_naptr(*answer, out);
-  if (status == ARES_ENODATA) co_return fail(Errc::not_found, "no NAPTR records for " + *owner);
-  if (status != ARES_SUCCESS) co_return lookup_error(status, "NAPTR lookup", *owner);
-  co_return out;
+  co_return co_await Impl::records<Srv>(weak, std::move(name), kTypeSrv, &parse_srv, "SRV");
+}
+
+awaitable<Result<std::vector<Naptr>>> Resolver::naptr(std::string domain) {
+  std::weak_ptr<Impl> weak = impl_;
+  co_return co_await Impl::records<Naptr>(weak, std::move(domain), kTypeNaptr, &parse_naptr, "NAPTR");
 }
 
 }  // namespace parley::dns
