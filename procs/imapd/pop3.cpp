@@ -16,8 +16,6 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr std::size_t kReadChunk = 16384;
-// What read_line() gives for a line over its limit: never a valid command.
-constexpr std::string_view kTooLong = "\x01";
 constexpr auto kWriteTimeout = 300s;
 
 }  // namespace
@@ -52,11 +50,10 @@ awaitable<bool> Pop3Session::error(std::string text) {
   co_return co_await send("-ERR " + text + "\r\n");
 }
 
-awaitable<std::optional<std::string>> Pop3Session::read_line(std::size_t max) {
+awaitable<std::optional<front::LineReader::Line>> Pop3Session::read_line(std::size_t max) {
   for (;;) {
     auto line = lines_.next(max);
-    if (line.kind == front::LineReader::Line::Kind::line) co_return std::move(line.text);
-    if (line.kind == front::LineReader::Line::Kind::too_long) co_return std::string(kTooLong);
+    if (line.kind != front::LineReader::Line::Kind::need_more) co_return line;
     char buf[kReadChunk];
     asio::mutable_buffer space(buf, sizeof buf);
     auto n = co_await receive(space, std::chrono::duration_cast<std::chrono::milliseconds>(settings_->pop3_timeout));
@@ -100,12 +97,12 @@ awaitable<void> Pop3Session::serve() {
     }
     auto line = co_await read_line(pop3::kMaxCommandLine);
     if (!line) co_return;
-    if (*line == kTooLong) {
+    if (line->kind == front::LineReader::Line::Kind::too_long) {
       bool go_on = co_await error("line too long");
       if (!go_on) co_return;
       continue;
     }
-    auto parsed = pop3::parse_command(*line);
+    auto parsed = pop3::parse_command(line->text);
     if (!parsed) {
       // Named first: g++ 12 frees a conditional's std::string result twice
       // inside a co_await full-expression (docs/development.md).
@@ -205,9 +202,10 @@ awaitable<bool> Pop3Session::on_auth(std::string mech, std::optional<std::string
     bool sent = co_await send("+ " + base64 + "\r\n");
     if (!sent) co_return std::nullopt;
     auto line = co_await read_line(front::kMaxSaslLine);
+    if (!line) co_return std::nullopt;
     // An over-long response cancels the exchange.
-    if (line && *line == kTooLong) line = "*";
-    co_return line;
+    if (line->kind == front::LineReader::Line::Kind::too_long) co_return std::string("*");
+    co_return std::move(line->text);
   };
   auto outcome = co_await authenticate(server_.directory(), mech, initial, schema::SERVICE_POP, challenge);
   user_.clear();

@@ -38,9 +38,10 @@ class Pop3Session final : public front::Session, public std::enable_shared_from_
   };
 
   awaitable<void> serve();
-  // The next line (RFC 1939 and SASL responses); an over-long one comes
-  // back as kTooLong once its end has arrived.
-  awaitable<std::optional<std::string>> read_line(std::size_t max);
+  // The next line (RFC 1939 and SASL responses), or an over-long one
+  // (kind too_long) once its end has arrived; nullopt when the connection
+  // ended, timed out or was drained (the client has been told).
+  awaitable<std::optional<front::LineReader::Line>> read_line(std::size_t max);
   awaitable<bool> send(std::string text);
   awaitable<bool> error(std::string text);  // counts; false when the session must end
 
