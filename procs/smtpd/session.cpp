@@ -208,8 +208,6 @@ awaitable<bool> Session::fill(std::chrono::milliseconds timeout, bool idle) {
 // Command lines come whole from the line reader, which also holds back an
 // over-long line and reports it once its end has come (500 5.5.2).
 awaitable<std::optional<smtp::Command>> Session::read_command() {
-  smtp::Limits limits;
-  limits.max_command_line = settings_->max_command_line;
   auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(settings_->command_timeout);
   for (;;) {
     auto line = lines_.next();
@@ -218,16 +216,11 @@ awaitable<std::optional<smtp::Command>> Session::read_command() {
       continue;
     }
     if (line.kind == front::LineReader::Line::Kind::line) {
-      std::string wire = std::move(line.text);
-      wire += "\r\n";
-      auto parsed = smtp::parse_command(wire, limits);
-      if (!parsed) {
-        log::debug("smtp.command.rejected", "bad command", {{"sid", sid_}, {"error", parsed.error().detail}});
-        if (!co_await error(smtp::command_error_reply(parsed.error()))) co_return std::nullopt;
-        continue;
-      }
-      if (parsed.value()) co_return std::move(*parsed.value());
-      continue;  // not reached: the line is whole
+      auto parsed = smtp::parse_command_line(line.text);
+      if (parsed) co_return std::move(parsed.value());
+      log::debug("smtp.command.rejected", "bad command", {{"sid", sid_}, {"error", parsed.error().detail}});
+      if (!co_await error(smtp::command_error_reply(parsed.error()))) co_return std::nullopt;
+      continue;
     }
     bool more = co_await fill(timeout, !txn_.active);
     if (!more) co_return std::nullopt;

@@ -423,6 +423,8 @@ Result<std::string> decode_xtext(std::string_view text) {
   return out;
 }
 
+Result<Command> parse_command_line(std::string_view line) { return parse_line(line); }
+
 Result<std::optional<Command>> parse_command(std::string& buf, const Limits& limits) {
   const std::size_t max = std::max(limits.max_command_line, kMaxCommandLine);
   // A CRLF whose LF sits at index >= max would make the line longer than max.

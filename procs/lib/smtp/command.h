@@ -111,6 +111,9 @@ constexpr std::string_view kUnknownVerbDetail = "unknown verb: ";
 //     skip_line never keeps more than one byte.
 // BDAT sizes above 2^64-1 are Errc::syntax.
 [[nodiscard]] Result<std::optional<Command>> parse_command(std::string& buf, const Limits& limits);
+// One command line already framed (without its CRLF, within the limit), as
+// a line reader hands it over; errors as parse_command's.
+[[nodiscard]] Result<Command> parse_command_line(std::string_view line);
 
 // Resync after Errc::limit: removes everything up to and including the
 // first CRLF and returns true; without a CRLF removes all of `buf` except a
