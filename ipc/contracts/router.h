@@ -3,6 +3,7 @@
 
 #include "ipc/contract.h"
 #include "schema/envelope.pb.h"
+#include "schema/signal.pb.h"
 
 namespace parley::contracts {
 
@@ -11,5 +12,7 @@ namespace parley::contracts {
 inline constexpr ipc::Method<schema::EnqueueRequest, schema::EnqueueReply> kRouterEnqueue{"router.enqueue"};
 // smtpd's RCPT check: each address as the router would route it.
 inline constexpr ipc::Method<schema::VerifyRequest, schema::VerifyReply> kRouterVerify{"router.verify"};
+// Endpoint "router": sipd. Where a SIP request goes.
+inline constexpr ipc::Method<schema::RouteSignalRequest, schema::RouteSignalReply> kRouterRouteSignal{"router.route_signal"};
 
 }  // namespace parley::contracts

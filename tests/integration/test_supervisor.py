@@ -313,7 +313,7 @@ class Development(unittest.TestCase):
         import tempfile
         # The development configuration has fixed ports; a developer's own
         # scripts/run may hold them.
-        for port in (8025, 8587, 8465, 8110, 8995, 8143, 8993):
+        for port in (8025, 8587, 8465, 8110, 8995, 8143, 8993, 5060, 5061):
             with socket.socket() as s:
                 if s.connect_ex(("127.0.0.1", port)) == 0:
                     self.skipTest(f"port {port} is in use (is scripts/run running?)")
@@ -338,7 +338,7 @@ class Development(unittest.TestCase):
             r = subprocess.run([os.path.join(BIN, "parleyctl"), "--config", conf, "--json", "status"], cwd=work,
                                capture_output=True, text=True, timeout=30)
             names = {p["name"] for p in json.loads(r.stdout)["processes"]}
-            self.assertEqual(names, {"directory", "router", "dequeuer", "local-delivery", "smtpd", "imapd"})
+            self.assertEqual(names, {"directory", "router", "dequeuer", "local-delivery", "smtpd", "imapd", "sipd"})
             self.assertTrue(os.path.isdir(os.path.join(work, "var", "data", "directory")))
             # The demo domain's accounts, with their passwords kept for the developer.
             pwfile = os.path.join(work, "var", "demo-passwords")
@@ -356,6 +356,21 @@ class Development(unittest.TestCase):
             pop = poplib.POP3("127.0.0.1", 8110, timeout=30)
             self.assertIn("STLS", pop.capa())
             pop.quit()
+            # SIP: the server answers an OPTIONS ping on 5060 (UDP) and 5061 (TLS).
+            ping = ("OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKdev1\r\n"
+                    "From: <sip:dev@outside.test>;tag=1\r\nTo: <sip:127.0.0.1>\r\nCall-ID: dev-ping\r\n"
+                    "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                u.settimeout(10)
+                u.sendto(ping.encode(), ("127.0.0.1", 5060))
+                self.assertTrue(u.recv(65535).startswith(b"SIP/2.0 200 "))
+            import ssl
+            tls = ssl.create_default_context()
+            tls.check_hostname = False
+            tls.verify_mode = ssl.CERT_NONE
+            with tls.wrap_socket(socket.create_connection(("127.0.0.1", 5061), timeout=10)) as t:
+                t.sendall(ping.replace("UDP", "TLS").replace("dev1", "dev2").encode())
+                self.assertTrue(t.recv(65535).startswith(b"SIP/2.0 200 "))
         finally:
             proc.send_signal(signal.SIGTERM)
             out, _ = proc.communicate(timeout=30)

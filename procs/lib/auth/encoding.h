@@ -1,6 +1,7 @@
 // Encodings the auth mechanisms share: base64 (RFC 4648 section 4, as
 // SCRAM sends salts, proofs and signatures), lowercase hex (Digest) and a
-// UTF-8 check (PLAIN). Internal to parley_auth and its tests.
+// UTF-8 check (PLAIN). Internal to parley_auth, its tests and sipd's flow
+// tokens.
 #pragma once
 
 #include <optional>
@@ -20,6 +21,8 @@ std::optional<std::string> base64_decode(std::string_view text);
 
 // Lowercase hex, two digits per byte.
 std::string hex_encode(std::string_view bytes);
+// Back from hex, either case; nullopt for an odd length or a non-hex digit.
+std::optional<std::string> hex_decode(std::string_view text);
 
 // UTF-8 checks: parley::valid_utf8 (core/utf8.h).
 using parley::valid_utf8;

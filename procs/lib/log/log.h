@@ -48,13 +48,13 @@ std::string_view level_name(Level level);
 Result<Format> parse_format(std::string_view name);
 
 // The registered field keys. Add a key here, once, before using it.
-inline constexpr std::array<std::string_view, 43> kKeys = {
+inline constexpr std::array<std::string_view, 45> kKeys = {
     "sid",    "peer",    "user",      "domain",  "msg_id", "queue_id", "rcpt",   "reply",
     "elapsed_ms", "bytes", "child",   "child_pid", "uid",    "signal",   "status", "restarts",
     "delay_ms", "path",  "endpoint",  "method",  "request_id", "error", "new_level", "generation",
     "count",  "listener", "address",  "reason",  "file",   "line",     "key",    "value",
     "tls",    "cipher",  "host",      "attempts", "mailbox", "from",   "account", "actor",
-    "to",     "identifier", "rights",
+    "to",     "identifier", "rights", "call_id", "flow",
 };
 
 // A field key; consteval so that an unregistered key fails to compile.

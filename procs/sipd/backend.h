@@ -1,0 +1,22 @@
+// What the SIP core asks of the rest of Parley: the directory (digest
+// checks, addresses and account settings) and the router (where a call
+// goes). sipd's Server answers through ipc; tests and the session fuzz
+// target through a stand-in of their own.
+#pragma once
+
+#include "core/asio.h"
+#include "core/result.h"
+#include "schema/directory.pb.h"
+#include "schema/signal.pb.h"
+
+namespace parley::sipd {
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual awaitable<Result<schema::AuthReply>> digest(schema::DigestRequest request) = 0;
+  virtual awaitable<Result<schema::ResolveReply>> resolve(schema::ResolveRequest request) = 0;
+  virtual awaitable<Result<schema::RouteSignalReply>> route(schema::RouteSignalRequest request) = 0;
+};
+
+}  // namespace parley::sipd

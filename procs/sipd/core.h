@@ -1,0 +1,224 @@
+// The SIP core of sipd: everything between a message arriving on a flow
+// and the messages it sends. Transport-neutral (flow.h) and back-end
+// neutral (backend.h), so a test or the session fuzz target drives it with
+// stand-ins of its own.
+//
+//   - every message is parsed (sip/message.h); a request that cannot be
+//     parsed but shows the headers a response needs is answered 400, other
+//     garbage is dropped; other SIP versions get 505, other URI schemes
+//     416, Max-Forwards 0 gets 483;
+//   - transactions (sip/transaction.h) absorb retransmissions and send
+//     them; their timers run on one Asio timer;
+//   - REGISTER for a local domain: digest challenge and check (the
+//     directory holds the secrets), then the registrar (registrations.cpp);
+//   - other requests are proxied statefully (proxy.cpp): initial ones from
+//     a local domain must authenticate (407), are routed by the router and
+//     forked to every registered contact of the target accounts; requests
+//     inside a dialog follow their Route headers (loose routing, RFC 3261
+//     16.4, with flow tokens in Record-Route so that they reach a phone
+//     over the connection it registered on);
+//   - responses go back upstream along the Via path, the best final one
+//     chosen (RFC 3261 16.7).
+//
+// Untrusted input: every message. Not thread-safe: one Core per event loop.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include "auth/auth.h"
+#include "backend.h"
+#include "core/asio.h"
+#include "flow.h"
+#include "settings.h"
+#include "sip/bindings.h"
+#include "sip/message.h"
+#include "sip/transaction.h"
+
+namespace parley::sipd {
+
+// One call the proxy saw answered and not yet ended (`parleyctl sip calls`).
+struct CallRecord {
+  std::string sid;
+  std::string call_id;
+  std::string caller;  // From address
+  std::string callee;  // the account (or URI) that answered
+  std::int64_t started = 0;   // wall seconds
+  std::int64_t answered = 0;  // 0: ringing
+};
+
+class Core {
+ public:
+  struct Options {
+    // The settings in force (replaced on reload).
+    std::function<std::shared_ptr<const Settings>()> settings;
+    // A new session id for a transaction or call ("sip-TAG-N").
+    std::function<std::string()> next_sid;
+    // Wall-clock seconds (registrations outlive restarts).
+    std::function<std::int64_t()> wall_now;
+    // The key of flow tokens and nonces (random per process start when empty).
+    std::string key;
+  };
+
+  Core(asio::io_context& io, Transport& transport, Backend& backend, sip::Bindings& bindings, Options options);
+  ~Core();
+  Core(const Core&) = delete;
+  Core& operator=(const Core&) = delete;
+
+  // A whole message that arrived on `flow` (a datagram, or what a stream's
+  // framer cut).
+  void receive(std::string bytes, const Flow& flow);
+  // The answer to a message too large for the stream framer: 513 when
+  // `headers` shows enough to answer.
+  void too_large(std::string_view headers, const Flow& flow);
+
+  std::vector<CallRecord> calls() const;
+  std::size_t transactions() const { return transactions_.size(); }
+  // Stops the timers; pending work is dropped.
+  void stop();
+
+ private:
+  struct Branch {
+    sip::TransactionId client = 0;
+    std::string account;  // the target account; empty inside a dialog
+    Flow flow;
+    int status = 0;  // its final status; 0 while it runs
+    bool provisional = false;
+    bool cancel_pending = false;  // CANCEL once a provisional response comes
+    bool abandoned = false;       // cancelled to try other targets: not a candidate
+  };
+  // A request the proxy forwards: its server transaction and its branches.
+  struct Proxied {
+    sip::TransactionId server = 0;
+    std::string sid;
+    bool invite = false;
+    std::vector<Branch> branches;
+    std::string best_wire;  // the best final response so far (RFC 3261 16.7 step 6)
+    int best_status = 0;
+    bool final_sent = false;
+    bool cancelled = false;
+    bool forwarded = false;  // the account's forwarding rules were applied
+    schema::RouteSignalReply plan;
+    std::unique_ptr<asio::steady_timer> timer_c;
+    std::string caller, callee;
+  };
+  // How a branch leaves: the Request-URI (empty: as received), Route
+  // entries of ours to take off, whether to Record-Route.
+  struct Leg {
+    std::string account;
+    std::string request_uri;
+    std::size_t drop_routes = 0;
+    bool record_route = false;
+    Flow flow;
+  };
+  using TimerKey = std::pair<sip::TransactionId, sip::Timer>;
+
+  sip::TimePoint now() const { return sip::Clock::now(); }
+  const Settings& settings() const { return *settings_now_; }
+
+  // --- transactions and timers (core.cpp) ---
+  void perform(sip::TransactionId id, std::vector<sip::Action> actions, const sip::Message* message);
+  void arm(TimerKey key, sip::TimePoint at);
+  void disarm(TimerKey key);
+  void schedule();
+  void fire_due();
+  void send(sip::TransactionId id, std::string wire);
+  void transaction_ended(sip::TransactionId id);
+  // Answers the request of server transaction `id`.
+  void respond(sip::TransactionId id, int status, std::string_view reason, const std::vector<sip::Header>& extra = {},
+               std::string_view body = {});
+  void on_request(std::string bytes, sip::Message request, const Flow& flow);
+  void on_response(sip::Message response, const Flow& flow);
+  void refuse_unparsable(std::string_view bytes, const Flow& flow, int status, std::string_view reason);
+  bool rate_limited(const Flow& flow);
+
+  // --- addresses ---
+  // Whether `host` (and `port`) names this server rather than a domain.
+  bool is_us(std::string_view host, std::optional<std::uint16_t> port) const;
+  // "user@domain" for a SIP URI: a host naming this server means the
+  // configured domain. Empty when it means nothing.
+  std::string address_of(const sip::Uri& uri) const;
+  std::string domain_of(const sip::Uri& uri) const;
+
+  // --- registrar (registrations.cpp) ---
+  awaitable<void> handle_register(sip::TransactionId id, Flow flow);
+  // Checks the request's digest credentials for `realm` (Authorization or
+  // Proxy-Authorization); the account, or nullopt after answering the
+  // request (401/407 with a challenge, 403, 503).
+  awaitable<std::optional<std::string>> authenticate(sip::TransactionId id, const Flow& flow, std::string realm,
+                                                     bool proxy);
+  void challenge(sip::TransactionId id, const std::string& realm, bool proxy, bool stale);
+
+  // --- proxy (proxy.cpp) ---
+  void handle_request(sip::TransactionId id, const Flow& flow);
+  awaitable<void> route_initial(sip::TransactionId id, Flow flow);
+  void forward_in_dialog(sip::TransactionId id, const Flow& flow);
+  void forward_ack(const sip::Message& ack, const Flow& flow);
+  void handle_cancel(sip::Message cancel, const Flow& flow);
+  // Branches for `targets` (registered contacts of accounts, external
+  // URIs); how many started.
+  std::size_t start_targets(Proxied& p, const google::protobuf::RepeatedPtrField<schema::SignalTarget>& targets);
+  bool start_branch(Proxied& p, const Leg& leg);
+  void on_branch_response(sip::TransactionId client, const sip::Message& response);
+  void on_branch_failed(sip::TransactionId client, int status);
+  void branch_done(Proxied& p);
+  void forward_response(Proxied& p, const sip::Message& response);
+  void cancel_branches(Proxied& p);
+  void send_cancel(Proxied& p, Branch& b);
+  void forward_response_stateless(const sip::Message& response);
+  void end_proxied(sip::TransactionId server);
+  void start_timer_c(Proxied& p);
+  // Where a request goes next: the flow (from a flow token in a popped
+  // Route, or the URI's address), nullopt when nowhere.
+  std::optional<Flow> next_hop(const sip::Uri& uri, const std::optional<Flow>& token_flow, const Flow& from);
+  // Our Record-Route / Via values for flows of `kind`.
+  std::string via_value(Flow::Kind kind, std::string_view branch) const;
+  std::string record_route(const Flow& flow) const;
+  // Our Route entries on top of a request: how many, whether one carried
+  // an intact flow token (a dialog we record-routed), and the flow a token
+  // names other than the one the request came on (where it goes next).
+  struct OwnRoutes {
+    std::size_t count = 0;
+    bool token = false;
+    std::optional<Flow> next;
+  };
+  OwnRoutes own_routes(const sip::Message& request, const Flow& from) const;
+  void final_answered(Proxied& p, int status);
+
+  asio::io_context& io_;
+  Transport& transport_;
+  Backend& backend_;
+  sip::Bindings& bindings_;
+  Options options_;
+  std::shared_ptr<const Settings> settings_now_;
+  sip::TransactionTable transactions_;
+  auth::DigestNonces nonces_;
+  std::map<sip::TransactionId, Flow> flows_;
+  std::map<sip::TransactionId, std::string> sids_;
+  std::multimap<sip::TimePoint, TimerKey> timers_;
+  std::map<TimerKey, std::multimap<sip::TimePoint, TimerKey>::iterator> armed_;
+  asio::steady_timer wake_;
+  std::optional<sip::TimePoint> wake_at_;
+  std::map<sip::TransactionId, std::unique_ptr<Proxied>> proxied_;         // by server transaction
+  std::map<sip::TransactionId, std::pair<sip::TransactionId, std::size_t>> branch_of_;  // client -> server, index
+  std::map<std::string, CallRecord> calls_;                                // by Call-ID
+  // New requests per second per client address (max_requests_per_ip).
+  std::map<std::string, std::uint32_t, std::less<>> requests_this_second_;
+  std::int64_t rate_second_ = 0;
+  std::shared_ptr<bool> alive_;
+};
+
+// What a SIP status means in words, for the reason phrase of responses
+// sipd makes itself.
+std::string_view reason_phrase(int status);
+
+}  // namespace parley::sipd

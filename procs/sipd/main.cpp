@@ -1,0 +1,23 @@
+// sipd: the SIP server (RFC 3261) for the same domains and accounts as
+// mail: registrar (REGISTER with digest through the directory; bindings
+// kept on disk), stateful forking proxy for calls, messages and other
+// requests between accounts and out to other domains for authenticated
+// users. UDP and TCP on the "sip" listener (5060), TLS on "sips" (5061).
+// Untrusted input: every byte from the network peers.
+// Privileges: user parley-sipd; writes only its own data directory
+// (DATA_DIR/sipd: registrations); reads its TLS certificates; calls the
+// directory (digest checks: the secrets stay there; addresses, settings)
+// and the router (where a request goes).
+#include "daemon/daemon.h"
+#include "server.h"
+#include "settings.h"
+
+int main(int argc, char** argv) {
+  return parley::daemon::run(argc, argv, {
+      .name = "sipd",
+      .listeners = {"sip", "sips"},
+      .uses = {"directory", "router"},
+      .settings = {parley::sipd::settings_section()},
+      .start = &parley::sipd::start,
+  });
+}

@@ -1,0 +1,601 @@
+// The stateful proxy of sipd's Core (RFC 3261 16): routing initial
+// requests through the router to registered contacts, forking, CANCEL,
+// the best response, loose routing inside dialogs.
+#include "auth/encoding.h"
+#include "core.h"
+#include "core/ascii.h"
+#include "log/log.h"
+#include "sip/rewrite.h"
+
+namespace parley::sipd {
+
+namespace {
+
+constexpr std::uint32_t kDefaultMaxForwards = 70;  // RFC 3261 16.6 step 3
+constexpr std::size_t kMaxBranches = 32;           // contacts rung at once for one request
+constexpr std::size_t kMaxCalls = 100000;          // calls remembered for `parleyctl sip calls`
+
+bool dialog_creating(std::string_view method) {
+  return method == "INVITE" || method == "SUBSCRIBE" || method == "REFER";
+}
+
+// RFC 3261 16.7 step 6: a 6xx wins; otherwise the lowest class; 503 is
+// passed on as 500 (step 6: it would make the client try elsewhere).
+bool better(int candidate, int best) {
+  if (best == 0) return true;
+  if (best >= 600) return false;
+  if (candidate >= 600) return true;
+  return candidate / 100 < best / 100;
+}
+
+int answer_status(const schema::Answer& answer) {
+  switch (answer.outcome()) {
+    case schema::OUTCOME_UNKNOWN_USER:
+    case schema::OUTCOME_MAILBOX_MOVED: return 404;
+    case schema::OUTCOME_RELAY_DENIED:
+    case schema::OUTCOME_POLICY_REJECTED:
+    case schema::OUTCOME_MAILBOX_DISABLED: return 403;
+    case schema::OUTCOME_ROUTING_LOOP: return 482;
+    case schema::OUTCOME_MISCONFIGURED: return 500;
+    default: return 503;
+  }
+}
+
+std::string random_branch() { return std::string(sip::kMagicCookie) + auth::hex_encode(auth::random_bytes(10)); }
+
+}  // namespace
+
+// --- dispatch ----------------------------------------------------------
+
+void Core::handle_request(sip::TransactionId id, const Flow& flow) {
+  const auto* txn = transactions_.find(id);
+  if (txn == nullptr) return;
+  const sip::Message& request = txn->request();
+  const std::string_view method = request.method();
+  if (method == "CANCEL") return;  // handle_cancel answers it
+  if (request.request_uri().scheme == sip::Scheme::other) {
+    respond(id, 416, reason_phrase(416));
+    return;
+  }
+  if (request.max_forwards() && *request.max_forwards() == 0) {
+    respond(id, 483, reason_phrase(483));
+    return;
+  }
+  const auto routes = own_routes(request, flow);
+  if (request.to().tag().has_value()) {
+    forward_in_dialog(id, flow);
+    return;
+  }
+  if (request.routes().size() > routes.count && method != "REGISTER") {
+    // A route set preloaded by the client that leads elsewhere would make
+    // this server a relay for anyone (RFC 3261 16.4 lets a proxy refuse).
+    respond(id, 403, "Preloaded Route Refused");
+    return;
+  }
+  if (method == "REGISTER") {
+    asio::co_spawn(io_, handle_register(id, flow), asio::detached);
+    return;
+  }
+  if (request.request_uri().user.empty() && is_us(request.request_uri().host, request.request_uri().port)) {
+    // Addressed to the server itself: OPTIONS is a ping (RFC 3261 11).
+    if (method == "OPTIONS") {
+      respond(id, 200, reason_phrase(200),
+              {{"Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, MESSAGE, INFO, UPDATE, REFER, PRACK, "
+                         "SUBSCRIBE, NOTIFY"},
+               {"Accept", "application/sdp"}});
+    } else {
+      respond(id, 404, reason_phrase(404));
+    }
+    return;
+  }
+  asio::co_spawn(io_, route_initial(id, flow), asio::detached);
+}
+
+awaitable<void> Core::route_initial(sip::TransactionId id, Flow flow) {
+  const auto* txn = transactions_.find(id);
+  if (txn == nullptr) co_return;
+  const std::string sid = sids_[id];
+  const std::string from = address_of(txn->request().from().uri);
+  const std::string target = address_of(txn->request().request_uri());
+  auto alive = alive_;
+
+  // Who is calling: a caller claiming one of our domains must prove it
+  // (407) before anything about the target is looked up, so that a scanner
+  // trying extension after extension learns nothing.
+  std::string caller_account;
+  if (!from.empty()) {
+    schema::ResolveRequest who;
+    who.add_addresses(from);
+    auto resolved = co_await backend_.resolve(std::move(who));
+    if (!*alive) co_return;
+    if (!resolved || resolved->results_size() != 1) {
+      respond(id, 503, reason_phrase(503), {{"Retry-After", "10"}});
+      co_return;
+    }
+    const auto& r = resolved->results(0);
+    if (r.kind() != schema::Resolution::KIND_NOT_LOCAL) {
+      const std::string realm = from.substr(from.rfind('@') + 1);
+      auto account = co_await authenticate(id, flow, realm, true);
+      if (!*alive || !account) co_return;
+      if (r.kind() != schema::Resolution::KIND_ACCOUNT || ascii_lower(r.account()) != ascii_lower(*account)) {
+        log::info("sip.request.forbidden", "From is not the authenticated account",
+                  {{"sid", sid}, {"user", *account}, {"from", from}});
+        respond(id, 403, "From Does Not Match Account");
+        co_return;
+      }
+      caller_account = *account;
+    }
+  }
+  txn = transactions_.find(id);
+  if (txn == nullptr) co_return;
+  if (target.empty()) {
+    respond(id, 404, reason_phrase(404));
+    co_return;
+  }
+  const sip::Message& request = txn->request();
+  schema::RouteSignalRequest ask;
+  ask.set_address(target);
+  auto* signal = ask.mutable_signal();
+  signal->set_sid(sid);
+  signal->set_is_request(true);
+  signal->set_method(std::string(request.method()));
+  signal->set_request_uri(std::string(request.request_uri_text()));
+  signal->set_from_uri(std::string(request.from().uri_text));
+  signal->set_call_id(std::string(request.call_id()));
+  signal->set_auth_user(caller_account);
+  signal->mutable_received_from()->set_address(flow.peer());
+  auto plan = co_await backend_.route(std::move(ask));
+  if (!*alive) co_return;
+  txn = transactions_.find(id);
+  if (txn == nullptr) co_return;
+  if (!plan) {
+    log::warn("sip.route.unavailable", plan.error().detail, {{"sid", sid}});
+    respond(id, 503, reason_phrase(503), {{"Retry-After", "10"}});
+    co_return;
+  }
+  auto p = std::make_unique<Proxied>();
+  p->server = id;
+  p->sid = sid;
+  p->invite = txn->request().method() == "INVITE";
+  p->caller = from;
+  p->callee = target;
+  p->plan = std::move(plan.value());
+  Proxied& proxied = *p;
+  proxied_[id] = std::move(p);
+  for (const auto& t : proxied.plan.targets()) {
+    if (t.kind() == schema::SignalTarget::KIND_REJECT) {
+      const int status = answer_status(t.reject());
+      log::info("sip.route.rejected", "refused by the router", {{"sid", sid}, {"to", target}, {"status", status}});
+      final_answered(proxied, status);
+      respond(id, status, reason_phrase(status));
+      co_return;
+    }
+  }
+  if (proxied.invite) {
+    log::info("sip.call.start", "call", {{"sid", sid}, {"call_id", txn->request().call_id()}, {"from", from}, {"to", target}});
+  }
+  std::size_t started = start_targets(proxied, proxied.plan.targets());
+  if (started == 0 && proxied.plan.on_unregistered_size() > 0) {
+    proxied.forwarded = true;
+    started = start_targets(proxied, proxied.plan.on_unregistered());
+  }
+  if (started == 0) {
+    final_answered(proxied, 480);
+    respond(id, 480, reason_phrase(480));
+    co_return;
+  }
+  if (proxied.invite) start_timer_c(proxied);
+}
+
+std::size_t Core::start_targets(Proxied& p, const google::protobuf::RepeatedPtrField<schema::SignalTarget>& targets) {
+  std::size_t started = 0;
+  const auto* txn = transactions_.find(p.server);
+  if (txn == nullptr) return 0;
+  // A Route to this server the phone preloaded (its outbound proxy) is
+  // taken off.
+  const std::size_t ours = own_routes(txn->request(), flows_[p.server]).count;
+  for (const auto& t : targets) {
+    if (t.kind() == schema::SignalTarget::KIND_REGISTERED) {
+      auto contacts = bindings_.lookup(t.account(), options_.wall_now());
+      if (!contacts) {
+        log::error("sip.route.bindings", contacts.error().detail, {{"sid", p.sid}, {"account", t.account()}});
+        continue;
+      }
+      for (const auto& b : *contacts) {
+        auto flow = parse_flow(b.flow);
+        if (!flow) continue;
+        Leg leg{.account = t.account(), .request_uri = b.uri, .drop_routes = ours, .record_route = true, .flow = *flow};
+        if (start_branch(p, leg)) ++started;
+      }
+    } else if (t.kind() == schema::SignalTarget::KIND_EXTERNAL) {
+      auto uri = sip::parse_uri(t.uri());
+      if (!uri) continue;
+      auto flow = next_hop(*uri, std::nullopt, Flow{});
+      if (!flow) {
+        log::info("sip.route.unreachable", "no next hop for an external target", {{"sid", p.sid}, {"to", t.uri()}});
+        continue;
+      }
+      Leg leg{.account = {}, .request_uri = t.uri(), .drop_routes = ours, .record_route = true, .flow = *flow};
+      if (start_branch(p, leg)) ++started;
+    }
+  }
+  return started;
+}
+
+bool Core::start_branch(Proxied& p, const Leg& leg) {
+  if (p.branches.size() >= kMaxBranches) return false;
+  const auto* txn = transactions_.find(p.server);
+  if (txn == nullptr) return false;
+  const sip::Message& request = txn->request();
+  const auto& flows = flows_;
+  auto from_it = flows.find(p.server);
+  if (from_it == flows.end()) return false;
+  const Flow from = from_it->second;
+  sip::Rewrite edits;
+  if (!leg.request_uri.empty()) edits.request_uri = leg.request_uri;
+  edits.prepend.push_back("Via: " + via_value(leg.flow.kind, random_branch()));
+  if (leg.record_route && dialog_creating(request.method())) {
+    // Two entries, one for each side (RFC 5658): the callee's side on top.
+    edits.prepend.push_back("Record-Route: " + record_route(leg.flow));
+    edits.prepend.push_back("Record-Route: " + record_route(from));
+  }
+  edits.drop_routes = leg.drop_routes;
+  edits.max_forwards = request.max_forwards().value_or(kDefaultMaxForwards + 1) - 1;
+  auto out = sip::parse_message(sip::rewrite(request, edits));
+  if (!out) {
+    log::warn("sip.proxy.rewrite", out.error().detail, {{"sid", p.sid}});
+    return false;
+  }
+  auto started = transactions_.start_client(std::move(out.value()), leg.flow.reliable(), now());
+  if (!started) {
+    log::warn("sip.proxy.branch", started.error().detail, {{"sid", p.sid}});
+    return false;
+  }
+  const auto id = started->id;
+  flows_[id] = leg.flow;
+  sids_[id] = p.sid;
+  branch_of_[id] = {p.server, p.branches.size()};
+  p.branches.push_back(Branch{.client = id, .account = leg.account, .flow = leg.flow});
+  log::debug("sip.proxy.branch", "forwarded", {{"sid", p.sid}, {"account", leg.account}, {"flow", leg.flow.name()}});
+  perform(id, std::move(started->actions), nullptr);
+  return true;
+}
+
+// --- inside dialogs ----------------------------------------------------
+
+Core::OwnRoutes Core::own_routes(const sip::Message& request, const Flow& from) const {
+  OwnRoutes out;
+  for (const auto& r : request.routes()) {
+    if (!is_us(r.uri.host, r.uri.port)) break;
+    ++out.count;
+    auto f = parse_flow_token(r.uri.user, options_.key);
+    if (!f) continue;
+    out.token = true;
+    if (!(*f == from)) out.next = f;
+  }
+  return out;
+}
+
+void Core::forward_in_dialog(sip::TransactionId id, const Flow& flow) {
+  const auto* txn = transactions_.find(id);
+  if (txn == nullptr) return;
+  const sip::Message& request = txn->request();
+  const auto routes = own_routes(request, flow);
+  if (!routes.token) {
+    // Only dialogs this proxy record-routed are routed (its flow tokens
+    // are signed): anything else would make it an open relay.
+    respond(id, routes.count == 0 && request.routes().empty() ? 481 : 403, routes.count == 0 ? reason_phrase(481) : reason_phrase(403));
+    return;
+  }
+  const std::size_t ours = routes.count;
+  const sip::Uri& next = request.routes().size() > ours ? request.routes()[ours].uri : request.request_uri();
+  auto hop = next_hop(next, request.routes().size() > ours ? std::nullopt : routes.next, flow);
+  if (!hop) {
+    respond(id, 404, reason_phrase(404));
+    return;
+  }
+  auto p = std::make_unique<Proxied>();
+  p->server = id;
+  p->sid = sids_[id];
+  p->invite = request.method() == "INVITE";
+  Proxied& proxied = *p;
+  proxied_[id] = std::move(p);
+  if (request.method() == "BYE") {
+    if (auto c = calls_.find(std::string(request.call_id())); c != calls_.end()) {
+      const std::int64_t seconds = c->second.answered ? options_.wall_now() - c->second.answered : 0;
+      log::info("sip.call.end", "call ended", {{"sid", c->second.sid}, {"call_id", c->first}, {"from", c->second.caller},
+                                               {"to", c->second.callee}, {"elapsed_ms", seconds * 1000}, {"reason", "bye"}});
+      calls_.erase(c);
+    }
+  }
+  Leg leg{.account = {}, .request_uri = {}, .drop_routes = ours, .record_route = false, .flow = *hop};
+  if (!start_branch(proxied, leg)) {
+    proxied_.erase(id);
+    respond(id, 500, reason_phrase(500));
+  }
+}
+
+void Core::forward_ack(const sip::Message& ack, const Flow& flow) {
+  // The ACK for a 2xx is its own transaction-less request (RFC 3261 16.7
+  // and 13.2.2.4): forwarded statelessly along the route set.
+  const auto routes = own_routes(ack, flow);
+  if (!routes.token) return;
+  const std::size_t ours = routes.count;
+  const sip::Uri& next = ack.routes().size() > ours ? ack.routes()[ours].uri : ack.request_uri();
+  auto hop = next_hop(next, ack.routes().size() > ours ? std::nullopt : routes.next, flow);
+  if (!hop) return;
+  sip::Rewrite edits;
+  edits.prepend.push_back("Via: " + via_value(hop->kind, random_branch()));
+  edits.drop_routes = ours;
+  edits.max_forwards = ack.max_forwards().value_or(kDefaultMaxForwards + 1) - 1;
+  (void)transport_.send(*hop, sip::rewrite(ack, edits));
+}
+
+void Core::handle_cancel(sip::Message cancel, const Flow& flow) {
+  sip::TransactionId invite = 0;
+  const bool known = transactions_.cancel_target(cancel, &invite) != nullptr;
+  auto started = transactions_.start_server(std::move(cancel), flow.reliable(), now());
+  if (!started) return;
+  const auto id = started->id;
+  flows_[id] = flow;
+  sids_[id] = known && sids_.contains(invite) ? sids_[invite] : options_.next_sid();
+  perform(id, std::move(started->actions), nullptr);
+  if (!known) {
+    respond(id, 481, reason_phrase(481));
+    return;
+  }
+  respond(id, 200, reason_phrase(200));
+  auto p = proxied_.find(invite);
+  if (p == proxied_.end()) {
+    // Not routed yet (waiting for the directory or router): end it now.
+    respond(invite, 487, reason_phrase(487));
+    return;
+  }
+  Proxied& proxied = *p->second;
+  if (proxied.final_sent) return;
+  proxied.cancelled = true;
+  cancel_branches(proxied);
+  final_answered(proxied, 487);
+  respond(invite, 487, reason_phrase(487));
+}
+
+// --- responses ---------------------------------------------------------
+
+void Core::on_branch_response(sip::TransactionId client, const sip::Message& response) {
+  auto at = branch_of_.find(client);
+  if (at == branch_of_.end()) return;  // the answer to a CANCEL of ours
+  auto p_it = proxied_.find(at->second.first);
+  if (p_it == proxied_.end()) {
+    if (response.status() >= 200 && response.status() < 300) forward_response_stateless(response);
+    return;
+  }
+  Proxied& p = *p_it->second;
+  Branch& b = p.branches[at->second.second];
+  const int status = response.status();
+  if (status == 100) return;
+  if (status < 200) {
+    b.provisional = true;
+    if (b.cancel_pending) {
+      send_cancel(p, b);
+      return;
+    }
+    if (!p.final_sent) {
+      forward_response(p, response);
+      if (p.invite) start_timer_c(p);
+    }
+    return;
+  }
+  b.status = status;
+  if (status < 300) {
+    const bool first = !p.final_sent;
+    forward_response(p, response);  // every 2xx of an INVITE goes on (RFC 3261 16.7 step 5)
+    if (first) {
+      if (p.invite) {
+        log::info("sip.call.answer", "answered", {{"sid", p.sid}, {"call_id", response.call_id()}, {"from", p.caller},
+                                                  {"to", b.account.empty() ? p.callee : b.account}});
+        if (calls_.size() < kMaxCalls) {
+          const std::int64_t t = options_.wall_now();
+          calls_[std::string(response.call_id())] =
+              CallRecord{p.sid, std::string(response.call_id()), p.caller, b.account.empty() ? p.callee : b.account, t, t};
+        }
+      }
+      cancel_branches(p);
+    }
+    return;
+  }
+  if (!b.abandoned && better(status, p.best_status)) {
+    p.best_status = status;
+    p.best_wire = response.serialize();
+  }
+  if (status >= 600) cancel_branches(p);
+  branch_done(p);
+}
+
+void Core::on_branch_failed(sip::TransactionId client, int status) {
+  auto at = branch_of_.find(client);
+  if (at == branch_of_.end()) return;
+  auto p_it = proxied_.find(at->second.first);
+  if (p_it == proxied_.end()) return;
+  Proxied& p = *p_it->second;
+  Branch& b = p.branches[at->second.second];
+  if (b.status != 0) return;
+  b.status = status;
+  if (!b.abandoned && better(status, p.best_status)) {
+    p.best_status = status;
+    p.best_wire.clear();
+  }
+  branch_done(p);
+}
+
+void Core::branch_done(Proxied& p) {
+  if (p.final_sent) return;
+  bool busy = true;
+  for (const auto& b : p.branches) {
+    if (b.status == 0) return;
+    if (!b.abandoned) busy = busy && (b.status == 486 || b.status == 600);
+  }
+  if (busy && !p.forwarded && p.plan.on_busy_size() > 0) {
+    p.forwarded = true;
+    if (start_targets(p, p.plan.on_busy()) > 0) return;
+  }
+  if (!p.best_wire.empty()) {
+    auto best = sip::parse_message(p.best_wire);
+    if (best) {
+      if (best->status() == 503) {
+        // 503 is not passed on (RFC 3261 16.7 step 6).
+        final_answered(p, 500);
+        respond(p.server, 500, reason_phrase(500));
+        return;
+      }
+      forward_response(p, *best);
+      return;
+    }
+  }
+  const int status = p.best_status == 0 ? 480 : p.best_status;
+  final_answered(p, status);
+  respond(p.server, status, reason_phrase(status));
+}
+
+void Core::forward_response(Proxied& p, const sip::Message& response) {
+  sip::Rewrite edits;
+  edits.drop_vias = 1;
+  auto out = sip::parse_message(sip::rewrite(response, edits));
+  if (!out) return;
+  if (out->status() >= 200 && !p.final_sent) final_answered(p, out->status());
+  auto update = transactions_.send_response(p.server, *out, now());
+  if (!update) return;
+  perform(update->id, std::move(update->actions), nullptr);
+}
+
+void Core::final_answered(Proxied& p, int status) {
+  if (p.final_sent) return;
+  p.final_sent = true;
+  if (p.timer_c) p.timer_c->cancel();
+  if (p.invite && status >= 300) {
+    const auto* txn = transactions_.find(p.server);
+    log::info("sip.call.end", "call not answered",
+              {{"sid", p.sid}, {"call_id", txn ? txn->request().call_id() : std::string_view{}}, {"from", p.caller},
+               {"to", p.callee}, {"status", status}, {"reason", reason_phrase(status)}});
+  }
+}
+
+void Core::cancel_branches(Proxied& p) {
+  for (auto& b : p.branches) {
+    if (b.status != 0 || !p.invite) continue;
+    if (b.provisional) {
+      send_cancel(p, b);
+    } else {
+      b.cancel_pending = true;
+    }
+  }
+}
+
+void Core::send_cancel(Proxied& p, Branch& b) {
+  b.cancel_pending = false;
+  const auto* txn = transactions_.find(b.client);
+  if (txn == nullptr) return;
+  auto cancel = txn->make_cancel();
+  if (!cancel) return;
+  auto started = transactions_.start_client(std::move(cancel.value()), b.flow.reliable(), now());
+  if (!started) return;
+  flows_[started->id] = b.flow;
+  sids_[started->id] = p.sid;
+  perform(started->id, std::move(started->actions), nullptr);
+}
+
+void Core::forward_response_stateless(const sip::Message& response) {
+  const auto& vias = response.vias();
+  if (vias.size() < 2 || !is_us(vias[0].host, vias[0].port)) return;
+  const auto& next = vias[1];
+  Flow::Kind kind = Flow::Kind::udp;
+  for (auto k : {Flow::Kind::tcp, Flow::Kind::tls, Flow::Kind::ws, Flow::Kind::wss}) {
+    if (ascii_iequal(next.transport, via_transport(k))) kind = k;
+  }
+  std::string host(next.received().value_or(next.host));
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  const std::uint16_t port = next.rport().value_or(next.port.value_or(kind == Flow::Kind::tls ? 5061 : 5060));
+  auto flow = transport_.flow_to(kind, host, port);
+  if (!flow) return;
+  sip::Rewrite edits;
+  edits.drop_vias = 1;
+  (void)transport_.send(*flow, sip::rewrite(response, edits));
+}
+
+void Core::end_proxied(sip::TransactionId server) {
+  auto p = proxied_.find(server);
+  if (p == proxied_.end()) return;
+  if (p->second->timer_c) p->second->timer_c->cancel();
+  proxied_.erase(p);
+}
+
+void Core::start_timer_c(Proxied& p) {
+  if (!p.timer_c) p.timer_c = std::make_unique<asio::steady_timer>(io_);
+  auto wait = std::chrono::duration_cast<std::chrono::steady_clock::duration>(settings().invite_timeout);
+  if (!p.forwarded && p.plan.on_no_answer_size() > 0 && p.plan.no_answer_seconds() > 0) {
+    wait = std::chrono::seconds(p.plan.no_answer_seconds());
+  }
+  p.timer_c->expires_after(wait);
+  const auto server = p.server;
+  p.timer_c->async_wait([this, alive = alive_, server](boost::system::error_code ec) {
+    if (ec || !*alive) return;
+    auto it = proxied_.find(server);
+    if (it == proxied_.end() || it->second->final_sent) return;
+    Proxied& q = *it->second;
+    cancel_branches(q);
+    for (auto& b : q.branches) b.abandoned = b.abandoned || b.status == 0;
+    if (!q.forwarded && q.plan.on_no_answer_size() > 0) {
+      q.forwarded = true;
+      if (start_targets(q, q.plan.on_no_answer()) > 0) {
+        start_timer_c(q);
+        return;
+      }
+    }
+    final_answered(q, 408);
+    respond(server, 408, reason_phrase(408));
+  });
+}
+
+// --- where to ----------------------------------------------------------
+
+std::optional<Flow> Core::next_hop(const sip::Uri& uri, const std::optional<Flow>& token_flow, const Flow& from) {
+  (void)from;
+  if (token_flow) return token_flow;
+  if (uri.scheme != sip::Scheme::sip && uri.scheme != sip::Scheme::sips) return std::nullopt;
+  Flow::Kind kind = uri.scheme == sip::Scheme::sips ? Flow::Kind::tls : Flow::Kind::udp;
+  if (const auto* t = uri.param("transport")) {
+    for (auto k : {Flow::Kind::udp, Flow::Kind::tcp, Flow::Kind::tls, Flow::Kind::ws, Flow::Kind::wss}) {
+      if (ascii_iequal(t->value, uri_transport(k))) kind = k;
+    }
+  }
+  std::string host = uri.host;
+  if (const auto* maddr = uri.param("maddr")) host = maddr->value;
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  boost::system::error_code ec;
+  asio::ip::make_address(host, ec);
+  if (ec) return std::nullopt;  // a name: RFC 3263 location is the external-call step's
+  const std::uint16_t port = uri.port.value_or(kind == Flow::Kind::tls ? 5061 : 5060);
+  auto flow = transport_.flow_to(kind, host, port);
+  if (!flow) return std::nullopt;
+  return *flow;
+}
+
+std::string Core::via_value(Flow::Kind kind, std::string_view branch) const {
+  auto local = transport_.local(kind);
+  if (!local) local = transport_.local(Flow::Kind::udp);
+  std::string host = local ? local->host : settings().hostname;
+  std::uint16_t port = local ? local->port : 5060;
+  return "SIP/2.0/" + std::string(via_transport(kind)) + " " + host + ":" + std::to_string(port) +
+         ";branch=" + std::string(branch);
+}
+
+std::string Core::record_route(const Flow& flow) const {
+  auto local = transport_.local(flow.kind);
+  if (!local) local = transport_.local(Flow::Kind::udp);
+  std::string host = local ? local->host : settings().hostname;
+  std::uint16_t port = local ? local->port : 5060;
+  std::string out = "<sip:" + flow_token(flow, options_.key) + "@" + host + ":" + std::to_string(port);
+  if (flow.kind != Flow::Kind::udp) out += ";transport=" + std::string(uri_transport(flow.kind));
+  return out + ";lr>";
+}
+
+}  // namespace parley::sipd

@@ -1,0 +1,205 @@
+#include "server.h"
+
+#include <sys/socket.h>
+
+#include <boost/asio/ip/address.hpp>
+
+#include "connection.h"
+#include "ipc/contracts/directory.h"
+#include "ipc/contracts/router.h"
+#include "log/log.h"
+
+namespace parley::sipd {
+
+namespace {
+
+const std::vector<std::string> kListeners = {"sip", "sips"};
+constexpr auto kCallTimeout = std::chrono::milliseconds(5000);
+// Expired registrations leave the disk this often (lookups skip them anyway).
+constexpr auto kSweepEvery = std::chrono::seconds(60);
+
+std::int64_t wall_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// The address a listening socket is bound to; nullopt when unknown.
+std::optional<Local> bound_address(int fd, const std::string& hostname) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return std::nullopt;
+  char text[INET6_ADDRSTRLEN] = {};
+  Local local;
+  if (addr.ss_family == AF_INET) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
+    ::inet_ntop(AF_INET, &a->sin_addr, text, sizeof text);
+    local.host = text;
+    local.port = ntohs(a->sin_port);
+  } else if (addr.ss_family == AF_INET6) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
+    ::inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof text);
+    local.host = std::string("[") + text + "]";
+    local.port = ntohs(a->sin6_port);
+  } else {
+    return std::nullopt;
+  }
+  // A wildcard address says nothing a peer can use: the host name does.
+  if (local.host == "0.0.0.0" || local.host == "[::]") local.host = hostname;
+  return local;
+}
+
+}  // namespace
+
+Server::Server(daemon::Context& ctx, Settings settings, std::vector<std::string> listeners, sip::Bindings bindings)
+    : Frontend(ctx, "sip", &load_settings, std::move(settings), std::move(listeners)),
+      directory_(ctx.io(), ctx.endpoint("directory", "directory")),
+      router_(ctx.io(), ctx.endpoint("router", "router")),
+      bindings_(std::move(bindings)),
+      datagrams_(ctx),
+      sweep_(ctx.io()) {
+  core_ = std::make_unique<Core>(ctx.io(), *this, *this, bindings_,
+                                 Core::Options{.settings = [this] { return this->settings(); },
+                                               .next_sid = [this] { return front().next_sid("sip"); },
+                                               .wall_now = &wall_now,
+                                               .key = {}});
+}
+
+Server::~Server() {
+  core_->stop();
+  datagrams_.close();
+}
+
+Status Server::start() {
+  const std::string hostname = settings()->hostname;
+  for (const auto& name : kListeners) {
+    for (const auto& l : ctx_.listeners(name)) {
+      auto local = bound_address(l.fd, hostname);
+      if (!local) continue;
+      const Flow::Kind kind = l.datagram ? Flow::Kind::udp : (name == "sips" ? Flow::Kind::tls : Flow::Kind::tcp);
+      locals_.try_emplace(kind, *local);
+    }
+  }
+  if (auto started = datagrams_.listen({"sip"}, [this](const front::Datagrams::Packet& packet) {
+        Flow flow;
+        flow.kind = Flow::Kind::udp;
+        flow.socket = packet.socket;
+        flow.ip = packet.from.address().to_string();
+        flow.port = packet.from.port();
+        core_->receive(std::string(packet.bytes), flow);
+      });
+      !started) {
+    return started;
+  }
+  if (auto started = listen([this](std::unique_ptr<net::Stream> stream, const std::string& listener) {
+        spawn<Connection>(*this, std::move(stream), listener, "sip");
+      });
+      !started) {
+    return started;
+  }
+  asio::co_spawn(io(), sweep_loop(), asio::detached);
+  report();
+  return {};
+}
+
+awaitable<void> Server::drain() {
+  datagrams_.close();
+  co_await front().drain();
+}
+
+std::uint64_t Server::add_connection(const std::shared_ptr<Connection>& connection) {
+  const auto id = next_connection_++;
+  connections_[id] = connection;
+  return id;
+}
+
+void Server::remove_connection(std::uint64_t id) { connections_.erase(id); }
+
+Status Server::send(const Flow& flow, std::string bytes) {
+  if (flow.kind == Flow::Kind::udp) {
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(flow.ip, ec);
+    if (ec || flow.socket >= datagrams_.sockets()) return fail(Errc::not_found, "no such UDP flow");
+    return datagrams_.send(flow.socket, asio::ip::udp::endpoint(address, flow.port), bytes);
+  }
+  auto it = connections_.find(flow.connection);
+  auto connection = it == connections_.end() ? nullptr : it->second.lock();
+  if (!connection) return fail(Errc::not_found, "connection closed");
+  if (!connection->send(std::move(bytes))) return fail(Errc::not_found, "connection closing");
+  return {};
+}
+
+std::optional<Local> Server::local(Flow::Kind kind) const {
+  auto it = locals_.find(kind);
+  if (it == locals_.end()) return std::nullopt;
+  return it->second;
+}
+
+Result<Flow> Server::flow_to(Flow::Kind kind, const std::string& ip, std::uint16_t port) {
+  if (kind == Flow::Kind::udp) {
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(ip, ec);
+    if (ec) return fail(Errc::invalid, "not an address");
+    // The first socket of the peer's address family.
+    for (std::size_t i = 0; i < datagrams_.sockets(); ++i) {
+      if (datagrams_.local(i).address().is_v6() == address.is_v6()) {
+        return Flow{.kind = kind, .connection = 0, .socket = i, .ip = ip, .port = port};
+      }
+    }
+    return fail(Errc::not_found, "no UDP socket for that address family");
+  }
+  for (const auto& [id, weak] : connections_) {
+    auto c = weak.lock();
+    if (c && c->flow().kind == kind && c->flow().ip == ip && c->flow().port == port) return c->flow();
+  }
+  return fail(Errc::not_found, "no connection to " + ip);
+}
+
+awaitable<Result<schema::AuthReply>> Server::digest(schema::DigestRequest request) {
+  ipc::CallOptions options(kCallTimeout, request.sid());
+  co_return co_await directory_.call(contracts::kDirectoryDigest, request, options);
+}
+
+awaitable<Result<schema::ResolveReply>> Server::resolve(schema::ResolveRequest request) {
+  ipc::CallOptions options(kCallTimeout);
+  co_return co_await directory_.call(contracts::kDirectoryResolve, request, options);
+}
+
+awaitable<Result<schema::RouteSignalReply>> Server::route(schema::RouteSignalRequest request) {
+  ipc::CallOptions options(kCallTimeout, request.signal().sid());
+  co_return co_await router_.call(contracts::kRouterRouteSignal, request, options);
+}
+
+awaitable<void> Server::sweep_loop() {
+  for (;;) {
+    sweep_.expires_after(kSweepEvery);
+    boost::system::error_code ec;
+    co_await sweep_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    auto swept = bindings_.sweep(wall_now());
+    if (!swept) {
+      log::error("sip.registrations.sweep_failed", swept.error().detail);
+    } else {
+      for (const auto& b : *swept) {
+        log::info("sip.register.expired", "registration expired", {{"account", b.account}, {"flow", b.binding.flow}});
+      }
+    }
+    report();
+  }
+}
+
+void Server::report() {
+  auto all = bindings_.list();
+  ctx_.set_status("registrations " + std::to_string(all ? all->size() : 0) + ", connections " +
+                  std::to_string(connections_.size()) + ", transactions " + std::to_string(core_->transactions()) +
+                  ", calls " + std::to_string(core_->calls().size()));
+}
+
+Result<std::unique_ptr<daemon::Service>> start(daemon::Context& ctx) {
+  const auto names = front::Server::present(ctx, kListeners);
+  auto settings = load_settings(ctx.config(), names);
+  if (!settings) return settings.error();
+  auto bindings = sip::Bindings::open(ctx.data_dir() + "/registrations");
+  if (!bindings) return bindings.error();
+  return daemon::launch<Server>(ctx, std::move(settings.value()), names, std::move(bindings.value()));
+}
+
+}  // namespace parley::sipd

@@ -1,0 +1,66 @@
+// sipd's running state: the listeners (UDP datagrams, TCP and TLS
+// connections), the SIP core, the registrations on disk and the ipc
+// clients it calls (directory, router). It is the Core's Transport (flow.h)
+// and Backend (backend.h).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backend.h"
+#include "core.h"
+#include "daemon/daemon.h"
+#include "flow.h"
+#include "front/datagram.h"
+#include "front/frontend.h"
+#include "ipc/ipc.h"
+#include "settings.h"
+#include "sip/bindings.h"
+
+namespace parley::sipd {
+
+class Connection;
+
+class Server final : public front::Frontend<Settings>, public Transport, public Backend {
+ public:
+  Server(daemon::Context& ctx, Settings settings, std::vector<std::string> listeners, sip::Bindings bindings);
+  ~Server() override;
+  Status start();
+  awaitable<void> drain() override;
+
+  Core& core() { return *core_; }
+  // A connection that is open: its flow's id.
+  std::uint64_t add_connection(const std::shared_ptr<Connection>& connection);
+  void remove_connection(std::uint64_t id);
+
+  // Transport
+  Status send(const Flow& flow, std::string bytes) override;
+  std::optional<Local> local(Flow::Kind kind) const override;
+  Result<Flow> flow_to(Flow::Kind kind, const std::string& ip, std::uint16_t port) override;
+
+  // Backend
+  awaitable<Result<schema::AuthReply>> digest(schema::DigestRequest request) override;
+  awaitable<Result<schema::ResolveReply>> resolve(schema::ResolveRequest request) override;
+  awaitable<Result<schema::RouteSignalReply>> route(schema::RouteSignalRequest request) override;
+
+ private:
+  awaitable<void> sweep_loop();
+  void report();
+
+  ipc::Client directory_;
+  ipc::Client router_;
+  sip::Bindings bindings_;
+  front::Datagrams datagrams_;
+  std::unique_ptr<Core> core_;
+  std::map<Flow::Kind, Local> locals_;
+  std::map<std::uint64_t, std::weak_ptr<Connection>> connections_;
+  std::uint64_t next_connection_ = 1;
+  asio::steady_timer sweep_;
+};
+
+Result<std::unique_ptr<daemon::Service>> start(daemon::Context& ctx);
+
+}  // namespace parley::sipd

@@ -1,0 +1,49 @@
+// sipd's part of parley.conf: its keys (declared in settings.cpp) and the
+// settings they resolve to: the domain for requests that name the server
+// by address, registration intervals, digest challenges, limits, timers
+// and TLS contexts (certificate files read and checked here, so that a
+// reload with a bad key is refused and the old contexts stay).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "auth/auth.h"
+#include "config/config.h"
+#include "core/result.h"
+#include "sip/registrar.h"
+#include "tls/listeners.h"
+
+namespace parley::sipd {
+
+struct Settings {
+  std::string hostname;
+  // Requests whose Request-URI or To names this server by its address or
+  // host name rather than by a domain ("sip:demo@127.0.0.1") mean this
+  // domain; empty: such requests are for no domain (404, 403).
+  std::string domain;
+  // Registration intervals; max_bindings comes from each account's settings.
+  sip::RegistrarPolicy registrar;
+  // The challenges offered, in order (RFC 8760 4: one per algorithm).
+  std::vector<auth::DigestAlgorithm> digest_algorithms;
+  std::chrono::seconds nonce_lifetime{};
+  std::chrono::seconds invite_timeout{};  // timer C: how long a call may ring
+  std::chrono::seconds idle_timeout{};    // a stream connection that says nothing
+  std::size_t max_connections = 0;
+  std::size_t max_connections_per_ip = 0;
+  std::uint32_t max_transactions_per_ip = 0;  // new requests per second from one address
+  // TLS per listener name (sips, sip-wss).
+  tls::ListenerContexts tls;
+
+  std::shared_ptr<tls::ServerContext> tls_for(std::string_view listener) const { return tls::context_for(tls, listener); }
+};
+
+// The [sipd] section, for the process's declaration.
+config::SectionDecl settings_section();
+
+Result<Settings> load_settings(const config::Config& config, const std::vector<std::string>& listeners);
+
+}  // namespace parley::sipd
