@@ -105,6 +105,8 @@ awaitable<Result<schema::Credentials>> Authenticator::make_credentials(std::stri
     std::string user = local_of(account), realm = domain_of(account);
     c.set_digest_md5_ha1(auth::digest_ha1(auth::DigestAlgorithm::md5, user, realm, password));
     c.set_digest_sha256_ha1(auth::digest_ha1(auth::DigestAlgorithm::sha256, user, realm, password));
+    c.set_digest_md5_ha1_full(auth::digest_ha1(auth::DigestAlgorithm::md5, account, realm, password));
+    c.set_digest_sha256_ha1_full(auth::digest_ha1(auth::DigestAlgorithm::sha256, account, realm, password));
     co_return c;
   };
   schema::Credentials c = co_await asio::co_spawn(pool_, std::move(task), asio::use_awaitable);
@@ -377,11 +379,17 @@ awaitable<schema::AuthReply> Authenticator::digest(const schema::DigestRequest& 
   bool ok = false;
   if (account && domain_of(account->name()) == request.realm()) {
     auto algorithm = request.algorithm() == "SHA-256" ? auth::DigestAlgorithm::sha256 : auth::DigestAlgorithm::md5;
-    const std::string& ha1 = algorithm == auth::DigestAlgorithm::sha256 ? account->credentials().digest_sha256_ha1()
-                                                                         : account->credentials().digest_md5_ha1();
+    // The username a phone signs with is the local part or the whole name;
+    // each has its own HA1 (the username is inside the hash).
+    const auto& c = account->credentials();
+    const bool full = request.username().find('@') != std::string::npos;
+    const bool sha256 = algorithm == auth::DigestAlgorithm::sha256;
+    const std::string& ha1 = full ? (sha256 ? c.digest_sha256_ha1_full() : c.digest_md5_ha1_full())
+                                  : (sha256 ? c.digest_sha256_ha1() : c.digest_md5_ha1());
+    const std::string& expected_user = full ? account->name() : local_of(account->name());
     auth::DigestChallengeResponse r{request.method(), request.uri(), request.nonce(), request.cnonce(),
                                     request.nc(), request.qop(), request.response()};
-    ok = !ha1.empty() && request.username() == local_of(account->name()) && auth::digest_verify(algorithm, ha1, r);
+    ok = !ha1.empty() && request.username() == expected_user && auth::digest_verify(algorithm, ha1, r);
   }
   co_return conclude(as_auth, login, account ? &account.value() : nullptr, ok);
 }

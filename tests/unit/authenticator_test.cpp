@@ -99,6 +99,43 @@ class AuthenticatorTest : public ::testing::Test {
   Authenticator::Clock::time_point now_ = Authenticator::Clock::time_point() + 1000h;
 };
 
+// A SIP phone signs with the local part or the whole account name; both
+// verify (each against its own HA1), for MD5 and SHA-256; a wrong password,
+// another realm or a name of another account do not.
+TEST_F(AuthenticatorTest, DigestTakesTheLocalPartOrTheWholeName) {
+  add("alice@example.test", "correct horse");
+  auto digest = [&](const std::string& username, const std::string& realm, const std::string& password,
+                    auth::DigestAlgorithm algorithm) {
+    auth::DigestChallengeResponse r{"REGISTER", "sip:192.0.2.1:5060", "nonce-1", "cnonce-1", "00000001", "auth", ""};
+    r.response = auth::digest_response(algorithm, auth::digest_ha1(algorithm, username, realm, password), r).value();
+    schema::DigestRequest q;
+    q.set_username(username);
+    q.set_realm("example.test");
+    q.set_algorithm(std::string(auth::digest_algorithm_name(algorithm)));
+    q.set_method(r.method);
+    q.set_uri(r.uri);
+    q.set_nonce(r.nonce);
+    q.set_cnonce(r.cnonce);
+    q.set_nc(r.nc);
+    q.set_qop(r.qop);
+    q.set_response(r.response);
+    q.set_service(schema::SERVICE_SIP);
+    q.set_client_address("192.0.2.7");
+    auto reply = run(io_, auth_->digest(q));
+    return std::make_pair(reply.outcome(), reply.account());
+  };
+  for (auto algorithm : {auth::DigestAlgorithm::md5, auth::DigestAlgorithm::sha256}) {
+    EXPECT_EQ(digest("alice", "example.test", "correct horse", algorithm),
+              std::make_pair(kOk, std::string("alice@example.test")));
+    EXPECT_EQ(digest("alice@example.test", "example.test", "correct horse", algorithm),
+              std::make_pair(kOk, std::string("alice@example.test")));
+    EXPECT_EQ(digest("alice", "example.test", "wrong", algorithm).first, kFailed);
+    EXPECT_EQ(digest("alice@example.test", "example.test", "wrong", algorithm).first, kFailed);
+    EXPECT_EQ(digest("alice", "other.test", "correct horse", algorithm).first, kFailed);
+    EXPECT_EQ(digest("bob", "example.test", "correct horse", algorithm).first, kFailed);
+  }
+}
+
 TEST_F(AuthenticatorTest, SecondLoginComesFromTheCache) {
   add("alice@example.test", "correct horse");
   EXPECT_EQ(checks("alice@example.test", "correct horse", kOk), 1u);
