@@ -64,6 +64,7 @@ class Expander {
   awaitable<Result<std::vector<schema::Resolution>>> lookup(const std::vector<std::string>& addresses) {
     schema::ResolveRequest req;
     for (const auto& a : addresses) req.add_addresses(a);
+    ++lookups_;
     auto answer = co_await resolve_(req, sid_);
     if (!answer) co_return fail(Errc::unavailable, "directory: " + answer.error().detail);
     if (static_cast<std::size_t>(answer->results_size()) != addresses.size()) {
@@ -84,6 +85,10 @@ class Expander {
     }
     if (addresses.size() > kMaxResolveBatch) addresses.resize(kMaxResolveBatch);  // over kMaxSignalTargets anyway
     if (addresses.empty()) co_return out;
+    if (lookups_ >= kMaxSignalLookups) {
+      out.refusal = signal_loop();
+      co_return out;
+    }
     auto found = co_await lookup(addresses);
     if (!found) co_return found.error();
     for (std::size_t i = 0; i < addresses.size(); ++i) {
@@ -166,6 +171,7 @@ class Expander {
   Resolve resolve_;
   const schema::Signal& signal_;
   std::string sid_;
+  int lookups_ = 0;  // directory requests so far, for kMaxSignalLookups
 };
 
 // An expansion's targets as a reply list: each once (by kind and URI), at

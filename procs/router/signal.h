@@ -57,6 +57,10 @@ inline constexpr int kMaxSignalDepth = 8;
 // A hunt group larger than this is a configuration to split; sipd forks
 // this many client transactions at most.
 inline constexpr std::size_t kMaxSignalTargets = 32;
+// Directory requests one request may make: forwarders pointing at several
+// forwarders each would otherwise multiply them level by level. Past it,
+// what is left is a loop (OUTCOME_ROUTING_LOOP).
+inline constexpr int kMaxSignalLookups = 64;
 // Request fields the router reads.
 inline constexpr std::size_t kMaxSignalSid = 256;
 inline constexpr std::size_t kMaxRequestUri = 8192;  // sipd's own line limit is the real bound

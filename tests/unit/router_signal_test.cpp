@@ -4,7 +4,8 @@
 // detail; groups fanned out with duplicates dropped and members without SIP
 // left out; forwarders; unknown and discarded users; foreign domains with
 // and without an authenticated caller (no open relay); SIP not enabled;
-// forward always (local, external, a bare number, loops, the depth bound);
+// forward always (local, external, a bare number, loops, the depth bound,
+// the directory request budget);
 // the on_busy / on_no_answer / on_unregistered lists and their seconds;
 // the target cap; malformed addresses; the directory failing, timing out
 // or answering short. check_route_signal: every malformed request.
@@ -258,6 +259,24 @@ TEST_F(SignalTest, ForwardDepthBound) {
   EXPECT_EQ(targets("n0@example.test"), Lines{"registered sip:" + last + " " + last});
   chain(kMaxSignalDepth + 1);
   EXPECT_EQ(targets("n0@example.test"), Lines{kLoop});
+}
+
+TEST_F(SignalTest, LookupBudget) {
+  // Every address a forwarder to three more: the tree would grow 3^8.
+  int calls = 0;
+  Resolve fanout = [&calls](const schema::ResolveRequest& req,
+                            const std::string&) -> awaitable<Result<schema::ResolveReply>> {
+    ++calls;
+    schema::ResolveReply reply;
+    for (int i = 0; i < req.addresses_size(); ++i) {
+      auto* r = reply.add_results();
+      r->set_kind(schema::Resolution::KIND_FORWARD);
+      for (int j = 0; j < 3; ++j) r->add_targets("f" + std::to_string(calls) + "x" + std::to_string(i * 3 + j) + "@example.test");
+    }
+    co_return reply;
+  };
+  EXPECT_EQ(describe(route(request("fwd@example.test"), fanout).targets()), Lines{kLoop});
+  EXPECT_LE(calls, kMaxSignalLookups);
 }
 
 TEST_F(SignalTest, ForwardingRules) {
