@@ -1,4 +1,5 @@
-// The router's service (procs/router). Records: schema/envelope.proto.
+// The router's service (procs/router). Records: schema/envelope.proto,
+// schema/signal.proto.
 #pragma once
 
 #include "ipc/contract.h"
@@ -7,12 +8,13 @@
 
 namespace parley::contracts {
 
-// Endpoint "router": smtpd and the dequeuer (its reports).
+// Endpoint "router": smtpd, the dequeuer (its reports) and sipd.
 // A message queued durably before the reply.
 inline constexpr ipc::Method<schema::EnqueueRequest, schema::EnqueueReply> kRouterEnqueue{"router.enqueue"};
 // smtpd's RCPT check: each address as the router would route it.
 inline constexpr ipc::Method<schema::VerifyRequest, schema::VerifyReply> kRouterVerify{"router.verify"};
-// Endpoint "router": sipd. Where a SIP request goes.
-inline constexpr ipc::Method<schema::RouteSignalRequest, schema::RouteSignalReply> kRouterRouteSignal{"router.route_signal"};
+// sipd: where a SIP request for an address goes (procs/router/signal.h).
+inline constexpr ipc::Method<schema::RouteSignalRequest, schema::RouteSignalReply> kRouterRouteSignal{
+    "router.route_signal"};
 
 }  // namespace parley::contracts

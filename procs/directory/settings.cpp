@@ -1,7 +1,9 @@
 #include "settings.h"
 
+#include <algorithm>
 #include <charconv>
 
+#include "addr/addr.h"
 #include "schema/directory.pb.h"
 
 namespace parley::directory {
@@ -28,7 +30,43 @@ Status check_services(std::string_view v) {
   return {};
 }
 
+// How long a call rings before sip_forward_no_answer takes it: at least a
+// few rings (a ring cycle is 5 s in most countries, ITU-T E.180), at most
+// ten minutes.
+constexpr std::uint64_t kMinNoAnswer = 5, kMaxNoAnswer = 600;
+
+Status check_no_answer(std::string_view v) {
+  if (auto s = check_uint(v); !s) return s;
+  std::uint64_t n = 0;
+  std::from_chars(v.data(), v.data() + v.size(), n);
+  if (n < kMinNoAnswer || n > kMaxNoAnswer) return fail(Errc::invalid, "between 5 and 600 seconds");
+  return {};
+}
+
 }  // namespace
+
+Status check_forward_target(std::string_view v) {
+  if (v.empty()) return {};
+  if (is_extension(v)) return {};
+  if (std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return fail(Errc::limit, "a number has at most 20 digits");
+  }
+  // Stored without the detail separator: the local part is the address as
+  // the caller dials it.
+  auto n = addr::normalize(v, '\0');
+  if (!n) return fail(Errc::invalid, "not an address or a number: " + n.error().detail);
+  return {};
+}
+
+bool is_extension(std::string_view v) {
+  return !v.empty() && v.size() <= kMaxExtensionDigits &&
+         std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::string qualify_forward_target(std::string_view value, std::string_view domain) {
+  if (is_extension(value)) return std::string(value) + "@" + std::string(domain);
+  return std::string(value);
+}
 
 Status check_text(std::string_view v) {
   if (v.size() > 256) return fail(Errc::limit, "longer than 256 bytes");
@@ -43,6 +81,13 @@ const std::vector<SettingDecl>& setting_declarations() {
       {"services", "mail,imap,pop,sip,dav,web,submission", "services the account may use, comma-separated", &check_services},
       {"quota_bytes", "0", "mail store quota in bytes; 0: no limit", &check_uint},
       {"sip_max_registrations", "10", "SIP contacts an account may register at once", &check_uint},
+      {"sip_forward_always", "", "SIP: send every call to this address or number instead; empty: off", &check_forward_target},
+      {"sip_forward_busy", "", "SIP: where a call goes when every device is busy; empty: off", &check_forward_target},
+      {"sip_forward_no_answer", "", "SIP: where a call goes after sip_no_answer_s of ringing; empty: off",
+       &check_forward_target},
+      {"sip_no_answer_s", "20", "SIP: seconds of ringing before sip_forward_no_answer (5..600)", &check_no_answer},
+      {"sip_forward_unregistered", "", "SIP: where a call goes when no device is registered; empty: off",
+       &check_forward_target},
       {"language", "en", "language of generated messages and prompts", &check_text},
       {"time_zone", "UTC", "time zone for vacation windows and calendars", &check_text},
   };

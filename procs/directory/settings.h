@@ -30,6 +30,20 @@ Status check_setting(std::string_view key, std::string_view value);
 
 inline constexpr std::string_view kInherit = "default";
 
+// Extensions and numbers: at most 20 digits (E.164 numbers have at most 15).
+inline constexpr std::size_t kMaxExtensionDigits = 20;
+
+// A SIP forwarding destination (sip_forward_*): empty (off), an address
+// "user@domain" (a local account, alias, extension, group or forwarder, or
+// an external address), or a bare number of up to kMaxExtensionDigits
+// digits, which means that number in the account's own domain.
+// Errc::invalid or Errc::limit with a detail for the administrator.
+Status check_forward_target(std::string_view value);
+bool is_extension(std::string_view value);  // 1..kMaxExtensionDigits digits
+// A checked destination as the router reads it: a bare number gets
+// "@domain"; anything else is returned as it is.
+std::string qualify_forward_target(std::string_view value, std::string_view domain);
+
 // The service names of the "services" setting, and the setting's text for
 // one schema::Service value.
 std::string_view service_name(int service);

@@ -16,7 +16,7 @@ constexpr int kMaxGroupDepth = 16;
 constexpr std::size_t kMaxGroupMembers = 10000;
 constexpr std::string_view kServerDefaults = "server_defaults";
 constexpr std::string_view kMainDomain = "main_domain";
-constexpr std::size_t kMaxExtension = 20;  // digits; E.164 numbers have at most 15
+constexpr std::size_t kMaxExtension = kMaxExtensionDigits;
 
 template <class Record>
 Result<Record> load(const lmdb::Txn& txn, MDB_dbi dbi, std::string_view key) {
@@ -662,29 +662,64 @@ Status Store::set_class_of_service(std::string_view name, std::string_view key, 
   return txn->commit();
 }
 
-std::pair<std::string, std::string> Store::effective(const schema::AccountRecord& a, std::string_view key) const {
+Store::Inherited Store::inherited(const lmdb::Txn& txn, const schema::AccountRecord& a) const {
+  Inherited in;
+  if (!a.class_of_service().empty()) {
+    if (auto cos = load<schema::Settings>(txn, classes_, a.class_of_service())) in.cls = std::move(cos.value());
+  }
+  if (auto d = load<schema::DomainRecord>(txn, domains_, domain_of(a.name()))) in.domain = std::move(*d->mutable_defaults());
+  if (auto server = load<schema::Settings>(txn, meta_, kServerDefaults)) in.server = std::move(server.value());
+  return in;
+}
+
+std::pair<std::string, std::string> Store::pick_effective(const schema::AccountRecord& a, const Inherited& in,
+                                                          std::string_view key) {
   std::string k(key);
   auto pick = [&](const schema::Settings& s) -> const std::string* {
     auto it = s.values().find(k);
     return it == s.values().end() || it->second == kInherit ? nullptr : &it->second;
   };
   if (const auto* v = pick(a.settings())) return {*v, "account"};
-  auto txn = env_.read();
-  if (txn) {
-    if (!a.class_of_service().empty()) {
-      if (auto cos = load<schema::Settings>(*txn, classes_, a.class_of_service())) {
-        if (const auto* v = pick(*cos)) return {*v, "class"};
-      }
-    }
-    if (auto d = load<schema::DomainRecord>(*txn, domains_, domain_of(a.name()))) {
-      if (const auto* v = pick(d->defaults())) return {*v, "domain"};
-    }
-    if (auto server = load<schema::Settings>(*txn, meta_, kServerDefaults)) {
-      if (const auto* v = pick(*server)) return {*v, "server"};
-    }
+  if (in.cls) {
+    if (const auto* v = pick(*in.cls)) return {*v, "class"};
+  }
+  if (in.domain) {
+    if (const auto* v = pick(*in.domain)) return {*v, "domain"};
+  }
+  if (in.server) {
+    if (const auto* v = pick(*in.server)) return {*v, "server"};
   }
   const SettingDecl* decl = find_setting(key);
   return {decl ? std::string(decl->builtin) : std::string(), "built-in"};
+}
+
+std::pair<std::string, std::string> Store::effective(const schema::AccountRecord& a, std::string_view key) const {
+  Inherited in;
+  // The account's own value needs no transaction; without one (the
+  // environment failing), the built-in value stands.
+  if (auto txn = env_.read()) in = inherited(*txn, a);
+  return pick_effective(a, in, key);
+}
+
+schema::SipSettings Store::sip_settings(const schema::AccountRecord& a, const Inherited& in) const {
+  auto value = [&](std::string_view key) { return pick_effective(a, in, key).first; };
+  auto number = [&](std::string_view key) {
+    std::string v = value(key);
+    std::uint32_t n = 0;
+    std::from_chars(v.data(), v.data() + v.size(), n);  // checked when set
+    return n;
+  };
+  const std::string domain = domain_of(a.name());
+  auto target = [&](std::string_view key) { return qualify_forward_target(value(key), domain); };
+  schema::SipSettings sip;
+  sip.set_max_registrations(number("sip_max_registrations"));
+  sip.set_enabled(!a.disabled() && service_enabled(value("services"), "sip"));
+  sip.set_forward_always(target("sip_forward_always"));
+  sip.set_forward_busy(target("sip_forward_busy"));
+  sip.set_forward_no_answer(target("sip_forward_no_answer"));
+  sip.set_no_answer_s(number("sip_no_answer_s"));
+  sip.set_forward_unregistered(target("sip_forward_unregistered"));
+  return sip;
 }
 
 // --- resolution --------------------------------------------------------
@@ -766,10 +801,14 @@ schema::Resolution Store::resolve(std::string_view address) const {
           r.set_kind(schema::Resolution::KIND_ACCOUNT);
           r.set_account(entry->target());
           r.set_detail(n->detail);
-          std::string quota = effective(*account, "quota_bytes").first;
+          // Every setting from one read of what the account inherits, in
+          // this transaction.
+          const Inherited in = inherited(*txn, *account);
+          std::string quota = pick_effective(*account, in, "quota_bytes").first;
           std::uint64_t bytes = 0;
           std::from_chars(quota.data(), quota.data() + quota.size(), bytes);  // checked when set
           r.set_quota_bytes(bytes);
+          *r.mutable_sip() = sip_settings(*account, in);
           return r;
         }
         break;  // a disabled account is unknown to mail and calls

@@ -122,6 +122,17 @@ class Store {
   Status update(MDB_dbi dbi, const std::string& key, std::string_view what, F change);
   Status add_entry(std::string_view address, const schema::AddressEntry& entry);
   Status update_group(std::string_view group, const std::function<Status(schema::AddressEntry&)>& change);
+  // The settings an account inherits (its class of service, its domain's
+  // defaults, the server defaults), read once in `txn`, so that many keys
+  // can be looked up without reading them again.
+  struct Inherited {
+    std::optional<schema::Settings> cls, domain, server;
+  };
+  Inherited inherited(const lmdb::Txn& txn, const schema::AccountRecord& account) const;
+  static std::pair<std::string, std::string> pick_effective(const schema::AccountRecord& account,
+                                                             const Inherited& inherited, std::string_view key);
+  // Resolution.sip for an account that resolve() found.
+  schema::SipSettings sip_settings(const schema::AccountRecord& account, const Inherited& inherited) const;
   void expand(const lmdb::Txn& txn, std::string_view key, std::vector<std::string>& out,
               std::vector<std::string>& seen, int depth) const;
 

@@ -18,6 +18,7 @@
 #include "schema/directory.pb.h"
 #include "schema/envelope.pb.h"
 #include "settings.h"
+#include "signal.h"
 #include "verdicts.h"
 
 namespace parley::router {
@@ -63,6 +64,19 @@ class Router final : public daemon::Service {
         contracts::kRouterVerify, [this](const ipc::RequestInfo&, schema::VerifyRequest req) -> awaitable<Result<schema::VerifyReply>> {
           co_return co_await verify(std::move(req));
         });
+    server_.handle(contracts::kRouterRouteSignal,
+                   [this](const ipc::RequestInfo&, schema::RouteSignalRequest req) -> awaitable<Result<schema::RouteSignalReply>> {
+                     if (auto s = check_route_signal(req); !s) {
+                       log::warn("router.signal.invalid", "malformed request from sipd",
+                                 {{"sid", req.signal().sid().substr(0, kMaxSignalSid)}, {"error", s.error().detail}});
+                       co_return s.error();
+                     }
+                     Resolve resolve = [this](const schema::ResolveRequest& ask, const std::string& sid) {
+                       return resolve_addresses(ask, sid);
+                     };
+                     schema::RouteSignalReply reply = co_await route_signal(std::move(resolve), std::move(req));
+                     co_return reply;
+                   });
     return server_.start();
   }
 
@@ -213,6 +227,13 @@ class Router final : public daemon::Service {
     log::warn("router.postmaster.missing", "no main postmaster mailbox: set router.postmaster or add one",
               {{"sid", sid}, {"address", candidates.front()}});
     co_return none;
+  }
+
+  // router.route_signal's directory lookups (signal.h).
+  awaitable<Result<schema::ResolveReply>> resolve_addresses(schema::ResolveRequest ask, std::string sid) {
+    ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kDirectoryTimeout), std::move(sid));
+    auto answer = co_await directory_.call(contracts::kDirectoryResolve, ask, opts);
+    co_return answer;
   }
 
   // A hint; the dequeuer also scans the queue when it starts.

@@ -1,4 +1,5 @@
-// The router process's service: router.enqueue.
+// The router process's service: router.enqueue, router.verify (smtpd) and
+// router.route_signal (sipd; signal.h).
 #pragma once
 
 #include <memory>

@@ -711,6 +711,29 @@ const SettingCheck kSettingChecks[] = {
     {"quota_bytes", "default", true, Errc::internal},
     {"sip_max_registrations", "3", true, Errc::internal},
     {"sip_max_registrations", "three", false, Errc::invalid},
+    {"sip_no_answer_s", "20", true, Errc::internal},
+    {"sip_no_answer_s", "5", true, Errc::internal},
+    {"sip_no_answer_s", "600", true, Errc::internal},
+    {"sip_no_answer_s", "4", false, Errc::invalid},
+    {"sip_no_answer_s", "601", false, Errc::invalid},
+    {"sip_no_answer_s", "0", false, Errc::invalid},
+    {"sip_no_answer_s", "", false, Errc::invalid},
+    {"sip_no_answer_s", "99999999999999999999999", false, Errc::invalid},
+    {"sip_forward_always", "", true, Errc::internal},
+    {"sip_forward_always", "bob@example.com", true, Errc::internal},
+    {"sip_forward_always", "Bob@Other.Example", true, Errc::internal},
+    {"sip_forward_busy", "323", true, Errc::internal},
+    {"sip_forward_busy", "0049301234567", true, Errc::internal},
+    {"sip_forward_busy", std::string(20, '9'), true, Errc::internal},
+    {"sip_forward_busy", std::string(21, '9'), false, Errc::limit},
+    {"sip_forward_no_answer", "voicemail", false, Errc::invalid},
+    {"sip_forward_no_answer", "bob@", false, Errc::invalid},
+    {"sip_forward_no_answer", "@example.com", false, Errc::invalid},
+    {"sip_forward_no_answer", "bob@exa mple.com", false, Errc::invalid},
+    {"sip_forward_no_answer", "sip:bob@example.com", false, Errc::invalid},  // an address, not a URI
+    {"sip_forward_unregistered", "bob example.com", false, Errc::invalid},
+    {"sip_forward_unregistered", "default", true, Errc::internal},
+    {"sip_forward_unregistered", std::string(300, 'a') + "@example.com", false, Errc::invalid},
     {"language", "de", true, Errc::internal},
     {"language", "a\nb", false, Errc::invalid},
     {"language", std::string("a\x7f", 2), false, Errc::invalid},
@@ -739,6 +762,89 @@ TEST(SettingsTest, CheckSetting) {
     EXPECT_TRUE(Ok(check_setting(d.key, d.builtin)));  // every built-in passes its own check
   }
   EXPECT_EQ(find_setting("colour"), nullptr);
+}
+
+// Resolution.sip: filled for an account (by its name, alias or extension)
+// with the values in force, a bare number qualified with the account's own
+// domain; "enabled" follows the services setting; nothing for the other
+// kinds.
+TEST_F(StoreTest, SipSettingsInResolution) {
+  ASSERT_TRUE(Ok(store().add_domain("example.com")));
+  ASSERT_TRUE(Ok(store().add_domain("other.example")));
+  add_account("alice@example.com");
+  add_account("carol@other.example");
+  ASSERT_TRUE(Ok(store().add_account_alias("alice@example.com", "323")));
+  ASSERT_TRUE(Ok(store().add_account_alias("alice@example.com", "ali@example.com")));
+  ASSERT_TRUE(Ok(store().add_forwarder("out@example.com", "x@elsewhere.example")));
+  ASSERT_TRUE(Ok(store().add_group("team@example.com")));
+  ASSERT_TRUE(Ok(store().add_group_member("team@example.com", "alice@example.com")));
+
+  // Built-in values.
+  auto r = store().resolve("alice@example.com");
+  ASSERT_EQ(r.kind(), kAccount);
+  ASSERT_TRUE(r.has_sip());
+  EXPECT_EQ(r.sip().max_registrations(), 10u);
+  EXPECT_TRUE(r.sip().enabled());
+  EXPECT_EQ(r.sip().forward_always(), "");
+  EXPECT_EQ(r.sip().forward_busy(), "");
+  EXPECT_EQ(r.sip().forward_no_answer(), "");
+  EXPECT_EQ(r.sip().no_answer_s(), 20u);
+  EXPECT_EQ(r.sip().forward_unregistered(), "");
+
+  // Domain defaults, a bare number in them meaning each account's own domain.
+  ASSERT_TRUE(Ok(store().set_domain("example.com", "sip_forward_no_answer", "800")));
+  ASSERT_TRUE(Ok(store().set_domain("example.com", "sip_no_answer_s", "30")));
+  ASSERT_TRUE(Ok(store().set_server_default("sip_forward_unregistered", "900")));
+  // The account's own values win.
+  ASSERT_TRUE(Ok(store().set_account("alice@example.com", "sip_forward_busy", "bob@elsewhere.example")));
+  ASSERT_TRUE(Ok(store().set_account("alice@example.com", "sip_forward_always", "555")));
+  ASSERT_TRUE(Ok(store().set_account("alice@example.com", "sip_max_registrations", "3")));
+  for (const std::string address : {"alice@example.com", "323@example.com", "ali@example.com", "Alice+x@EXAMPLE.com"}) {
+    SCOPED_TRACE(address);
+    r = store().resolve(address);
+    ASSERT_EQ(r.kind(), kAccount);
+    EXPECT_EQ(r.account(), "alice@example.com");
+    EXPECT_EQ(r.sip().max_registrations(), 3u);
+    EXPECT_TRUE(r.sip().enabled());
+    EXPECT_EQ(r.sip().forward_always(), "555@example.com");
+    EXPECT_EQ(r.sip().forward_busy(), "bob@elsewhere.example");
+    EXPECT_EQ(r.sip().forward_no_answer(), "800@example.com");
+    EXPECT_EQ(r.sip().no_answer_s(), 30u);
+    EXPECT_EQ(r.sip().forward_unregistered(), "900@example.com");
+  }
+  // The server default's number is in carol's own domain; example.com's
+  // defaults are not hers.
+  r = store().resolve("carol@other.example");
+  ASSERT_EQ(r.kind(), kAccount);
+  EXPECT_EQ(r.sip().forward_unregistered(), "900@other.example");
+  EXPECT_EQ(r.sip().forward_no_answer(), "");
+  EXPECT_EQ(r.sip().no_answer_s(), 20u);
+
+  // Empty at the account turns off what the domain set; "default" inherits again.
+  ASSERT_TRUE(Ok(store().set_account("alice@example.com", "sip_forward_no_answer", "")));
+  EXPECT_EQ(store().resolve("alice@example.com").sip().forward_no_answer(), "");
+  ASSERT_TRUE(Ok(store().set_account("alice@example.com", "sip_forward_no_answer", "default")));
+  EXPECT_EQ(store().resolve("alice@example.com").sip().forward_no_answer(), "800@example.com");
+
+  // No "sip" among the services: still an account (mail goes on), not enabled.
+  ASSERT_TRUE(Ok(store().set_account("alice@example.com", "services", "mail,imap")));
+  r = store().resolve("323@example.com");
+  ASSERT_EQ(r.kind(), kAccount);
+  EXPECT_FALSE(r.sip().enabled());
+  ASSERT_TRUE(Ok(store().set_domain("other.example", "services", "sip")));
+  EXPECT_TRUE(store().resolve("carol@other.example").sip().enabled());
+
+  // Bad values are refused at every level and change nothing.
+  EXPECT_TRUE(Fails(store().set_account("alice@example.com", "sip_no_answer_s", "2"), Errc::invalid));
+  EXPECT_TRUE(Fails(store().set_domain("example.com", "sip_forward_busy", "not an address"), Errc::invalid));
+  EXPECT_TRUE(Fails(store().set_server_default("sip_forward_always", "x@"), Errc::invalid));
+  EXPECT_EQ(store().resolve("alice@example.com").sip().no_answer_s(), 30u);
+
+  // Only accounts carry SIP settings.
+  for (const std::string address : {"out@example.com", "team@example.com", "nobody@example.com", "x@elsewhere.example"}) {
+    SCOPED_TRACE(address);
+    EXPECT_FALSE(store().resolve(address).has_sip());
+  }
 }
 
 TEST_F(StoreTest, RefusedSettingsChangeNothing) {
