@@ -120,6 +120,9 @@ void Core::refuse_unparsable(std::string_view bytes, const Flow& flow, int statu
   }
   if (!via) return;
   out += "Content-Length: 0\r\n\r\n";
+  // What a response copies must itself be sound (a garbled CSeq or Via
+  // would make a garbled response): otherwise nothing is answered.
+  if (!sip::parse_message(out)) return;
   (void)transport_.send(flow, std::move(out));
   log::info("sip.request.refused", "unparsable request answered", {{"peer", flow.peer()}, {"status", status}});
 }
@@ -220,16 +223,15 @@ void Core::perform(sip::TransactionId id, std::vector<sip::Action> actions, cons
       case sip::Action::Kind::send: send(id, std::move(a.wire)); break;
       case sip::Action::Kind::arm: arm({id, a.timer}, a.at); break;
       case sip::Action::Kind::cancel: disarm({id, a.timer}); break;
-      case sip::Action::Kind::to_tu: {
-        const auto* txn = transactions_.find(id);
-        if (txn == nullptr) break;
-        if (txn->is_client()) {
-          if (message != nullptr) on_branch_response(id, *message);
-        } else {
+      case sip::Action::Kind::to_tu:
+        // A client transaction may be gone already (a final response on a
+        // reliable transport ends it at once): the response is `message`.
+        if (message != nullptr && !message->is_request()) {
+          on_branch_response(id, *message);
+        } else if (transactions_.find(id) != nullptr) {
           handle_request(id, flows_[id]);
         }
         break;
-      }
       case sip::Action::Kind::timeout: on_branch_failed(id, 408); break;
       case sip::Action::Kind::transport_error: on_branch_failed(id, 503); break;
       case sip::Action::Kind::terminated: transaction_ended(id); break;
@@ -271,9 +273,15 @@ void Core::respond(sip::TransactionId id, int status, std::string_view reason, c
   // from the transaction, so retransmitted requests get the same one.
   const std::string tag = status > 100 ? auth::hex_encode(auth::hmac_sha256(options_.key, sids_[id]).substr(0, 6)) : "";
   auto response = sip::make_response(txn->request(), status, reason, tag, extra, body);
-  if (!response) return;
+  if (!response) {
+    log::error("sip.response.failed", response.error().detail, {{"sid", sids_[id]}, {"status", status}});
+    return;
+  }
   auto update = transactions_.send_response(id, *response, now());
-  if (!update) return;
+  if (!update) {
+    log::error("sip.response.failed", update.error().detail, {{"sid", sids_[id]}, {"status", status}});
+    return;
+  }
   perform(update->id, std::move(update->actions), nullptr);
 }
 
@@ -322,14 +330,17 @@ bool Core::is_us(std::string_view host, std::optional<std::uint16_t> port) const
   std::string h = ascii_lower(host);
   if (h.size() > 2 && h.front() == '[') h = h.substr(1, h.size() - 2);
   const bool named = h == ascii_lower(settings().hostname) || h == "localhost";
+  bool listening = false;
   for (auto kind : {Flow::Kind::udp, Flow::Kind::tcp, Flow::Kind::tls, Flow::Kind::ws, Flow::Kind::wss}) {
     auto local = transport_.local(kind);
     if (!local) continue;
+    listening = true;
     std::string lh = ascii_lower(local->host);
     if (lh.size() > 2 && lh.front() == '[') lh = lh.substr(1, lh.size() - 2);
     if ((named || lh == h) && (!port || *port == local->port)) return true;
   }
-  return false;
+  // Without listeners of its own (a test's), the name alone says it.
+  return named && !listening;
 }
 
 std::string Core::domain_of(const sip::Uri& uri) const {

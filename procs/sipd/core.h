@@ -83,6 +83,8 @@ class Core {
 
   std::vector<CallRecord> calls() const;
   std::size_t transactions() const { return transactions_.size(); }
+  // Requests waiting for the directory or the router.
+  std::size_t waiting() const { return *waiting_; }
   // Stops the timers; pending work is dropped.
   void stop();
 
@@ -215,6 +217,16 @@ class Core {
   std::map<std::string, std::uint32_t, std::less<>> requests_this_second_;
   std::int64_t rate_second_ = 0;
   std::shared_ptr<bool> alive_;
+  std::shared_ptr<std::size_t> waiting_ = std::make_shared<std::size_t>(0);
+  // Counts a request in waiting() while it lives (a coroutine's local; it
+  // may outlive the Core, hence the shared count).
+  struct Waiting {
+    explicit Waiting(std::shared_ptr<std::size_t> n) : n_(std::move(n)) { ++*n_; }
+    ~Waiting() { --*n_; }
+    Waiting(const Waiting&) = delete;
+    Waiting& operator=(const Waiting&) = delete;
+    std::shared_ptr<std::size_t> n_;
+  };
 };
 
 // What a SIP status means in words, for the reason phrase of responses

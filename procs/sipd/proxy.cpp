@@ -92,6 +92,7 @@ void Core::handle_request(sip::TransactionId id, const Flow& flow) {
 }
 
 awaitable<void> Core::route_initial(sip::TransactionId id, Flow flow) {
+  Waiting waiting(waiting_);
   const auto* txn = transactions_.find(id);
   if (txn == nullptr) co_return;
   const std::string sid = sids_[id];
@@ -234,6 +235,9 @@ bool Core::start_branch(Proxied& p, const Leg& leg) {
   sip::Rewrite edits;
   if (!leg.request_uri.empty()) edits.request_uri = leg.request_uri;
   edits.prepend.push_back("Via: " + via_value(leg.flow.kind, random_branch()));
+  // Credentials for this server's realm were used here; they go no
+  // further (RFC 3261 22.3).
+  if (leg.record_route) edits.remove.push_back("Proxy-Authorization");
   if (leg.record_route && dialog_creating(request.method())) {
     // Two entries, one for each side (RFC 5658): the callee's side on top.
     edits.prepend.push_back("Record-Route: " + record_route(leg.flow));

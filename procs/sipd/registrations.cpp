@@ -100,6 +100,7 @@ awaitable<std::optional<std::string>> Core::authenticate(sip::TransactionId id, 
 }
 
 awaitable<void> Core::handle_register(sip::TransactionId id, Flow flow) {
+  Waiting waiting(waiting_);
   const auto* txn = transactions_.find(id);
   if (txn == nullptr) co_return;
   const std::string sid = sids_[id];

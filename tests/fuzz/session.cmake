@@ -7,3 +7,5 @@ parley_fuzz_target(imap_session_fuzz SOURCES ${CMAKE_CURRENT_LIST_DIR}/imap_sess
                    LIBS parley_imapd_lib parley_test_support)
 parley_fuzz_target(pop3_session_fuzz SOURCES ${CMAKE_CURRENT_LIST_DIR}/pop3_session_fuzz.cpp
                    LIBS parley_imapd_lib parley_test_support)
+parley_fuzz_target(sip_session_fuzz SOURCES ${CMAKE_CURRENT_LIST_DIR}/sip_session_fuzz.cpp
+                   LIBS parley_sipd_lib parley_test_support)

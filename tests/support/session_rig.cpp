@@ -9,6 +9,7 @@
 #include "log/log.h"
 #include "schema/directory.pb.h"
 #include "schema/envelope.pb.h"
+#include "schema/signal.pb.h"
 #include "auth/auth.h"
 #include "tests/unit/tls_testcert.h"
 
@@ -21,7 +22,8 @@ config::Config rig_config(const std::string& dir, config::SectionDecl section, s
   std::string entry = "\"default=" + cert.cert_file + "," + cert.key_file + "\"";
   std::string text = "[server]\nhostname = \"mx.example.test\"\n"
                      "[smtpd]\nerror_delay_ms = 0\ntls_certificates = [" + entry + "]\n"
-                     "[imapd]\ntls_certificates = [" + entry + "]\n";
+                     "[imapd]\ntls_certificates = [" + entry + "]\n"
+                     "[sipd]\ndomain = \"example.test\"\ntls_certificates = [" + entry + "]\n";
   text.append(extra);
   // The text has both front ends' sections; the other one is skipped.
   auto parsed = config::Config::parse(text, "rig.conf", daemon::process_schema({std::move(section)}), config::Unknown::skip);
@@ -105,6 +107,40 @@ std::string_view domain_of(std::string_view address) {
   return at == std::string_view::npos ? std::string_view() : address.substr(at + 1);
 }
 
+// kUser's digest, signed with the local part or the whole name, realm kDomain.
+AuthReply digest_check(const schema::DigestRequest& req) {
+  const auto algorithm = auth::parse_digest_algorithm(req.algorithm());
+  const bool full = req.username() == kUser;
+  if (!algorithm || req.realm() != kDomain || (!full && req.username() != kUser.substr(0, kUser.find('@')))) {
+    return reply_with(AuthReply::OUTCOME_FAILED);
+  }
+  const std::string ha1 = auth::digest_ha1(*algorithm, req.username(), kDomain, kPassword);
+  auth::DigestChallengeResponse r{req.method(), req.uri(), req.nonce(), req.cnonce(), req.nc(), req.qop(), req.response()};
+  return auth::digest_verify(*algorithm, ha1, r) ? ok_for(kUser) : reply_with(AuthReply::OUTCOME_FAILED);
+}
+
+schema::RouteSignalReply route_signal(const schema::RouteSignalRequest& req) {
+  schema::RouteSignalReply out;
+  auto* t = out.add_targets();
+  const std::string& address = req.address();
+  if (address.starts_with("reject@")) {
+    t->set_kind(schema::SignalTarget::KIND_REJECT);
+    t->mutable_reject()->set_outcome(schema::OUTCOME_UNKNOWN_USER);
+    t->mutable_reject()->set_permanent(true);
+  } else if (domain_of(address) == kDomain) {
+    t->set_kind(schema::SignalTarget::KIND_REGISTERED);
+    t->set_account(address);
+  } else if (!req.signal().auth_user().empty()) {
+    t->set_kind(schema::SignalTarget::KIND_EXTERNAL);
+    t->set_uri(req.signal().request_uri());
+  } else {
+    t->set_kind(schema::SignalTarget::KIND_REJECT);
+    t->mutable_reject()->set_outcome(schema::OUTCOME_RELAY_DENIED);
+    t->mutable_reject()->set_permanent(true);
+  }
+  return out;
+}
+
 }  // namespace
 
 FakeBackends::FakeBackends(asio::io_context& io, const RigContext& ctx)
@@ -149,6 +185,15 @@ FakeBackends::FakeBackends(asio::io_context& io, const RigContext& ctx)
         out.set_queue_id("Q" + std::to_string(++enqueued_));
         out.mutable_answer()->set_outcome(schema::OUTCOME_ACCEPTED);
         co_return out;
+      });
+  directory_->handle(
+      contracts::kDirectoryDigest, [](const ipc::RequestInfo&, schema::DigestRequest req) -> awaitable<Result<AuthReply>> {
+        co_return digest_check(req);
+      });
+  router_->handle(
+      contracts::kRouterRouteSignal,
+      [](const ipc::RequestInfo&, schema::RouteSignalRequest req) -> awaitable<Result<schema::RouteSignalReply>> {
+        co_return route_signal(req);
       });
   for (auto* server : {directory_.get(), router_.get()}) {
     if (auto started = server->start(); !started) throw std::runtime_error("fake back end: " + started.error().detail);
@@ -252,7 +297,7 @@ void quiet_logs(std::string_view proc) {
   options.proc = std::string(proc);
   options.format = log::Format::json;
   options.target = log::Target::file;
-  options.path = "/dev/null";
+  options.path = std::getenv("PARLEY_RIG_LOG") ? std::getenv("PARLEY_RIG_LOG") : "/dev/null";
   options.level = log::Level::trace;
   (void)log::init(options);
 }

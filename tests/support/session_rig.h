@@ -14,6 +14,10 @@
 //   router.verify      kDomain is local; "reject" local parts are refused;
 //                      everything else is remote
 //   router.enqueue     queued (counted)
+//   directory.digest   kUser's digest with kPassword in realm kDomain (as
+//                      "demo" or "demo@example.test")
+//   router.route_signal  an address in kDomain is an account of that name (registered contacts); "reject@" unknown;
+//                      elsewhere: external when authenticated, else refused
 #pragma once
 
 #include <cstddef>
@@ -41,7 +45,7 @@ inline constexpr std::string_view kPassword = "secret";
 
 // parley.conf text for the rig: `extra` is appended (sections and keys of
 // the test's own); TLS certificates are made in `dir` and configured for
-// smtpd and imapd on every listener.
+// smtpd, imapd and sipd on every listener (sipd's domain: kDomain).
 config::Config rig_config(const std::string& dir, config::SectionDecl section, std::string_view extra = {});
 
 class RigContext final : public daemon::Context {
@@ -143,7 +147,8 @@ struct FuzzInput {
 };
 FuzzInput split_fuzz_input(const std::uint8_t* data, std::size_t size);
 
-// Quietens the logger (JSON to /dev/null at trace level, so that every
+// Quietens the logger (JSON to /dev/null, or to the file PARLEY_RIG_LOG
+// names when debugging a test, at trace level, so that every
 // log call still formats its fields) once per process.
 void quiet_logs(std::string_view proc);
 

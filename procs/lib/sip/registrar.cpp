@@ -77,7 +77,10 @@ std::string contact_value(const Binding& b, std::int64_t now) {
     out += ";q=0";
     if (!frac.empty()) out += "." + frac;
   }
-  out += ";expires=" + std::to_string(b.expires_at > now ? b.expires_at - now : 0);
+  // A delta-seconds value above 2^32-1 does not parse (RFC 3261 25.1
+  // allows it, receivers cap it); no interval granted here comes near.
+  constexpr std::int64_t kMaxDelta = 4294967295;
+  out += ";expires=" + std::to_string(b.expires_at > now ? std::min(b.expires_at - now, kMaxDelta) : 0);
   if (!b.instance.empty()) out += ";+sip.instance=\"" + b.instance + "\"";
   if (b.reg_id != 0) out += ";reg-id=" + std::to_string(b.reg_id);
   return out;

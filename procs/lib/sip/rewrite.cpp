@@ -1,5 +1,7 @@
 #include "sip/rewrite.h"
 
+#include <algorithm>
+
 #include "core/ascii.h"
 
 namespace parley::sip {
@@ -42,6 +44,9 @@ std::string rewrite(const Message& m, const Rewrite& e) {
   bool max_forwards_written = false;
   for (const auto& h : m.headers()) {
     if (ascii_iequal(h.name, "Content-Length")) continue;
+    if (std::any_of(e.remove.begin(), e.remove.end(), [&](const std::string& n) { return ascii_iequal(h.name, n); })) {
+      continue;
+    }
     if (ascii_iequal(h.name, "Via") && vias > 0) {
       write_rest(out, h, vias);
     } else if (ascii_iequal(h.name, "Route") && routes > 0) {

@@ -23,6 +23,7 @@ struct Rewrite {
   std::size_t drop_routes = 0;             // Route values taken off the top
   std::optional<std::uint32_t> max_forwards;  // replaces (or adds) Max-Forwards
   std::vector<std::string> append;         // whole header lines put after the others
+  std::vector<std::string> remove;         // header names (long form) left out entirely
 };
 
 // The message with the edits made. Content-Length is written anew for the

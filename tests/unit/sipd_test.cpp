@@ -1,0 +1,364 @@
+// sipd over an in-memory stream: one client connection plays the phones.
+// kUser is registered on that same connection (tests/support/sipd_rig.h),
+// so a request the proxy routes to kUser comes back to the test, which
+// answers it as the callee would.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "procs/sipd/connection.h"
+#include "procs/sipd/flow.h"
+#include "sip/rewrite.h"
+#include "tests/support/sipd_rig.h"
+
+namespace parley::sipd {
+namespace {
+
+using testkit::kDomain;
+using testkit::kPassword;
+
+// The client's side of one connection: sends requests and responses, and
+// reads back whole messages.
+class SipDialog {
+ public:
+  SipDialog() : rig_(rig()), server_(rig_.fresh_server()) {
+    auto stream = std::make_unique<net::MemoryStream>(rig_.io);
+    stream_ = stream.get();
+    session_ = std::make_shared<Connection>(server_, std::move(stream), "sip", server_.front().next_sid("sip"));
+    testkit::spawn_flagged(rig_.io, Connection::run(session_), done_);
+    settle();
+  }
+  ~SipDialog() {
+    if (!done_) {
+      stream_->finish();
+      settle();
+    }
+  }
+
+  // Sends bytes, then returns every message the server wrote since.
+  std::vector<sip::Message> say(const std::string& bytes) {
+    stream_->feed(bytes);
+    settle();
+    return take();
+  }
+  std::vector<sip::Message> take() {
+    std::vector<sip::Message> out;
+    framer_.feed(stream_->take_output());
+    for (;;) {
+      auto frame = framer_.next();
+      EXPECT_TRUE(frame.ok());
+      if (!frame.ok() || !*frame) break;
+      if ((*frame)->kind != sip::Frame::Kind::message) continue;
+      auto m = sip::parse_message(std::move((*frame)->bytes));
+      EXPECT_TRUE(m.ok()) << "the server wrote an unparsable message";
+      if (m) out.push_back(std::move(m.value()));
+    }
+    return out;
+  }
+  bool closed() { return done_; }
+  Server& server() { return server_; }
+
+ private:
+  void settle() { ASSERT_TRUE(testkit::settle_sip(rig_.io, *stream_, server_, done_)); }
+
+  // One for the whole program, made when the first test needs it.
+  static testkit::SipdRig& rig() {
+    static auto* rig = new testkit::SipdRig;
+    return *rig;
+  }
+  testkit::SipdRig& rig_;
+  Server& server_;
+  net::MemoryStream* stream_ = nullptr;
+  std::shared_ptr<Connection> session_;
+  bool done_ = false;
+  sip::Framer framer_;
+};
+
+std::string request(std::string_view method, std::string_view uri, std::string_view from, std::string_view to,
+                    std::string_view call_id, int cseq, std::string_view branch, std::string_view extra = {},
+                    std::string_view body = {}) {
+  std::string m = std::string(method) + " " + std::string(uri) + " SIP/2.0\r\n" +
+                  "Via: SIP/2.0/TCP 192.0.2.1:40000;branch=z9hG4bK" + std::string(branch) + "\r\n" +
+                  "Max-Forwards: 70\r\nFrom: <" + std::string(from) + ">;tag=caller\r\nTo: <" + std::string(to) + ">\r\n" +
+                  "Call-ID: " + std::string(call_id) + "\r\nCSeq: " + std::to_string(cseq) + " " + std::string(method) +
+                  "\r\nContact: <sip:phone@192.0.2.1:40000;transport=tcp>\r\n" + std::string(extra) +
+                  "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
+  return m;
+}
+
+// The start lines, for failure messages.
+std::string summary(const std::vector<sip::Message>& ms) {
+  std::string out;
+  for (const auto& m : ms) {
+    out += m.is_request() ? std::string(m.method()) : std::to_string(m.status()) + " " + std::string(m.reason());
+    out += "; ";
+  }
+  return out;
+}
+
+const sip::Message* find_status(const std::vector<sip::Message>& ms, int status) {
+  for (const auto& m : ms) {
+    if (!m.is_request() && m.status() == status) return &m;
+  }
+  return nullptr;
+}
+
+const sip::Message* find_method(const std::vector<sip::Message>& ms, std::string_view method) {
+  for (const auto& m : ms) {
+    if (m.is_request() && m.method() == method) return &m;
+  }
+  return nullptr;
+}
+
+// The Authorization value answering `challenge` (a WWW- or Proxy-Authenticate value).
+std::string authorization(std::string_view challenge, std::string_view username, std::string_view password,
+                          std::string_view method, std::string_view uri, auth::DigestAlgorithm algorithm) {
+  std::smatch m;
+  std::string text(challenge);
+  EXPECT_TRUE(std::regex_search(text, m, std::regex("nonce=\"([^\"]+)\"")));
+  const std::string nonce = m[1];
+  auth::DigestChallengeResponse r{std::string(method), std::string(uri), nonce, "c0ffee", "00000001", "auth", ""};
+  r.response = auth::digest_response(algorithm, auth::digest_ha1(algorithm, username, kDomain, password), r).value();
+  return "Digest username=\"" + std::string(username) + "\", realm=\"example.test\", nonce=\"" + nonce + "\", uri=\"" +
+         std::string(uri) + "\", response=\"" + r.response + "\", algorithm=" +
+         std::string(auth::digest_algorithm_name(algorithm)) + ", qop=auth, nc=00000001, cnonce=\"c0ffee\"";
+}
+
+// A response to `req` as its callee would send it.
+std::string answer(const sip::Message& req, int status, std::string_view reason) {
+  auto r = sip::make_response(req, status, reason, "callee");
+  EXPECT_TRUE(r.ok());
+  return r->serialize();
+}
+
+std::string header(const sip::Message& m, std::string_view name) { return std::string(m.header(name).value_or("")); }
+
+TEST(SipdRegistrar, ChallengesThenRegistersWithEitherAlgorithmAndUsername) {
+  SipDialog d;
+  const std::string uri = "sip:mx.example.test";
+  auto first = d.say(request("REGISTER", uri, "sip:demo@example.test", "sip:demo@example.test", "reg-1", 1, "r1"));
+  const auto* challenge = find_status(first, 401);
+  ASSERT_NE(challenge, nullptr);
+  std::vector<std::string> lines;
+  for (const auto& h : challenge->headers()) {
+    if (h.name == "WWW-Authenticate") lines.emplace_back(h.value);
+  }
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[0].find("algorithm=MD5"), std::string::npos) << "MD5 is offered first";
+  EXPECT_NE(lines[1].find("algorithm=SHA-256"), std::string::npos);
+
+  int cseq = 2;
+  struct Case {
+    std::string username;
+    auth::DigestAlgorithm algorithm;
+    std::string digest_uri;
+  };
+  for (const auto& c : {Case{"demo", auth::DigestAlgorithm::md5, uri},
+                        Case{"demo@example.test", auth::DigestAlgorithm::sha256, uri},
+                        Case{"demo", auth::DigestAlgorithm::md5, "sip:mx.example.test:5060"}}) {
+    const int query = cseq++;
+    auto again = d.say(request("REGISTER", uri, "sip:demo@example.test", "sip:demo@example.test", "reg-1", query,
+                               "r" + std::to_string(query)));
+    const auto* ch = find_status(again, 401);
+    ASSERT_NE(ch, nullptr);
+    std::string fresh;
+    for (const auto& h : ch->headers()) {
+      if (h.name == "WWW-Authenticate" && h.value.find(auth::digest_algorithm_name(c.algorithm)) != std::string_view::npos) {
+        fresh = std::string(h.value);
+      }
+    }
+    const int signed_cseq = cseq++;
+    auto ok = d.say(request("REGISTER", uri, "sip:demo@example.test", "sip:demo@example.test", "reg-1", signed_cseq,
+                            "r" + std::to_string(signed_cseq),
+                            "Expires: 600\r\nAuthorization: " +
+                                authorization(fresh, c.username, kPassword, "REGISTER", c.digest_uri, c.algorithm) + "\r\n"));
+    const auto* done = find_status(ok, 200);
+    ASSERT_NE(done, nullptr) << c.username << ": " << summary(ok);
+    EXPECT_NE(header(*done, "Contact").find("expires="), std::string::npos);
+  }
+}
+
+TEST(SipdRegistrar, WrongPasswordIsChallengedAgainAndNeverRegisters) {
+  SipDialog d;
+  const std::string uri = "sip:mx.example.test";
+  auto first = d.say(request("REGISTER", uri, "sip:demo@example.test", "sip:demo@example.test", "reg-2", 1, "w1"));
+  ASSERT_NE(find_status(first, 401), nullptr);
+  auto wrong = d.say(request("REGISTER", uri, "sip:demo@example.test", "sip:demo@example.test", "reg-2", 2, "w2",
+                             "Authorization: " +
+                                 authorization(header(*find_status(first, 401), "WWW-Authenticate"), "demo", "guess",
+                                               "REGISTER", uri, auth::DigestAlgorithm::md5) +
+                                 "\r\n"));
+  EXPECT_NE(find_status(wrong, 401), nullptr);
+  EXPECT_EQ(find_status(wrong, 200), nullptr);
+  // The same answer for a user that does not exist.
+  auto nobody = d.say(request("REGISTER", uri, "sip:nobody@example.test", "sip:nobody@example.test", "reg-3", 1, "w3"));
+  auto unknown = d.say(request("REGISTER", uri, "sip:nobody@example.test", "sip:nobody@example.test", "reg-3", 2, "w4",
+                               "Authorization: " +
+                                   authorization(header(*find_status(nobody, 401), "WWW-Authenticate"), "nobody",
+                                                 "guess", "REGISTER", uri, auth::DigestAlgorithm::md5) +
+                                   "\r\n"));
+  EXPECT_NE(find_status(unknown, 401), nullptr);
+  // A digest uri naming another server is refused.
+  auto elsewhere = d.say(request("REGISTER", uri, "sip:demo@example.test", "sip:demo@example.test", "reg-4", 1, "w5"));
+  auto refused = d.say(request("REGISTER", uri, "sip:demo@example.test", "sip:demo@example.test", "reg-4", 2, "w6",
+                               "Authorization: " +
+                                   authorization(header(*find_status(elsewhere, 401), "WWW-Authenticate"), "demo",
+                                                 kPassword, "REGISTER", "sip:other.example.org",
+                                                 auth::DigestAlgorithm::md5) +
+                                   "\r\n"));
+  EXPECT_NE(find_status(refused, 400), nullptr);
+}
+
+TEST(SipdBadInput, AnswersWhatItCanAndKeepsServing) {
+  SipDialog d;
+  // The server itself answers OPTIONS.
+  auto options = d.say(request("OPTIONS", "sip:mx.example.test", "sip:x@elsewhere.test", "sip:mx.example.test", "o1", 1, "o1"));
+  ASSERT_NE(find_status(options, 200), nullptr);
+  EXPECT_NE(header(*find_status(options, 200), "Allow").find("INVITE"), std::string::npos);
+  // A request the parser refuses, with the headers a response needs: 400.
+  auto bad = d.say("INVITE sip:demo@example.test SIP/2.0\r\nVia: SIP/2.0/TCP 192.0.2.1:40000;branch=z9hG4bKbad\r\n"
+                   "From: <sip:x@elsewhere.test>;tag=1\r\nTo: <sip:demo@example.test>\r\nCall-ID: bad\r\n"
+                   "CSeq: 1 INVITE\r\nMax-Forwards: many\r\nContent-Length: 0\r\n\r\n");
+  ASSERT_NE(find_status(bad, 400), nullptr) << summary(bad);
+  // Another SIP version: 505; another URI scheme: 416; no hops left: 483.
+  auto version = d.say("OPTIONS sip:mx.example.test SIP/7.0\r\nVia: SIP/7.0/TCP 192.0.2.1:40000;branch=z9hG4bKv7\r\n"
+                       "From: <sip:x@elsewhere.test>;tag=1\r\nTo: <sip:mx.example.test>\r\nCall-ID: v7\r\n"
+                       "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_NE(find_status(version, 505), nullptr);
+  auto scheme = d.say(request("OPTIONS", "mailto:demo@example.test", "sip:x@elsewhere.test", "sip:demo@example.test", "s1", 1, "s1"));
+  EXPECT_NE(find_status(scheme, 416), nullptr);
+  std::string hops = request("OPTIONS", "sip:demo@example.test", "sip:x@elsewhere.test", "sip:demo@example.test", "h1", 1, "h1");
+  hops.replace(hops.find("Max-Forwards: 70"), 16, "Max-Forwards: 0");
+  EXPECT_NE(find_status(d.say(hops), 483), nullptr);
+  // Still serving, until a message without Content-Length breaks the stream.
+  EXPECT_NE(find_status(d.say(request("OPTIONS", "sip:mx.example.test", "sip:x@elsewhere.test", "sip:mx.example.test",
+                                      "o2", 1, "o2")),
+                        200),
+            nullptr);
+  EXPECT_FALSE(d.closed());
+  d.say("OPTIONS sip:mx.example.test SIP/2.0\r\nVia: SIP/2.0/TCP 192.0.2.1:40000;branch=z9hG4bKnl\r\n\r\n");
+  EXPECT_TRUE(d.closed());
+}
+
+TEST(SipdProxy, CallToRegisteredAccountIsForwardedAndAnswered) {
+  SipDialog d;
+  // A caller of another domain needs no credentials here.
+  auto out = d.say(request("INVITE", "sip:demo@example.test", "sip:bob@elsewhere.test", "sip:demo@example.test", "call-1",
+                           1, "inv1", "Content-Type: application/sdp\r\n", "v=0\r\n"));
+  EXPECT_NE(find_status(out, 100), nullptr);
+  const sip::Message* forwarded = find_method(out, "INVITE");
+  ASSERT_NE(forwarded, nullptr);
+  EXPECT_EQ(forwarded->request_uri_text(), testkit::kSipContact);
+  ASSERT_EQ(forwarded->vias().size(), 2u);
+  EXPECT_EQ(forwarded->max_forwards(), 69u);
+  ASSERT_EQ(forwarded->record_routes().size(), 2u);
+  EXPECT_NE(forwarded->record_routes()[0].uri.param("lr"), nullptr);
+  EXPECT_EQ(forwarded->body(), "v=0\r\n");
+  // Ringing, then busy: both go back upstream; the proxy ACKs the 486.
+  auto ringing = d.say(answer(*forwarded, 180, "Ringing"));
+  const auto* upstream180 = find_status(ringing, 180);
+  ASSERT_NE(upstream180, nullptr);
+  EXPECT_EQ(upstream180->vias().size(), 1u);
+  auto busy = d.say(answer(*forwarded, 486, "Busy Here"));
+  ASSERT_NE(find_status(busy, 486), nullptr) << summary(busy);
+  EXPECT_NE(find_method(busy, "ACK"), nullptr);
+}
+
+TEST(SipdProxy, CancelEndsTheCallAndCancelsTheBranch) {
+  SipDialog d;
+  const std::string invite = request("INVITE", "sip:demo@example.test", "sip:bob@elsewhere.test", "sip:demo@example.test",
+                                     "call-2", 1, "inv2");
+  auto out = d.say(invite);
+  const sip::Message* forwarded = find_method(out, "INVITE");
+  ASSERT_NE(forwarded, nullptr);
+  auto ringing = d.say(answer(*forwarded, 180, "Ringing"));
+  ASSERT_NE(find_status(ringing, 180), nullptr);
+  auto cancelled = d.say(request("CANCEL", "sip:demo@example.test", "sip:bob@elsewhere.test", "sip:demo@example.test",
+                                 "call-2", 1, "inv2"));
+  ASSERT_NE(find_status(cancelled, 200), nullptr);  // for the CANCEL
+  ASSERT_NE(find_status(cancelled, 487), nullptr);  // for the INVITE
+  const sip::Message* branch_cancel = find_method(cancelled, "CANCEL");
+  ASSERT_NE(branch_cancel, nullptr);
+  EXPECT_EQ(branch_cancel->vias().front().branch(), forwarded->vias().front().branch());
+}
+
+TEST(SipdProxy, RefusesWithoutLookingUpWhoIsNotProven) {
+  SipDialog d;
+  // A caller claiming a local domain must authenticate first, whatever the target.
+  for (const char* target : {"sip:demo@example.test", "sip:nobody@example.test", "sip:reject@example.test"}) {
+    auto out = d.say(request("INVITE", target, "sip:demo@example.test", target, std::string("c-") + target, 1,
+                             std::string("p") + std::to_string(std::strlen(target))));
+    EXPECT_NE(find_status(out, 407), nullptr) << target;
+  }
+  // Unknown users, foreign domains for the unauthenticated.
+  EXPECT_NE(find_status(d.say(request("MESSAGE", "sip:reject@example.test", "sip:bob@elsewhere.test",
+                                      "sip:reject@example.test", "m1", 1, "m1")),
+                        404),
+            nullptr);
+  EXPECT_NE(find_status(d.say(request("INVITE", "sip:carol@far.example", "sip:bob@elsewhere.test", "sip:carol@far.example",
+                                      "relay", 1, "relay")),
+                        403),
+            nullptr);
+  // An account with nothing registered: 480.
+  EXPECT_NE(find_status(d.say(request("INVITE", "sip:demo2@example.test", "sip:bob@elsewhere.test",
+                                      "sip:demo2@example.test", "c480", 1, "c480")),
+                        480),
+            nullptr);
+  // A request inside a dialog this proxy never record-routed is not relayed.
+  std::string bye = request("BYE", "sip:someone@198.51.100.9", "sip:bob@elsewhere.test", "sip:someone@198.51.100.9",
+                            "stray", 2, "bye", "Route: <sip:mx.example.test;lr>\r\n");
+  bye.replace(bye.find("To: <sip:someone@198.51.100.9>"), 30, "To: <sip:someone@198.51.100.9>;tag=x");
+  EXPECT_NE(find_status(d.say(bye), 403), nullptr);
+}
+
+TEST(SipdFlow, NamesAndTokensRoundTripAndTokensAreSigned) {
+  Flow udp{.kind = Flow::Kind::udp, .connection = 0, .socket = 1, .ip = "2001:db8::7", .port = 5062};
+  EXPECT_EQ(udp.name(), "udp:1:[2001:db8::7]:5062");
+  EXPECT_EQ(parse_flow(udp.name()), udp);
+  Flow tls{.kind = Flow::Kind::tls, .connection = 42, .socket = 0, .ip = "192.0.2.9", .port = 40001};
+  EXPECT_EQ(parse_flow(tls.name()), tls);
+  for (const char* bad : {"", "udp", "udp:x:1.2.3.4:5", "sctp:1:1.2.3.4:5", "tcp:1:1.2.3.4:0", "tcp:1:[::1:5060",
+                          "tcp:1:1.2.3.4:70000"}) {
+    EXPECT_FALSE(parse_flow(bad).has_value()) << bad;
+  }
+  const std::string token = flow_token(tls, "key");
+  EXPECT_EQ(parse_flow_token(token, "key"), tls);
+  EXPECT_FALSE(parse_flow_token(token, "other key").has_value());
+  std::string forged = token;
+  forged[0] = forged[0] == '7' ? '6' : '7';
+  EXPECT_FALSE(parse_flow_token(forged, "key").has_value());
+}
+
+TEST(SipRewrite, ProxyEditsKeepEverythingElse) {
+  auto m = sip::parse_message(
+      "INVITE sip:a@example.test SIP/2.0\r\nVia: SIP/2.0/UDP h1;branch=z9hG4bK1, SIP/2.0/UDP h2;branch=z9hG4bK2\r\n"
+      "Route: <sip:p1;lr>, <sip:p2;lr>\r\nMax-Forwards: 10\r\nFrom: <sip:b@x>;tag=1\r\nTo: <sip:a@example.test>\r\n"
+      "Call-ID: c\r\nCSeq: 1 INVITE\r\nProxy-Authorization: Digest x\r\nContent-Length: 2\r\n\r\nhi");
+  ASSERT_TRUE(m.ok());
+  sip::Rewrite e;
+  e.request_uri = "sip:a@192.0.2.1";
+  e.prepend = {"Via: SIP/2.0/TCP me;branch=z9hG4bKme"};
+  e.drop_vias = 1;
+  e.drop_routes = 1;
+  e.max_forwards = 9;
+  e.remove = {"Proxy-Authorization"};
+  auto out = sip::parse_message(sip::rewrite(*m, e));
+  ASSERT_TRUE(out.ok()) << out.error().detail;
+  EXPECT_EQ(out->request_uri_text(), "sip:a@192.0.2.1");
+  ASSERT_EQ(out->vias().size(), 2u);
+  EXPECT_EQ(out->vias()[0].host, "me");
+  EXPECT_EQ(out->vias()[1].host, "h2");
+  ASSERT_EQ(out->routes().size(), 1u);
+  EXPECT_EQ(out->routes()[0].uri.host, "p2");
+  EXPECT_EQ(out->max_forwards(), 9u);
+  EXPECT_FALSE(out->header("Proxy-Authorization").has_value());
+  EXPECT_EQ(out->body(), "hi");
+  EXPECT_EQ(out->content_length(), 2u);
+}
+
+}  // namespace
+}  // namespace parley::sipd
