@@ -35,6 +35,7 @@
 #include "daemon/log_setup.h"
 #include "ipc/contracts/dequeuer.h"
 #include "ipc/contracts/directory.h"
+#include "ipc/contracts/sipd.h"
 #include "log/log.h"
 #include "schema/control.pb.h"
 #include "schema/directory.pb.h"
@@ -70,6 +71,10 @@ void usage(std::FILE* out) {
       "  cos set NAME k=v ...   defaults set k=v ...   resolve ADDRESS\n"
       "  import FILE|-   export [DOMAIN]   (tab-separated, header row; import is all or nothing)\n"
       "  backup                      a consistent copy of the directory's database, made while it runs\n"
+      "SIP:\n"
+      "  sip registrations [ACCOUNT]  registered contacts (of one account), with their flows and expiry\n"
+      "  sip calls                   answered calls in progress\n"
+      "  sip unregister ACCOUNT      remove every registration of an account\n"
       "mail queue (IDs are queue ids: 20 lowercase hex digits):\n"
       "  queue [summary]             per destination: messages, recipients, age of the oldest; totals\n"
       "  queue list                  one line per message\n"
@@ -626,6 +631,52 @@ int print_queue(const std::string& verb, const schema::QueueAdminReply& reply, b
   return ok ? kExitOk : kExitFailed;
 }
 
+// --- SIP -------------------------------------------------------------------
+
+void print_sip(const std::string& verb, const schema::SipAdminReply& reply, bool json) {
+  if (verb == "registrations") {
+    if (json) {
+      std::string out = "{\"ok\":true,\"registrations\":[";
+      for (int i = 0; i < reply.registrations_size(); ++i) {
+        const auto& r = reply.registrations(i);
+        out += std::string(i ? "," : "") + "{\"account\":" + log::json_quote(r.account()) +
+               ",\"contact\":" + log::json_quote(r.contact()) + ",\"flow\":" + log::json_quote(r.flow()) +
+               ",\"expires\":" + log::json_quote(utc_time(r.expires_at() * 1000, true)) + ",\"q\":" + std::to_string(r.q()) +
+               ",\"instance\":" + log::json_quote(r.instance()) + "}";
+      }
+      std::printf("%s]}\n", out.c_str());
+      return;
+    }
+    if (reply.registrations_size() == 0) std::printf("no registrations\n");
+    for (const auto& r : reply.registrations()) {
+      std::printf("%-32s %-48s %s expires %s\n", printable(r.account()).c_str(), printable(r.contact()).c_str(),
+                  printable(r.flow()).c_str(), utc_time(r.expires_at() * 1000, false).c_str());
+    }
+  } else if (verb == "calls") {
+    if (json) {
+      std::string out = "{\"ok\":true,\"calls\":[";
+      for (int i = 0; i < reply.calls_size(); ++i) {
+        const auto& c = reply.calls(i);
+        out += std::string(i ? "," : "") + "{\"sid\":" + log::json_quote(c.sid()) + ",\"call_id\":" +
+               log::json_quote(c.call_id()) + ",\"caller\":" + log::json_quote(c.caller()) + ",\"callee\":" +
+               log::json_quote(c.callee()) + ",\"started\":" + log::json_quote(utc_time(c.started() * 1000, true)) +
+               ",\"answered\":" + log::json_quote(utc_time(c.answered() * 1000, true)) + "}";
+      }
+      std::printf("%s]}\n", out.c_str());
+      return;
+    }
+    if (reply.calls_size() == 0) std::printf("no calls\n");
+    for (const auto& c : reply.calls()) {
+      std::printf("%-24s %-32s -> %-32s answered %s\n", printable(c.sid()).c_str(), printable(c.caller()).c_str(),
+                  printable(c.callee()).c_str(), utc_time(c.answered() * 1000, false).c_str());
+    }
+  } else if (json) {
+    std::printf("{\"ok\":true,\"removed\":%u}\n", reply.removed());
+  } else {
+    std::printf("removed %u registration%s\n", reply.removed(), reply.removed() == 1 ? "" : "s");
+  }
+}
+
 // Sends `inner` to `method` of process `proc` through parleyd and parses the
 // process's answer into `answer`. Returns an exit code; failures are printed.
 template <class Request, class Reply>
@@ -699,6 +750,21 @@ int main(int argc, char** argv) {
     schema::QueueAdminReply answer;
     if (int rc = forward(find_socket(socket_flag, config_flag), "dequeuer", contracts::kQueueAdmin, inner, json, answer); rc != kExitOk) return rc;
     return print_queue(verb, answer, json);
+  } else if (cmd == "sip") {
+    schema::SipAdminRequest inner;
+    const std::string verb = words.size() > 1 ? words[1] : "";
+    if ((verb == "registrations" && words.size() <= 3) || (verb == "calls" && words.size() == 2) ||
+        (verb == "unregister" && words.size() == 3)) {
+      inner.set_op(verb);
+      if (words.size() == 3) inner.set_account(words[2]);
+    } else {
+      usage(stderr);
+      return kExitUsage;
+    }
+    schema::SipAdminReply answer;
+    if (int rc = forward(find_socket(socket_flag, config_flag), "sipd", contracts::kSipAdmin, inner, json, answer); rc != kExitOk) return rc;
+    print_sip(verb, answer, json);
+    return kExitOk;
   } else if (cmd == "status" && words.size() == 1) {
     request.mutable_status();
   } else if ((cmd == "start" || cmd == "stop" || cmd == "restart") && words.size() == 2) {

@@ -7,7 +7,8 @@
 // Privileges: user parley-sipd; writes only its own data directory
 // (DATA_DIR/sipd: registrations); reads its TLS certificates; calls the
 // directory (digest checks: the secrets stay there; addresses, settings)
-// and the router (where a request goes).
+// and the router (where a request goes); administration only from parleyd
+// (ipc "admin", mode 0600).
 #include "daemon/daemon.h"
 #include "server.h"
 #include "settings.h"
@@ -16,6 +17,7 @@ int main(int argc, char** argv) {
   return parley::daemon::run(argc, argv, {
       .name = "sipd",
       .listeners = {"sip", "sips"},
+      .serves = {"admin"},
       .uses = {"directory", "router"},
       .settings = {parley::sipd::settings_section()},
       .start = &parley::sipd::start,

@@ -7,6 +7,7 @@
 #include "connection.h"
 #include "ipc/contracts/directory.h"
 #include "ipc/contracts/router.h"
+#include "ipc/contracts/sipd.h"
 #include "log/log.h"
 
 namespace parley::sipd {
@@ -53,6 +54,7 @@ Server::Server(daemon::Context& ctx, Settings settings, std::vector<std::string>
     : Frontend(ctx, "sip", &load_settings, std::move(settings), std::move(listeners)),
       directory_(ctx.io(), ctx.endpoint("directory", "directory")),
       router_(ctx.io(), ctx.endpoint("router", "router")),
+      admin_(ctx.io(), ctx.endpoint("admin"), ipc::ServerOptions{.socket_mode = 0600}),
       bindings_(std::move(bindings)),
       datagrams_(ctx),
       sweep_(ctx.io()) {
@@ -64,6 +66,7 @@ Server::Server(daemon::Context& ctx, Settings settings, std::vector<std::string>
 }
 
 Server::~Server() {
+  admin_.stop();
   core_->stop();
   datagrams_.close();
 }
@@ -95,9 +98,55 @@ Status Server::start() {
       !started) {
     return started;
   }
+  admin_.handle(contracts::kSipAdmin,
+                [this](const ipc::RequestInfo&, schema::SipAdminRequest req) -> awaitable<Result<schema::SipAdminReply>> {
+                  co_return admin(req);
+                });
+  if (auto started = admin_.start(); !started) return started;
   asio::co_spawn(io(), sweep_loop(), asio::detached);
   report();
   return {};
+}
+
+Result<schema::SipAdminReply> Server::admin(const schema::SipAdminRequest& request) {
+  schema::SipAdminReply reply;
+  if (request.op() == "registrations") {
+    auto all = bindings_.list();
+    if (!all) return all.error();
+    const std::int64_t now = wall_now();
+    for (const auto& b : *all) {
+      if (b.binding.expires_at <= now) continue;
+      if (!request.account().empty() && b.account != request.account()) continue;
+      auto* r = reply.add_registrations();
+      r->set_account(b.account);
+      r->set_contact(b.binding.uri);
+      r->set_flow(b.binding.flow);
+      r->set_expires_at(b.binding.expires_at);
+      r->set_q(b.binding.q);
+      r->set_instance(b.binding.instance);
+    }
+  } else if (request.op() == "calls") {
+    for (const auto& c : core_->calls()) {
+      auto* r = reply.add_calls();
+      r->set_sid(c.sid);
+      r->set_call_id(c.call_id);
+      r->set_caller(c.caller);
+      r->set_callee(c.callee);
+      r->set_started(c.started);
+      r->set_answered(c.answered);
+    }
+  } else if (request.op() == "unregister") {
+    if (request.account().empty()) return fail(Errc::invalid, "unregister needs an account");
+    auto removed = bindings_.unregister(request.account());
+    if (!removed) return removed.error();
+    reply.set_removed(static_cast<std::uint32_t>(*removed));
+    log::info("sip.admin.unregistered", "registrations removed by the administrator",
+              {{"account", request.account()}, {"count", *removed}, {"actor", request.actor()}});
+    report();
+  } else {
+    return fail(Errc::invalid, "unknown sip administration request");
+  }
+  return reply;
 }
 
 awaitable<void> Server::drain() {

@@ -17,6 +17,7 @@
 #include "front/datagram.h"
 #include "front/frontend.h"
 #include "ipc/ipc.h"
+#include "schema/sip.pb.h"
 #include "settings.h"
 #include "sip/bindings.h"
 
@@ -49,9 +50,12 @@ class Server final : public front::Frontend<Settings>, public Transport, public 
  private:
   awaitable<void> sweep_loop();
   void report();
+  // `parleyctl sip ...`
+  Result<schema::SipAdminReply> admin(const schema::SipAdminRequest& request);
 
   ipc::Client directory_;
   ipc::Client router_;
+  ipc::Server admin_;
   sip::Bindings bindings_;
   front::Datagrams datagrams_;
   std::unique_ptr<Core> core_;

@@ -36,6 +36,7 @@ RigContext::RigContext(asio::io_context& io, std::string name, config::Config co
   for (std::string_view proc : {"directory", "router", "local-delivery", "dequeuer"}) {
     fs::create_directories(dir_ + "/run/" + std::string(proc));
   }
+  fs::create_directories(dir_ + "/run/" + name_);  // its own endpoints (sipd's admin)
   fs::create_directories(data_dir());
 }
 
