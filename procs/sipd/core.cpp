@@ -16,6 +16,8 @@ constexpr std::string_view kResponseHeaders[] = {"via", "v", "from", "f", "to", 
 
 }  // namespace
 
+std::string new_branch() { return std::string(sip::kMagicCookie) + auth::hex_encode(auth::random_bytes(10)); }
+
 std::string_view reason_phrase(int status) {
   switch (status) {
     case 100: return "Trying";
@@ -47,11 +49,13 @@ std::string_view reason_phrase(int status) {
   }
 }
 
-Core::Core(asio::io_context& io, Transport& transport, Backend& backend, sip::Bindings& bindings, Options options)
+Core::Core(asio::io_context& io, Transport& transport, Backend& backend, sip::Bindings& bindings,
+           sip::StoredMessages& messages, Options options)
     : io_(io),
       transport_(transport),
       backend_(backend),
       bindings_(bindings),
+      messages_(messages),
       options_(std::move(options)),
       settings_now_(options_.settings()),
       nonces_(settings_now_->nonce_lifetime),
@@ -258,6 +262,7 @@ void Core::transaction_ended(sip::TransactionId id) {
   }
   flows_.erase(id);
   sids_.erase(id);
+  deliveries_.erase(id);
   // A branch that ends without a final response failed (timer B or F
   // told already; this covers a transaction dropped any other way).
   if (branch_of_.contains(id)) on_branch_failed(id, 408);

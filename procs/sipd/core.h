@@ -41,6 +41,7 @@
 #include "flow.h"
 #include "settings.h"
 #include "sip/bindings.h"
+#include "sip/stored_messages.h"
 #include "sip/message.h"
 #include "sip/transaction.h"
 
@@ -69,7 +70,8 @@ class Core {
     std::string key;
   };
 
-  Core(asio::io_context& io, Transport& transport, Backend& backend, sip::Bindings& bindings, Options options);
+  Core(asio::io_context& io, Transport& transport, Backend& backend, sip::Bindings& bindings,
+       sip::StoredMessages& messages, Options options);
   ~Core();
   Core(const Core&) = delete;
   Core& operator=(const Core&) = delete;
@@ -196,10 +198,19 @@ class Core {
   OwnRoutes own_routes(const sip::Message& request, const Flow& from) const;
   void final_answered(Proxied& p, int status);
 
+  // --- stored instant messages (messages.cpp) ---
+  // Keeps a MESSAGE for an account with no device registered and answers
+  // 202; false when it cannot be kept (over the account's limits).
+  bool store_message(Proxied& p);
+  // Sends an account's stored messages to the contact that just registered.
+  void deliver_stored(const std::string& account, const Flow& flow, const std::string& contact);
+  void on_delivery_response(sip::TransactionId client, int status);
+
   asio::io_context& io_;
   Transport& transport_;
   Backend& backend_;
   sip::Bindings& bindings_;
+  sip::StoredMessages& messages_;
   Options options_;
   std::shared_ptr<const Settings> settings_now_;
   sip::TransactionTable transactions_;
@@ -213,6 +224,8 @@ class Core {
   std::map<sip::TransactionId, std::unique_ptr<Proxied>> proxied_;         // by server transaction
   std::map<sip::TransactionId, std::pair<sip::TransactionId, std::size_t>> branch_of_;  // client -> server, index
   std::map<std::string, CallRecord> calls_;                                // by Call-ID
+  // Stored messages on their way: client transaction -> (account, message id).
+  std::map<sip::TransactionId, std::pair<std::string, std::uint64_t>> deliveries_;
   // New requests per second per client address (max_requests_per_ip).
   std::map<std::string, std::uint32_t, std::less<>> requests_this_second_;
   std::int64_t rate_second_ = 0;
@@ -232,5 +245,8 @@ class Core {
 // What a SIP status means in words, for the reason phrase of responses
 // sipd makes itself.
 std::string_view reason_phrase(int status);
+
+// A new RFC 3261 branch for a request this server sends.
+std::string new_branch();
 
 }  // namespace parley::sipd

@@ -5,7 +5,8 @@
 // users. UDP and TCP on the "sip" listener (5060), TLS on "sips" (5061).
 // Untrusted input: every byte from the network peers.
 // Privileges: user parley-sipd; writes only its own data directory
-// (DATA_DIR/sipd: registrations); reads its TLS certificates; calls the
+// (DATA_DIR/sipd: registrations, instant messages kept for accounts with
+// no device registered); reads its TLS certificates; calls the
 // directory (digest checks: the secrets stay there; addresses, settings)
 // and the router (where a request goes); administration only from parleyd
 // (ipc "admin", mode 0600).

@@ -41,8 +41,6 @@ int answer_status(const schema::Answer& answer) {
   }
 }
 
-std::string random_branch() { return std::string(sip::kMagicCookie) + auth::hex_encode(auth::random_bytes(10)); }
-
 }  // namespace
 
 // --- dispatch ----------------------------------------------------------
@@ -180,6 +178,9 @@ awaitable<void> Core::route_initial(sip::TransactionId id, Flow flow) {
     proxied.forwarded = true;
     started = start_targets(proxied, proxied.plan.on_unregistered());
   }
+  if (started == 0 && proxied.plan.targets_size() > 0 && txn->request().method() == "MESSAGE" && store_message(proxied)) {
+    co_return;
+  }
   if (started == 0) {
     final_answered(proxied, 480);
     respond(id, 480, reason_phrase(480));
@@ -234,7 +235,7 @@ bool Core::start_branch(Proxied& p, const Leg& leg) {
   const Flow from = from_it->second;
   sip::Rewrite edits;
   if (!leg.request_uri.empty()) edits.request_uri = leg.request_uri;
-  edits.prepend.push_back("Via: " + via_value(leg.flow.kind, random_branch()));
+  edits.prepend.push_back("Via: " + via_value(leg.flow.kind, new_branch()));
   // Credentials for this server's realm were used here; they go no
   // further (RFC 3261 22.3).
   if (leg.record_route) edits.remove.push_back("Proxy-Authorization");
@@ -329,7 +330,7 @@ void Core::forward_ack(const sip::Message& ack, const Flow& flow) {
   auto hop = next_hop(next, ack.routes().size() > ours ? std::nullopt : routes.next, flow);
   if (!hop) return;
   sip::Rewrite edits;
-  edits.prepend.push_back("Via: " + via_value(hop->kind, random_branch()));
+  edits.prepend.push_back("Via: " + via_value(hop->kind, new_branch()));
   edits.drop_routes = ours;
   edits.max_forwards = ack.max_forwards().value_or(kDefaultMaxForwards + 1) - 1;
   (void)transport_.send(*hop, sip::rewrite(ack, edits));
@@ -366,6 +367,10 @@ void Core::handle_cancel(sip::Message cancel, const Flow& flow) {
 // --- responses ---------------------------------------------------------
 
 void Core::on_branch_response(sip::TransactionId client, const sip::Message& response) {
+  if (deliveries_.contains(client)) {
+    on_delivery_response(client, response.status());
+    return;
+  }
   auto at = branch_of_.find(client);
   if (at == branch_of_.end()) return;  // the answer to a CANCEL of ours
   auto p_it = proxied_.find(at->second.first);

@@ -50,15 +50,17 @@ std::optional<Local> bound_address(int fd, const std::string& hostname) {
 
 }  // namespace
 
-Server::Server(daemon::Context& ctx, Settings settings, std::vector<std::string> listeners, sip::Bindings bindings)
+Server::Server(daemon::Context& ctx, Settings settings, std::vector<std::string> listeners, sip::Bindings bindings,
+               sip::StoredMessages messages)
     : Frontend(ctx, "sip", &load_settings, std::move(settings), std::move(listeners)),
       directory_(ctx.io(), ctx.endpoint("directory", "directory")),
       router_(ctx.io(), ctx.endpoint("router", "router")),
       admin_(ctx.io(), ctx.endpoint("admin"), ipc::ServerOptions{.socket_mode = 0600}),
       bindings_(std::move(bindings)),
+      messages_(std::move(messages)),
       datagrams_(ctx),
       sweep_(ctx.io()) {
-  core_ = std::make_unique<Core>(ctx.io(), *this, *this, bindings_,
+  core_ = std::make_unique<Core>(ctx.io(), *this, *this, bindings_, messages_,
                                  Core::Options{.settings = [this] { return this->settings(); },
                                                .next_sid = [this] { return front().next_sid("sip"); },
                                                .wall_now = &wall_now,
@@ -248,7 +250,10 @@ Result<std::unique_ptr<daemon::Service>> start(daemon::Context& ctx) {
   if (!settings) return settings.error();
   auto bindings = sip::Bindings::open(ctx.data_dir() + "/registrations");
   if (!bindings) return bindings.error();
-  return daemon::launch<Server>(ctx, std::move(settings.value()), names, std::move(bindings.value()));
+  auto messages = sip::StoredMessages::open(ctx.data_dir() + "/messages");
+  if (!messages) return messages.error();
+  return daemon::launch<Server>(ctx, std::move(settings.value()), names, std::move(bindings.value()),
+                                std::move(messages.value()));
 }
 
 }  // namespace parley::sipd

@@ -27,7 +27,8 @@ class Connection;
 
 class Server final : public front::Frontend<Settings>, public Transport, public Backend {
  public:
-  Server(daemon::Context& ctx, Settings settings, std::vector<std::string> listeners, sip::Bindings bindings);
+  Server(daemon::Context& ctx, Settings settings, std::vector<std::string> listeners, sip::Bindings bindings,
+         sip::StoredMessages messages);
   ~Server() override;
   Status start();
   awaitable<void> drain() override;
@@ -57,6 +58,7 @@ class Server final : public front::Frontend<Settings>, public Transport, public 
   ipc::Client router_;
   ipc::Server admin_;
   sip::Bindings bindings_;
+  sip::StoredMessages messages_;
   front::Datagrams datagrams_;
   std::unique_ptr<Core> core_;
   std::map<Flow::Kind, Local> locals_;

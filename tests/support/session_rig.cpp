@@ -108,16 +108,16 @@ std::string_view domain_of(std::string_view address) {
   return at == std::string_view::npos ? std::string_view() : address.substr(at + 1);
 }
 
-// kUser's digest, signed with the local part or the whole name, realm kDomain.
+// Any account of kDomain with kPassword, signed with the local part or the
+// whole name, realm kDomain.
 AuthReply digest_check(const schema::DigestRequest& req) {
   const auto algorithm = auth::parse_digest_algorithm(req.algorithm());
-  const bool full = req.username() == kUser;
-  if (!algorithm || req.realm() != kDomain || (!full && req.username() != kUser.substr(0, kUser.find('@')))) {
-    return reply_with(AuthReply::OUTCOME_FAILED);
-  }
-  const std::string ha1 = auth::digest_ha1(*algorithm, req.username(), kDomain, kPassword);
+  const std::string& user = req.username();
+  const std::string account = user.find('@') == std::string::npos ? user + "@" + std::string(kDomain) : user;
+  if (!algorithm || req.realm() != kDomain || domain_of(account) != kDomain) return reply_with(AuthReply::OUTCOME_FAILED);
+  const std::string ha1 = auth::digest_ha1(*algorithm, user, kDomain, kPassword);
   auth::DigestChallengeResponse r{req.method(), req.uri(), req.nonce(), req.cnonce(), req.nc(), req.qop(), req.response()};
-  return auth::digest_verify(*algorithm, ha1, r) ? ok_for(kUser) : reply_with(AuthReply::OUTCOME_FAILED);
+  return auth::digest_verify(*algorithm, ha1, r) ? ok_for(account) : reply_with(AuthReply::OUTCOME_FAILED);
 }
 
 schema::RouteSignalReply route_signal(const schema::RouteSignalRequest& req) {

@@ -14,8 +14,8 @@
 //   router.verify      kDomain is local; "reject" local parts are refused;
 //                      everything else is remote
 //   router.enqueue     queued (counted)
-//   directory.digest   kUser's digest with kPassword in realm kDomain (as
-//                      "demo" or "demo@example.test")
+//   directory.digest   any account of kDomain with kPassword, realm kDomain
+//                      (as "demo" or "demo@example.test")
 //   router.route_signal  an address in kDomain is an account of that name (registered contacts); "reject@" unknown;
 //                      elsewhere: external when authenticated, else refused
 #pragma once

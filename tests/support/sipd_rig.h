@@ -44,7 +44,11 @@ class SipdRig {
     b.cseq = 1;
     b.flow = "tcp:1:192.0.2.1:40000";
     if (!bindings->put(kUser, b)) std::abort();
-    server_ = std::make_unique<sipd::Server>(*ctx_, settings_, kListeners, std::move(bindings.value()));
+    std::filesystem::remove_all(dir_.path() + "/messages");
+    auto messages = sip::StoredMessages::open(dir_.path() + "/messages");
+    if (!messages) std::abort();
+    server_ = std::make_unique<sipd::Server>(*ctx_, settings_, kListeners, std::move(bindings.value()),
+                                             std::move(messages.value()));
     if (!server_->start()) std::abort();
     return *server_;
   }

@@ -315,6 +315,39 @@ TEST(SipdProxy, RefusesWithoutLookingUpWhoIsNotProven) {
   EXPECT_NE(find_status(d.say(bye), 403), nullptr);
 }
 
+// demo2 has no device: a MESSAGE is kept (202) and goes to the first one
+// that registers, with its original Date; once answered it is not sent again.
+TEST(SipdMessages, KeptUntilADeviceRegisters) {
+  SipDialog d;
+  auto stored = d.say(request("MESSAGE", "sip:demo2@example.test", "sip:bob@elsewhere.test", "sip:demo2@example.test",
+                              "msg-1", 1, "m1", "Date: Mon, 07 Dec 2026 09:00:00 GMT\r\nContent-Type: text/plain\r\n",
+                              "while you were out"));
+  ASSERT_NE(find_status(stored, 202), nullptr) << summary(stored);
+  const std::string uri = "sip:mx.example.test";
+  auto register_demo2 = [&](int cseq) {
+    auto challenge = d.say(request("REGISTER", uri, "sip:demo2@example.test", "sip:demo2@example.test", "reg-d2", cseq,
+                                   "d2r" + std::to_string(cseq)));
+    EXPECT_NE(find_status(challenge, 401), nullptr);
+    return d.say(request("REGISTER", uri, "sip:demo2@example.test", "sip:demo2@example.test", "reg-d2", cseq + 1,
+                         "d2r" + std::to_string(cseq + 1),
+                         "Expires: 600\r\nAuthorization: " +
+                             authorization(header(*find_status(challenge, 401), "WWW-Authenticate"), "demo2", kPassword,
+                                           "REGISTER", uri, auth::DigestAlgorithm::md5) +
+                             "\r\n"));
+  };
+  auto registered = register_demo2(1);
+  ASSERT_NE(find_status(registered, 200), nullptr) << summary(registered);
+  const sip::Message* delivered = find_method(registered, "MESSAGE");
+  ASSERT_NE(delivered, nullptr) << summary(registered);
+  EXPECT_EQ(delivered->body(), "while you were out");
+  EXPECT_EQ(header(*delivered, "Date"), "Mon, 07 Dec 2026 09:00:00 GMT");
+  EXPECT_EQ(delivered->from().uri.user, "bob");
+  d.say(answer(*delivered, 200, "OK"));
+  auto again = register_demo2(3);
+  ASSERT_NE(find_status(again, 200), nullptr);
+  EXPECT_EQ(find_method(again, "MESSAGE"), nullptr) << "delivered once";
+}
+
 TEST(SipdFlow, NamesAndTokensRoundTripAndTokensAreSigned) {
   Flow udp{.kind = Flow::Kind::udp, .connection = 0, .socket = 1, .ip = "2001:db8::7", .port = 5062};
   EXPECT_EQ(udp.name(), "udp:1:[2001:db8::7]:5062");
