@@ -267,7 +267,13 @@ void Core::transaction_ended(sip::TransactionId id) {
   // told already; this covers a transaction dropped any other way).
   if (branch_of_.contains(id)) on_branch_failed(id, 408);
   branch_of_.erase(id);
-  if (proxied_.contains(id)) end_proxied(id);
+  // The proxy state goes once the call stack that ended the transaction
+  // (often while handling that very Proxied) has unwound.
+  if (proxied_.contains(id)) {
+    asio::post(io_, [this, alive = alive_, id] {
+      if (*alive) end_proxied(id);
+    });
+  }
 }
 
 void Core::respond(sip::TransactionId id, int status, std::string_view reason, const std::vector<sip::Header>& extra,

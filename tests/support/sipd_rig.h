@@ -33,6 +33,9 @@ class SipdRig {
 
   sipd::Server& fresh_server() {
     server_.reset();
+    // A context of its own per server: its admin endpoint gets a new path
+    // (ZeroMQ lets go of a closed socket's path only later).
+    server_ctx_ = std::make_unique<RigContext>(io, "sipd-" + std::to_string(++servers_), ctx_->config(), dir_.path());
     const std::string dir = dir_.path() + "/registrations";
     std::filesystem::remove_all(dir);
     auto bindings = sip::Bindings::open(dir);
@@ -47,7 +50,7 @@ class SipdRig {
     std::filesystem::remove_all(dir_.path() + "/messages");
     auto messages = sip::StoredMessages::open(dir_.path() + "/messages");
     if (!messages) std::abort();
-    server_ = std::make_unique<sipd::Server>(*ctx_, settings_, kListeners, std::move(bindings.value()),
+    server_ = std::make_unique<sipd::Server>(*server_ctx_, settings_, kListeners, std::move(bindings.value()),
                                              std::move(messages.value()));
     if (!server_->start()) std::abort();
     return *server_;
@@ -63,7 +66,9 @@ class SipdRig {
   std::unique_ptr<RigContext> ctx_;
   std::unique_ptr<FakeBackends> backends_;
   sipd::Settings settings_;
+  std::unique_ptr<RigContext> server_ctx_;
   std::unique_ptr<sipd::Server> server_;
+  int servers_ = 0;
 };
 
 // Runs the loop until the connection waits for client bytes with none

@@ -1,0 +1,376 @@
+"""SIP end to end: the real parleyd with directory, router and sipd, driven
+by SIPp (Debian's sip-tester; tests/sip/scenarios) over UDP and TCP, and by
+small clients of the test's own where SIPp cannot go (TLS: Debian's SIPp
+has no OpenSSL; bad input SIPp would not send). Every call is placed and
+answered by separate SIPp processes; the callee registers itself first
+(uas_register.xml, answering on its registration's socket)."""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import SOURCE, Parley, free_port, wait_for  # noqa: E402
+from test_mail import make_cert, tls_context  # noqa: E402
+
+SCENARIOS = os.path.join(SOURCE, "tests", "sip", "scenarios")
+SIPP = shutil.which("sipp") or "/usr/bin/sipp"
+DOMAIN = "example.test"
+
+
+def free_udp_tcp_port():
+    """A port free for both UDP and TCP on 127.0.0.1 (SIP listens on both)."""
+    while True:
+        port = free_port()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            try:
+                u.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+
+
+class SipServer(Parley):
+    """parleyd with directory, router and sipd (UDP and TCP on one port, TLS
+    on another), the demo accounts of example.test."""
+
+    def __init__(self, log_format="human", sipd=""):
+        self.sip_port = free_udp_tcp_port()
+        self.sips_port = free_port()
+        self.tls_dir = tempfile.mkdtemp(prefix="parley-tls-")
+        os.chmod(self.tls_dir, 0o755)
+        self.cert, self.key = os.path.join(self.tls_dir, "cert.pem"), os.path.join(self.tls_dir, "key.pem")
+        make_cert(self.cert, self.key, "sip.example.test")
+        sections = f"""[directory]
+argon2_memory_kib = 1024
+argon2_iterations = 1
+first_run_domain = "{DOMAIN}"
+first_run_accounts = ["postmaster", "demo", "demo2", "demo3"]
+first_run_password_file = "PASSWORDS"
+[sipd]
+domain = "{DOMAIN}"
+tls_certificates = ["default={self.cert},{self.key}"]
+{sipd}
+"""
+        processes = {
+            "directory": [],
+            "router": [],
+            "sipd": [f"sip=udp:127.0.0.1:{self.sip_port}", f"sip=tcp:127.0.0.1:{self.sip_port}",
+                     f"sips=tcp:127.0.0.1:{self.sips_port}"],
+        }
+        super().__init__(processes=processes, sections=sections, log_format=log_format,
+                         extra_server='hostname = "sip.example.test"')
+        self.write_config(self.config_text().replace("PASSWORDS", os.path.join(self.dir, "passwords")))
+        self.children = []
+
+    def __exit__(self, *exc):
+        for c in self.children:
+            if c.poll() is None:
+                c.kill()
+                c.wait()
+        super().__exit__(*exc)
+        shutil.rmtree(self.tls_dir, ignore_errors=True)
+        return False
+
+    def password(self, account):
+        path = os.path.join(self.dir, "passwords")
+        wait_for(lambda: os.path.exists(path) and os.path.getsize(path) > 0, what="first-run passwords")
+        with open(path) as f:
+            return dict(line.rstrip("\n").split("\t") for line in f if line.strip())[f"{account}@{DOMAIN}"]
+
+    # --- SIPp ------------------------------------------------------------
+    def sipp_command(self, scenario, user, transport, port, *extra):
+        return [SIPP, "-sf", os.path.join(SCENARIOS, scenario), f"127.0.0.1:{self.sip_port}", "-t", transport,
+                "-p", str(port), "-i", "127.0.0.1", "-m", "1", "-key", "domain", DOMAIN, "-buff_size", "8388608",
+                "-nostdin", "-timeout", "30s", "-timeout_error", "-trace_err",
+                "-error_file", os.path.join(self.dir, f"sipp-{scenario}-{port}.err"), *extra]
+
+    def sipp(self, scenario, user, transport="u1", *extra, password=None):
+        """Runs a scenario to its end as `user`; the CompletedProcess."""
+        port = free_udp_tcp_port()
+        cmd = self.sipp_command(scenario, user, transport, port, "-au", user, "-ap",
+                                password if password is not None else self.password(user), *extra)
+        return subprocess.run(cmd, cwd=self.dir, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=90)
+
+    def callee(self, user, answers, transport="u1", hold_ms=60000, *extra):
+        """A callee registered as `user` that handles what reaches it with
+        scenario `answers`; returns once the registration is in place."""
+        port = free_udp_tcp_port()
+        cmd = self.sipp_command("uas_register.xml", user, transport, port, "-s", user, "-au", user, "-ap",
+                                self.password(user), "-d", str(hold_ms), "-oocsf", os.path.join(SCENARIOS, answers),
+                                "-trace_msg", "-message_file", os.path.join(self.dir, f"callee-{port}.msg"), *extra)
+        child = subprocess.Popen(cmd, cwd=self.dir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        self.children.append(child)
+        wait_for(lambda: f":{port}" in self.ctl("sip", "registrations", f"{user}@{DOMAIN}").stdout,
+                 what=f"{user} registered from port {port}")
+        return child, port
+
+    def call(self, scenario, caller, callee, transport="u1", *extra):
+        return self.sipp(scenario, caller, transport, "-s", callee, "-key", "caller", caller, *extra)
+
+    def messages_seen(self, port):
+        try:
+            with open(os.path.join(self.dir, f"callee-{port}.msg"), errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+
+def udp_exchange(port, text, timeout=5.0):
+    """Sends one datagram; the first reply that is not 100 Trying, or None."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        s.settimeout(timeout)
+        s.sendto(text.encode() if isinstance(text, str) else text, ("127.0.0.1", port))
+        try:
+            while True:
+                data = s.recv(65535).decode(errors="replace")
+                if not data.startswith("SIP/2.0 100 "):
+                    return data
+        except socket.timeout:
+            return None
+
+
+def request(method, uri, from_uri, to_uri, branch, extra="", body="", transport="UDP", cseq=1, call_id=None):
+    return (f"{method} {uri} SIP/2.0\r\nVia: SIP/2.0/{transport} 127.0.0.1:9;branch=z9hG4bK{branch};rport\r\n"
+            f"Max-Forwards: 70\r\nFrom: <{from_uri}>;tag=t{branch}\r\nTo: <{to_uri}>\r\n"
+            f"Call-ID: {call_id or branch}@test\r\nCSeq: {cseq} {method}\r\n{extra}Content-Length: {len(body)}\r\n\r\n{body}")
+
+
+def status_of(reply):
+    return int(reply.split(" ", 2)[1]) if reply else None
+
+
+class Registrar(unittest.TestCase):
+    def test_right_and_wrong_password_over_udp_and_tcp(self):
+        with SipServer() as p:
+            for transport in ("u1", "t1"):
+                with self.subTest(transport=transport):
+                    ok = p.sipp("register.xml", "demo", transport, "-s", "demo")
+                    self.assertEqual(ok.returncode, 0, ok.stdout[-2000:])
+                    # register_wrong.xml fails if a 200 ever comes.
+                    wrong = p.sipp("register_wrong.xml", "demo", transport, "-s", "demo", password="not the password")
+                    self.assertEqual(wrong.returncode, 0, wrong.stdout[-2000:])
+            # An account that does not exist gets the same challenge as one that does.
+            unknown = p.sipp("register_wrong.xml", "nobody", "u1", "-s", "nobody", password="guess")
+            self.assertEqual(unknown.returncode, 0, unknown.stdout[-2000:])
+            listed = p.ctl("sip", "registrations", f"demo@{DOMAIN}")
+            self.assertEqual(listed.returncode, 0, listed.stderr)
+            self.assertIn(f"demo@{DOMAIN}", listed.stdout)
+            self.assertIn("udp:", listed.stdout)
+
+    def test_tls_register_with_digest(self):
+        with SipServer() as p:
+            ctx = tls_context()
+            with ctx.wrap_socket(socket.create_connection(("127.0.0.1", p.sips_port), timeout=10)) as t:
+                self.assertIn(t.version(), ("TLSv1.2", "TLSv1.3"))
+                reply = tls_register(t, "demo", p.password("demo"), p.sips_port)
+                self.assertTrue(reply.startswith("SIP/2.0 200 "), reply)
+                self.assertIn("expires=", reply)
+            # TLS below 1.2 is refused.
+            old = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            old.check_hostname = False
+            old.verify_mode = ssl.CERT_NONE
+            old.maximum_version = ssl.TLSVersion.TLSv1_1
+            old.minimum_version = ssl.TLSVersion.TLSv1
+            with self.assertRaises((ssl.SSLError, ConnectionResetError)):
+                with old.wrap_socket(socket.create_connection(("127.0.0.1", p.sips_port), timeout=10)):
+                    pass
+
+    def test_registrations_survive_restart_and_kill(self):
+        with SipServer() as p:
+            ok = p.sipp("register.xml", "demo", "u1", "-s", "demo")
+            self.assertEqual(ok.returncode, 0, ok.stdout[-2000:])
+            before = p.ctl("sip", "registrations").stdout
+            self.assertIn(f"demo@{DOMAIN}", before)
+            self.assertEqual(p.ctl("restart", "sipd").returncode, 0)
+            p.wait_state("sipd", "ready")
+            self.assertEqual(p.ctl("sip", "registrations").stdout, before)
+            os.kill(p.pid("sipd"), signal.SIGKILL)
+            wait_for(lambda: p.status()["sipd"]["restarts"] >= 1 and p.status()["sipd"]["state"] == "ready",
+                     timeout=30, what="sipd back after kill -9")
+            self.assertEqual(p.ctl("sip", "registrations").stdout, before)
+            # The administrator can remove them.
+            self.assertIn("removed 1 registration", p.ctl("sip", "unregister", f"demo@{DOMAIN}").stdout)
+            self.assertIn("no registrations", p.ctl("sip", "registrations").stdout)
+
+
+def tls_register(t, user, password, port):
+    import hashlib
+    uri = f"sip:{DOMAIN}"
+
+    def send_and_read(text):
+        t.sendall(text.encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += t.recv(65535)
+        return data.decode()
+
+    def register(cseq, auth=""):
+        return (f"REGISTER {uri} SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:9;branch=z9hG4bKtls{cseq}\r\n"
+                f"Max-Forwards: 70\r\nFrom: <sip:{user}@{DOMAIN}>;tag=tls\r\nTo: <sip:{user}@{DOMAIN}>\r\n"
+                f"Call-ID: tls-reg@test\r\nCSeq: {cseq} REGISTER\r\nContact: <sip:{user}@127.0.0.1:9;transport=tls>\r\n"
+                f"Expires: 600\r\n{auth}Content-Length: 0\r\n\r\n")
+    challenge = send_and_read(register(1))
+    nonce = re.search(r'nonce="([^"]+)"', challenge).group(1)
+
+    def md5(s):
+        return hashlib.md5(s.encode()).hexdigest()
+    ha1, ha2 = md5(f"{user}:{DOMAIN}:{password}"), md5(f"REGISTER:{uri}")
+    response = md5(f"{ha1}:{nonce}:00000001:cn0nce:auth:{ha2}")
+    auth = (f'Authorization: Digest username="{user}", realm="{DOMAIN}", nonce="{nonce}", uri="{uri}", '
+            f'response="{response}", algorithm=MD5, qop=auth, nc=00000001, cnonce="cn0nce"\r\n')
+    return send_and_read(register(2, auth))
+
+
+class Calls(unittest.TestCase):
+    def test_call_busy_cancel_and_refusals_over_udp_and_tcp(self):
+        with SipServer() as p:
+            for transport in ("u1", "t1"):
+                with self.subTest(transport=transport, case="answered"):
+                    callee, _ = p.callee("demo2", "uas_answer.xml", transport)
+                    r = p.call("uac_call.xml", "demo", "demo2", transport)
+                    self.assertEqual(r.returncode, 0, r.stdout[-3000:])
+                    callee.kill()
+                    p.ctl("sip", "unregister", f"demo2@{DOMAIN}")
+                with self.subTest(transport=transport, case="busy"):
+                    callee, _ = p.callee("demo2", "uas_busy.xml", transport)
+                    r = p.call("uac_expect_486.xml", "demo", "demo2", transport)
+                    self.assertEqual(r.returncode, 0, r.stdout[-3000:])
+                    callee.kill()
+                    p.ctl("sip", "unregister", f"demo2@{DOMAIN}")
+                with self.subTest(transport=transport, case="cancelled"):
+                    callee, port = p.callee("demo2", "uas_noanswer.xml", transport)
+                    r = p.call("uac_cancel.xml", "demo", "demo2", transport)
+                    self.assertEqual(r.returncode, 0, r.stdout[-3000:])
+                    wait_for(lambda: "CANCEL sip:" in p.messages_seen(port), what="the callee's CANCEL")
+                    callee.kill()
+                    p.ctl("sip", "unregister", f"demo2@{DOMAIN}")
+                with self.subTest(transport=transport, case="not registered"):
+                    r = p.call("uac_expect_480.xml", "demo", "demo3", transport)
+                    self.assertEqual(r.returncode, 0, r.stdout[-3000:])
+                with self.subTest(transport=transport, case="unknown"):
+                    r = p.call("uac_expect_404.xml", "demo", "nobody", transport)
+                    self.assertEqual(r.returncode, 0, r.stdout[-3000:])
+                with self.subTest(transport=transport, case="caller is not who it says"):
+                    # demo's credentials with From: demo3.
+                    r = p.sipp("uac_expect_403.xml", "demo", transport, "-s", "demo2", "-key", "caller", "demo3")
+                    self.assertEqual(r.returncode, 0, r.stdout[-3000:])
+            # Call-detail events for the answered calls.
+            log = p.log("sipd")
+            self.assertEqual(log.count("sip.call.answer"), 2, log[-3000:])
+            self.assertGreaterEqual(log.count("sip.call.end"), 2)
+
+    def test_forking_rings_every_contact_and_cancels_the_others(self):
+        with SipServer() as p:
+            answering, _ = p.callee("demo2", "uas_answer.xml")
+            ringing, ringing_port = p.callee("demo2", "uas_noanswer.xml")
+            listed = p.ctl("sip", "registrations", f"demo2@{DOMAIN}").stdout
+            self.assertEqual(listed.count(f"demo2@{DOMAIN}"), 2, listed)
+            r = p.call("uac_call.xml", "demo", "demo2", "u1")
+            self.assertEqual(r.returncode, 0, r.stdout[-3000:])
+            wait_for(lambda: "CANCEL sip:" in p.messages_seen(ringing_port), what="the other branch cancelled")
+
+    def test_forward_on_no_answer(self):
+        with SipServer() as p:
+            set_ = p.ctl("account", "set", f"demo2@{DOMAIN}", f"sip_forward_no_answer=demo3@{DOMAIN}",
+                         "sip_no_answer_s=5")
+            self.assertEqual(set_.returncode, 0, set_.stderr)
+            p.callee("demo2", "uas_noanswer.xml")
+            p.callee("demo3", "uas_answer.xml")
+            started = time.monotonic()
+            r = p.call("uac_call.xml", "demo", "demo2", "u1")
+            self.assertEqual(r.returncode, 0, r.stdout[-3000:])
+            self.assertGreaterEqual(time.monotonic() - started, 4.5, "rang demo2 first")
+
+    def test_no_open_relay(self):
+        with SipServer() as p:
+            # Unauthenticated, to another domain: refused, and logged.
+            reply = udp_exchange(p.sip_port, request("INVITE", "sip:someone@far.example", "sip:bob@elsewhere.test",
+                                                     "sip:someone@far.example", "relay1"))
+            self.assertEqual(status_of(reply), 403, reply)
+            wait_for(lambda: "router.signal.relay_denied" in p.log("router"), what="relay refusal logged")
+            # Claiming a local caller without credentials: challenged, for
+            # existing and unknown targets alike.
+            for target in ("demo2", "nobody"):
+                reply = udp_exchange(p.sip_port, request("INVITE", f"sip:{target}@{DOMAIN}", f"sip:demo@{DOMAIN}",
+                                                         f"sip:{target}@{DOMAIN}", f"scan{target}"))
+                self.assertEqual(status_of(reply), 407, reply)
+
+
+class Messages(unittest.TestCase):
+    def test_message_delivered_and_stored_then_delivered(self):
+        with SipServer() as p:
+            for transport in ("u1", "t1"):
+                with self.subTest(transport=transport):
+                    callee, port = p.callee("demo2", "uas_message.xml", transport)
+                    r = p.call("uac_message.xml", "demo", "demo2", transport)
+                    self.assertEqual(r.returncode, 0, r.stdout[-3000:])
+                    wait_for(lambda: "MESSAGE sip:" in p.messages_seen(port), what="the MESSAGE delivered")
+                    callee.kill()
+                    p.ctl("sip", "unregister", f"demo2@{DOMAIN}")
+            # demo3 has no device: the message is kept (202) ...
+            r = p.call("uac_message.xml", "demo", "demo3", "u1")
+            self.assertEqual(r.returncode, 0, r.stdout[-3000:])
+            # ... and reaches the device that registers next.
+            _, port = p.callee("demo3", "uas_message.xml")
+            wait_for(lambda: re.search(r"MESSAGE sip:demo3@[^\n]*\n(.*\n)*Date: ", p.messages_seen(port)),
+                     what="the stored MESSAGE delivered with its Date")
+
+
+class BadInput(unittest.TestCase):
+    # Messages of the kinds RFC 4475 (3.1.2, 3.3) describes: each gets a
+    # 400/416/505/483 or nothing, and sipd goes on answering, same process.
+    CASES = [
+        ("unknown version", "OPTIONS sip:{h} SIP/7.0\r\nVia: SIP/7.0/UDP 127.0.0.1:9;branch=z9hG4bKv7\r\n"
+         "From: <sip:x@elsewhere.test>;tag=1\r\nTo: <sip:{h}>\r\nCall-ID: v7\r\nCSeq: 1 OPTIONS\r\n"
+         "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n", {505, None}),
+        ("unknown scheme", "OPTIONS soap.beep://192.0.2.103:3002 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKsc\r\n"
+         "From: <sip:x@elsewhere.test>;tag=1\r\nTo: <sip:demo@example.test>\r\nCall-ID: sc\r\nCSeq: 1 OPTIONS\r\n"
+         "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n", {416, 400, None}),
+        ("method mismatch", "OPTIONS sip:{h} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKmm\r\n"
+         "From: <sip:x@elsewhere.test>;tag=1\r\nTo: <sip:{h}>\r\nCall-ID: mm\r\nCSeq: 1 INVITE\r\n"
+         "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n", {400, None}),
+        ("negative Content-Length", "OPTIONS sip:{h} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKcl\r\n"
+         "From: <sip:x@elsewhere.test>;tag=1\r\nTo: <sip:{h}>\r\nCall-ID: cl\r\nCSeq: 1 OPTIONS\r\n"
+         "Max-Forwards: 70\r\nContent-Length: -999\r\n\r\n", {400, None}),
+        ("no hops left", "OPTIONS sip:demo@example.test SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKmf\r\n"
+         "From: <sip:x@elsewhere.test>;tag=1\r\nTo: <sip:demo@example.test>\r\nCall-ID: mf\r\nCSeq: 1 OPTIONS\r\n"
+         "Max-Forwards: 0\r\nContent-Length: 0\r\n\r\n", {483}),
+        ("escaped NUL in a header", "OPTIONS sip:{h} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKnul\r\n"
+         "From: <sip:%00@elsewhere.test>;tag=1\r\nTo: <sip:{h}>\r\nCall-ID: nul\r\nCSeq: 1 OPTIONS\r\n"
+         "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n", {200, 400, None}),
+        ("no Via", "OPTIONS sip:{h} SIP/2.0\r\nFrom: <sip:x@elsewhere.test>;tag=1\r\nTo: <sip:{h}>\r\n"
+         "Call-ID: nv\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", {None}),
+        ("binary noise", "\x00\x01\x02\xff SIP/2.0 garbage\r\n\r\n", {None}),
+        ("huge header", "OPTIONS sip:{h} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKbig\r\n"
+         "From: <sip:x@elsewhere.test>;tag=1\r\nTo: <sip:{h}>\r\nCall-ID: big\r\nCSeq: 1 OPTIONS\r\n"
+         "Subject: " + "x" * 20000 + "\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n", {400, 513, None}),
+    ]
+
+    def test_malformed_messages_are_answered_or_dropped(self):
+        with SipServer() as p:
+            pid = p.pid("sipd")
+            host = f"127.0.0.1:{p.sip_port}"
+            ping = request("OPTIONS", f"sip:{host}", "sip:x@elsewhere.test", f"sip:{host}", "ping0")
+            for n, (name, text, expected) in enumerate(self.CASES):
+                with self.subTest(case=name):
+                    reply = udp_exchange(p.sip_port, text.replace("{h}", host), timeout=1.0)
+                    self.assertIn(status_of(reply), expected, reply)
+                    self.assertEqual(status_of(udp_exchange(p.sip_port, ping.replace("ping0", f"ping{n + 1}"))), 200)
+            self.assertEqual(p.pid("sipd"), pid)
+            self.assertEqual(p.status()["sipd"]["restarts"], 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
