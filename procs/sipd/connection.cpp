@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "auth/auth.h"
+#include "core/utf8.h"
 #include "log/log.h"
 #include "server.h"
 
@@ -30,46 +32,123 @@ awaitable<void> Connection::run(std::shared_ptr<Connection> self) { co_await sel
 
 awaitable<void> Connection::serve() {
   const auto settings = server_.settings();
-  const bool implicit_tls = listener_ == "sips";
+  const bool websocket = listener_ == "sip-ws" || listener_ == "sip-wss";
+  const bool implicit_tls = listener_ == "sips" || listener_ == "sip-wss";
   std::shared_ptr<tls::ServerContext> tls_context = implicit_tls ? settings->tls_for(listener_) : nullptr;
   auto opened = co_await open(tls_context);
   if (opened != Opened::ready) co_return;
-  flow_.kind = implicit_tls ? Flow::Kind::tls : Flow::Kind::tcp;
+  std::string leftover;
+  if (websocket && !co_await accept_websocket(leftover)) co_return;
+  flow_.kind = websocket ? (implicit_tls ? Flow::Kind::wss : Flow::Kind::ws) : (implicit_tls ? Flow::Kind::tls : Flow::Kind::tcp);
   flow_.connection = server_.add_connection(shared_from_this());
   flow_.ip = ip_;
   flow_.port = port_of(peer_);
   log::debug("sip.connection.open", "connected", {{"sid", sid_}, {"peer", peer_}, {"flow", flow_.name()}});
+  if (!leftover.empty()) on_websocket_bytes(leftover);
   std::string buf(16384, '\0');
   const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(settings->idle_timeout);
   while (!closing_) {
     auto n = co_await receive(asio::buffer(buf), timeout);
     if (!n || *n == 0) break;
-    framer_.feed(std::string_view(buf.data(), *n));
-    for (;;) {
-      auto frame = framer_.next();
-      if (!frame) {
-        log::info("sip.connection.bad_stream", frame.error().detail, {{"sid", sid_}, {"peer", peer_}});
-        if (framer_.broken()) {
-          closing_ = true;
-          break;
-        }
-        continue;
-      }
-      if (!*frame) break;
-      switch ((*frame)->kind) {
-        case sip::Frame::Kind::ping: send("\r\n"); break;
-        case sip::Frame::Kind::pong: break;
-        case sip::Frame::Kind::message: server_.core().receive(std::move((*frame)->bytes), flow_); break;
-      }
+    const std::string_view bytes(buf.data(), *n);
+    if (websocket_) {
+      on_websocket_bytes(bytes);
+    } else {
+      on_stream_bytes(bytes);
     }
   }
   close();
   server_.remove_connection(flow_.connection);
+  server_.core().flow_closed(flow_);
   log::debug("sip.connection.closed", "closed", {{"sid", sid_}, {"peer", peer_}});
 }
 
+void Connection::on_stream_bytes(std::string_view bytes) {
+  framer_.feed(bytes);
+  while (!closing_) {
+    auto frame = framer_.next();
+    if (!frame) {
+      log::info("sip.connection.bad_stream", frame.error().detail, {{"sid", sid_}, {"peer", peer_}});
+      if (framer_.broken()) close();
+      continue;
+    }
+    if (!*frame) return;
+    switch ((*frame)->kind) {
+      case sip::Frame::Kind::ping: send("\r\n"); break;
+      case sip::Frame::Kind::pong: break;
+      case sip::Frame::Kind::message: server_.core().receive(std::move((*frame)->bytes), flow_); break;
+    }
+  }
+}
+
+void Connection::on_websocket_bytes(std::string_view bytes) {
+  websocket_->feed(bytes);
+  while (!closing_) {
+    auto message = websocket_->next();
+    if (!message) {
+      log::info("sip.websocket.bad_frame", message.error().detail, {{"sid", sid_}, {"peer", peer_}});
+      const auto code = message.code() == Errc::limit ? ws::kCloseTooBig : ws::kCloseProtocolError;
+      send_websocket(ws::Opcode::close, ws::close_payload(code));
+      closing_after_write_ = true;
+      return;
+    }
+    if (!*message) return;
+    switch ((*message)->opcode) {
+      case ws::Opcode::ping: send_websocket(ws::Opcode::pong, (*message)->payload); break;
+      case ws::Opcode::close:
+        send_websocket(ws::Opcode::close, ws::close_payload(ws::kCloseNormal));
+        closing_after_write_ = true;
+        return;
+      case ws::Opcode::text:
+      case ws::Opcode::binary: server_.core().receive(std::move((*message)->payload), flow_); break;
+      default: break;
+    }
+  }
+}
+
+awaitable<bool> Connection::accept_websocket(std::string& leftover) {
+  constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
+  std::string head;
+  std::string buf(4096, '\0');
+  for (;;) {
+    std::size_t consumed = 0;
+    auto handshake = ws::parse_handshake(head, consumed);
+    if (!handshake || (*handshake && !(*handshake)->offers("sip"))) {
+      log::info("sip.websocket.refused", handshake ? "no sip subprotocol" : handshake.error().detail,
+                {{"sid", sid_}, {"peer", peer_}});
+      const std::string refusal = ws::handshake_refusal();
+      co_await stream_->write(refusal, kHandshakeTimeout);
+      co_return false;
+    }
+    if (*handshake) {
+      const std::string response = ws::handshake_response(auth::websocket_accept((*handshake)->key), "sip");
+      auto written = co_await stream_->write(response, kHandshakeTimeout);
+      if (!written) co_return false;
+      leftover = head.substr(consumed);
+      websocket_ = std::make_unique<ws::Decoder>(sip::kMaxMessageSize);
+      co_return true;
+    }
+    auto n = co_await receive(asio::buffer(buf), kHandshakeTimeout);
+    if (!n || *n == 0) co_return false;
+    head.append(buf.data(), *n);
+  }
+}
+
 bool Connection::send(std::string bytes) {
-  if (closing_) return false;
+  if (websocket_) {
+    // SIP in text frames when it is UTF-8, else binary (RFC 7118 5.1).
+    const auto opcode = valid_utf8(bytes) ? ws::Opcode::text : ws::Opcode::binary;
+    return send_websocket(opcode, bytes);
+  }
+  return queue(std::move(bytes));
+}
+
+bool Connection::send_websocket(ws::Opcode opcode, std::string_view payload) {
+  return queue(ws::encode(opcode, payload));
+}
+
+bool Connection::queue(std::string bytes) {
+  if (closing_ || closing_after_write_) return false;
   std::size_t queued = bytes.size();
   for (const auto& b : out_) queued += b.size();
   if (queued > kMaxQueued) {
@@ -96,6 +175,7 @@ awaitable<void> Connection::write_loop(std::shared_ptr<Connection> self) {
     self->out_.pop_front();
   }
   self->writing_ = false;
+  if (self->closing_after_write_) self->close();
   if (self->closing_) self->out_.clear();
 }
 

@@ -1,13 +1,15 @@
-// One SIP stream connection (TCP on the sip listener, TLS on sips): the
-// front-end session that cuts the byte stream into messages (sip::Framer),
-// hands them to the Core, answers keep-alive pings (RFC 5626 3.5.1), and
-// sends what the Core sends on its flow through a queue, one write at a
-// time.
+// One SIP stream connection (TCP on the sip listener, TLS on sips,
+// WebSocket on sip-ws and sip-wss): the front-end session that cuts the
+// byte stream into messages (sip::Framer; on WebSocket, one message per
+// WebSocket message, RFC 7118 5), hands them to the Core, answers
+// keep-alive pings (RFC 5626 3.5.1; WebSocket pings), and sends what the
+// Core sends on its flow through a queue, one write at a time.
 //
 // Untrusted input: every byte from the peer. A stream the framer cannot
 // cut (no Content-Length, bytes that start no message) is closed; a
-// message over the size limit is answered 513 and skipped when its
-// headers were whole.
+// message over the size limit is skipped when its headers were whole. A
+// WebSocket client must ask for the "sip" subprotocol in its handshake
+// (RFC 7118 4.1); protocol errors close with 1002, oversize with 1009.
 #pragma once
 
 #include <deque>
@@ -17,6 +19,7 @@
 #include "flow.h"
 #include "front/session.h"
 #include "sip/framer.h"
+#include "ws/ws.h"
 
 namespace parley::sipd {
 
@@ -28,20 +31,29 @@ class Connection final : public front::Session, public std::enable_shared_from_t
   static awaitable<void> run(std::shared_ptr<Connection> self);
 
   const Flow& flow() const { return flow_; }
-  // Queues `bytes` for the peer; false when the connection is closing.
+  // Queues a SIP message (or keep-alive) for the peer, in a WebSocket
+  // frame on WebSocket listeners; false when the connection is closing.
   bool send(std::string bytes);
 
  private:
   awaitable<void> serve();
+  // The WebSocket opening handshake; false when refused (answered) or gone.
+  awaitable<bool> accept_websocket(std::string& leftover);
+  void on_stream_bytes(std::string_view bytes);
+  void on_websocket_bytes(std::string_view bytes);
   static awaitable<void> write_loop(std::shared_ptr<Connection> self);
+  bool queue(std::string bytes);
+  bool send_websocket(ws::Opcode opcode, std::string_view payload);
   void close();
 
   Server& server_;
   Flow flow_;
   sip::Framer framer_;
+  std::unique_ptr<ws::Decoder> websocket_;  // WebSocket listeners
   std::deque<std::string> out_;
   bool writing_ = false;
   bool closing_ = false;
+  bool closing_after_write_ = false;  // a WebSocket close frame is on its way
 };
 
 }  // namespace parley::sipd

@@ -93,7 +93,17 @@ void Core::receive(std::string bytes, const Flow& flow) {
   }
 }
 
-void Core::too_large(std::string_view headers, const Flow& flow) { refuse_unparsable(headers, flow, 513, reason_phrase(513)); }
+void Core::flow_closed(const Flow& flow) {
+  std::vector<sip::TransactionId> failed;
+  for (const auto& [id, f] : flows_) {
+    const auto* txn = transactions_.find(id);
+    if (f == flow && txn != nullptr && txn->is_client()) failed.push_back(id);
+  }
+  for (auto id : failed) {
+    auto update = transactions_.on_transport_error(id, now());
+    perform(update.id, std::move(update.actions), nullptr);
+  }
+}
 
 // A request the parser refused is answered when its start line is a
 // request's and the headers a response copies are there (RFC 4475's

@@ -79,9 +79,9 @@ class Core {
   // A whole message that arrived on `flow` (a datagram, or what a stream's
   // framer cut).
   void receive(std::string bytes, const Flow& flow);
-  // The answer to a message too large for the stream framer: 513 when
-  // `headers` shows enough to answer.
-  void too_large(std::string_view headers, const Flow& flow);
+  // A stream connection closed: transactions sending on it fail now
+  // rather than when their timers run out.
+  void flow_closed(const Flow& flow);
 
   std::vector<CallRecord> calls() const;
   std::size_t transactions() const { return transactions_.size(); }

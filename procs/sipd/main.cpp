@@ -2,7 +2,8 @@
 // mail: registrar (REGISTER with digest through the directory; bindings
 // kept on disk), stateful forking proxy for calls, messages and other
 // requests between accounts and out to other domains for authenticated
-// users. UDP and TCP on the "sip" listener (5060), TLS on "sips" (5061).
+// users. UDP and TCP on the "sip" listener (5060), TLS on "sips" (5061),
+// WebSocket (RFC 7118) for browser phones on "sip-ws" and "sip-wss" (TLS).
 // Untrusted input: every byte from the network peers.
 // Privileges: user parley-sipd; writes only its own data directory
 // (DATA_DIR/sipd: registrations, instant messages kept for accounts with
@@ -17,7 +18,7 @@
 int main(int argc, char** argv) {
   return parley::daemon::run(argc, argv, {
       .name = "sipd",
-      .listeners = {"sip", "sips"},
+      .listeners = {"sip", "sips", "sip-ws", "sip-wss"},
       .serves = {"admin"},
       .uses = {"directory", "router"},
       .settings = {parley::sipd::settings_section()},

@@ -14,7 +14,7 @@ namespace parley::sipd {
 
 namespace {
 
-const std::vector<std::string> kListeners = {"sip", "sips"};
+const std::vector<std::string> kListeners = {"sip", "sips", "sip-ws", "sip-wss"};
 constexpr auto kCallTimeout = std::chrono::milliseconds(5000);
 // Expired registrations leave the disk this often (lookups skip them anyway).
 constexpr auto kSweepEvery = std::chrono::seconds(60);
@@ -79,7 +79,11 @@ Status Server::start() {
     for (const auto& l : ctx_.listeners(name)) {
       auto local = bound_address(l.fd, hostname);
       if (!local) continue;
-      const Flow::Kind kind = l.datagram ? Flow::Kind::udp : (name == "sips" ? Flow::Kind::tls : Flow::Kind::tcp);
+      const Flow::Kind kind = l.datagram            ? Flow::Kind::udp
+                              : name == "sips"      ? Flow::Kind::tls
+                              : name == "sip-ws"    ? Flow::Kind::ws
+                              : name == "sip-wss"   ? Flow::Kind::wss
+                                                    : Flow::Kind::tcp;
       locals_.try_emplace(kind, *local);
     }
   }

@@ -35,11 +35,11 @@ const config::Integer kInviteTimeoutS{
     .doc = "How long a call may ring before the proxy cancels it (RFC 3261 timer C)."};
 const config::Integer kIdleTimeoutS{
     .section = kSection, .key = "idle_timeout_s", .default_value = 3900, .min = 30, .max = 86400,
-    .doc = "A TCP or TLS connection that sends nothing this long is closed (phones send "
+    .doc = "A TCP, TLS or WebSocket connection that sends nothing this long is closed (phones send "
            "keep-alives or re-register well within it)."};
 const config::Integer kMaxConnections{
     .section = kSection, .key = "max_connections", .default_value = 10000, .min = 1, .max = 1000000,
-    .doc = "TCP and TLS connections at once; more are closed at once."};
+    .doc = "TCP, TLS and WebSocket connections at once; more are closed at once."};
 const config::Integer kMaxConnectionsPerIp{
     .section = kSection, .key = "max_connections_per_ip", .default_value = 100, .min = 1, .max = 100000,
     .doc = "Connections at once from one client address."};
@@ -50,7 +50,7 @@ const config::Integer kMaxRequestsPerIp{
 const config::List kTlsCertificates{
     .section = kSection, .key = "tls_certificates", .default_value = {},
     .doc = "Certificates as \"SCOPE=CERT_FILE,KEY_FILE\" (PEM), as for smtpd: SCOPE is default, "
-           "listener:NAME, or a host name for SNI. The sips listener needs one. Read by "
+           "listener:NAME, or a host name for SNI. The sips and sip-wss listeners need one. Read by "
            "sipd (parley-sipd must be able to read the key); re-read on reload.",
     .check = config::Check::certificate};
 
@@ -58,8 +58,8 @@ const config::List kTlsCertificates{
 
 config::SectionDecl settings_section() {
   return {.name = std::string(kSection),
-          .doc = "The SIP server: registrar and proxy on 5060 (UDP, TCP) and 5061 (TLS); registration "
-                 "intervals, digest challenges, limits and TLS.",
+          .doc = "The SIP server: registrar and proxy on 5060 (UDP, TCP), 5061 (TLS) and WebSocket "
+                 "listeners (sip-ws, sip-wss); registration intervals, digest challenges, limits and TLS.",
           .keys = {kDomain, kDefaultExpiresS, kMinExpiresS, kMaxExpiresS, kDigestAlgorithms, kNonceLifetimeS,
                    kInviteTimeoutS, kIdleTimeoutS, kMaxConnections, kMaxConnectionsPerIp, kMaxRequestsPerIp,
                    kTlsCertificates}};

@@ -45,6 +45,7 @@ class SipServer(Parley):
     def __init__(self, log_format="human", sipd=""):
         self.sip_port = free_udp_tcp_port()
         self.sips_port = free_port()
+        self.ws_port = free_port()
         self.tls_dir = tempfile.mkdtemp(prefix="parley-tls-")
         os.chmod(self.tls_dir, 0o755)
         self.cert, self.key = os.path.join(self.tls_dir, "cert.pem"), os.path.join(self.tls_dir, "key.pem")
@@ -64,7 +65,7 @@ tls_certificates = ["default={self.cert},{self.key}"]
             "directory": [],
             "router": [],
             "sipd": [f"sip=udp:127.0.0.1:{self.sip_port}", f"sip=tcp:127.0.0.1:{self.sip_port}",
-                     f"sips=tcp:127.0.0.1:{self.sips_port}"],
+                     f"sips=tcp:127.0.0.1:{self.sips_port}", f"sip-ws=tcp:127.0.0.1:{self.ws_port}"],
         }
         super().__init__(processes=processes, sections=sections, log_format=log_format,
                          extra_server='hostname = "sip.example.test"')
@@ -174,7 +175,7 @@ class Registrar(unittest.TestCase):
             ctx = tls_context()
             with ctx.wrap_socket(socket.create_connection(("127.0.0.1", p.sips_port), timeout=10)) as t:
                 self.assertIn(t.version(), ("TLSv1.2", "TLSv1.3"))
-                reply = tls_register(t, "demo", p.password("demo"), p.sips_port)
+                reply = tls_register(t, "demo", p.password("demo"))
                 self.assertTrue(reply.startswith("SIP/2.0 200 "), reply)
                 self.assertIn("expires=", reply)
             # TLS below 1.2 is refused.
@@ -205,32 +206,131 @@ class Registrar(unittest.TestCase):
             self.assertIn("no registrations", p.ctl("sip", "registrations").stdout)
 
 
-def tls_register(t, user, password, port):
+def digest_register(send, recv, user, password, transport, contact):
+    """REGISTER with MD5 digest through `send`/`recv` (whole messages); the final reply."""
     import hashlib
     uri = f"sip:{DOMAIN}"
 
-    def send_and_read(text):
-        t.sendall(text.encode())
-        data = b""
-        while b"\r\n\r\n" not in data:
-            data += t.recv(65535)
-        return data.decode()
-
     def register(cseq, auth=""):
-        return (f"REGISTER {uri} SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:9;branch=z9hG4bKtls{cseq}\r\n"
-                f"Max-Forwards: 70\r\nFrom: <sip:{user}@{DOMAIN}>;tag=tls\r\nTo: <sip:{user}@{DOMAIN}>\r\n"
-                f"Call-ID: tls-reg@test\r\nCSeq: {cseq} REGISTER\r\nContact: <sip:{user}@127.0.0.1:9;transport=tls>\r\n"
+        return (f"REGISTER {uri} SIP/2.0\r\nVia: SIP/2.0/{transport} 127.0.0.1:9;branch=z9hG4bKreg{cseq}\r\n"
+                f"Max-Forwards: 70\r\nFrom: <sip:{user}@{DOMAIN}>;tag=reg\r\nTo: <sip:{user}@{DOMAIN}>\r\n"
+                f"Call-ID: reg-{transport}@test\r\nCSeq: {cseq} REGISTER\r\nContact: <{contact}>\r\n"
                 f"Expires: 600\r\n{auth}Content-Length: 0\r\n\r\n")
-    challenge = send_and_read(register(1))
+    send(register(1))
+    challenge = recv()
     nonce = re.search(r'nonce="([^"]+)"', challenge).group(1)
 
     def md5(s):
         return hashlib.md5(s.encode()).hexdigest()
     ha1, ha2 = md5(f"{user}:{DOMAIN}:{password}"), md5(f"REGISTER:{uri}")
     response = md5(f"{ha1}:{nonce}:00000001:cn0nce:auth:{ha2}")
-    auth = (f'Authorization: Digest username="{user}", realm="{DOMAIN}", nonce="{nonce}", uri="{uri}", '
-            f'response="{response}", algorithm=MD5, qop=auth, nc=00000001, cnonce="cn0nce"\r\n')
-    return send_and_read(register(2, auth))
+    send(register(2, f'Authorization: Digest username="{user}", realm="{DOMAIN}", nonce="{nonce}", uri="{uri}", '
+                     f'response="{response}", algorithm=MD5, qop=auth, nc=00000001, cnonce="cn0nce"\r\n'))
+    return recv()
+
+
+def tls_register(t, user, password):
+    def recv():
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += t.recv(65535)
+        return data.decode()
+    return digest_register(lambda text: t.sendall(text.encode()), recv, user, password, "TLS",
+                           f"sip:{user}@127.0.0.1:9;transport=tls")
+
+
+class WebSocketClient:
+    """A SIP over WebSocket client (RFC 7118) of the test's own: the
+    opening handshake, masked text frames out, frames in."""
+
+    def __init__(self, port, protocol="sip"):
+        import base64
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall((f"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                           f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                           f"Sec-WebSocket-Protocol: {protocol}\r\n\r\n").encode())
+        self.buf = b""
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                break
+            self.buf += chunk
+        head, _, self.buf = self.buf.partition(b"\r\n\r\n")
+        self.status_line = head.split(b"\r\n")[0].decode()
+
+    def send(self, text):
+        payload = text.encode()
+        mask = os.urandom(4)
+        n = len(payload)
+        head = bytes([0x81]) + (bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126, n >> 8, n & 0xff]))
+        self.sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+    def recv(self):
+        """The next data message's text (server frames are not masked)."""
+        while True:
+            while len(self.buf) < 2 or len(self.buf) < self._frame_size():
+                chunk = self.sock.recv(65535)
+                if not chunk:
+                    raise ConnectionError("closed")
+                self.buf += chunk
+            size, start = self._frame_size(), self._header_size()
+            opcode, payload = self.buf[0] & 0x0f, self.buf[start:size]
+            self.buf = self.buf[size:]
+            if opcode in (1, 2):
+                return payload.decode(errors="replace")
+
+    def _header_size(self):
+        n = self.buf[1] & 0x7f
+        return 2 if n < 126 else 4 if n == 126 else 10
+
+    def _frame_size(self):
+        if len(self.buf) < 2:
+            return 2
+        n = self.buf[1] & 0x7f
+        if n == 126:
+            if len(self.buf) < 4:
+                return 4
+            n = int.from_bytes(self.buf[2:4], "big")
+        elif n == 127:
+            if len(self.buf) < 10:
+                return 10
+            n = int.from_bytes(self.buf[2:10], "big")
+        return self._header_size() + n
+
+    def close(self):
+        self.sock.close()
+
+
+class WebSocket(unittest.TestCase):
+    def test_register_and_receive_a_message_over_websocket(self):
+        with SipServer() as p:
+            refused = WebSocketClient(p.ws_port, protocol="chat")
+            self.assertTrue(refused.status_line.startswith("HTTP/1.1 400"), refused.status_line)
+            refused.close()
+            ws = WebSocketClient(p.ws_port)
+            self.assertTrue(ws.status_line.startswith("HTTP/1.1 101"), ws.status_line)
+            reply = digest_register(ws.send, ws.recv, "demo2", p.password("demo2"), "WS",
+                                    "sip:demo2@df7jal23ls0d.invalid;transport=ws")
+            self.assertTrue(reply.startswith("SIP/2.0 200 "), reply)
+            self.assertIn("ws:", p.ctl("sip", "registrations", f"demo2@{DOMAIN}").stdout)
+            # demo (SIPp over UDP) sends demo2 a MESSAGE; it arrives over the WebSocket.
+            port = free_udp_tcp_port()
+            sender = subprocess.Popen(p.sipp_command("uac_message.xml", "demo", "u1", port, "-s", "demo2", "-key",
+                                                     "caller", "demo", "-au", "demo", "-ap", p.password("demo")),
+                                      cwd=p.dir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+            p.children.append(sender)
+            message = ws.recv()
+            self.assertTrue(message.startswith("MESSAGE sip:demo2@df7jal23ls0d.invalid;transport=ws SIP/2.0"), message)
+            ws.send(response_to(message, 200, "OK"))
+            self.assertEqual(sender.wait(timeout=60), 0)
+            ws.close()
+
+
+def response_to(req, status, reason):
+    head = req.split("\r\n\r\n")[0].split("\r\n")[1:]
+    keep = [l for l in head if l.split(":")[0].strip().lower() in ("via", "v", "from", "f", "to", "t", "call-id", "i", "cseq")]
+    return f"SIP/2.0 {status} {reason}\r\n" + "\r\n".join(keep) + "\r\nContent-Length: 0\r\n\r\n"
 
 
 class Calls(unittest.TestCase):

@@ -224,4 +224,9 @@ class DigestNonces {
 // HMAC-SHA-256 of `data` under `key`, raw 32 bytes.
 std::string hmac_sha256(std::string_view key, std::string_view data);
 
+// The Sec-WebSocket-Accept value for a client's Sec-WebSocket-Key (RFC
+// 6455 4.2.2: base64 of SHA-1 over the key and the protocol's GUID; SHA-1
+// here is the protocol's checksum, not a security measure).
+std::string websocket_accept(std::string_view key);
+
 }  // namespace parley::auth
