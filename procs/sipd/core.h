@@ -55,6 +55,7 @@ struct CallRecord {
   std::string callee;  // the account (or URI) that answered
   std::int64_t started = 0;   // wall seconds
   std::int64_t answered = 0;  // 0: ringing
+  std::chrono::steady_clock::time_point answered_at{};  // for the call's duration
 };
 
 class Core {
@@ -114,6 +115,7 @@ class Core {
     schema::RouteSignalReply plan;
     std::unique_ptr<asio::steady_timer> timer_c;
     std::string caller, callee;
+    std::int64_t started = 0;  // wall seconds, for the call record
   };
   // How a branch leaves: the Request-URI (empty: as received), Route
   // entries of ours to take off, whether to Record-Route.

@@ -158,6 +158,7 @@ awaitable<void> Core::route_initial(sip::TransactionId id, Flow flow) {
   p->invite = txn->request().method() == "INVITE";
   p->caller = from;
   p->callee = target;
+  p->started = options_.wall_now();
   p->plan = std::move(plan.value());
   Proxied& proxied = *p;
   proxied_[id] = std::move(p);
@@ -307,9 +308,10 @@ void Core::forward_in_dialog(sip::TransactionId id, const Flow& flow) {
   proxied_[id] = std::move(p);
   if (request.method() == "BYE") {
     if (auto c = calls_.find(std::string(request.call_id())); c != calls_.end()) {
-      const std::int64_t seconds = c->second.answered ? options_.wall_now() - c->second.answered : 0;
+      const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                                 c->second.answered_at);
       log::info("sip.call.end", "call ended", {{"sid", c->second.sid}, {"call_id", c->first}, {"from", c->second.caller},
-                                               {"to", c->second.callee}, {"elapsed_ms", seconds * 1000}, {"reason", "bye"}});
+                                               {"to", c->second.callee}, {"elapsed_ms", elapsed.count()}, {"reason", "bye"}});
       calls_.erase(c);
     }
   }
@@ -405,7 +407,8 @@ void Core::on_branch_response(sip::TransactionId client, const sip::Message& res
         if (calls_.size() < kMaxCalls) {
           const std::int64_t t = options_.wall_now();
           calls_[std::string(response.call_id())] =
-              CallRecord{p.sid, std::string(response.call_id()), p.caller, b.account.empty() ? p.callee : b.account, t, t};
+              CallRecord{p.sid, std::string(response.call_id()), p.caller, b.account.empty() ? p.callee : b.account, p.started, t,
+                         std::chrono::steady_clock::now()};
         }
       }
       cancel_branches(p);

@@ -23,9 +23,10 @@ const config::Integer kMaxExpiresS{
     .section = kSection, .key = "max_expires_s", .default_value = 7200, .min = 60, .max = 604800,
     .doc = "Longer registrations are granted this long."};
 const config::List kDigestAlgorithms{
-    .section = kSection, .key = "digest_algorithms", .default_value = {"MD5", "SHA-256"},
-    .doc = "The digest challenges offered, in this order (RFC 8760): \"MD5\" and \"SHA-256\". MD5 "
-           "first, since most deployed phones speak only MD5 and take the first challenge."};
+    .section = kSection, .key = "digest_algorithms", .default_value = {"MD5"},
+    .doc = "The digest challenges offered, in this order (RFC 8760): \"MD5\", \"SHA-256\". Most "
+           "deployed phones speak only MD5, and some (baresip 1.0) refuse a response that offers any "
+           "other algorithm at all, so MD5 alone by default; [\"MD5\", \"SHA-256\"] offers both, MD5 first."};
 const config::Integer kNonceLifetimeS{
     .section = kSection, .key = "nonce_lifetime_s", .default_value = 300, .min = 10, .max = 86400,
     .doc = "How long a digest nonce is good; an older one is answered with a new challenge and "

@@ -23,7 +23,8 @@ config::Config rig_config(const std::string& dir, config::SectionDecl section, s
   std::string text = "[server]\nhostname = \"mx.example.test\"\n"
                      "[smtpd]\nerror_delay_ms = 0\ntls_certificates = [" + entry + "]\n"
                      "[imapd]\ntls_certificates = [" + entry + "]\n"
-                     "[sipd]\ndomain = \"example.test\"\ntls_certificates = [" + entry + "]\n";
+                     "[sipd]\ndomain = \"example.test\"\ndigest_algorithms = [\"MD5\", \"SHA-256\"]\n"
+                     "tls_certificates = [" + entry + "]\n";
   text.append(extra);
   // The text has both front ends' sections; the other one is skipped.
   auto parsed = config::Config::parse(text, "rig.conf", daemon::process_schema({std::move(section)}), config::Unknown::skip);
