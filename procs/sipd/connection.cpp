@@ -45,8 +45,56 @@ awaitable<void> Connection::serve() {
   flow_.port = port_of(peer_);
   log::debug("sip.connection.open", "connected", {{"sid", sid_}, {"peer", peer_}, {"flow", flow_.name()}});
   if (!leftover.empty()) on_websocket_bytes(leftover);
+  co_await read_loop();
+}
+
+std::shared_ptr<Connection> Connection::connect(Server& server, Flow flow, std::string sid) {
+  auto stream = std::make_unique<net::TcpStream>(asio::ip::tcp::socket(server.io()));
+  auto c = std::make_shared<Connection>(server, std::move(stream), "outbound", std::move(sid));
+  c->flow_ = std::move(flow);
+  c->connecting_ = true;
+  c->ip_ = c->flow_.ip;
+  c->peer_ = c->flow_.peer();
+  asio::co_spawn(server.io(), serve_outbound(c), asio::detached);
+  return c;
+}
+
+awaitable<void> Connection::serve_outbound(std::shared_ptr<Connection> self) {
+  constexpr auto kConnectTimeout = std::chrono::seconds(5);
+  Connection& c = *self;
+  auto& socket = static_cast<net::TcpStream&>(*c.stream_).socket();
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(c.flow_.ip, ec);
+  if (!ec) {
+    asio::steady_timer timer(c.server_.io());
+    timer.expires_after(kConnectTimeout);
+    timer.async_wait([&socket](boost::system::error_code e) {
+      if (!e) socket.cancel();
+    });
+    co_await socket.async_connect(asio::ip::tcp::endpoint(address, c.flow_.port),
+                                  asio::redirect_error(asio::use_awaitable, ec));
+    timer.cancel();
+  }
+  if (ec) {
+    log::info("sip.connection.connect_failed", ec.message(), {{"sid", c.sid_}, {"peer", c.peer_}});
+    c.closing_ = true;
+    c.out_.clear();
+    c.server_.remove_connection(c.flow_.connection);
+    c.server_.core().flow_closed(c.flow_);
+    co_return;
+  }
+  log::debug("sip.connection.open", "connected out", {{"sid", c.sid_}, {"peer", c.peer_}, {"flow", c.flow_.name()}});
+  c.connecting_ = false;
+  if (!c.out_.empty() && !c.writing_) {
+    c.writing_ = true;
+    asio::co_spawn(c.server_.io(), write_loop(self), asio::detached);
+  }
+  co_await c.read_loop();
+}
+
+awaitable<void> Connection::read_loop() {
+  const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(server_.settings()->idle_timeout);
   std::string buf(16384, '\0');
-  const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(settings->idle_timeout);
   while (!closing_) {
     auto n = co_await receive(asio::buffer(buf), timeout);
     if (!n || *n == 0) break;
@@ -157,7 +205,7 @@ bool Connection::queue(std::string bytes) {
     return false;
   }
   out_.push_back(std::move(bytes));
-  if (!writing_) {
+  if (!writing_ && !connecting_) {
     writing_ = true;
     asio::co_spawn(server_.io(), write_loop(shared_from_this()), asio::detached);
   }

@@ -29,6 +29,10 @@ class Connection final : public front::Session, public std::enable_shared_from_t
  public:
   Connection(Server& server, std::unique_ptr<net::Stream> stream, std::string listener, std::string sid);
   static awaitable<void> run(std::shared_ptr<Connection> self);
+  // A TCP connection this server opens to `flow`'s address (a contact whose
+  // own connection is gone, a next hop): what is sent before it is up
+  // waits; if it cannot be opened, the Core hears of the flow's end.
+  static std::shared_ptr<Connection> connect(Server& server, Flow flow, std::string sid);
 
   const Flow& flow() const { return flow_; }
   // Queues a SIP message (or keep-alive) for the peer, in a WebSocket
@@ -37,6 +41,8 @@ class Connection final : public front::Session, public std::enable_shared_from_t
 
  private:
   awaitable<void> serve();
+  static awaitable<void> serve_outbound(std::shared_ptr<Connection> self);
+  awaitable<void> read_loop();
   // The WebSocket opening handshake; false when refused (answered) or gone.
   awaitable<bool> accept_websocket(std::string& leftover);
   void on_stream_bytes(std::string_view bytes);
@@ -54,6 +60,7 @@ class Connection final : public front::Session, public std::enable_shared_from_t
   bool writing_ = false;
   bool closing_ = false;
   bool closing_after_write_ = false;  // a WebSocket close frame is on its way
+  bool connecting_ = false;           // outbound, not connected yet: sends wait
 };
 
 }  // namespace parley::sipd

@@ -185,7 +185,7 @@ class Core {
   void start_timer_c(Proxied& p);
   // Where a request goes next: the flow (from a flow token in a popped
   // Route, or the URI's address), nullopt when nowhere.
-  std::optional<Flow> next_hop(const sip::Uri& uri, const std::optional<Flow>& token_flow, const Flow& from);
+  std::optional<Flow> next_hop(const sip::Uri& uri, const std::optional<Flow>& token_flow);
   // Our Record-Route / Via values for flows of `kind`.
   std::string via_value(Flow::Kind kind, std::string_view branch) const;
   std::string record_route(const Flow& flow) const;

@@ -61,9 +61,14 @@ class Transport {
   // This server's address on flows of `kind` (for Via, Record-Route);
   // nullopt when it has no listener of that kind.
   virtual std::optional<Local> local(Flow::Kind kind) const = 0;
+  // Whether send() can reach `flow` now (a UDP flow always; a stream flow
+  // while its connection is open).
+  virtual bool usable(const Flow& flow) const = 0;
   // A flow to a peer without one (a contact whose connection is gone, a
-  // route's next hop): UDP leaves from the first UDP socket; a stream kind
-  // needs an open connection to that address, or Errc::not_found.
+  // route's next hop): UDP leaves from the first UDP socket of the
+  // address's family; TCP takes an open connection to that address or
+  // opens one (what is sent meanwhile waits for it); other kinds need an
+  // open connection, else Errc::not_found.
   virtual Result<Flow> flow_to(Flow::Kind kind, const std::string& ip, std::uint16_t port) = 0;
 };
 

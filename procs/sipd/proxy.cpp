@@ -207,13 +207,21 @@ std::size_t Core::start_targets(Proxied& p, const google::protobuf::RepeatedPtrF
       for (const auto& b : *contacts) {
         auto flow = parse_flow(b.flow);
         if (!flow) continue;
+        if (!transport_.usable(*flow)) {
+          // The connection it registered on is gone (a restart, a phone
+          // that hung up its TCP connection): reach the contact itself.
+          auto contact = sip::parse_uri(b.uri);
+          if (!contact) continue;
+          flow = next_hop(*contact, std::nullopt);
+          if (!flow) continue;
+        }
         Leg leg{.account = t.account(), .request_uri = b.uri, .drop_routes = ours, .record_route = true, .flow = *flow};
         if (start_branch(p, leg)) ++started;
       }
     } else if (t.kind() == schema::SignalTarget::KIND_EXTERNAL) {
       auto uri = sip::parse_uri(t.uri());
       if (!uri) continue;
-      auto flow = next_hop(*uri, std::nullopt, Flow{});
+      auto flow = next_hop(*uri, std::nullopt);
       if (!flow) {
         log::info("sip.route.unreachable", "no next hop for an external target", {{"sid", p.sid}, {"to", t.uri()}});
         continue;
@@ -295,7 +303,7 @@ void Core::forward_in_dialog(sip::TransactionId id, const Flow& flow) {
   }
   const std::size_t ours = routes.count;
   const sip::Uri& next = request.routes().size() > ours ? request.routes()[ours].uri : request.request_uri();
-  auto hop = next_hop(next, request.routes().size() > ours ? std::nullopt : routes.next, flow);
+  auto hop = next_hop(next, request.routes().size() > ours ? std::nullopt : routes.next);
   if (!hop) {
     respond(id, 404, reason_phrase(404));
     return;
@@ -329,7 +337,7 @@ void Core::forward_ack(const sip::Message& ack, const Flow& flow) {
   if (!routes.token) return;
   const std::size_t ours = routes.count;
   const sip::Uri& next = ack.routes().size() > ours ? ack.routes()[ours].uri : ack.request_uri();
-  auto hop = next_hop(next, ack.routes().size() > ours ? std::nullopt : routes.next, flow);
+  auto hop = next_hop(next, ack.routes().size() > ours ? std::nullopt : routes.next);
   if (!hop) return;
   sip::Rewrite edits;
   edits.prepend.push_back("Via: " + via_value(hop->kind, new_branch()));
@@ -569,8 +577,7 @@ void Core::start_timer_c(Proxied& p) {
 
 // --- where to ----------------------------------------------------------
 
-std::optional<Flow> Core::next_hop(const sip::Uri& uri, const std::optional<Flow>& token_flow, const Flow& from) {
-  (void)from;
+std::optional<Flow> Core::next_hop(const sip::Uri& uri, const std::optional<Flow>& token_flow) {
   if (token_flow) return token_flow;
   if (uri.scheme != sip::Scheme::sip && uri.scheme != sip::Scheme::sips) return std::nullopt;
   Flow::Kind kind = uri.scheme == sip::Scheme::sips ? Flow::Kind::tls : Flow::Kind::udp;

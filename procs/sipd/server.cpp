@@ -205,7 +205,19 @@ Result<Flow> Server::flow_to(Flow::Kind kind, const std::string& ip, std::uint16
     auto c = weak.lock();
     if (c && c->flow().kind == kind && c->flow().ip == ip && c->flow().port == port) return c->flow();
   }
-  return fail(Errc::not_found, "no connection to " + ip);
+  if (kind != Flow::Kind::tcp) return fail(Errc::not_found, "no connection to " + ip);
+  boost::system::error_code ec;
+  asio::ip::make_address(ip, ec);
+  if (ec) return fail(Errc::invalid, "not an address");
+  Flow flow{.kind = kind, .connection = next_connection_++, .socket = 0, .ip = ip, .port = port};
+  connections_[flow.connection] = Connection::connect(*this, flow, front().next_sid("sip"));
+  return flow;
+}
+
+bool Server::usable(const Flow& flow) const {
+  if (flow.kind == Flow::Kind::udp) return flow.socket < datagrams_.sockets();
+  auto it = connections_.find(flow.connection);
+  return it != connections_.end() && !it->second.expired();
 }
 
 awaitable<Result<schema::AuthReply>> Server::digest(schema::DigestRequest request) {

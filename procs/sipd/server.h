@@ -41,6 +41,7 @@ class Server final : public front::Frontend<Settings>, public Transport, public 
   // Transport
   Status send(const Flow& flow, std::string bytes) override;
   std::optional<Local> local(Flow::Kind kind) const override;
+  bool usable(const Flow& flow) const override;
   Result<Flow> flow_to(Flow::Kind kind, const std::string& ip, std::uint16_t port) override;
 
   // Backend

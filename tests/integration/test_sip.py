@@ -371,6 +371,39 @@ class Calls(unittest.TestCase):
             self.assertEqual(log.count("sip.call.answer"), 2, log[-3000:])
             self.assertGreaterEqual(log.count("sip.call.end"), 2)
 
+    def test_call_reaches_a_tcp_contact_whose_connection_closed(self):
+        with SipServer() as p:
+            # demo2 registers over TCP a contact it listens on, then hangs up
+            # that connection; sipd connects to the contact when a call comes.
+            listener = socket.create_server(("127.0.0.1", 0))
+            listener.settimeout(30)
+            contact_port = listener.getsockname()[1]
+            with socket.create_connection(("127.0.0.1", p.sip_port), timeout=10) as t:
+                def recv():
+                    data = b""
+                    while b"\r\n\r\n" not in data:
+                        data += t.recv(65535)
+                    return data.decode()
+                reply = digest_register(lambda text: t.sendall(text.encode()), recv, "demo2", p.password("demo2"), "TCP",
+                                        f"sip:demo2@127.0.0.1:{contact_port};transport=tcp")
+                self.assertTrue(reply.startswith("SIP/2.0 200 "), reply)
+            caller = subprocess.Popen(p.sipp_command("uac_expect_486.xml", "demo", "t1", free_udp_tcp_port(), "-s",
+                                                     "demo2", "-key", "caller", "demo", "-au", "demo", "-ap",
+                                                     p.password("demo")),
+                                      cwd=p.dir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+            p.children.append(caller)
+            conn, _ = listener.accept()
+            with conn:
+                conn.settimeout(30)
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(65535)
+                invite = data.decode(errors="replace")
+                self.assertTrue(invite.startswith(f"INVITE sip:demo2@127.0.0.1:{contact_port};transport=tcp SIP/2.0"), invite)
+                conn.sendall(response_to(invite, 486, "Busy Here").encode())
+                self.assertEqual(caller.wait(timeout=60), 0)
+            listener.close()
+
     def test_forking_rings_every_contact_and_cancels_the_others(self):
         with SipServer() as p:
             answering, _ = p.callee("demo2", "uas_answer.xml")
