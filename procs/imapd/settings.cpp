@@ -65,14 +65,9 @@ Result<Settings> load_settings(const config::Config& c, const std::vector<std::s
   s.max_connections_per_ip = static_cast<std::size_t>(c.get(kMaxConnectionsPerIp));
   s.max_errors = static_cast<int>(c.get(kMaxErrors));
   s.message_cache_bytes = static_cast<std::size_t>(c.get(kMessageCacheMib)) << 20;
-  auto tls = tls::listener_contexts(c.get(kTlsCertificates), listeners);
-  if (!tls) return fail(tls.code(), "imapd.tls_certificates: " + tls.error().detail);
+  auto tls = tls::section_contexts("imapd", c.get(kTlsCertificates), listeners, {"imaps", "pop3s"});
+  if (!tls) return tls.error();
   s.tls = std::move(tls.value());
-  for (const auto& listener : listeners) {
-    if ((listener == "pop3s" || listener == "imaps") && !s.tls.contains(listener)) {
-      return fail(Errc::invalid, "imapd: the " + listener + " listener needs a certificate (imapd.tls_certificates)");
-    }
-  }
   return s;
 }
 

@@ -87,9 +87,9 @@ void Core::receive(std::string bytes, const Flow& flow) {
     return;
   }
   if (parsed->is_request()) {
-    on_request(std::move(bytes), std::move(parsed.value()), flow);
+    on_request(std::move(parsed.value()), flow);
   } else {
-    on_response(std::move(parsed.value()), flow);
+    on_response(std::move(parsed.value()));
   }
 }
 
@@ -148,10 +148,15 @@ bool Core::rate_limited(const Flow& flow) {
     rate_second_ = second;
   }
   auto& count = requests_this_second_[flow.ip];
-  return ++count > settings().max_transactions_per_ip;
+  ++count;
+  // Logged once a second per address, not once per request of a flood.
+  if (count == settings().max_requests_per_ip + 1) {
+    log::info("sip.request.rate_limited", "too many requests from one address", {{"peer", flow.peer()}});
+  }
+  return count > settings().max_requests_per_ip;
 }
 
-void Core::on_request(std::string bytes, sip::Message request, const Flow& flow) {
+void Core::on_request(sip::Message request, const Flow& flow) {
   const auto& via = request.vias().front();
   // RFC 3581 and RFC 3261 18.2.1: say in the top Via where the request
   // really came from, so that responses find the client behind NAT.
@@ -172,10 +177,8 @@ void Core::on_request(std::string bytes, sip::Message request, const Flow& flow)
     if (!again) return;  // cannot happen for a message that parsed; drop rather than guess
     request = std::move(again.value());
   }
-  (void)bytes;
   if (request.version() != "SIP/2.0") {
-    auto r = sip::make_response(request, 505, reason_phrase(505), {});
-    if (r && request.method() != "ACK") (void)transport_.send(flow, r->serialize());
+    if (request.method() != "ACK") answer_statelessly(request, flow, 505);
     return;
   }
   auto incoming = transactions_.receive(request, now());
@@ -184,10 +187,7 @@ void Core::on_request(std::string bytes, sip::Message request, const Flow& flow)
       perform(incoming.update.id, std::move(incoming.update.actions), &request);
       return;
     case sip::TransactionTable::Incoming::Kind::refused:
-      if (request.method() != "ACK") {
-        auto r = sip::make_response(request, 400, reason_phrase(400), {});
-        if (r) (void)transport_.send(flow, r->serialize());
-      }
+      if (request.method() != "ACK") answer_statelessly(request, flow, 400);
       return;
     case sip::TransactionTable::Incoming::Kind::stray_response: return;
     case sip::TransactionTable::Incoming::Kind::new_request: break;
@@ -197,9 +197,7 @@ void Core::on_request(std::string bytes, sip::Message request, const Flow& flow)
     return;
   }
   if (rate_limited(flow)) {
-    auto r = sip::make_response(request, 503, reason_phrase(503), {}, {{"Retry-After", "5"}});
-    if (r) (void)transport_.send(flow, r->serialize());
-    log::info("sip.request.rate_limited", "too many requests from one address", {{"peer", flow.peer()}});
+    answer_statelessly(request, flow, 503, {{"Retry-After", "5"}});
     return;
   }
   if (request.method() == "CANCEL") {
@@ -217,7 +215,13 @@ void Core::on_request(std::string bytes, sip::Message request, const Flow& flow)
   perform(id, std::move(started->actions), nullptr);
 }
 
-void Core::on_response(sip::Message response, const Flow& flow) {
+void Core::answer_statelessly(const sip::Message& request, const Flow& flow, int status,
+                              const std::vector<sip::Header>& extra) {
+  auto r = sip::make_response(request, status, reason_phrase(status), {}, extra);
+  if (r) (void)transport_.send(flow, r->serialize());
+}
+
+void Core::on_response(sip::Message response) {
   auto incoming = transactions_.receive(response, now());
   if (incoming.kind == sip::TransactionTable::Incoming::Kind::matched) {
     perform(incoming.update.id, std::move(incoming.update.actions), &response);
@@ -225,7 +229,6 @@ void Core::on_response(sip::Message response, const Flow& flow) {
   }
   // 2xx retransmissions of an INVITE and responses to ACK-less strays go on
   // along the Via path (RFC 3261 16.7 step 10 for 2xx after the transaction).
-  (void)flow;
   forward_response_stateless(response);
 }
 
@@ -366,7 +369,10 @@ bool Core::is_us(std::string_view host, std::optional<std::uint16_t> port) const
 
 std::string Core::domain_of(const sip::Uri& uri) const {
   if (uri.scheme != sip::Scheme::sip && uri.scheme != sip::Scheme::sips) return {};
-  if (is_us(uri.host, std::nullopt)) return settings().domain;
+  // The server's own address (on one of its ports, or none given) means
+  // the configured domain; the same address on another port is another
+  // server on this host.
+  if (is_us(uri.host, uri.port)) return settings().domain;
   return ascii_lower(uri.host);
 }
 

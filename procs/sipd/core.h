@@ -142,8 +142,11 @@ class Core {
   // Answers the request of server transaction `id`.
   void respond(sip::TransactionId id, int status, std::string_view reason, const std::vector<sip::Header>& extra = {},
                std::string_view body = {});
-  void on_request(std::string bytes, sip::Message request, const Flow& flow);
-  void on_response(sip::Message response, const Flow& flow);
+  void on_request(sip::Message request, const Flow& flow);
+  void on_response(sip::Message response);
+  // A response made from the request alone, outside any transaction.
+  void answer_statelessly(const sip::Message& request, const Flow& flow, int status,
+                          const std::vector<sip::Header>& extra = {});
   void refuse_unparsable(std::string_view bytes, const Flow& flow, int status, std::string_view reason);
   bool rate_limited(const Flow& flow);
 

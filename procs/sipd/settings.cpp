@@ -91,16 +91,11 @@ Result<Settings> load_settings(const config::Config& c, const std::vector<std::s
   s.idle_timeout = std::chrono::seconds(c.get(kIdleTimeoutS));
   s.max_connections = static_cast<std::size_t>(c.get(kMaxConnections));
   s.max_connections_per_ip = static_cast<std::size_t>(c.get(kMaxConnectionsPerIp));
-  s.max_transactions_per_ip = static_cast<std::uint32_t>(c.get(kMaxRequestsPerIp));
+  s.max_requests_per_ip = static_cast<std::uint32_t>(c.get(kMaxRequestsPerIp));
 
-  auto tls = tls::listener_contexts(c.get(kTlsCertificates), listeners);
-  if (!tls) return fail(tls.code(), "sipd.tls_certificates: " + tls.error().detail);
+  auto tls = tls::section_contexts("sipd", c.get(kTlsCertificates), listeners, {"sips", "sip-wss"});
+  if (!tls) return tls.error();
   s.tls = std::move(tls.value());
-  for (const auto& listener : listeners) {
-    if ((listener == "sips" || listener == "sip-wss") && !s.tls.contains(listener)) {
-      return fail(Errc::invalid, "sipd: the " + listener + " listener needs a certificate (sipd.tls_certificates)");
-    }
-  }
   return s;
 }
 

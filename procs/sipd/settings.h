@@ -34,7 +34,7 @@ struct Settings {
   std::chrono::seconds idle_timeout{};    // a stream connection that says nothing
   std::size_t max_connections = 0;
   std::size_t max_connections_per_ip = 0;
-  std::uint32_t max_transactions_per_ip = 0;  // new requests per second from one address
+  std::uint32_t max_requests_per_ip = 0;  // new requests per second from one address
   // TLS per listener name (sips, sip-wss).
   tls::ListenerContexts tls;
 

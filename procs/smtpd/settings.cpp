@@ -143,14 +143,9 @@ Result<Settings> load_settings(const config::Config& c, const std::vector<std::s
     s.submit_gids.push_back(*gid);
   }
 
-  auto tls = tls::listener_contexts(c.get(kTlsCertificates), listeners);
-  if (!tls) return fail(tls.code(), "smtpd.tls_certificates: " + tls.error().detail);
+  auto tls = tls::section_contexts("smtpd", c.get(kTlsCertificates), listeners, {"smtps"});
+  if (!tls) return tls.error();
   s.tls = std::move(tls.value());
-  for (const auto& listener : listeners) {
-    if (listener == "smtps" && !s.tls.contains(listener)) {
-      return fail(Errc::invalid, "smtpd: the smtps listener needs a certificate (smtpd.tls_certificates)");
-    }
-  }
   return s;
 }
 

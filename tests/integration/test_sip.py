@@ -206,9 +206,22 @@ class Registrar(unittest.TestCase):
             self.assertIn("no registrations", p.ctl("sip", "registrations").stdout)
 
 
+def digest_authorization(challenge, user, password, method, uri, proxy=False):
+    """The (Proxy-)Authorization header line answering `challenge` (MD5, qop auth)."""
+    import hashlib
+    nonce = re.search(r'nonce="([^"]+)"', challenge).group(1)
+
+    def md5(s):
+        return hashlib.md5(s.encode()).hexdigest()
+    ha1, ha2 = md5(f"{user}:{DOMAIN}:{password}"), md5(f"{method}:{uri}")
+    response = md5(f"{ha1}:{nonce}:00000001:cn0nce:auth:{ha2}")
+    return (f'{"Proxy-Authorization" if proxy else "Authorization"}: Digest username="{user}", realm="{DOMAIN}", '
+            f'nonce="{nonce}", uri="{uri}", response="{response}", algorithm=MD5, qop=auth, nc=00000001, '
+            f'cnonce="cn0nce"\r\n')
+
+
 def digest_register(send, recv, user, password, transport, contact):
     """REGISTER with MD5 digest through `send`/`recv` (whole messages); the final reply."""
-    import hashlib
     uri = f"sip:{DOMAIN}"
 
     def register(cseq, auth=""):
@@ -218,14 +231,7 @@ def digest_register(send, recv, user, password, transport, contact):
                 f"Expires: 600\r\n{auth}Content-Length: 0\r\n\r\n")
     send(register(1))
     challenge = recv()
-    nonce = re.search(r'nonce="([^"]+)"', challenge).group(1)
-
-    def md5(s):
-        return hashlib.md5(s.encode()).hexdigest()
-    ha1, ha2 = md5(f"{user}:{DOMAIN}:{password}"), md5(f"REGISTER:{uri}")
-    response = md5(f"{ha1}:{nonce}:00000001:cn0nce:auth:{ha2}")
-    send(register(2, f'Authorization: Digest username="{user}", realm="{DOMAIN}", nonce="{nonce}", uri="{uri}", '
-                     f'response="{response}", algorithm=MD5, qop=auth, nc=00000001, cnonce="cn0nce"\r\n'))
+    send(register(2, digest_authorization(challenge, user, password, "REGISTER", uri)))
     return recv()
 
 
@@ -336,26 +342,19 @@ def response_to(req, status, reason):
 class Calls(unittest.TestCase):
     def test_call_busy_cancel_and_refusals_over_udp_and_tcp(self):
         with SipServer() as p:
+            # (case, the callee's answer, the caller's scenario)
+            answered = [("answered", "uas_answer.xml", "uac_call.xml"), ("busy", "uas_busy.xml", "uac_expect_486.xml"),
+                        ("cancelled", "uas_noanswer.xml", "uac_cancel.xml")]
             for transport in ("u1", "t1"):
-                with self.subTest(transport=transport, case="answered"):
-                    callee, _ = p.callee("demo2", "uas_answer.xml", transport)
-                    r = p.call("uac_call.xml", "demo", "demo2", transport)
-                    self.assertEqual(r.returncode, 0, r.stdout[-3000:])
-                    callee.kill()
-                    p.ctl("sip", "unregister", f"demo2@{DOMAIN}")
-                with self.subTest(transport=transport, case="busy"):
-                    callee, _ = p.callee("demo2", "uas_busy.xml", transport)
-                    r = p.call("uac_expect_486.xml", "demo", "demo2", transport)
-                    self.assertEqual(r.returncode, 0, r.stdout[-3000:])
-                    callee.kill()
-                    p.ctl("sip", "unregister", f"demo2@{DOMAIN}")
-                with self.subTest(transport=transport, case="cancelled"):
-                    callee, port = p.callee("demo2", "uas_noanswer.xml", transport)
-                    r = p.call("uac_cancel.xml", "demo", "demo2", transport)
-                    self.assertEqual(r.returncode, 0, r.stdout[-3000:])
-                    wait_for(lambda: "CANCEL sip:" in p.messages_seen(port), what="the callee's CANCEL")
-                    callee.kill()
-                    p.ctl("sip", "unregister", f"demo2@{DOMAIN}")
+                for case, answer, scenario in answered:
+                    with self.subTest(transport=transport, case=case):
+                        callee, port = p.callee("demo2", answer, transport)
+                        r = p.call(scenario, "demo", "demo2", transport)
+                        self.assertEqual(r.returncode, 0, r.stdout[-3000:])
+                        if case == "cancelled":
+                            wait_for(lambda: "CANCEL sip:" in p.messages_seen(port), what="the callee's CANCEL")
+                        callee.kill()
+                        p.ctl("sip", "unregister", f"demo2@{DOMAIN}")
                 with self.subTest(transport=transport, case="not registered"):
                     r = p.call("uac_expect_480.xml", "demo", "demo3", transport)
                     self.assertEqual(r.returncode, 0, r.stdout[-3000:])
@@ -425,6 +424,39 @@ class Calls(unittest.TestCase):
             r = p.call("uac_call.xml", "demo", "demo2", "u1")
             self.assertEqual(r.returncode, 0, r.stdout[-3000:])
             self.assertGreaterEqual(time.monotonic() - started, 4.5, "rang demo2 first")
+
+    def test_authenticated_call_leaves_the_system(self):
+        with SipServer() as p:
+            # An outside server (a SIPp callee, not registered here) at a
+            # numeric address: demo, authenticated, calls it through sipd.
+            port = free_udp_tcp_port()
+            outside = subprocess.Popen(p.sipp_command("uas_busy.xml", "x", "u1", port), cwd=p.dir,
+                                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+            p.children.append(outside)
+            time.sleep(0.5)  # until SIPp listens
+            target = f"sip:someone@127.0.0.1:{port}"
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.bind(("127.0.0.1", 0))
+                s.settimeout(10)
+
+                def send(text):
+                    s.sendto(text.encode(), ("127.0.0.1", p.sip_port))
+
+                def final():
+                    while True:
+                        reply = s.recv(65535).decode()
+                        if status_of(reply) >= 200:
+                            return reply
+                invite = request("INVITE", target, f"sip:demo@{DOMAIN}", target, "out1")
+                send(invite)
+                challenge = final()
+                self.assertEqual(status_of(challenge), 407, challenge)
+                send(request("ACK", target, f"sip:demo@{DOMAIN}", target, "out1"))
+                auth = digest_authorization(challenge, "demo", p.password("demo"), "INVITE", target, proxy=True)
+                send(request("INVITE", target, f"sip:demo@{DOMAIN}", target, "out2", extra=auth, cseq=2, call_id="out1"))
+                answer = final()
+                self.assertEqual(status_of(answer), 486, answer)  # the outside callee's answer, relayed
+            self.assertEqual(outside.wait(timeout=30), 0)
 
     def test_no_open_relay(self):
         with SipServer() as p:

@@ -1,5 +1,7 @@
 #include "tls/listeners.h"
 
+#include <algorithm>
+
 namespace parley::tls {
 
 Result<ListenerContexts> listener_contexts(const std::vector<std::string>& entries, const std::vector<std::string>& listeners) {
@@ -42,6 +44,20 @@ Result<ListenerContexts> listener_contexts(const std::vector<std::string>& entri
     out[listener] = std::move(ctx.value());
   }
   return out;
+}
+
+Result<ListenerContexts> section_contexts(std::string_view section, const std::vector<std::string>& entries,
+                                          const std::vector<std::string>& listeners,
+                                          const std::vector<std::string_view>& implicit) {
+  auto contexts = listener_contexts(entries, listeners);
+  if (!contexts) return fail(contexts.code(), std::string(section) + ".tls_certificates: " + contexts.error().detail);
+  for (const auto& listener : listeners) {
+    if (std::find(implicit.begin(), implicit.end(), listener) != implicit.end() && !contexts->contains(listener)) {
+      return fail(Errc::invalid, std::string(section) + ": the " + listener + " listener needs a certificate (" +
+                                     std::string(section) + ".tls_certificates)");
+    }
+  }
+  return contexts;
 }
 
 std::shared_ptr<ServerContext> context_for(const ListenerContexts& contexts, std::string_view listener) {

@@ -25,6 +25,14 @@ using ListenerContexts = std::map<std::string, std::shared_ptr<ServerContext>, s
 // files (naming the file).
 Result<ListenerContexts> listener_contexts(const std::vector<std::string>& entries, const std::vector<std::string>& listeners);
 
+// listener_contexts() for a front end's `SECTION.tls_certificates`: errors
+// name the key; each listener among `listeners` that speaks TLS from its
+// first byte (`implicit`: "smtps", "imaps", "sips", ...) must have a
+// context (Errc::invalid naming it otherwise).
+Result<ListenerContexts> section_contexts(std::string_view section, const std::vector<std::string>& entries,
+                                          const std::vector<std::string>& listeners,
+                                          const std::vector<std::string_view>& implicit);
+
 // The listener's context, or nullptr when it has no certificate.
 std::shared_ptr<ServerContext> context_for(const ListenerContexts& contexts, std::string_view listener);
 
