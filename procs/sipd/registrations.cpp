@@ -159,10 +159,11 @@ awaitable<void> Core::handle_register(sip::TransactionId id, Flow flow) {
   std::vector<std::string> contacts;
   for (const auto& b : outcome->bindings) contacts.push_back(sip::contact_value(b, now_s));
   for (const auto& c : contacts) extra.push_back({"Contact", c});
-  if (outcome->changed) {
-    log::info("sip.register.ok", "registered", {{"sid", sid}, {"user", *account}, {"peer", flow.peer()},
-                                                {"count", outcome->bindings.size()}});
-  }
+  // New, moved or removed contacts are worth a line; the renewals every
+  // phone sends all day long only at debug level.
+  const auto level = outcome->changed && !outcome->refresh ? log::Level::info : log::Level::debug;
+  log::write(level, "sip.register.ok", outcome->refresh ? "renewed" : "registered",
+             {{"sid", sid}, {"user", *account}, {"peer", flow.peer()}, {"count", outcome->bindings.size()}});
   const std::string call_id(request.call_id());  // the transaction (and request) may end with the response
   respond(id, 200, reason_phrase(200), extra);
   // Messages kept while no device was registered go to this one now.

@@ -18,6 +18,10 @@ const std::vector<std::string> kListeners = {"sip", "sips", "sip-ws", "sip-wss"}
 constexpr auto kCallTimeout = std::chrono::milliseconds(5000);
 // Expired registrations leave the disk this often (lookups skip them anyway).
 constexpr auto kSweepEvery = std::chrono::seconds(60);
+// Registrations are committed at once and written to the disk this often:
+// a crash of sipd loses none, a crash of the machine at most this much
+// (an fsync per REGISTER would bound the registrar's rate by the disk).
+constexpr auto kSyncEvery = std::chrono::seconds(1);
 
 std::int64_t wall_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -71,6 +75,7 @@ Server::~Server() {
   admin_.stop();
   core_->stop();
   datagrams_.close();
+  (void)bindings_.sync();
 }
 
 Status Server::start() {
@@ -236,11 +241,14 @@ awaitable<Result<schema::RouteSignalReply>> Server::route(schema::RouteSignalReq
 }
 
 awaitable<void> Server::sweep_loop() {
-  for (;;) {
-    sweep_.expires_after(kSweepEvery);
+  for (auto next_sweep = std::chrono::steady_clock::now() + kSweepEvery;;) {
+    sweep_.expires_after(kSyncEvery);
     boost::system::error_code ec;
     co_await sweep_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;
+    if (auto synced = bindings_.sync(); !synced) log::error("sip.registrations.sync_failed", synced.error().detail);
+    if (std::chrono::steady_clock::now() < next_sweep) continue;
+    next_sweep = std::chrono::steady_clock::now() + kSweepEvery;
     auto swept = bindings_.sweep(wall_now());
     if (!swept) {
       log::error("sip.registrations.sweep_failed", swept.error().detail);
@@ -264,7 +272,7 @@ Result<std::unique_ptr<daemon::Service>> start(daemon::Context& ctx) {
   const auto names = front::Server::present(ctx, kListeners);
   auto settings = load_settings(ctx.config(), names);
   if (!settings) return settings.error();
-  auto bindings = sip::Bindings::open(ctx.data_dir() + "/registrations");
+  auto bindings = sip::Bindings::open(ctx.data_dir() + "/registrations", /*sync_commits=*/false);
   if (!bindings) return bindings.error();
   auto messages = sip::StoredMessages::open(ctx.data_dir() + "/messages");
   if (!messages) return messages.error();

@@ -33,7 +33,8 @@ Result<Env> Env::open(const std::string& dir, const EnvOptions& options) {
   if (int rc = mdb_env_set_maxdbs(env, options.max_dbs); rc != 0) return lmdb_error("mdb_env_set_maxdbs", rc);
   if (int rc = mdb_env_set_maxreaders(env, options.max_readers); rc != 0) return lmdb_error("mdb_env_set_maxreaders", rc);
   // MDB_NOTLS: read transactions are not tied to threads (coroutines move).
-  if (int rc = mdb_env_open(env, dir.c_str(), MDB_NOTLS, options.file_mode); rc != 0) return lmdb_error("open " + dir, rc);
+  const unsigned flags = MDB_NOTLS | (options.sync_commits ? 0u : static_cast<unsigned>(MDB_NOSYNC));
+  if (int rc = mdb_env_open(env, dir.c_str(), flags, options.file_mode); rc != 0) return lmdb_error("open " + dir, rc);
   // The process umask (027) takes group write off a shared environment's
   // files; their creator puts it back. Others opening it later cannot, and
   // need not.
@@ -47,6 +48,11 @@ Result<Env> Env::open(const std::string& dir, const EnvOptions& options) {
     if (::stat(dir.c_str(), &st) == 0 && st.st_uid == ::geteuid()) ::chmod(dir.c_str(), dir_mode);
   }
   return owned;
+}
+
+Status Env::sync() {
+  if (int rc = mdb_env_sync(env_, 1); rc != 0) return lmdb_error("mdb_env_sync", rc);
+  return {};
 }
 
 Env::Env(Env&& o) noexcept : env_(std::exchange(o.env_, nullptr)) {}

@@ -31,6 +31,12 @@ struct EnvOptions {
   // The data and lock files' mode: 0600 for a process's own environment,
   // 0660 for one shared by the processes of one group (the mail store).
   unsigned file_mode = 0600;
+  // true: every commit reaches the disk before it returns. false
+  // (MDB_NOSYNC): a commit is in the page cache when it returns, so a
+  // crash of the process loses nothing but a crash of the machine may
+  // lose what sync() did not yet write; for state that is rebuilt anyway
+  // (registrations).
+  bool sync_commits = true;
 };
 
 class Txn;
@@ -49,6 +55,8 @@ class Env {
 
   Result<Txn> read() const;
   Result<Txn> write();
+  // Writes committed data to the disk (for sync_commits = false).
+  Status sync();
 
   // A consistent copy into `dir` (which must exist and be empty), while
   // others keep reading and writing: LMDB's copy API, compacting.

@@ -96,9 +96,10 @@ bool same_device(const Binding& a, const Binding& b) {
 
 }  // namespace
 
-Result<Bindings> Bindings::open(const std::string& dir) {
+Result<Bindings> Bindings::open(const std::string& dir, bool sync_commits) {
   lmdb::EnvOptions options;
   options.map_size = kMapSize;
+  options.sync_commits = sync_commits;
   options.max_dbs = 2;
   auto env = lmdb::Env::open(dir, options);
   if (!env) return env.error();

@@ -6,8 +6,12 @@
 // DIR is sipd's own (DATA_DIR/sip/registrations, mode 0700); nobody else
 // opens it (others ask sipd).
 //
-// Every write commits synchronously before it returns: register_request's
-// outcome may be answered 200 as soon as it returns. The API is
+// Every write is committed before it returns: register_request's outcome
+// may be answered 200 as soon as it returns, and a restart or a kill -9
+// loses nothing. With `sync_commits` (the default) each commit also
+// reaches the disk first; without, the caller calls sync() every so often
+// and a crash of the machine loses at most the changes since (phones
+// register again within their interval, as after any outage). The API is
 // synchronous; an LMDB write of one small record is fast.
 //
 // Time is the caller's: `now` in seconds on the same clock as the
@@ -49,7 +53,9 @@ struct AccountBinding {
 class Bindings {
  public:
   // Opens (creating) the environment in `dir`.
-  static Result<Bindings> open(const std::string& dir);
+  static Result<Bindings> open(const std::string& dir, bool sync_commits = true);
+  // Writes committed changes to the disk (for sync_commits = false).
+  Status sync() { return env_.sync(); }
   Bindings(Bindings&&) noexcept = default;
   Bindings& operator=(Bindings&&) noexcept = default;
 

@@ -214,6 +214,12 @@ RegisterOutcome apply_register(const Message& request, std::vector<Binding> curr
   sort_by_q(next);
   RegisterOutcome out;
   out.changed = next != current;
+  // Only expiry, CSeq or q moved: the same devices, refreshed.
+  out.refresh = next.size() == current.size() &&
+                std::all_of(next.begin(), next.end(), [&](const Binding& n) {
+                  return std::any_of(current.begin(), current.end(),
+                                     [&](const Binding& c) { return c.uri == n.uri && c.flow == n.flow; });
+                });
   out.bindings = std::move(next);
   return out;
 }

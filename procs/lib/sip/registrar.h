@@ -75,6 +75,7 @@ struct RegisterOutcome {
   std::uint32_t min_expires = 0;   // interval_too_brief: the Min-Expires to send
   std::vector<Binding> bindings;   // accepted: the account's bindings, by q (highest first)
   bool changed = false;            // accepted: the bindings differ from those given
+  bool refresh = false;            // accepted: the same contacts on the same flows, only renewed
   bool ok() const { return refusal == Refusal::none; }
 };
 
