@@ -58,6 +58,7 @@ Core::Core(asio::io_context& io, Transport& transport, Backend& backend, sip::Bi
       messages_(messages),
       options_(std::move(options)),
       settings_now_(options_.settings()),
+      transactions_({}, settings_now_->max_transactions),
       nonces_(settings_now_->nonce_lifetime),
       wake_(io),
       alive_(std::make_shared<bool>(true)) {
@@ -206,9 +207,12 @@ void Core::on_request(sip::Message request, const Flow& flow) {
   }
   auto started = transactions_.start_server(std::move(request), flow.reliable(), now());
   if (!started) {
-    log::warn("sip.transaction.refused", started.error().detail, {{"peer", flow.peer()}});
-    return;  // table full: the client retransmits, or gives up
+    // Once while the table is full, not once per dropped request.
+    if (!table_full_) log::warn("sip.transaction.refused", started.error().detail, {{"peer", flow.peer()}});
+    table_full_ = true;
+    return;  // the client retransmits, or gives up
   }
+  table_full_ = false;
   const auto id = started->id;
   flows_[id] = flow;
   sids_[id] = options_.next_sid();

@@ -234,6 +234,7 @@ class Core {
   // New requests per second per client address (max_requests_per_ip).
   std::map<std::string, std::uint32_t, std::less<>> requests_this_second_;
   std::int64_t rate_second_ = 0;
+  bool table_full_ = false;  // the transaction table refused a request (logged once)
   std::shared_ptr<bool> alive_;
   std::shared_ptr<std::size_t> waiting_ = std::make_shared<std::size_t>(0);
   // Counts a request in waiting() while it lives (a coroutine's local; it

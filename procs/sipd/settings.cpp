@@ -48,6 +48,11 @@ const config::Integer kMaxRequestsPerIp{
     .section = kSection, .key = "max_requests_per_ip", .default_value = 500, .min = 1, .max = 1000000,
     .doc = "New requests per second from one client address; more get 503 with Retry-After "
            "(retransmissions are not counted)."};
+const config::Integer kMaxTransactions{
+    .section = kSection, .key = "max_transactions", .default_value = 131072, .min = 1024, .max = 4194304,
+    .doc = "SIP transactions at once; new requests beyond are dropped (clients retransmit). A request "
+           "over UDP keeps its transaction about 32 s after its answer, to absorb retransmissions: the "
+           "default holds some 4,000 new requests a second, each a few KiB while it lives. Read at start."};
 const config::List kTlsCertificates{
     .section = kSection, .key = "tls_certificates", .default_value = {},
     .doc = "Certificates as \"SCOPE=CERT_FILE,KEY_FILE\" (PEM), as for smtpd: SCOPE is default, "
@@ -63,7 +68,7 @@ config::SectionDecl settings_section() {
                  "listeners (sip-ws, sip-wss); registration intervals, digest challenges, limits and TLS.",
           .keys = {kDomain, kDefaultExpiresS, kMinExpiresS, kMaxExpiresS, kDigestAlgorithms, kNonceLifetimeS,
                    kInviteTimeoutS, kIdleTimeoutS, kMaxConnections, kMaxConnectionsPerIp, kMaxRequestsPerIp,
-                   kTlsCertificates}};
+                   kMaxTransactions, kTlsCertificates}};
 }
 
 Result<Settings> load_settings(const config::Config& c, const std::vector<std::string>& listeners) {
@@ -92,6 +97,7 @@ Result<Settings> load_settings(const config::Config& c, const std::vector<std::s
   s.max_connections = static_cast<std::size_t>(c.get(kMaxConnections));
   s.max_connections_per_ip = static_cast<std::size_t>(c.get(kMaxConnectionsPerIp));
   s.max_requests_per_ip = static_cast<std::uint32_t>(c.get(kMaxRequestsPerIp));
+  s.max_transactions = static_cast<std::size_t>(c.get(kMaxTransactions));
 
   auto tls = tls::section_contexts("sipd", c.get(kTlsCertificates), listeners, {"sips", "sip-wss"});
   if (!tls) return tls.error();

@@ -35,6 +35,7 @@ struct Settings {
   std::size_t max_connections = 0;
   std::size_t max_connections_per_ip = 0;
   std::uint32_t max_requests_per_ip = 0;  // new requests per second from one address
+  std::size_t max_transactions = 0;       // sip::TransactionTable's bound (fixed at start)
   // TLS per listener name (sips, sip-wss).
   tls::ListenerContexts tls;
 

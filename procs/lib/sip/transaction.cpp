@@ -372,7 +372,7 @@ Result<TransactionTable::Update> TransactionTable::insert(TransactionKey key, Re
 }
 
 Result<TransactionTable::Update> TransactionTable::start_client(Message request, bool reliable, TimePoint now) {
-  if (by_id_.size() >= kMaxTransactions) return fail(Errc::limit, "transaction table full");
+  if (by_id_.size() >= max_) return fail(Errc::limit, "transaction table full");
   auto key = client_key(request);
   if (!key) return fail(Errc::invalid, "no RFC 3261 branch");
   if (by_key_.contains(*key)) return fail(Errc::exists, "a transaction has this branch and method");
@@ -382,7 +382,7 @@ Result<TransactionTable::Update> TransactionTable::start_client(Message request,
 }
 
 Result<TransactionTable::Update> TransactionTable::start_server(Message request, bool reliable, TimePoint now) {
-  if (by_id_.size() >= kMaxTransactions) return fail(Errc::limit, "transaction table full");
+  if (by_id_.size() >= max_) return fail(Errc::limit, "transaction table full");
   auto key = server_key(request);
   if (!key) return fail(Errc::invalid, "no RFC 3261 branch");
   if (by_key_.contains(*key)) return fail(Errc::exists, "a transaction matches this request");
