@@ -61,7 +61,7 @@ class SipdRig {
   asio::io_context io;
 
  private:
-  inline static const std::vector<std::string> kListeners = {"sip", "sips"};
+  inline static const std::vector<std::string> kListeners = {"sip", "sips", "sip-ws", "sip-wss"};
   TempDir dir_{"parley-sipd-rig"};
   std::unique_ptr<RigContext> ctx_;
   std::unique_ptr<FakeBackends> backends_;
