@@ -79,6 +79,7 @@ awaitable<void> Connection::serve_outbound(std::shared_ptr<Connection> self) {
     log::info("sip.connection.connect_failed", ec.message(), {{"sid", c.sid_}, {"peer", c.peer_}});
     c.closing_ = true;
     c.out_.clear();
+    c.queued_ = 0;
     c.server_.remove_connection(c.flow_.connection);
     c.server_.core().flow_closed(c.flow_);
     co_return;
@@ -197,13 +198,12 @@ bool Connection::send_websocket(ws::Opcode opcode, std::string_view payload) {
 
 bool Connection::queue(std::string bytes) {
   if (closing_ || closing_after_write_) return false;
-  std::size_t queued = bytes.size();
-  for (const auto& b : out_) queued += b.size();
-  if (queued > kMaxQueued) {
+  if (queued_ + bytes.size() > kMaxQueued) {
     log::warn("sip.connection.stalled", "peer does not read; closing", {{"sid", sid_}, {"peer", peer_}});
     close();
     return false;
   }
+  queued_ += bytes.size();
   out_.push_back(std::move(bytes));
   if (!writing_ && !connecting_) {
     writing_ = true;
@@ -220,17 +220,24 @@ awaitable<void> Connection::write_loop(std::shared_ptr<Connection> self) {
       self->close();
       break;
     }
+    self->queued_ -= self->out_.front().size();
     self->out_.pop_front();
   }
   self->writing_ = false;
   if (self->closing_after_write_) self->close();
-  if (self->closing_) self->out_.clear();
+  if (self->closing_) {
+    self->out_.clear();
+    self->queued_ = 0;
+  }
 }
 
 void Connection::close() {
   if (closing_) return;
   closing_ = true;
-  if (!writing_) out_.clear();  // else write_loop holds the front one; it stops
+  if (!writing_) {  // else write_loop holds the front one; it stops
+    out_.clear();
+    queued_ = 0;
+  }
   stream_->close();
 }
 

@@ -57,6 +57,7 @@ class Connection final : public front::Session, public std::enable_shared_from_t
   sip::Framer framer_;
   std::unique_ptr<ws::Decoder> websocket_;  // WebSocket listeners
   std::deque<std::string> out_;
+  std::size_t queued_ = 0;  // bytes in out_
   bool writing_ = false;
   bool closing_ = false;
   bool closing_after_write_ = false;  // a WebSocket close frame is on its way

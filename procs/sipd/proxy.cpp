@@ -238,9 +238,8 @@ bool Core::start_branch(Proxied& p, const Leg& leg) {
   const auto* txn = transactions_.find(p.server);
   if (txn == nullptr) return false;
   const sip::Message& request = txn->request();
-  const auto& flows = flows_;
-  auto from_it = flows.find(p.server);
-  if (from_it == flows.end()) return false;
+  auto from_it = flows_.find(p.server);
+  if (from_it == flows_.end()) return false;
   const Flow from = from_it->second;
   sip::Rewrite edits;
   if (!leg.request_uri.empty()) edits.request_uri = leg.request_uri;
