@@ -26,7 +26,9 @@ std::uint16_t port_of(std::string_view peer) {
 }  // namespace
 
 Connection::Connection(Server& server, std::unique_ptr<net::Stream> stream, std::string listener, std::string sid)
-    : Session(server.front(), std::move(stream), std::move(listener), std::move(sid), "sip"), server_(server) {}
+    : Session(server.front(), std::move(stream), std::move(listener), std::move(sid), "sip"),
+      server_(server),
+      server_alive_(server.alive()) {}
 
 awaitable<void> Connection::run(std::shared_ptr<Connection> self) { co_await self->serve(); }
 
@@ -75,6 +77,7 @@ awaitable<void> Connection::serve_outbound(std::shared_ptr<Connection> self) {
                                   asio::redirect_error(asio::use_awaitable, ec));
     timer.cancel();
   }
+  if (!*c.server_alive_) co_return;  // sipd is shutting down: the server is gone
   if (ec) {
     log::info("sip.connection.connect_failed", ec.message(), {{"sid", c.sid_}, {"peer", c.peer_}});
     c.closing_ = true;
@@ -98,6 +101,7 @@ awaitable<void> Connection::read_loop() {
   std::string buf(16384, '\0');
   while (!closing_) {
     auto n = co_await receive(asio::buffer(buf), timeout);
+    if (!*server_alive_) co_return;
     if (!n || *n == 0) break;
     const std::string_view bytes(buf.data(), *n);
     if (websocket_) {

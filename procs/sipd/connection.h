@@ -35,6 +35,8 @@ class Connection final : public front::Session, public std::enable_shared_from_t
   static std::shared_ptr<Connection> connect(Server& server, Flow flow, std::string sid);
 
   const Flow& flow() const { return flow_; }
+  // Closes the connection; its coroutines end.
+  void close();
   // Queues a SIP message (or keep-alive) for the peer, in a WebSocket
   // frame on WebSocket listeners; false when the connection is closing.
   bool send(std::string bytes);
@@ -50,9 +52,11 @@ class Connection final : public front::Session, public std::enable_shared_from_t
   static awaitable<void> write_loop(std::shared_ptr<Connection> self);
   bool queue(std::string bytes);
   bool send_websocket(ws::Opcode opcode, std::string_view payload);
-  void close();
 
   Server& server_;
+  // False once the server is destroyed (sipd stopping) while this
+  // connection's coroutines still wait: they end without touching it.
+  std::shared_ptr<const bool> server_alive_;
   Flow flow_;
   sip::Framer framer_;
   std::unique_ptr<ws::Decoder> websocket_;  // WebSocket listeners

@@ -72,6 +72,10 @@ Server::Server(daemon::Context& ctx, Settings settings, std::vector<std::string>
 }
 
 Server::~Server() {
+  *alive_ = false;
+  for (const auto& [id, weak] : connections_) {
+    if (auto c = weak.lock()) c->close();  // outbound ones are not the front's sessions
+  }
   admin_.stop();
   core_->stop();
   datagrams_.close();

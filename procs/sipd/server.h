@@ -34,6 +34,8 @@ class Server final : public front::Frontend<Settings>, public Transport, public 
   awaitable<void> drain() override;
 
   Core& core() { return *core_; }
+  // True while this server exists (see Connection).
+  std::shared_ptr<const bool> alive() const { return alive_; }
   // A connection that is open: its flow's id.
   std::uint64_t add_connection(const std::shared_ptr<Connection>& connection);
   void remove_connection(std::uint64_t id);
@@ -66,6 +68,7 @@ class Server final : public front::Frontend<Settings>, public Transport, public 
   std::map<std::uint64_t, std::weak_ptr<Connection>> connections_;
   std::uint64_t next_connection_ = 1;
   asio::steady_timer sweep_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 Result<std::unique_ptr<daemon::Service>> start(daemon::Context& ctx);
