@@ -3,6 +3,8 @@
 #include <charconv>
 #include <vector>
 
+#include <boost/asio/ip/address.hpp>
+
 #include "auth/auth.h"
 #include "auth/encoding.h"
 
@@ -78,7 +80,11 @@ std::optional<Flow> parse_flow(std::string_view name) {
     if (host.size() < 3 || host.back() != ']') return std::nullopt;
     host = host.substr(1, host.size() - 2);
   }
-  if (host.find_first_of("[]/ ") != std::string_view::npos) return std::nullopt;
+  // A numeric address in its canonical text, as flows are made from
+  // received packets: anything else is not a flow of this server's.
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(std::string(host), ec);
+  if (ec || address.to_string() != host) return std::nullopt;
   f.ip = std::string(host);
   if (!parse_number(rest.substr(colon + 1), f.port) || f.port == 0) return std::nullopt;
   return f;

@@ -355,7 +355,8 @@ TEST(SipdFlow, NamesAndTokensRoundTripAndTokensAreSigned) {
   Flow tls{.kind = Flow::Kind::tls, .connection = 42, .socket = 0, .ip = "192.0.2.9", .port = 40001};
   EXPECT_EQ(parse_flow(tls.name()), tls);
   for (const char* bad : {"", "udp", "udp:x:1.2.3.4:5", "sctp:1:1.2.3.4:5", "tcp:1:1.2.3.4:0", "tcp:1:[::1:5060",
-                          "tcp:1:1.2.3.4:70000"}) {
+                          "tcp:1:1.2.3.4:70000", "tcp:1:host.example:5060", "udp:0:01.2.3.4:5060",
+                          "udp:0:[2001:DB8::1]:5060"}) {
     EXPECT_FALSE(parse_flow(bad).has_value()) << bad;
   }
   const std::string token = flow_token(tls, "key");
