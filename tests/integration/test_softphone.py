@@ -29,6 +29,15 @@ sys.path.insert(0, os.path.dirname(__file__))
 from harness import free_port, wait_for  # noqa: E402
 from test_sip import DOMAIN, SipServer, free_udp_tcp_port  # noqa: E402
 
+
+def port_free(port):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
 BARESIP = shutil.which("baresip") or "/usr/bin/baresip"
 MODULES = "/usr/lib/baresip/modules"
 TRANSPORTS = {"u1": "udp", "t1": "tcp"}
@@ -49,7 +58,10 @@ class Baresip:
         self.name = name
         self.dir = os.path.join(p.dir, f"baresip-{name}")
         os.makedirs(self.dir)
+        # baresip also binds SIP over TLS on the next port: both must be free.
         self.sip_port = free_udp_tcp_port()
+        while not port_free(self.sip_port + 1):
+            self.sip_port = free_udp_tcp_port()
         self.ctrl_port = free_port()
         self.out_path = os.path.join(p.dir, f"baresip-{name}.out")
         self.aor = f"sip:{user}@{DOMAIN}"

@@ -3,6 +3,7 @@
 // test) are checked as parleyd's own are, with file:line; a key or section
 // no program declares is refused.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -21,7 +22,8 @@ class SupervisorLoad : public ::testing::Test {
   }
   void TearDown() override { std::remove(path_.c_str()); }
 
-  const std::string path_ = ::testing::TempDir() + "/supervisor_test.conf";
+  // One file per process: ctest runs this program's tests in parallel.
+  const std::string path_ = ::testing::TempDir() + "/supervisor_test." + std::to_string(::getpid()) + ".conf";
 };
 
 TEST_F(SupervisorLoad, ProgramSectionsAreChecked) {
