@@ -4,6 +4,7 @@
 
 #include "ipc/contract.h"
 #include "schema/envelope.pb.h"
+#include "schema/store.pb.h"
 
 namespace parley::contracts {
 
@@ -11,5 +12,10 @@ namespace parley::contracts {
 // answered per recipient; idempotent per (queue id, account).
 inline constexpr ipc::Method<schema::LocalDeliverRequest, schema::LocalDeliverReply> kLocalDeliver{
     "local.deliver"};
+
+// Endpoint "status": sipd. A mailbox's message and unseen counts
+// (message-summary); read-only.
+inline constexpr ipc::Method<schema::MailboxStatusRequest, schema::MailboxStatusReply> kMailboxStatus{
+    "local.mailbox_status"};
 
 }  // namespace parley::contracts
