@@ -162,9 +162,19 @@ class Core {
   awaitable<void> handle_register(sip::TransactionId id, Flow flow);
   // Checks the request's digest credentials for `realm` (Authorization or
   // Proxy-Authorization); the account, or nullopt after answering the
-  // request (401/407 with a challenge, 403, 503).
+  // request (401/407 with a challenge, 403, 503). `details`, when given,
+  // asks whether an address is the account's own and receives the answer
+  // and the account's SIP settings (the directory answers all at once).
+  struct AuthDetails {
+    std::string identity;  // in: the address the request claims (From), or empty
+    schema::SipSettings sip;
+    bool identity_ok = false;
+  };
   awaitable<std::optional<std::string>> authenticate(sip::TransactionId id, const Flow& flow, std::string realm,
-                                                     bool proxy);
+                                                     bool proxy, AuthDetails* details = nullptr);
+  // Whether `address`'s domain is one of ours (the directory's answer,
+  // remembered for kDomainMemory); nullopt when the directory did not answer.
+  awaitable<std::optional<bool>> local_domain(std::string address);
   void challenge(sip::TransactionId id, const std::string& realm, bool proxy, bool stale);
 
   // --- proxy (proxy.cpp) ---
@@ -229,6 +239,8 @@ class Core {
   std::map<sip::TransactionId, std::unique_ptr<Proxied>> proxied_;         // by server transaction
   std::map<sip::TransactionId, std::pair<sip::TransactionId, std::size_t>> branch_of_;  // client -> server, index
   std::map<std::string, CallRecord> calls_;                                // by Call-ID
+  // Domains asked about (local_domain): whether ours, until when.
+  std::map<std::string, std::pair<bool, sip::TimePoint>, std::less<>> domains_;
   // Stored messages on their way: client transaction -> (account, message id).
   std::map<sip::TransactionId, std::pair<std::string, std::uint64_t>> deliveries_;
   // New requests per second per client address (max_requests_per_ip).

@@ -14,6 +14,12 @@ namespace {
 constexpr std::uint32_t kDefaultMaxForwards = 70;  // RFC 3261 16.6 step 3
 constexpr std::size_t kMaxBranches = 32;           // contacts rung at once for one request
 constexpr std::size_t kMaxCalls = 100000;          // calls remembered for `parleyctl sip calls`
+// How long the directory's answer "this domain is (not) ours" stands: a
+// domain added or removed takes effect for callers within this time.
+constexpr auto kDomainMemory = std::chrono::seconds(60);
+// Domains remembered at once; From headers name any domain they like, so
+// past this the memory starts afresh rather than grow.
+constexpr std::size_t kMaxDomainsRemembered = 4096;
 
 bool dialog_creating(std::string_view method) {
   return method == "INVITE" || method == "SUBSCRIBE" || method == "REFER";
@@ -89,6 +95,21 @@ void Core::handle_request(sip::TransactionId id, const Flow& flow) {
   asio::co_spawn(io_, route_initial(id, flow), asio::detached);
 }
 
+awaitable<std::optional<bool>> Core::local_domain(std::string address) {
+  const std::string domain = ascii_lower(address.substr(address.rfind('@') + 1));
+  const auto at = now();
+  if (auto it = domains_.find(domain); it != domains_.end() && it->second.second > at) co_return it->second.first;
+  schema::ResolveRequest who;
+  who.add_addresses(address);
+  auto alive = alive_;
+  auto resolved = co_await backend_.resolve(std::move(who));
+  if (!*alive || !resolved || resolved->results_size() != 1) co_return std::nullopt;
+  const bool ours = resolved->results(0).kind() != schema::Resolution::KIND_NOT_LOCAL;
+  if (domains_.size() >= kMaxDomainsRemembered) domains_.clear();
+  domains_[domain] = {ours, now() + kDomainMemory};
+  co_return ours;
+}
+
 awaitable<void> Core::route_initial(sip::TransactionId id, Flow flow) {
   Waiting waiting(waiting_);
   const auto* txn = transactions_.find(id);
@@ -103,20 +124,19 @@ awaitable<void> Core::route_initial(sip::TransactionId id, Flow flow) {
   // trying extension after extension learns nothing.
   std::string caller_account;
   if (!from.empty()) {
-    schema::ResolveRequest who;
-    who.add_addresses(from);
-    auto resolved = co_await backend_.resolve(std::move(who));
+    auto local = co_await local_domain(from);
     if (!*alive) co_return;
-    if (!resolved || resolved->results_size() != 1) {
+    if (!local) {
       respond(id, 503, reason_phrase(503), {{"Retry-After", "10"}});
       co_return;
     }
-    const auto& r = resolved->results(0);
-    if (r.kind() != schema::Resolution::KIND_NOT_LOCAL) {
+    if (*local) {
       const std::string realm = from.substr(from.rfind('@') + 1);
-      auto account = co_await authenticate(id, flow, realm, true);
+      AuthDetails details;
+      details.identity = from;
+      auto account = co_await authenticate(id, flow, realm, true, &details);
       if (!*alive || !account) co_return;
-      if (r.kind() != schema::Resolution::KIND_ACCOUNT || ascii_lower(r.account()) != ascii_lower(*account)) {
+      if (!details.identity_ok) {
         log::info("sip.request.forbidden", "From is not the authenticated account",
                   {{"sid", sid}, {"user", *account}, {"from", from}});
         respond(id, 403, "From Does Not Match Account");

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "core/ascii.h"
 #include "ipc/contracts/directory.h"
 #include "ipc/contracts/router.h"
 #include "ipc/ipc.h"
@@ -118,7 +119,13 @@ AuthReply digest_check(const schema::DigestRequest& req) {
   if (!algorithm || req.realm() != kDomain || domain_of(account) != kDomain) return reply_with(AuthReply::OUTCOME_FAILED);
   const std::string ha1 = auth::digest_ha1(*algorithm, user, kDomain, kPassword);
   auth::DigestChallengeResponse r{req.method(), req.uri(), req.nonce(), req.cnonce(), req.nc(), req.qop(), req.response()};
-  return auth::digest_verify(*algorithm, ha1, r) ? ok_for(account) : reply_with(AuthReply::OUTCOME_FAILED);
+  if (!auth::digest_verify(*algorithm, ha1, r)) return reply_with(AuthReply::OUTCOME_FAILED);
+  AuthReply reply = ok_for(account);
+  reply.mutable_sip()->set_max_registrations(10);  // the directory's built-in device limit
+  reply.mutable_sip()->set_enabled(true);
+  // Every address of kDomain is an account of its own (directory.resolve above).
+  reply.set_identity_ok(ascii_iequal(req.identity(), account));
+  return reply;
 }
 
 schema::RouteSignalReply route_signal(const schema::RouteSignalRequest& req) {
