@@ -263,6 +263,15 @@ TEST_F(ImapDialog, FlagChangesAndExpungesArePublishedWithTheCounts) {
   EXPECT_EQ(event.unseen(), 0u);
   EXPECT_TRUE(starts(dialog_.say("g STORE 1 -FLAGS (\\Seen)\r\n"), "* 1 FETCH"));
   EXPECT_EQ(events.next().unseen(), 1u);
+  // Renaming INBOX moves its messages away and leaves an empty INBOX.
+  EXPECT_TRUE(starts(dialog_.say("h RENAME INBOX Old\r\n"), "h OK"));
+  event = events.next();
+  EXPECT_EQ(event.mailbox(), "Old");
+  EXPECT_EQ(event.messages(), 2u);
+  event = events.next();
+  EXPECT_EQ(event.mailbox(), "INBOX");
+  EXPECT_EQ(event.messages(), 0u);
+  EXPECT_EQ(event.unseen(), 0u);
 }
 
 TEST_F(ImapDialog, MalformedLinesGetBadAndTheSessionGoesOn) {
