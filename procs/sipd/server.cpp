@@ -96,6 +96,11 @@ Status Server::start() {
       locals_.try_emplace(kind, *local);
     }
   }
+  // Who may watch whom (presence): sipd's own data, beside the registrations.
+  auto rules = sip::PresenceRules::open(ctx_.data_dir() + "/watchers");
+  if (!rules) return rules.error();
+  rules_.emplace(std::move(rules.value()));
+  core_->set_presence_rules(&*rules_);
   if (auto started = datagrams_.listen({"sip"}, [this](const front::Datagrams::Packet& packet) {
         Flow flow;
         flow.kind = Flow::Kind::udp;
@@ -158,6 +163,14 @@ Result<schema::SipAdminReply> Server::admin(const schema::SipAdminRequest& reque
     log::info("sip.admin.unregistered", "registrations removed by the administrator",
               {{"account", request.account()}, {"count", *removed}, {"actor", request.actor()}});
     report();
+  } else if (request.op() == "allow" || request.op() == "deny") {
+    if (request.account().empty() || request.watcher().empty()) return fail(Errc::invalid, "allow and deny need an account and a watcher");
+    auto done = request.op() == "allow" ? core_->allow_watcher(request.account(), request.watcher())
+                                        : core_->deny_watcher(request.account(), request.watcher());
+    if (!done) return done.error();
+    log::info(request.op() == "allow" ? "sip.admin.watcher_allowed" : "sip.admin.watcher_denied",
+              "presence permission changed by the administrator",
+              {{"account", request.account()}, {"user", request.watcher()}, {"actor", request.actor()}});
   } else {
     return fail(Errc::invalid, "unknown sip administration request");
   }
@@ -242,6 +255,13 @@ awaitable<Result<schema::ResolveReply>> Server::resolve(schema::ResolveRequest r
 awaitable<Result<schema::RouteSignalReply>> Server::route(schema::RouteSignalRequest request) {
   ipc::CallOptions options(kCallTimeout, request.signal().sid());
   co_return co_await router_.call(contracts::kRouterRouteSignal, request, options);
+}
+
+awaitable<Result<schema::MailboxStatusReply>> Server::mailbox_status(schema::MailboxStatusRequest request) {
+  // The mail store's side (local.mailbox_status) is not wired yet: a
+  // message-summary subscription gets its counts from mailbox_changed().
+  (void)request;
+  co_return fail(Errc::unavailable, "mailbox status not available");
 }
 
 awaitable<void> Server::sweep_loop() {

@@ -50,6 +50,7 @@ class Server final : public front::Frontend<Settings>, public Transport, public 
   awaitable<Result<schema::AuthReply>> digest(schema::DigestRequest request) override;
   awaitable<Result<schema::ResolveReply>> resolve(schema::ResolveRequest request) override;
   awaitable<Result<schema::RouteSignalReply>> route(schema::RouteSignalRequest request) override;
+  awaitable<Result<schema::MailboxStatusReply>> mailbox_status(schema::MailboxStatusRequest request) override;
 
  private:
   awaitable<void> sweep_loop();
@@ -62,6 +63,7 @@ class Server final : public front::Frontend<Settings>, public Transport, public 
   ipc::Server admin_;
   sip::Bindings bindings_;
   sip::StoredMessages messages_;
+  std::optional<sip::PresenceRules> rules_;  // opened by start()
   front::Datagrams datagrams_;
   std::unique_ptr<Core> core_;
   std::map<Flow::Kind, Local> locals_;
