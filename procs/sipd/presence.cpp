@@ -406,7 +406,12 @@ void Core::presence_changed(const std::string& account) {
 
 void Core::mailbox_changed(const std::string& account, std::uint32_t messages, std::uint32_t unseen) {
   const std::string key = ascii_lower(account);
-  mailboxes_[key] = {messages, unseen};
+  const std::pair<std::uint32_t, std::uint32_t> counts{messages, unseen};
+  // imapd announces every change its sessions make (a \Flagged, a message
+  // of the INBOX copied elsewhere): the same counts again are no news.
+  auto [known, added] = mailboxes_.try_emplace(key, counts);
+  if (!added && known->second == counts) return;
+  known->second = counts;
   for (auto& [id, s] : subscriptions_) {
     if (s.package == EventPackage::message_summary && s.account == key && !s.ending) send_notify(s);
   }

@@ -6,6 +6,8 @@
 
 #include "connection.h"
 #include "ipc/contracts/directory.h"
+#include "ipc/contracts/events.h"
+#include "ipc/contracts/local_delivery.h"
 #include "ipc/contracts/router.h"
 #include "ipc/contracts/sipd.h"
 #include "log/log.h"
@@ -59,6 +61,7 @@ Server::Server(daemon::Context& ctx, Settings settings, std::vector<std::string>
     : Frontend(ctx, "sip", &load_settings, std::move(settings), std::move(listeners)),
       directory_(ctx.io(), ctx.endpoint("directory", "directory")),
       router_(ctx.io(), ctx.endpoint("router", "router")),
+      local_delivery_(ctx.io(), ctx.endpoint("status", "local-delivery")),
       admin_(ctx.io(), ctx.endpoint("admin"), ipc::ServerOptions{.socket_mode = 0600}),
       bindings_(std::move(bindings)),
       messages_(std::move(messages)),
@@ -123,6 +126,15 @@ Status Server::start() {
                   co_return admin(req);
                 });
   if (auto started = admin_.start(); !started) return started;
+  // An INBOX's counts change with deliveries (local-delivery) and with mail
+  // read or removed (imapd's IMAP and POP3 sessions).
+  for (std::string_view publisher : {"local-delivery", "imapd"}) {
+    auto events = std::make_unique<ipc::Subscriber>(io(), ctx_.endpoint("events", publisher));
+    events->subscribe(contracts::kMailboxChanged,
+                      [this](std::string_view key, schema::MailboxEvent event) { mailbox_event(key, event); });
+    if (auto started = events->start(); !started) return started;
+    mailbox_events_.push_back(std::move(events));
+  }
   asio::co_spawn(io(), sweep_loop(), asio::detached);
   report();
   return {};
@@ -258,10 +270,21 @@ awaitable<Result<schema::RouteSignalReply>> Server::route(schema::RouteSignalReq
 }
 
 awaitable<Result<schema::MailboxStatusReply>> Server::mailbox_status(schema::MailboxStatusRequest request) {
-  // The mail store's side (local.mailbox_status) is not wired yet: a
-  // message-summary subscription gets its counts from mailbox_changed().
-  (void)request;
-  co_return fail(Errc::unavailable, "mailbox status not available");
+  ipc::CallOptions options(kCallTimeout, request.sid());
+  co_return co_await local_delivery_.call(contracts::kMailboxStatus, request, options);
+}
+
+// A mailbox event from local-delivery or imapd, checked as if the sender
+// were hostile (the key is the account; an INBOX cannot have more unseen
+// messages than messages). Only INBOX is message-summary's business.
+void Server::mailbox_event(std::string_view key, const schema::MailboxEvent& event) {
+  if (key != event.account() || event.account().empty() || event.account().size() > sip::kMaxAccount ||
+      event.unseen() > event.messages()) {
+    log::warn("sip.mailbox.malformed", "a malformed mailbox event", {{"key", std::string(key.substr(0, 300))}});
+    return;
+  }
+  if (event.mailbox() != "INBOX") return;
+  core_->mailbox_changed(event.account(), event.messages(), event.unseen());
 }
 
 awaitable<void> Server::sweep_loop() {

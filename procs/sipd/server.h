@@ -55,11 +55,15 @@ class Server final : public front::Frontend<Settings>, public Transport, public 
  private:
   awaitable<void> sweep_loop();
   void report();
+  void mailbox_event(std::string_view key, const schema::MailboxEvent& event);
   // `parleyctl sip ...`
   Result<schema::SipAdminReply> admin(const schema::SipAdminRequest& request);
 
   ipc::Client directory_;
   ipc::Client router_;
+  ipc::Client local_delivery_;  // its "status" endpoint: a mailbox's counts
+  // local-delivery's and imapd's mailbox events (message-summary).
+  std::vector<std::unique_ptr<ipc::Subscriber>> mailbox_events_;
   ipc::Server admin_;
   sip::Bindings bindings_;
   sip::StoredMessages messages_;

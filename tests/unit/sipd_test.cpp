@@ -568,6 +568,8 @@ TEST(SipdPresence, MessageSummaryFollowsTheMailbox) {
   const sip::Message* notify = find_method(out, "NOTIFY");
   ASSERT_NE(notify, nullptr);
   EXPECT_EQ(header(*notify, "Event"), "message-summary");
+  // The counts local-delivery gave (the rig's: 2 messages, 1 unseen).
+  EXPECT_EQ(notify->body(), "Messages-Waiting: yes\r\nMessage-Account: sip:demo@example.test\r\nText-Message: 1/1\r\n");
   d.say(answer(*notify, 200, "OK"));
   d.server().core().mailbox_changed("demo@example.test", 7, 2);
   auto changed = d.flush();
@@ -575,6 +577,15 @@ TEST(SipdPresence, MessageSummaryFollowsTheMailbox) {
   ASSERT_NE(notify, nullptr) << summary(changed);
   EXPECT_EQ(header(*notify, "Content-Type"), "application/simple-message-summary");
   EXPECT_EQ(notify->body(), "Messages-Waiting: yes\r\nMessage-Account: sip:demo@example.test\r\nText-Message: 2/5\r\n");
+  d.say(answer(*notify, 200, "OK"));
+  // The same counts again (imapd announces a \Flagged too) are no news.
+  d.server().core().mailbox_changed("demo@example.test", 7, 2);
+  EXPECT_EQ(find_method(d.flush(), "NOTIFY"), nullptr);
+  d.server().core().mailbox_changed("demo@example.test", 7, 0);
+  changed = d.flush();
+  notify = find_method(changed, "NOTIFY");
+  ASSERT_NE(notify, nullptr) << summary(changed);
+  EXPECT_EQ(notify->body(), "Messages-Waiting: no\r\nMessage-Account: sip:demo@example.test\r\nText-Message: 0/7\r\n");
   d.say(answer(*notify, 200, "OK"));
   // Another account's mailbox is none of its business.
   d.server().core().mailbox_changed("demo2@example.test", 1, 1);
