@@ -57,6 +57,9 @@ class SipdRig {
   }
 
   sipd::Server& server() { return *server_; }
+  // The context whose endpoints the fake back ends serve (and the test's own
+  // stand-ins, such as local-delivery's events).
+  RigContext& context() { return *ctx_; }
 
   asio::io_context io;
 

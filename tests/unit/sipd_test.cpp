@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "ipc/contracts/events.h"
+#include "ipc/ipc.h"
 #include "procs/sipd/connection.h"
 #include "procs/sipd/flow.h"
 #include "sip/rewrite.h"
@@ -66,6 +68,8 @@ class SipDialog {
   }
   bool closed() { return done_; }
   Server& server() { return server_; }
+  asio::io_context& io() { return rig_.io; }
+  testkit::RigContext& context() { return rig_.context(); }
 
  private:
   void settle() { ASSERT_TRUE(testkit::settle_sip(rig_.io, *stream_, server_, done_)); }
@@ -590,6 +594,57 @@ TEST(SipdPresence, MessageSummaryFollowsTheMailbox) {
   // Another account's mailbox is none of its business.
   d.server().core().mailbox_changed("demo2@example.test", 1, 1);
   EXPECT_EQ(find_method(d.flush(), "NOTIFY"), nullptr);
+}
+
+// Mailbox events as local-delivery publishes them reach message-summary;
+// malformed ones, and other mailboxes than INBOX, are dropped.
+TEST(SipdPresence, MailboxEventsReachMessageSummary) {
+  SipDialog d;
+  ipc::Publisher local_delivery(d.io(), d.context().endpoint("events", "local-delivery"));
+  ASSERT_TRUE(local_delivery.start().ok());
+  auto out = authenticated(d, "SUBSCRIBE", "sip:demo@example.test", "sip:demo@example.test", "mwi-events", 1,
+                           "Event: message-summary\r\n");
+  const sip::Message* notify = find_method(out, "NOTIFY");
+  ASSERT_NE(notify, nullptr) << summary(out);
+  d.say(answer(*notify, 200, "OK"));
+  auto event = [](std::string account, std::string mailbox, std::uint32_t messages, std::uint32_t unseen) {
+    schema::MailboxEvent e;
+    e.set_account(std::move(account));
+    e.set_mailbox(std::move(mailbox));
+    e.set_messages(messages);
+    e.set_unseen(unseen);
+    return e;
+  };
+  // The NOTIFYs that arrive within a while, each answered.
+  auto notifies = [&] {
+    std::vector<std::string> bodies;
+    for (int i = 0; i < 20; ++i) {
+      d.io().restart();
+      d.io().run_for(std::chrono::milliseconds(10));
+      for (const auto& m : d.flush()) {
+        if (!m.is_request() || m.method() != "NOTIFY") continue;
+        bodies.emplace_back(m.body());
+        d.say(answer(m, 200, "OK"));
+      }
+    }
+    return bodies;
+  };
+  // A subscription reaches the publisher some time after connecting, and
+  // events before it are dropped: publish new counts until one is heard.
+  std::uint32_t messages = 10;
+  for (int tries = 0; tries < 100 && notifies().empty(); ++tries) {
+    local_delivery.publish(contracts::kMailboxChanged, testkit::kUser, event(std::string(testkit::kUser), "INBOX", ++messages, 1));
+  }
+  ASSERT_GT(messages, 10u);
+  (void)notifies();  // one published late in the loop may still arrive
+  // The key is not the account; more unseen than messages; not INBOX.
+  local_delivery.publish(contracts::kMailboxChanged, "demo2@example.test", event(std::string(testkit::kUser), "INBOX", 99, 9));
+  local_delivery.publish(contracts::kMailboxChanged, testkit::kUser, event(std::string(testkit::kUser), "INBOX", 1, 5));
+  local_delivery.publish(contracts::kMailboxChanged, testkit::kUser, event(std::string(testkit::kUser), "Sent", 50, 50));
+  // Then a good one: in order on one connection, so the others came first.
+  local_delivery.publish(contracts::kMailboxChanged, testkit::kUser, event(std::string(testkit::kUser), "INBOX", 3, 0));
+  EXPECT_EQ(notifies(), std::vector<std::string>{
+                            "Messages-Waiting: no\r\nMessage-Account: sip:demo@example.test\r\nText-Message: 0/3\r\n"});
 }
 
 // dialog: demo2 watches demo; a call to demo shows trying/early, then
