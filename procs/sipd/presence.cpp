@@ -8,6 +8,8 @@
 // Watchers of the watched account's own domain are allowed; others wait
 // (Subscription-State: pending, no body) until the account allows them
 // (sip::PresenceRules, `parleyctl sip allow`).
+#include <algorithm>
+
 #include "auth/encoding.h"
 #include "core.h"
 #include "core/ascii.h"
@@ -406,6 +408,16 @@ void Core::presence_changed(const std::string& account) {
 
 void Core::mailbox_changed(const std::string& account, std::uint32_t messages, std::uint32_t unseen) {
   const std::string key = ascii_lower(account);
+  // Every delivery and every mail read reaches here: counts are kept only
+  // while someone watches the account (a new subscription asks
+  // local-delivery first), so the table stays the size of the watchers.
+  const bool watched = std::any_of(subscriptions_.begin(), subscriptions_.end(), [&](const auto& entry) {
+    return entry.second.package == EventPackage::message_summary && entry.second.account == key;
+  });
+  if (!watched) {
+    mailboxes_.erase(key);
+    return;
+  }
   const std::pair<std::uint32_t, std::uint32_t> counts{messages, unseen};
   // imapd announces every change its sessions make (a \Flagged, a message
   // of the INBOX copied elsewhere): the same counts again are no news.
