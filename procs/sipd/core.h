@@ -92,6 +92,9 @@ class Core {
   // A mailbox of `account` changed (the mail store's event): its
   // message-summary subscribers are told the INBOX's counts.
   void mailbox_changed(const std::string& account, std::uint32_t messages, std::uint32_t unseen);
+  // The account's presence may have changed (a registration came or
+  // went): its presence watchers get the state.
+  void presence_changed(const std::string& account);
   // Where the watchers accounts allowed are kept (presence.cpp; without
   // it, only watchers of the watched account's domain are allowed).
   void set_presence_rules(sip::PresenceRules* rules) { rules_ = rules; }
@@ -238,7 +241,6 @@ class Core {
   void on_notify_response(sip::TransactionId client, int status);
   void end_subscription(std::uint64_t id, std::string_view why);
   void arm_subscription(Subscription& s);
-  void presence_changed(const std::string& account);
   // A call of these parties changed (dialog event); `ended` a dialog that
   // just ended, shown once as terminated.
   void dialogs_changed(const std::string& caller, const std::string& callee, const sip::DialogState* ended);

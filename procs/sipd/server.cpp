@@ -174,6 +174,7 @@ Result<schema::SipAdminReply> Server::admin(const schema::SipAdminRequest& reque
     reply.set_removed(static_cast<std::uint32_t>(*removed));
     log::info("sip.admin.unregistered", "registrations removed by the administrator",
               {{"account", request.account()}, {"count", *removed}, {"actor", request.actor()}});
+    core_->presence_changed(request.account());
     report();
   } else if (request.op() == "allow" || request.op() == "deny") {
     if (request.account().empty() || request.watcher().empty()) return fail(Errc::invalid, "allow and deny need an account and a watcher");
@@ -302,6 +303,7 @@ awaitable<void> Server::sweep_loop() {
     } else {
       for (const auto& b : *swept) {
         log::info("sip.register.expired", "registration expired", {{"account", b.account}, {"flow", b.binding.flow}});
+        core_->presence_changed(b.account);
       }
     }
     report();

@@ -551,6 +551,31 @@ TEST(SipdPresence, OtherDomainsWaitUntilAllowed) {
   EXPECT_EQ(d.server().core().subscriptions(), 0u);
 }
 
+// An account that publishes nothing is open while a device is registered:
+// a registration notifies its watchers.
+TEST(SipdPresence, RegistrationIsBasicPresence) {
+  SipDialog d;
+  auto out = authenticated(d, "SUBSCRIBE", "sip:demo@example.test", "sip:demo2@example.test", "sub-reg", 1,
+                           "Event: presence\r\n");
+  const sip::Message* notify = find_method(out, "NOTIFY");
+  ASSERT_NE(notify, nullptr) << summary(out);
+  EXPECT_NE(notify->body().find("<basic>closed</basic>"), std::string_view::npos) << notify->body();
+  d.say(answer(*notify, 200, "OK"));
+  const std::string uri = "sip:mx.example.test";
+  auto challenge = d.say(request("REGISTER", uri, "sip:demo2@example.test", "sip:demo2@example.test", "reg-p", 1, "rp1"));
+  ASSERT_NE(find_status(challenge, 401), nullptr);
+  auto registered = d.say(request("REGISTER", uri, "sip:demo2@example.test", "sip:demo2@example.test", "reg-p", 2, "rp2",
+                                  "Expires: 600\r\nAuthorization: " +
+                                      authorization(header(*find_status(challenge, 401), "WWW-Authenticate"), "demo2",
+                                                    kPassword, "REGISTER", uri, auth::DigestAlgorithm::md5) +
+                                      "\r\n"));
+  ASSERT_NE(find_status(registered, 200), nullptr) << summary(registered);
+  notify = find_method(registered, "NOTIFY");
+  ASSERT_NE(notify, nullptr) << summary(registered);
+  EXPECT_NE(notify->body().find("<basic>open</basic>"), std::string_view::npos) << notify->body();
+  d.say(answer(*notify, 200, "OK"));
+}
+
 // A NOTIFY answered 481 ends the subscription.
 TEST(SipdPresence, NotifyRefusedEndsTheSubscription) {
   SipDialog d;
