@@ -185,8 +185,9 @@ awaitable<void> Core::subscribe(sip::TransactionId id, Flow flow, std::string ac
   if (s.ending) s.reason = "timeout";
   const std::uint64_t sub_id = s.id;
   const std::string contact = own_contact(flow);
-  respond(id, pending ? 202 : 200, pending ? reason_phrase(202) : reason_phrase(200),
-          {{"Expires", std::to_string(expires)}, {"Contact", contact}});
+  // 200 whether pending or not: the NOTIFY says which (RFC 6665 deprecates
+  // 202 for SUBSCRIBE).
+  respond(id, 200, reason_phrase(200), {{"Expires", std::to_string(expires)}, {"Contact", contact}});
   log::info("sip.subscribe.ok", pending ? "subscription pending the account's permission" : "subscribed",
             {{"sid", sid}, {"user", watcher}, {"account", account}, {"value", package_name(s.package)}});
   subscriptions_.emplace(sub_id, std::move(s));
@@ -246,8 +247,7 @@ bool Core::resubscribe(sip::TransactionId id) {
     return true;
   }
   if (request.contacts().size() == 1) s.remote_target = request.contacts().front().uri_text;
-  respond(id, s.pending ? 202 : 200, s.pending ? reason_phrase(202) : reason_phrase(200),
-          {{"Expires", std::to_string(expires)}, {"Contact", own_contact(s.flow)}});
+  respond(id, 200, reason_phrase(200), {{"Expires", std::to_string(expires)}, {"Contact", own_contact(s.flow)}});
   if (expires == 0) {
     log::info("sip.subscribe.ended", "unsubscribed", {{"sid", s.sid}, {"user", s.watcher}, {"account", s.account}});
     s.ending = true;
