@@ -1,6 +1,6 @@
 // What the SIP core asks of the rest of Parley: the directory (digest
-// checks, addresses and account settings) and the router (where a call
-// goes). sipd's Server answers through ipc; tests and the session fuzz
+// checks, addresses and account settings), the router (where a call
+// goes) and the mail store (a mailbox's counts). sipd's Server answers through ipc; tests and the session fuzz
 // target through a stand-in of their own.
 #pragma once
 
@@ -8,6 +8,7 @@
 #include "core/result.h"
 #include "schema/directory.pb.h"
 #include "schema/signal.pb.h"
+#include "schema/store.pb.h"
 
 namespace parley::sipd {
 
@@ -17,6 +18,8 @@ class Backend {
   virtual awaitable<Result<schema::AuthReply>> digest(schema::DigestRequest request) = 0;
   virtual awaitable<Result<schema::ResolveReply>> resolve(schema::ResolveRequest request) = 0;
   virtual awaitable<Result<schema::RouteSignalReply>> route(schema::RouteSignalRequest request) = 0;
+  // A mailbox's counts, for message-summary subscriptions (RFC 3842).
+  virtual awaitable<Result<schema::MailboxStatusReply>> mailbox_status(schema::MailboxStatusRequest request) = 0;
 };
 
 }  // namespace parley::sipd

@@ -67,6 +67,7 @@ void Core::handle_request(sip::TransactionId id, const Flow& flow) {
   }
   const auto routes = own_routes(request, flow);
   if (request.to().tag().has_value()) {
+    if (method == "SUBSCRIBE" && resubscribe(id)) return;  // a subscription of ours (presence.cpp)
     forward_in_dialog(id, flow);
     return;
   }
@@ -85,7 +86,7 @@ void Core::handle_request(sip::TransactionId id, const Flow& flow) {
     if (method == "OPTIONS") {
       respond(id, 200, reason_phrase(200),
               {{"Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, MESSAGE, INFO, UPDATE, REFER, PRACK, "
-                         "SUBSCRIBE, NOTIFY"},
+                         "SUBSCRIBE, NOTIFY, PUBLISH"},
                {"Accept", "application/sdp"}});
     } else {
       respond(id, 404, reason_phrase(404));
@@ -172,6 +173,20 @@ awaitable<void> Core::route_initial(sip::TransactionId id, Flow flow) {
     respond(id, 503, reason_phrase(503), {{"Retry-After", "10"}});
     co_return;
   }
+  if (txn->request().method() == "SUBSCRIBE" || txn->request().method() == "PUBLISH") {
+    // Events of an account of ours are this server's to notify
+    // (presence.cpp); a refusal of the router is answered below.
+    std::string account;
+    bool refused = false;
+    for (const auto& t : plan->targets()) {
+      refused = refused || t.kind() == schema::SignalTarget::KIND_REJECT;
+      if (account.empty() && t.kind() == schema::SignalTarget::KIND_REGISTERED) account = t.account();
+    }
+    if (!refused && !account.empty()) {
+      co_await serve_event(id, flow, account, caller_account);
+      co_return;
+    }
+  }
   auto p = std::make_unique<Proxied>();
   p->server = id;
   p->sid = sid;
@@ -193,6 +208,7 @@ awaitable<void> Core::route_initial(sip::TransactionId id, Flow flow) {
   }
   if (proxied.invite) {
     log::info("sip.call.start", "call", {{"sid", sid}, {"call_id", txn->request().call_id()}, {"from", from}, {"to", target}});
+    dialogs_changed(from, target, nullptr);
   }
   std::size_t started = start_targets(proxied, proxied.plan.targets());
   if (started == 0 && proxied.plan.on_unregistered_size() > 0) {
@@ -339,7 +355,11 @@ void Core::forward_in_dialog(sip::TransactionId id, const Flow& flow) {
                                                                                  c->second.answered_at);
       log::info("sip.call.end", "call ended", {{"sid", c->second.sid}, {"call_id", c->first}, {"from", c->second.caller},
                                                {"to", c->second.callee}, {"elapsed_ms", elapsed.count()}, {"reason", "bye"}});
+      const sip::DialogState ended{.id = c->second.sid, .call_id = c->first, .local_tag = {}, .remote_tag = {},
+                                   .initiator = false, .state = "terminated", .remote = {}};
+      const CallRecord call = c->second;
       calls_.erase(c);
+      dialogs_changed(call.caller, call.callee, &ended);
     }
   }
   Leg leg{.account = {}, .request_uri = {}, .drop_routes = ours, .record_route = false, .flow = *hop};
@@ -400,6 +420,10 @@ void Core::on_branch_response(sip::TransactionId client, const sip::Message& res
     on_delivery_response(client, response.status());
     return;
   }
+  if (notifies_.contains(client)) {
+    on_notify_response(client, response.status());
+    return;
+  }
   auto at = branch_of_.find(client);
   if (at == branch_of_.end()) return;  // the answer to a CANCEL of ours
   auto p_it = proxied_.find(at->second.first);
@@ -412,6 +436,7 @@ void Core::on_branch_response(sip::TransactionId client, const sip::Message& res
   const int status = response.status();
   if (status == 100) return;
   if (status < 200) {
+    const bool was_provisional = b.provisional;
     b.provisional = true;
     if (b.cancel_pending) {
       send_cancel(p, b);
@@ -420,6 +445,7 @@ void Core::on_branch_response(sip::TransactionId client, const sip::Message& res
     if (!p.final_sent) {
       forward_response(p, response);
       if (p.invite) start_timer_c(p);
+      if (p.invite && !was_provisional) dialogs_changed(p.caller, p.callee, nullptr);
     }
     return;
   }
@@ -437,6 +463,7 @@ void Core::on_branch_response(sip::TransactionId client, const sip::Message& res
               CallRecord{p.sid, std::string(response.call_id()), p.caller, b.account.empty() ? p.callee : b.account, p.started, t,
                          std::chrono::steady_clock::now()};
         }
+        dialogs_changed(p.caller, b.account.empty() ? p.callee : b.account, nullptr);
       }
       cancel_branches(p);
     }
@@ -451,6 +478,10 @@ void Core::on_branch_response(sip::TransactionId client, const sip::Message& res
 }
 
 void Core::on_branch_failed(sip::TransactionId client, int status) {
+  if (notifies_.contains(client)) {
+    on_notify_response(client, status);
+    return;
+  }
   auto at = branch_of_.find(client);
   if (at == branch_of_.end()) return;
   auto p_it = proxied_.find(at->second.first);
@@ -515,6 +546,10 @@ void Core::final_answered(Proxied& p, int status) {
     log::info("sip.call.end", "call not answered",
               {{"sid", p.sid}, {"call_id", txn ? txn->request().call_id() : std::string_view{}}, {"from", p.caller},
                {"to", p.callee}, {"status", status}, {"reason", reason_phrase(status)}});
+    const sip::DialogState ended{.id = p.sid, .call_id = txn ? std::string(txn->request().call_id()) : p.sid,
+                                 .local_tag = {}, .remote_tag = {}, .initiator = false, .state = "terminated",
+                                 .remote = {}};
+    dialogs_changed(p.caller, p.callee, &ended);
   }
 }
 

@@ -167,6 +167,8 @@ awaitable<void> Core::handle_register(sip::TransactionId id, Flow flow) {
              {{"sid", sid}, {"user", *account}, {"peer", flow.peer()}, {"count", outcome->bindings.size()}});
   const std::string call_id(request.call_id());  // the transaction (and request) may end with the response
   respond(id, 200, reason_phrase(200), extra);
+  // Registered or not is the presence of an account that publishes none.
+  if (outcome->changed && !outcome->refresh) presence_changed(*account);
   // Messages kept while no device was registered go to this one now.
   for (const auto& b : outcome->bindings) {
     if (b.flow == flow.name() && b.call_id == call_id) {

@@ -5,6 +5,7 @@
 
 #include "core/ascii.h"
 #include "ipc/contracts/directory.h"
+#include "ipc/contracts/local_delivery.h"
 #include "ipc/contracts/router.h"
 #include "ipc/ipc.h"
 #include "log/log.h"
@@ -206,6 +207,20 @@ FakeBackends::FakeBackends(asio::io_context& io, const RigContext& ctx)
       });
   for (auto* server : {directory_.get(), router_.get()}) {
     if (auto started = server->start(); !started) throw std::runtime_error("fake back end: " + started.error().detail);
+  }
+  // The rigged local-delivery serves its own.
+  if (ctx.name() != "local-delivery") {
+    local_status_ = std::make_unique<ipc::Server>(io, ctx.endpoint("status", "local-delivery"));
+    local_status_->handle(
+        contracts::kMailboxStatus,
+        [](const ipc::RequestInfo&, schema::MailboxStatusRequest req) -> awaitable<Result<schema::MailboxStatusReply>> {
+          if (domain_of(req.account()) != kDomain) co_return fail(Errc::invalid, "not an account");
+          schema::MailboxStatusReply out;
+          out.set_messages(2);
+          out.set_unseen(1);
+          co_return out;
+        });
+    if (auto started = local_status_->start(); !started) throw std::runtime_error("fake back end: " + started.error().detail);
   }
 }
 
