@@ -19,6 +19,9 @@
 //     over the connection it registered on);
 //   - responses go back upstream along the Via path, the best final one
 //     chosen (RFC 3261 16.7).
+//   - SUBSCRIBE and PUBLISH for an account of ours are answered here:
+//     sipd is the notifier of presence, dialog and message-summary
+//     (presence.cpp, subscriptions.h).
 //
 // Untrusted input: every message. Not thread-safe: one Core per event loop.
 #pragma once

@@ -68,6 +68,29 @@ EventHeader parse_event(std::optional<std::string_view> value) {
   return out;
 }
 
+std::string_view package_type(EventPackage p) {
+  switch (p) {
+    case EventPackage::presence: return sip::kPidfType;
+    case EventPackage::dialog: return sip::kDialogInfoType;
+    case EventPackage::message_summary: return sip::kMessageSummaryType;
+  }
+  return sip::kPidfType;
+}
+
+// Whether the subscriber takes the package's body (RFC 6665 4.2.1.1):
+// no Accept means the package's default, which is ours.
+bool accepts(const sip::Message& request, EventPackage p) {
+  const auto offered = request.values("Accept");
+  if (offered.empty()) return true;
+  for (auto v : offered) {
+    std::string type = ascii_lower(v.substr(0, v.find(';')));
+    while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.pop_back();
+    while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.erase(0, 1);
+    if (type == package_type(p) || type == "*/*" || type == "application/*") return true;
+  }
+  return false;
+}
+
 std::string lower_domain(std::string_view address) {
   const auto at = address.rfind('@');
   return at == std::string_view::npos ? std::string{} : ascii_lower(address.substr(at + 1));
@@ -116,6 +139,10 @@ awaitable<void> Core::subscribe(sip::TransactionId id, Flow flow, std::string ac
   }
   if (request.contacts().size() != 1) {
     respond(id, 400, "Contact Required");
+    co_return;
+  }
+  if (!accepts(request, *event.package)) {
+    respond(id, 406, "Not Acceptable", {{"Accept", std::string(package_type(*event.package))}});
     co_return;
   }
   // The watcher: the authenticated account, or the From address of a

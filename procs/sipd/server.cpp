@@ -314,7 +314,8 @@ void Server::report() {
   auto all = bindings_.list();
   ctx_.set_status("registrations " + std::to_string(all ? all->size() : 0) + ", connections " +
                   std::to_string(connections_.size()) + ", transactions " + std::to_string(core_->transactions()) +
-                  ", calls " + std::to_string(core_->calls().size()));
+                  ", calls " + std::to_string(core_->calls().size()) + ", subscriptions " +
+                  std::to_string(core_->subscriptions()));
 }
 
 Result<std::unique_ptr<daemon::Service>> start(daemon::Context& ctx) {

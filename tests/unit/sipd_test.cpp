@@ -496,6 +496,10 @@ TEST(SipdPresence, RefusesWhatItCannotServe) {
   const sip::Message* r423 = find_status(brief, 423);
   ASSERT_NE(r423, nullptr) << summary(brief);
   EXPECT_EQ(header(*r423, "Min-Expires"), "60");
+  // A subscriber that takes no PIDF: 406.
+  auto unacceptable = authenticated(d, "SUBSCRIBE", "sip:demo2@example.test", "sip:demo@example.test", "s406", 1,
+                                    "Event: presence\r\nAccept: application/xpidf+xml\r\n");
+  EXPECT_NE(find_status(unacceptable, 406), nullptr) << summary(unacceptable);
   // Malformed PIDF: 400; the server goes on.
   auto malformed = authenticated(d, "PUBLISH", "sip:demo@example.test", "sip:demo@example.test", "p400", 1,
                                  "Event: presence\r\nContent-Type: application/pidf+xml\r\n",
