@@ -36,6 +36,9 @@ struct Settings {
   std::size_t max_connections_per_ip = 0;
   std::uint32_t max_requests_per_ip = 0;  // new requests per second from one address
   std::size_t max_transactions = 0;       // sip::TransactionTable's bound (fixed at start)
+  // Where calls for media targets (voicemail) go: the media process's SIP
+  // URI; empty: such targets are left out.
+  std::string media_uri;
   // TLS per listener name (sips, sip-wss).
   tls::ListenerContexts tls;
 
