@@ -71,7 +71,11 @@ bool on_path(const std::vector<std::string>& path, const std::string& name) {
 class Expander {
  public:
   Expander(Resolve resolve, const schema::RouteSignalRequest& request, SignalClock clock)
-      : resolve_(std::move(resolve)), signal_(request.signal()), sid_(request.signal().sid()), clock_(std::move(clock)) {}
+      : resolve_(std::move(resolve)),
+        signal_(request.signal()),
+        sid_(request.signal().sid()),
+        media_(request.media()),
+        clock_(std::move(clock)) {}
 
   // The directory's answers for `addresses`, one per address.
   awaitable<Result<std::vector<schema::Resolution>>> lookup(const std::vector<std::string>& addresses) {
@@ -150,6 +154,7 @@ class Expander {
         }
         std::string always = res.sip().forward_always();
         if (role != Role::member && after_hours(res)) always = res.sip().forward_after_hours();
+        if (always == kVoicemail && !media_available(res.account(), "sip_forward_always")) always.clear();
         if (role == Role::member || always.empty()) {
           out.targets.push_back(registered(res.account()));
           co_return out;
@@ -196,12 +201,22 @@ class Expander {
 
   const std::string& sid() const { return sid_; }
 
+  // Whether a rule of `account` (setting `key`) to voicemail can be
+  // followed: sipd has a media process. Logged when not.
+  bool media_available(const std::string& account, std::string_view key) const {
+    if (media_) return true;
+    log::debug("router.signal.no_media", "rule to voicemail left out: sipd has no media process",
+               {{"sid", sid_}, {"account", account}, {"key", key}});
+    return false;
+  }
+
  private:
   // Whether the account `res` is outside its working hours now and has
   // somewhere to send calls then.
   bool after_hours(const schema::Resolution& res) {
     const schema::SipSettings& sip = res.sip();
     if (sip.working_hours().empty() || sip.forward_after_hours().empty()) return false;
+    if (sip.forward_after_hours() == kVoicemail && !media_available(res.account(), "sip_forward_after_hours")) return false;
     auto hours = hours::parse_working_hours(sip.working_hours());
     Result<std::shared_ptr<const hours::TimeZone>> zone = fail(Errc::unavailable, "no time zones");
     if (clock_.zones) zone = clock_.zones->get(sip.time_zone());
@@ -240,6 +255,7 @@ class Expander {
   Resolve resolve_;
   const schema::Signal& signal_;
   std::string sid_;
+  bool media_ = false;
   SignalClock clock_;
   int lookups_ = 0;  // directory requests so far, for kMaxSignalLookups
 };
@@ -349,6 +365,7 @@ awaitable<schema::RouteSignalReply> route_signal(Resolve resolve, schema::RouteS
     };
     for (const Rule& rule : rules) {
       if (rule.destination->empty()) continue;
+      if (*rule.destination == kVoicemail && !expander.media_available(called.account(), rule.name)) continue;
       std::vector<std::string> next{*rule.destination};
       std::vector<std::string> from{called.account()};
       auto forwarded = co_await expander.expand(std::move(next), Role::forward, std::move(from), 1);

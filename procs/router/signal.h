@@ -37,7 +37,10 @@
 //
 // The forward destination "voicemail" (in any sip_forward_* setting)
 // becomes a KIND_MEDIA target, application "voicemail", account the one
-// whose setting it is; sipd sends it to the media process.
+// whose setting it is; sipd sends it to the media process. Without one
+// (request.media false) such a rule is left out, as if it were not set
+// (router.signal.no_media, debug): forward-always to voicemail rings the
+// account.
 //
 // An account (called, or reached by forwarding) with sip_working_hours and
 // sip_forward_after_hours set is, outside those hours in its sip_time_zone

@@ -156,6 +156,7 @@ awaitable<void> Core::route_initial(sip::TransactionId id, Flow flow) {
   const sip::Message& request = txn->request();
   schema::RouteSignalRequest ask;
   ask.set_address(target);
+  ask.set_media(!settings().media_uri.empty());
   auto* signal = ask.mutable_signal();
   signal->set_sid(sid);
   signal->set_is_request(true);

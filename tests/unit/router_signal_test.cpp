@@ -74,6 +74,7 @@ schema::RouteSignalRequest request(const std::string& address, const std::string
                                    const std::string& request_uri = "") {
   schema::RouteSignalRequest r;
   r.set_address(address);
+  r.set_media(true);
   auto* s = r.mutable_signal();
   s->set_sid("sip-test-1");
   s->set_is_request(true);
@@ -393,6 +394,31 @@ TEST_F(SignalTest, VoicemailIsAMediaTarget) {
   EXPECT_EQ(targets("erin@example.test"), Lines{"media voicemail bob@example.test"});
   // An address "voicemail@..." is an ordinary address.
   EXPECT_EQ(targets("voicemail@example.test"), Lines{kUnknown});
+}
+
+TEST_F(SignalTest, VoicemailWithoutMediaIsNoRule) {
+  // sipd has no media process: every rule to voicemail is as if not set.
+  auto without = [](std::string address) {
+    auto r = request(address);
+    r.set_media(false);
+    return r;
+  };
+  set("alice@example.test", "sip_forward_no_answer", "voicemail");
+  set("alice@example.test", "sip_forward_busy", "400");
+  auto reply = route(without("alice@example.test"));
+  EXPECT_EQ(describe(reply.targets()), Lines{kAlice});
+  EXPECT_TRUE(reply.on_no_answer().empty());
+  EXPECT_EQ(reply.no_answer_seconds(), 0u);
+  EXPECT_EQ(describe(reply.on_busy()), Lines{kBob});
+  // Forward-always to voicemail rings the account itself.
+  set("alice@example.test", "sip_forward_always", "voicemail");
+  EXPECT_EQ(describe(route(without("alice@example.test")).targets()), Lines{kAlice});
+  // After hours to voicemail: forward-always (here again voicemail) or the account.
+  set("alice@example.test", "sip_forward_always", "400");
+  set("alice@example.test", "sip_working_hours", "Mon 00:00-00:01");
+  set("alice@example.test", "sip_forward_after_hours", "voicemail");
+  EXPECT_EQ(describe(route(without("alice@example.test")).targets()), Lines{kBob});
+  EXPECT_EQ(describe(route(request("alice@example.test")).targets()), Lines{"media voicemail alice@example.test"});
 }
 
 TEST_F(SignalTest, WorkingHoursAtInjectedTimes) {
