@@ -67,7 +67,7 @@ void usage(std::FILE* out) {
       "  domain add|list|show|remove|alias-add|alias-remove|set ...\n"
       "  account add|list|show|remove|rename|passwd|set|alias-add|alias-remove ...\n"
       "  account app-password-add|app-password-remove ADDRESS NAME\n"
-      "  forwarder add|list|remove ...   group add|list|show|remove|member-add|member-remove ...\n"
+      "  forwarder add|list|remove ...   group add|list|show|set|remove|member-add|member-remove ...\n"
       "  cos set NAME k=v ...   defaults set k=v ...   resolve ADDRESS\n"
       "  import FILE|-   export [DOMAIN]   (tab-separated, header row; import is all or nothing)\n"
       "  backup                      a consistent copy of the directory's database, made while it runs\n"

@@ -311,9 +311,18 @@ awaitable<Result<Reply>> Admin::dispatch(const schema::DirectoryAdminRequest& r)
     if (auto s = need_args(r, 2, "group member-add|member-remove GROUP MEMBER"); !s) co_return s.error();
     co_return done(op == "group.member-add" ? store_.add_group_member(arg(0), arg(1)) : store_.remove_group_member(arg(0), arg(1)));
   }
+  if (op == "group.set") {
+    if (auto s = need_args(r, 1, "group set GROUP sip_ring=parallel|sequential sip_ring_s=N"); !s) co_return s.error();
+    co_return done(apply_options(r, [&](const std::string& k, const std::string& v) { return store_.set_group(arg(0), k, v); }));
+  }
   if (op == "group.list") {
-    columns(reply, {"group"});
-    for (const auto& g : store_.groups(r.args_size() > 0 ? arg(0) : "")) row(reply, {{"group", g}});
+    columns(reply, {"group", "sip_ring", "sip_ring_s"});
+    for (const auto& g : store_.groups(r.args_size() > 0 ? arg(0) : "")) {
+      auto ring = store_.group_ring(g);
+      const bool in_turn = ring && ring->in_turn();
+      row(reply, {{"group", g}, {"sip_ring", in_turn ? "sequential" : "parallel"},
+                  {"sip_ring_s", ring ? std::to_string(ring->seconds()) : ""}});
+    }
     co_return reply;
   }
   if (op == "group.show") {

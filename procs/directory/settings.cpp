@@ -4,6 +4,8 @@
 #include <charconv>
 
 #include "addr/addr.h"
+#include "hours/time_zone.h"
+#include "hours/working_hours.h"
 #include "schema/directory.pb.h"
 
 namespace parley::directory {
@@ -43,10 +45,27 @@ Status check_no_answer(std::string_view v) {
   return {};
 }
 
+// Checked here as the router will read them (hours/): a value the router
+// could not follow is refused when set, not ignored when a call comes.
+Status check_working_hours(std::string_view v) {
+  if (v.empty()) return {};
+  auto hours = hours::parse_working_hours(v);
+  if (!hours) return fail(hours.code() == Errc::limit ? Errc::limit : Errc::invalid, hours.error().detail);
+  return {};
+}
+
+Status check_time_zone(std::string_view v) {
+  if (v.empty()) return {};
+  if (auto s = hours::check_zone_name(v); !s) return fail(s.code() == Errc::limit ? Errc::limit : Errc::invalid, s.error().detail);
+  auto zone = hours::load_zone(v);
+  if (!zone) return fail(Errc::invalid, zone.code() == Errc::not_found ? "no such time zone (e.g. Europe/Berlin)" : zone.error().detail);
+  return {};
+}
+
 }  // namespace
 
 Status check_forward_target(std::string_view v) {
-  if (v.empty()) return {};
+  if (v.empty() || v == kVoicemail) return {};
   if (is_extension(v)) return {};
   if (std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return fail(Errc::limit, "a number has at most 20 digits");
@@ -88,10 +107,23 @@ const std::vector<SettingDecl>& setting_declarations() {
       {"sip_no_answer_s", "20", "SIP: seconds of ringing before sip_forward_no_answer (5..600)", &check_no_answer},
       {"sip_forward_unregistered", "", "SIP: where a call goes when no device is registered; empty: off",
        &check_forward_target},
+      {"sip_working_hours", "", "SIP: when calls ring as usual, e.g. \"Mon-Fri 09:00-17:30\"; empty: always",
+       &check_working_hours},
+      {"sip_time_zone", "", "SIP: time zone of sip_working_hours, e.g. Europe/Berlin; empty: the server's", &check_time_zone},
+      {"sip_forward_after_hours", "", "SIP: where a call goes outside sip_working_hours; empty: off", &check_forward_target},
       {"language", "en", "language of generated messages and prompts", &check_text},
       {"time_zone", "UTC", "time zone for vacation windows and calendars", &check_text},
   };
   return decls;
+}
+
+Status check_group_setting(std::string_view key, std::string_view value) {
+  if (key == "sip_ring") {
+    if (value == "parallel" || value == "sequential") return {};
+    return fail(Errc::invalid, "parallel or sequential");
+  }
+  if (key == "sip_ring_s") return check_no_answer(value);
+  return fail(Errc::invalid, "unknown group setting '" + std::string(key) + "' (sip_ring, sip_ring_s)");
 }
 
 const SettingDecl* find_setting(std::string_view key) {

@@ -4,6 +4,7 @@
 // -> domain defaults -> server defaults -> built-in.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,20 +30,29 @@ Status check_text(std::string_view value);
 Status check_setting(std::string_view key, std::string_view value);
 
 inline constexpr std::string_view kInherit = "default";
+// The forward destination that means the account's voicemail.
+inline constexpr std::string_view kVoicemail = "voicemail";
 
 // Extensions and numbers: at most 20 digits (E.164 numbers have at most 15).
 inline constexpr std::size_t kMaxExtensionDigits = 20;
 
 // A SIP forwarding destination (sip_forward_*): empty (off), an address
 // "user@domain" (a local account, alias, extension, group or forwarder, or
-// an external address), or a bare number of up to kMaxExtensionDigits
-// digits, which means that number in the account's own domain.
+// an external address), a bare number of up to kMaxExtensionDigits
+// digits, which means that number in the account's own domain, or
+// kVoicemail, the account's own voicemail (a media target).
 // Errc::invalid or Errc::limit with a detail for the administrator.
 Status check_forward_target(std::string_view value);
 bool is_extension(std::string_view value);  // 1..kMaxExtensionDigits digits
 // A checked destination as the router reads it: a bare number gets
 // "@domain"; anything else is returned as it is.
 std::string qualify_forward_target(std::string_view value, std::string_view domain);
+
+// A group's ring settings (group set GROUP KEY=VALUE): sip_ring =
+// parallel|sequential, sip_ring_s = 5..600. Errc::invalid with a detail,
+// for an unknown key too.
+Status check_group_setting(std::string_view key, std::string_view value);
+inline constexpr std::uint32_t kDefaultRingSeconds = 20;
 
 // The service names of the "services" setting, and the setting's text for
 // one schema::Service value.

@@ -624,6 +624,43 @@ Result<std::vector<std::string>> Store::group_members(std::string_view group) co
   return std::vector<std::string>(entry->targets().begin(), entry->targets().end());
 }
 
+namespace {
+// A group record's ring settings with the built-in values for what is unset.
+schema::GroupRing ring_of(const schema::AddressEntry& entry) {
+  schema::GroupRing ring = entry.ring();
+  if (ring.seconds() == 0) ring.set_seconds(kDefaultRingSeconds);
+  return ring;
+}
+}  // namespace
+
+Status Store::set_group(std::string_view group, std::string_view key, std::string_view value) {
+  if (value != kInherit) {
+    if (auto s = check_group_setting(key, value); !s) return s;
+  } else if (key != "sip_ring" && key != "sip_ring_s") {
+    return check_group_setting(key, value);
+  }
+  return update_group(group, [&](schema::AddressEntry& entry) -> Status {
+    if (key == "sip_ring") {
+      entry.mutable_ring()->set_in_turn(value == "sequential");
+    } else {
+      std::uint32_t seconds = 0;  // 0: the built-in value
+      if (value != kInherit) std::from_chars(value.data(), value.data() + value.size(), seconds);
+      entry.mutable_ring()->set_seconds(seconds);
+    }
+    return {};
+  });
+}
+
+Result<schema::GroupRing> Store::group_ring(std::string_view group) const {
+  auto key = normalize_address(group);
+  if (!key) return key.error();
+  auto txn = env_.read();
+  if (!txn) return txn.error();
+  auto entry = load<schema::AddressEntry>(*txn, addresses_, *key);
+  if (!entry || entry->kind() != schema::AddressEntry::KIND_GROUP) return not_found("group", *key);
+  return ring_of(*entry);
+}
+
 std::vector<std::string> Store::groups(std::string_view domain) const {
   std::vector<std::string> out;
   auto txn = env_.read();
@@ -726,6 +763,9 @@ schema::SipSettings Store::sip_settings(const schema::AccountRecord& a, const In
   sip.set_forward_no_answer(target("sip_forward_no_answer"));
   sip.set_no_answer_s(number("sip_no_answer_s"));
   sip.set_forward_unregistered(target("sip_forward_unregistered"));
+  sip.set_working_hours(value("sip_working_hours"));
+  sip.set_time_zone(value("sip_time_zone"));
+  sip.set_forward_after_hours(target("sip_forward_after_hours"));
   return sip;
 }
 
@@ -829,6 +869,7 @@ schema::Resolution Store::resolve(std::string_view address) const {
         expand(*txn, full, out, seen, 0);
         r.set_kind(schema::Resolution::KIND_GROUP);
         for (auto& t : out) r.add_targets(std::move(t));
+        *r.mutable_ring() = ring_of(*entry);
         return r;
       }
       default:

@@ -83,6 +83,11 @@ class Store {
   Status add_group_member(std::string_view group, std::string_view member);
   Status remove_group_member(std::string_view group, std::string_view member);
   Result<std::vector<std::string>> group_members(std::string_view group) const;
+  // sip_ring=parallel|sequential or sip_ring_s=5..600 (check_group_setting;
+  // "default" sets the built-in value again).
+  Status set_group(std::string_view group, std::string_view key, std::string_view value);
+  // The group's ring settings, the built-in values filled in.
+  Result<schema::GroupRing> group_ring(std::string_view group) const;
   std::vector<std::string> groups(std::string_view domain) const;
 
   // --- settings ---------------------------------------------------------

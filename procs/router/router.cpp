@@ -1,5 +1,6 @@
 #include "router.h"
 
+#include <ctime>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -74,7 +75,8 @@ class Router final : public daemon::Service {
                      Resolve resolve = [this](const schema::ResolveRequest& ask, const std::string& sid) {
                        return resolve_addresses(ask, sid);
                      };
-                     schema::RouteSignalReply reply = co_await route_signal(std::move(resolve), std::move(req));
+                     SignalClock clock = signal_clock_;
+                     schema::RouteSignalReply reply = co_await route_signal(std::move(resolve), std::move(req), std::move(clock));
                      co_return reply;
                    });
     return server_.start();
@@ -356,6 +358,10 @@ class Router final : public daemon::Service {
   ipc::Server server_;
   ipc::Client directory_;
   ipc::Client dequeuer_;
+  // Working hours are read on the wall clock, in zones read once
+  // (signal.h).
+  SignalClock signal_clock_{.now = [] { return static_cast<std::int64_t>(std::time(nullptr)); },
+                            .zones = std::make_shared<hours::ZoneCache>()};
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "addr/addr.h"
+#include "hours/working_hours.h"
 #include "log/log.h"
 #include "verdicts.h"
 
@@ -49,6 +50,18 @@ schema::SignalTarget external(std::string uri) {
   return t;
 }
 
+// The forward destination that means the account's own voicemail (the
+// directory's kVoicemail).
+constexpr std::string_view kVoicemail = "voicemail";
+
+schema::SignalTarget media(const std::string& application, const std::string& account) {
+  schema::SignalTarget t;
+  t.set_kind(schema::SignalTarget::KIND_MEDIA);
+  t.set_application(application);
+  t.set_account(account);
+  return t;
+}
+
 schema::Answer signal_loop() { return refused(schema::OUTCOME_ROUTING_LOOP, true, "forwarding or groups nested too deep"); }
 
 bool on_path(const std::vector<std::string>& path, const std::string& name) {
@@ -57,8 +70,12 @@ bool on_path(const std::vector<std::string>& path, const std::string& name) {
 
 class Expander {
  public:
-  Expander(Resolve resolve, const schema::RouteSignalRequest& request)
-      : resolve_(std::move(resolve)), signal_(request.signal()), sid_(request.signal().sid()) {}
+  Expander(Resolve resolve, const schema::RouteSignalRequest& request, SignalClock clock)
+      : resolve_(std::move(resolve)),
+        signal_(request.signal()),
+        sid_(request.signal().sid()),
+        media_(request.media()),
+        clock_(std::move(clock)) {}
 
   // The directory's answers for `addresses`, one per address.
   awaitable<Result<std::vector<schema::Resolution>>> lookup(const std::vector<std::string>& addresses) {
@@ -85,14 +102,35 @@ class Expander {
     }
     if (addresses.size() > kMaxResolveBatch) addresses.resize(kMaxResolveBatch);  // over kMaxSignalTargets anyway
     if (addresses.empty()) co_return out;
-    if (lookups_ >= kMaxSignalLookups) {
-      out.refusal = signal_loop();
-      co_return out;
+    // "voicemail" is no address: a forward destination meaning the
+    // voicemail of the account whose rule it is (the last on the path).
+    std::vector<std::string> asked;
+    for (const auto& a : addresses) {
+      if (a != kVoicemail) asked.push_back(a);
     }
-    auto found = co_await lookup(addresses);
-    if (!found) co_return found.error();
+    std::vector<schema::Resolution> found;
+    if (!asked.empty()) {
+      if (lookups_ >= kMaxSignalLookups) {
+        out.refusal = signal_loop();
+        co_return out;
+      }
+      auto answer = co_await lookup(asked);
+      if (!answer) co_return answer.error();
+      found = std::move(answer.value());
+    }
+    std::size_t next = 0;
     for (std::size_t i = 0; i < addresses.size(); ++i) {
-      auto one = co_await expand_resolved(found.value()[i], addresses[i], role, path, depth);
+      if (addresses[i] == kVoicemail) {
+        Expansion one;
+        if (role == Role::forward && !path.empty()) {
+          one.targets.push_back(media(std::string(kVoicemail), path.back()));
+        } else {
+          one.refusal = unknown_user();
+        }
+        merge(out, std::move(one));
+        continue;
+      }
+      auto one = co_await expand_resolved(found[next++], addresses[i], role, path, depth);
       if (!one) co_return one.error();
       merge(out, std::move(one.value()));
     }
@@ -114,7 +152,9 @@ class Expander {
           out.refusal = signal_loop();
           co_return out;
         }
-        const std::string& always = res.sip().forward_always();
+        std::string always = res.sip().forward_always();
+        if (role != Role::member && after_hours(res)) always = res.sip().forward_after_hours();
+        if (always == kVoicemail && !media_available(res.account(), "sip_forward_always")) always.clear();
         if (role == Role::member || always.empty()) {
           out.targets.push_back(registered(res.account()));
           co_return out;
@@ -135,6 +175,7 @@ class Expander {
         const Role next_role = res.kind() == schema::Resolution::KIND_GROUP ? Role::member : Role::forward;
         auto members = co_await expand(std::move(next), next_role, std::move(further), depth + 1);
         if (members && members->targets.empty() && !members->refusal) members->refusal = unknown_user();
+        if (members && res.kind() == schema::Resolution::KIND_GROUP && res.ring().in_turn()) in_turn(*members, res.ring().seconds());
         co_return members;
       }
       case schema::Resolution::KIND_NOT_LOCAL:
@@ -160,7 +201,50 @@ class Expander {
 
   const std::string& sid() const { return sid_; }
 
+  // Whether a rule of `account` (setting `key`) to voicemail can be
+  // followed: sipd has a media process. Logged when not.
+  bool media_available(const std::string& account, std::string_view key) const {
+    if (media_) return true;
+    log::debug("router.signal.no_media", "rule to voicemail left out: sipd has no media process",
+               {{"sid", sid_}, {"account", account}, {"key", key}});
+    return false;
+  }
+
  private:
+  // Whether the account `res` is outside its working hours now and has
+  // somewhere to send calls then.
+  bool after_hours(const schema::Resolution& res) {
+    const schema::SipSettings& sip = res.sip();
+    if (sip.working_hours().empty() || sip.forward_after_hours().empty()) return false;
+    if (sip.forward_after_hours() == kVoicemail && !media_available(res.account(), "sip_forward_after_hours")) return false;
+    auto hours = hours::parse_working_hours(sip.working_hours());
+    Result<std::shared_ptr<const hours::TimeZone>> zone = fail(Errc::unavailable, "no time zones");
+    if (clock_.zones) zone = clock_.zones->get(sip.time_zone());
+    if (!hours || !zone || !clock_.now) {
+      const std::string why = !hours ? hours.error().detail : (!zone ? zone.error().detail : "no clock");
+      log::warn("router.signal.hours_unreadable", "working hours left out",
+                {{"sid", sid_}, {"account", res.account()}, {"error", why}});
+      return false;
+    }
+    const std::int64_t now = clock_.now();
+    const hours::LocalTime local = hours::local_time(**zone, now);
+    if (hours->holds(local.weekday, local.minute)) return false;
+    log::debug("router.signal.after_hours", "outside working hours",
+               {{"sid", sid_}, {"account", res.account()}, {"address", sip.forward_after_hours()}});
+    return true;
+  }
+
+  // A group's members one after another: the targets of each member
+  // (in order; members without a target are skipped) their own stage.
+  static void in_turn(Expansion& members, std::uint32_t seconds) {
+    std::uint32_t stage = 0;
+    for (auto& t : members.targets) {
+      // Members are accounts and outside addresses, one target each.
+      t.set_stage(stage++);
+      t.set_stage_seconds(seconds);
+    }
+  }
+
   // Adds `more` to `out`, keeping the first refusal (duplicates are
   // dropped once, in to_list: a target met at two levels is one branch).
   static void merge(Expansion& out, Expansion more) {
@@ -171,6 +255,8 @@ class Expander {
   Resolve resolve_;
   const schema::Signal& signal_;
   std::string sid_;
+  bool media_ = false;
+  SignalClock clock_;
   int lookups_ = 0;  // directory requests so far, for kMaxSignalLookups
 };
 
@@ -180,8 +266,11 @@ void to_list(Expansion e, google::protobuf::RepeatedPtrField<schema::SignalTarge
              const std::string& address) {
   std::set<std::string> seen;
   std::size_t dropped = 0;
+  // Stage by stage, each stage in the order met.
+  std::stable_sort(e.targets.begin(), e.targets.end(),
+                   [](const schema::SignalTarget& a, const schema::SignalTarget& b) { return a.stage() < b.stage(); });
   for (auto& t : e.targets) {
-    std::string key = std::to_string(t.kind()) + ":" + t.uri();
+    std::string key = std::to_string(t.kind()) + ":" + t.uri() + ":" + t.application() + ":" + t.account();
     if (!seen.insert(std::move(key)).second) continue;
     if (static_cast<std::size_t>(list.size()) >= kMaxSignalTargets) {
       ++dropped;
@@ -215,7 +304,7 @@ Status check_route_signal(const schema::RouteSignalRequest& request) {
   return {};
 }
 
-awaitable<schema::RouteSignalReply> route_signal(Resolve resolve, schema::RouteSignalRequest request) {
+awaitable<schema::RouteSignalReply> route_signal(Resolve resolve, schema::RouteSignalRequest request, SignalClock clock) {
   schema::RouteSignalReply reply;
   const std::string sid = request.signal().sid();
   const std::string address = request.address();
@@ -234,7 +323,7 @@ awaitable<schema::RouteSignalReply> route_signal(Resolve resolve, schema::RouteS
     co_return reply;
   }
 
-  Expander expander(std::move(resolve), request);
+  Expander expander(std::move(resolve), request, std::move(clock));
   std::vector<std::string> asked{address};
   auto found = co_await expander.lookup(asked);
   if (!found) {
@@ -276,6 +365,7 @@ awaitable<schema::RouteSignalReply> route_signal(Resolve resolve, schema::RouteS
     };
     for (const Rule& rule : rules) {
       if (rule.destination->empty()) continue;
+      if (*rule.destination == kVoicemail && !expander.media_available(called.account(), rule.name)) continue;
       std::vector<std::string> next{*rule.destination};
       std::vector<std::string> from{called.account()};
       auto forwarded = co_await expander.expand(std::move(next), Role::forward, std::move(from), 1);

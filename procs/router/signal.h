@@ -31,6 +31,24 @@
 // A list of several targets ends as a KIND_REJECT only when none is left;
 // the first refusal met is the answer then.
 //
+// A group whose ring is in turn (Resolution.ring) gives each member's
+// targets their own stage (0, 1, ... in member order) of ring.seconds;
+// a parallel group's members are all stage 0.
+//
+// The forward destination "voicemail" (in any sip_forward_* setting)
+// becomes a KIND_MEDIA target, application "voicemail", account the one
+// whose setting it is; sipd sends it to the media process. Without one
+// (request.media false) such a rule is left out, as if it were not set
+// (router.signal.no_media, debug): forward-always to voicemail rings the
+// account.
+//
+// An account (called, or reached by forwarding) with sip_working_hours and
+// sip_forward_after_hours set is, outside those hours in its sip_time_zone
+// (empty: the server's) at clock.now, forwarded there as by
+// sip_forward_always (logged as router.signal.after_hours). Hours or a
+// zone the router cannot read (the directory checks them when set) leave
+// the rule out, logged as router.signal.hours_unreadable.
+//
 // When `address` is an account that takes calls, its sip_forward_busy,
 // sip_forward_no_answer and sip_forward_unregistered become on_busy,
 // on_no_answer and on_unregistered, each resolved as a forward destination
@@ -40,15 +58,25 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "core/asio.h"
 #include "core/result.h"
+#include "hours/time_zone.h"
 #include "schema/directory.pb.h"
 #include "schema/signal.pb.h"
 
 namespace parley::router {
+
+// The wall clock and the time zones working hours are read in; injected
+// so that tests choose the moment.
+struct SignalClock {
+  std::function<std::int64_t()> now;  // seconds since 1970-01-01 UTC
+  std::shared_ptr<hours::ZoneCache> zones;
+};
 
 // Forwarding and group levels followed for one request, as for mail
 // (router.cpp's kMaxExpansionDepth).
@@ -82,6 +110,6 @@ Status check_route_signal(const schema::RouteSignalRequest& request);
 // fails: every trouble is a KIND_REJECT target with its Answer. Logs one
 // event: router.signal.routed (debug), router.signal.refused or
 // router.signal.relay_denied (info).
-awaitable<schema::RouteSignalReply> route_signal(Resolve resolve, schema::RouteSignalRequest request);
+awaitable<schema::RouteSignalReply> route_signal(Resolve resolve, schema::RouteSignalRequest request, SignalClock clock);
 
 }  // namespace parley::router

@@ -133,6 +133,11 @@ class Core {
     bool forwarded = false;  // the account's forwarding rules were applied
     schema::RouteSignalReply plan;
     std::unique_ptr<asio::steady_timer> timer_c;
+    // Ringing in turn (SignalTarget.stage): the list of `plan` being rung,
+    // its stage now, and the timer that moves to the next one.
+    const google::protobuf::RepeatedPtrField<schema::SignalTarget>* list = nullptr;
+    std::uint32_t stage = 0;
+    std::unique_ptr<asio::steady_timer> stage_timer;
     std::string caller, callee;
     std::int64_t started = 0;  // wall seconds, for the call record
   };
@@ -203,8 +208,19 @@ class Core {
   void forward_ack(const sip::Message& ack, const Flow& flow);
   void handle_cancel(sip::Message cancel, const Flow& flow);
   // Branches for `targets` (registered contacts of accounts, external
-  // URIs); how many started.
+  // URIs, the media process): their first stage that starts any, the
+  // stage timer armed when a later stage waits; how many started.
   std::size_t start_targets(Proxied& p, const google::protobuf::RepeatedPtrField<schema::SignalTarget>& targets);
+  // The stages of p.list after p.stage, until one starts a branch; how
+  // many started (0: none left that could).
+  std::size_t next_stage(Proxied& p);
+  // The branches of p.list's targets in stage p.stage.
+  std::size_t start_stage(Proxied& p);
+  void arm_stage_timer(Proxied& p);
+  void stage_timed_out(sip::TransactionId server);
+  // Takes the media targets out of the plan when there is no media process.
+  void drop_media_targets(Proxied& p);
+  void cancel_branch(Proxied& p, Branch& b);
   bool start_branch(Proxied& p, const Leg& leg);
   void on_branch_response(sip::TransactionId client, const sip::Message& response);
   void on_branch_failed(sip::TransactionId client, int status);

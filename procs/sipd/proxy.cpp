@@ -1,6 +1,9 @@
 // The stateful proxy of sipd's Core (RFC 3261 16): routing initial
 // requests through the router to registered contacts, forking, CANCEL,
 // the best response, loose routing inside dialogs.
+#include <algorithm>
+#include <optional>
+
 #include "auth/encoding.h"
 #include "core.h"
 #include "core/ascii.h"
@@ -32,6 +35,25 @@ bool better(int candidate, int best) {
   if (best >= 600) return false;
   if (candidate >= 600) return true;
   return candidate / 100 < best / 100;
+}
+
+// A value for a URI parameter: unreserved characters as they are, the
+// rest percent-encoded (RFC 3261 25.1 paramchar).
+std::string escape_uri_parameter(std::string_view value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : value) {
+    const bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                       c == '_' || c == '.' || c == '!' || c == '~' || c == '*' || c == '\'' || c == '(' || c == ')';
+    if (plain) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xf]);
+    }
+  }
+  return out;
 }
 
 int answer_status(const schema::Answer& answer) {
@@ -155,6 +177,7 @@ awaitable<void> Core::route_initial(sip::TransactionId id, Flow flow) {
   const sip::Message& request = txn->request();
   schema::RouteSignalRequest ask;
   ask.set_address(target);
+  ask.set_media(!settings().media_uri.empty());
   auto* signal = ask.mutable_signal();
   signal->set_sid(sid);
   signal->set_is_request(true);
@@ -197,6 +220,7 @@ awaitable<void> Core::route_initial(sip::TransactionId id, Flow flow) {
   p->plan = std::move(plan.value());
   Proxied& proxied = *p;
   proxied_[id] = std::move(p);
+  drop_media_targets(proxied);
   for (const auto& t : proxied.plan.targets()) {
     if (t.kind() == schema::SignalTarget::KIND_REJECT) {
       const int status = answer_status(t.reject());
@@ -227,13 +251,95 @@ awaitable<void> Core::route_initial(sip::TransactionId id, Flow flow) {
 }
 
 std::size_t Core::start_targets(Proxied& p, const google::protobuf::RepeatedPtrField<schema::SignalTarget>& targets) {
+  if (p.stage_timer) p.stage_timer->cancel();
+  p.list = &targets;
+  if (targets.empty()) return 0;
+  std::uint32_t first = targets[0].stage();
+  for (const auto& t : targets) first = std::min(first, t.stage());
+  p.stage = first;
+  std::size_t started = start_stage(p);
+  if (started == 0) return next_stage(p);
+  arm_stage_timer(p);
+  return started;
+}
+
+std::size_t Core::next_stage(Proxied& p) {
+  if (p.list == nullptr) return 0;
+  for (;;) {
+    std::optional<std::uint32_t> next;
+    for (const auto& t : *p.list) {
+      if (t.stage() > p.stage && (!next || t.stage() < *next)) next = t.stage();
+    }
+    if (!next) return 0;
+    p.stage = *next;
+    log::debug("sip.proxy.stage", "next stage", {{"sid", p.sid}, {"count", p.stage}});
+    const std::size_t started = start_stage(p);
+    if (started > 0) {
+      arm_stage_timer(p);
+      return started;
+    }
+  }
+}
+
+void Core::arm_stage_timer(Proxied& p) {
+  if (!p.invite || p.list == nullptr) return;
+  // The stage rings as long as its targets say (the largest), and only
+  // when another stage waits after it.
+  std::uint32_t seconds = 0;
+  bool later = false;
+  for (const auto& t : *p.list) {
+    if (t.stage() == p.stage) seconds = std::max(seconds, t.stage_seconds());
+    later = later || t.stage() > p.stage;
+  }
+  if (!later || seconds == 0) return;
+  if (!p.stage_timer) p.stage_timer = std::make_unique<asio::steady_timer>(io_);
+  p.stage_timer->expires_after(std::chrono::seconds(seconds));
+  const auto server = p.server;
+  p.stage_timer->async_wait([this, alive = alive_, server](boost::system::error_code ec) {
+    if (ec || !*alive) return;
+    stage_timed_out(server);
+  });
+}
+
+void Core::stage_timed_out(sip::TransactionId server) {
+  auto it = proxied_.find(server);
+  if (it == proxied_.end() || it->second->final_sent) return;
+  Proxied& p = *it->second;
+  // The next stage first: when nothing further can ring, the branches
+  // ringing now go on ringing.
+  const std::size_t before = p.branches.size();
+  if (next_stage(p) == 0) return;
+  for (std::size_t i = 0; i < before; ++i) {
+    Branch& b = p.branches[i];
+    if (b.status != 0 || b.abandoned) continue;
+    b.abandoned = true;
+    cancel_branch(p, b);
+  }
+}
+
+void Core::drop_media_targets(Proxied& p) {
+  if (!settings().media_uri.empty()) return;
+  for (auto* list : {p.plan.mutable_targets(), p.plan.mutable_on_busy(), p.plan.mutable_on_no_answer(),
+                     p.plan.mutable_on_unregistered()}) {
+    const auto before = list->size();
+    for (int i = list->size() - 1; i >= 0; --i) {
+      if (list->Get(i).kind() == schema::SignalTarget::KIND_MEDIA) list->DeleteSubrange(i, 1);
+    }
+    if (list->size() != before) {
+      log::debug("sip.route.no_media", "media target left out: no sipd.media_uri", {{"sid", p.sid}});
+    }
+  }
+}
+
+std::size_t Core::start_stage(Proxied& p) {
   std::size_t started = 0;
   const auto* txn = transactions_.find(p.server);
-  if (txn == nullptr) return 0;
+  if (txn == nullptr || p.list == nullptr) return 0;
   // A Route to this server the phone preloaded (its outbound proxy) is
   // taken off.
   const std::size_t ours = own_routes(txn->request(), flows_[p.server]).count;
-  for (const auto& t : targets) {
+  for (const auto& t : *p.list) {
+    if (t.stage() != p.stage) continue;
     if (t.kind() == schema::SignalTarget::KIND_REGISTERED) {
       auto contacts = bindings_.lookup(t.account(), options_.wall_now());
       if (!contacts) {
@@ -263,6 +369,22 @@ std::size_t Core::start_targets(Proxied& p, const google::protobuf::RepeatedPtrF
         continue;
       }
       Leg leg{.account = {}, .request_uri = t.uri(), .drop_routes = ours, .record_route = true, .flow = *flow};
+      if (start_branch(p, leg)) ++started;
+    } else if (t.kind() == schema::SignalTarget::KIND_MEDIA) {
+      const std::string& media = settings().media_uri;
+      auto uri = sip::parse_uri(media);
+      if (media.empty() || !uri) continue;
+      auto flow = next_hop(*uri, std::nullopt);
+      if (!flow) {
+        log::info("sip.route.unreachable", "no next hop for the media process", {{"sid", p.sid}, {"to", media}});
+        continue;
+      }
+      // The media process learns what to play and for whom from the URI's
+      // parameters (docs/sip.md).
+      std::string request_uri = media + ";app=" + escape_uri_parameter(t.application()) +
+                                ";account=" + escape_uri_parameter(t.account());
+      Leg leg{.account = t.account(), .request_uri = std::move(request_uri), .drop_routes = ours, .record_route = true,
+              .flow = *flow};
       if (start_branch(p, leg)) ++started;
     }
   }
@@ -504,6 +626,9 @@ void Core::branch_done(Proxied& p) {
     if (b.status == 0) return;
     if (!b.abandoned) busy = busy && (b.status == 486 || b.status == 600);
   }
+  // Every branch so far failed: the next stage rings, unless a 6xx ended
+  // the search (RFC 3261 16.7 step 5 and 6).
+  if (p.best_status < 600 && next_stage(p) > 0) return;
   if (busy && !p.forwarded && p.plan.on_busy_size() > 0) {
     p.forwarded = true;
     if (start_targets(p, p.plan.on_busy()) > 0) return;
@@ -541,6 +666,7 @@ void Core::final_answered(Proxied& p, int status) {
   if (p.final_sent) return;
   p.final_sent = true;
   if (p.timer_c) p.timer_c->cancel();
+  if (p.stage_timer) p.stage_timer->cancel();
   if (p.invite && status >= 300) {
     const auto* txn = transactions_.find(p.server);
     log::info("sip.call.end", "call not answered",
@@ -554,13 +680,16 @@ void Core::final_answered(Proxied& p, int status) {
 }
 
 void Core::cancel_branches(Proxied& p) {
-  for (auto& b : p.branches) {
-    if (b.status != 0 || !p.invite) continue;
-    if (b.provisional) {
-      send_cancel(p, b);
-    } else {
-      b.cancel_pending = true;
-    }
+  if (p.stage_timer) p.stage_timer->cancel();
+  for (auto& b : p.branches) cancel_branch(p, b);
+}
+
+void Core::cancel_branch(Proxied& p, Branch& b) {
+  if (b.status != 0 || !p.invite) return;
+  if (b.provisional) {
+    send_cancel(p, b);
+  } else {
+    b.cancel_pending = true;
   }
 }
 
@@ -599,6 +728,7 @@ void Core::end_proxied(sip::TransactionId server) {
   auto p = proxied_.find(server);
   if (p == proxied_.end()) return;
   if (p->second->timer_c) p->second->timer_c->cancel();
+  if (p->second->stage_timer) p->second->stage_timer->cancel();
   proxied_.erase(p);
 }
 

@@ -1,6 +1,7 @@
 #include "settings.h"
 
 #include "daemon/daemon.h"
+#include "sip/uri.h"
 
 namespace parley::sipd {
 
@@ -69,6 +70,11 @@ const config::Integer kMaxSubscriptions{
 const config::Integer kMaxSubscriptionsPerAccount{
     .section = kSection, .key = "max_subscriptions_per_account", .default_value = 200, .min = 1, .max = 100000,
     .doc = "Subscriptions at once to one account's events (its watchers); more get 403."};
+const config::String kMediaUri{
+    .section = kSection, .key = "media_uri", .default_value = "",
+    .doc = "The SIP URI of the media process (voicemail), e.g. \"sip:media@127.0.0.1:5090\": calls that a "
+           "forwarding rule sends to voicemail go there, with ;app=voicemail;account=ACCOUNT added to the "
+           "URI. Empty: there is no media process, and such rules are left out."};
 const config::List kTlsCertificates{
     .section = kSection, .key = "tls_certificates", .default_value = {},
     .doc = "Certificates as \"SCOPE=CERT_FILE,KEY_FILE\" (PEM), as for smtpd: SCOPE is default, "
@@ -85,7 +91,7 @@ config::SectionDecl settings_section() {
           .keys = {kDomain, kDefaultExpiresS, kMinExpiresS, kMaxExpiresS, kDigestAlgorithms, kNonceLifetimeS,
                    kInviteTimeoutS, kIdleTimeoutS, kMaxConnections, kMaxConnectionsPerIp, kMaxRequestsPerIp,
                    kMaxTransactions, kSubscribeMinExpiresS, kSubscribeDefaultExpiresS, kSubscribeMaxExpiresS,
-                   kMaxSubscriptions, kMaxSubscriptionsPerAccount, kTlsCertificates}};
+                   kMaxSubscriptions, kMaxSubscriptionsPerAccount, kMediaUri, kTlsCertificates}};
 }
 
 Result<Settings> load_settings(const config::Config& c, const std::vector<std::string>& listeners) {
@@ -124,6 +130,16 @@ Result<Settings> load_settings(const config::Config& c, const std::vector<std::s
   s.max_subscriptions = static_cast<std::size_t>(c.get(kMaxSubscriptions));
   s.max_subscriptions_per_account = static_cast<std::size_t>(c.get(kMaxSubscriptionsPerAccount));
 
+  s.media_uri = c.get(kMediaUri);
+  if (!s.media_uri.empty()) {
+    // Parameters are appended to it: a URI with headers (?...) or in
+    // angle brackets would not take them.
+    auto uri = sip::parse_uri(s.media_uri);
+    if (!uri || (uri->scheme != sip::Scheme::sip && uri->scheme != sip::Scheme::sips) ||
+        s.media_uri.find_first_of("?<> ") != std::string::npos) {
+      return fail(Errc::invalid, "sipd.media_uri: not a sip: or sips: URI without headers: " + s.media_uri);
+    }
+  }
   auto tls = tls::section_contexts("sipd", c.get(kTlsCertificates), listeners, {"sips", "sip-wss"});
   if (!tls) return tls.error();
   s.tls = std::move(tls.value());

@@ -127,6 +127,17 @@ tls_certificates = ["default={self.cert},{self.key}"]
             return ""
 
 
+def arrival(messages, start):
+    """When SIPp (-trace_msg) logged the first message beginning with
+    `start`: the seconds of its time stamp line."""
+    at = messages.index(start)
+    stamps = re.findall(r"^-+ \d{4}-\d\d-\d\d\s+(\d\d):(\d\d):(\d\d(?:\.\d+)?)", messages[:at], re.M)
+    if not stamps:
+        raise AssertionError("no time stamp before " + start + " in " + messages[:at][-500:])
+    h, m, sec = stamps[-1]
+    return int(h) * 3600 + int(m) * 60 + float(sec)
+
+
 def udp_exchange(port, text, timeout=5.0):
     """Sends one datagram; the first reply that is not 100 Trying, or None."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
@@ -424,6 +435,51 @@ class Calls(unittest.TestCase):
             r = p.call("uac_call.xml", "demo", "demo2", "u1")
             self.assertEqual(r.returncode, 0, r.stdout[-3000:])
             self.assertGreaterEqual(time.monotonic() - started, 4.5, "rang demo2 first")
+
+    def test_group_rings_in_turn(self):
+        with SipServer() as p:
+            group = f"hunt@{DOMAIN}"
+            for args in (("group", "add", group), ("group", "member-add", group, f"demo2@{DOMAIN}"),
+                         ("group", "member-add", group, f"demo3@{DOMAIN}"),
+                         ("group", "set", group, "sip_ring=sequential", "sip_ring_s=5")):
+                r = p.ctl(*args)
+                self.assertEqual(r.returncode, 0, r.stderr)
+            refused = p.ctl("group", "set", group, "sip_ring=random")
+            self.assertNotEqual(refused.returncode, 0)
+            self.assertIn("parallel or sequential", refused.stderr + refused.stdout)
+            # demo2 rings first and never answers; demo3 answers.
+            _, first_port = p.callee("demo2", "uas_noanswer.xml")
+            _, second_port = p.callee("demo3", "uas_answer.xml")
+            started = time.monotonic()
+            r = p.call("uac_call.xml", "demo", "hunt")
+            self.assertEqual(r.returncode, 0, r.stdout[-3000:])
+            self.assertGreaterEqual(time.monotonic() - started, 4.5, "rang demo2 for its 5 s first")
+            wait_for(lambda: "CANCEL sip:" in p.messages_seen(first_port), what="demo2's branch cancelled")
+            first, second = p.messages_seen(first_port), p.messages_seen(second_port)
+            self.assertIn("INVITE sip:demo2@", first)
+            self.assertIn("INVITE sip:demo3@", second)
+            # The order of arrival, by the callees' own clocks: demo3's
+            # INVITE came once demo2 had rung its 5 s.
+            self.assertGreaterEqual(arrival(second, "INVITE sip:") - arrival(first, "INVITE sip:"), 4.5)
+
+    def test_working_hours_are_checked_when_set(self):
+        with SipServer() as p:
+            bad = p.ctl("account", "set", f"demo2@{DOMAIN}", "sip_working_hours=Mon-Fri 9-17")
+            self.assertNotEqual(bad.returncode, 0)
+            self.assertIn("is not a time HH:MM", bad.stderr + bad.stdout)
+            bad = p.ctl("account", "set", f"demo2@{DOMAIN}", "sip_time_zone=Europe/Nowhere")
+            self.assertNotEqual(bad.returncode, 0)
+            self.assertIn("no such time zone", bad.stderr + bad.stdout)
+            # Working hours on a day three days off (in UTC): now is after
+            # hours, so the call goes to demo3; demo2 would answer busy.
+            day = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[(time.gmtime().tm_wday + 3) % 7]
+            good = p.ctl("account", "set", f"demo2@{DOMAIN}", f"sip_working_hours={day} 00:00-24:00",
+                         "sip_time_zone=UTC", f"sip_forward_after_hours=demo3@{DOMAIN}")
+            self.assertEqual(good.returncode, 0, good.stderr)
+            p.callee("demo2", "uas_busy.xml")
+            p.callee("demo3", "uas_answer.xml")
+            r = p.call("uac_call.xml", "demo", "demo2")
+            self.assertEqual(r.returncode, 0, r.stdout[-3000:])
 
     def test_authenticated_call_leaves_the_system(self):
         with SipServer() as p:

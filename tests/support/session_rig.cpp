@@ -26,6 +26,7 @@ config::Config rig_config(const std::string& dir, config::SectionDecl section, s
                      "[smtpd]\nerror_delay_ms = 0\ntls_certificates = [" + entry + "]\n"
                      "[imapd]\ntls_certificates = [" + entry + "]\n"
                      "[sipd]\ndomain = \"example.test\"\ndigest_algorithms = [\"MD5\", \"SHA-256\"]\n"
+                     "media_uri = \"sip:media@192.0.2.1:40000;transport=tcp\"\n"
                      "tls_certificates = [" + entry + "]\n";
   text.append(extra);
   // The text has both front ends' sections; the other one is skipped.
@@ -133,7 +134,24 @@ schema::RouteSignalReply route_signal(const schema::RouteSignalRequest& req) {
   schema::RouteSignalReply out;
   auto* t = out.add_targets();
   const std::string& address = req.address();
-  if (address.starts_with("reject@")) {
+  if (address.starts_with("turns@") || address.starts_with("pair@")) {
+    // Ringing in turn: kUser's devices in stage 0 (twice for pair@: two
+    // branches), then again in stage 1; a second each.
+    const int first = address.starts_with("pair@") ? 2 : 1;
+    out.clear_targets();
+    for (int i = 0; i <= first; ++i) {
+      auto* staged = out.add_targets();
+      staged->set_kind(schema::SignalTarget::KIND_REGISTERED);
+      staged->set_account(std::string(kUser));
+      staged->set_stage(i < first ? 0 : 1);
+      staged->set_stage_seconds(1);
+    }
+  } else if (address.starts_with("media@")) {
+    // kUser's voicemail: the media process (sipd.media_uri).
+    t->set_kind(schema::SignalTarget::KIND_MEDIA);
+    t->set_application("voicemail");
+    t->set_account(std::string(kUser));
+  } else if (address.starts_with("reject@")) {
     t->set_kind(schema::SignalTarget::KIND_REJECT);
     t->mutable_reject()->set_outcome(schema::OUTCOME_UNKNOWN_USER);
     t->mutable_reject()->set_permanent(true);

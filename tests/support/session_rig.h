@@ -18,6 +18,8 @@
 //                      (as "demo" or "demo@example.test")
 //   router.route_signal  an address in kDomain is an account of that name (registered contacts); "reject@" unknown;
 //                      elsewhere: external when authenticated, else refused
+//                      "turns@" kUser in stage 0 then stage 1, "pair@" kUser twice in stage 0 then
+//                      once in stage 1 (a second each); "media@" kUser's voicemail (KIND_MEDIA)
 //   local.mailbox_status  (unless the rigged process is local-delivery)
 //                      every account of kDomain: 2 messages, 1 unseen;
 //                      others: Errc::invalid

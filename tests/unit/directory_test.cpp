@@ -726,7 +726,29 @@ const SettingCheck kSettingChecks[] = {
     {"sip_forward_busy", "0049301234567", true, Errc::internal},
     {"sip_forward_busy", std::string(20, '9'), true, Errc::internal},
     {"sip_forward_busy", std::string(21, '9'), false, Errc::limit},
-    {"sip_forward_no_answer", "voicemail", false, Errc::invalid},
+    {"sip_forward_no_answer", "voicemail", true, Errc::internal},
+    {"sip_forward_no_answer", "Voicemail", false, Errc::invalid},
+    {"sip_forward_after_hours", "voicemail", true, Errc::internal},
+    {"sip_forward_after_hours", "reception@example.com", true, Errc::internal},
+    {"sip_forward_after_hours", "800", true, Errc::internal},
+    {"sip_forward_after_hours", "sip:reception@example.com", false, Errc::invalid},
+    {"sip_working_hours", "", true, Errc::internal},
+    {"sip_working_hours", "Mon-Fri 09:00-17:30", true, Errc::internal},
+    {"sip_working_hours", "Mon-Fri 08:00-12:00 13:00-17:00, Sat 10:00-13:00", true, Errc::internal},
+    {"sip_working_hours", "Mon-Fri 9-17", false, Errc::invalid},
+    {"sip_working_hours", "Mon-Fri 17:30-09:00", false, Errc::invalid},
+    {"sip_working_hours", "weekdays 09:00-17:30", false, Errc::invalid},
+    {"sip_working_hours", "Mon-Fri 09:00-17:30;", false, Errc::invalid},
+    {"sip_working_hours", "Mon-Fri", false, Errc::invalid},
+    {"sip_working_hours", std::string(257, 'M'), false, Errc::limit},
+    {"sip_time_zone", "", true, Errc::internal},
+    {"sip_time_zone", "Europe/Berlin", true, Errc::internal},
+    {"sip_time_zone", "UTC", true, Errc::internal},
+    {"sip_time_zone", "Europe/Nowhere", false, Errc::invalid},
+    {"sip_time_zone", "../../etc/passwd", false, Errc::invalid},
+    {"sip_time_zone", "/etc/localtime", false, Errc::invalid},
+    {"sip_time_zone", "Europe/Berlin ", false, Errc::invalid},
+    {"sip_time_zone", std::string(65, 'a'), false, Errc::limit},
     {"sip_forward_no_answer", "bob@", false, Errc::invalid},
     {"sip_forward_no_answer", "@example.com", false, Errc::invalid},
     {"sip_forward_no_answer", "bob@exa mple.com", false, Errc::invalid},
@@ -845,6 +867,65 @@ TEST_F(StoreTest, SipSettingsInResolution) {
     SCOPED_TRACE(address);
     EXPECT_FALSE(store().resolve(address).has_sip());
   }
+}
+
+// Working hours, their zone and the after-hours destination travel in
+// Resolution.sip as set (a bare number qualified); bad values are refused.
+TEST_F(StoreTest, WorkingHoursInResolution) {
+  ASSERT_TRUE(Ok(store().add_domain("example.com")));
+  add_account("alice@example.com");
+  auto r = store().resolve("alice@example.com");
+  EXPECT_EQ(r.sip().working_hours(), "");
+  EXPECT_EQ(r.sip().time_zone(), "");
+  EXPECT_EQ(r.sip().forward_after_hours(), "");
+  ASSERT_TRUE(Ok(store().set_domain("example.com", "sip_working_hours", "Mon-Fri 09:00-17:30")));
+  ASSERT_TRUE(Ok(store().set_domain("example.com", "sip_time_zone", "Europe/Berlin")));
+  ASSERT_TRUE(Ok(store().set_account("alice@example.com", "sip_forward_after_hours", "800")));
+  ASSERT_TRUE(Ok(store().set_account("alice@example.com", "sip_forward_no_answer", "voicemail")));
+  r = store().resolve("alice@example.com");
+  EXPECT_EQ(r.sip().working_hours(), "Mon-Fri 09:00-17:30");
+  EXPECT_EQ(r.sip().time_zone(), "Europe/Berlin");
+  EXPECT_EQ(r.sip().forward_after_hours(), "800@example.com");
+  EXPECT_EQ(r.sip().forward_no_answer(), "voicemail");  // not qualified: the account's own
+  auto bad = store().set_account("alice@example.com", "sip_working_hours", "Mon-Fri 9:00-17:30");
+  ASSERT_TRUE(Fails(bad, Errc::invalid));
+  EXPECT_NE(bad.error().detail.find("'9:00' is not a time HH:MM"), std::string::npos) << bad.error().detail;
+  EXPECT_TRUE(Fails(store().set_account("alice@example.com", "sip_time_zone", "Mars/Olympus"), Errc::invalid));
+  EXPECT_EQ(store().resolve("alice@example.com").sip().working_hours(), "Mon-Fri 09:00-17:30");
+}
+
+// A group rings in parallel unless set to ring in turn; the settings
+// travel in Resolution.ring and are checked.
+TEST_F(StoreTest, GroupRingSettings) {
+  ASSERT_TRUE(Ok(store().add_domain("example.com")));
+  add_account("alice@example.com");
+  ASSERT_TRUE(Ok(store().add_group("team@example.com")));
+  ASSERT_TRUE(Ok(store().add_group_member("team@example.com", "alice@example.com")));
+  auto r = store().resolve("team@example.com");
+  EXPECT_FALSE(r.ring().in_turn());
+  EXPECT_EQ(r.ring().seconds(), 20u);
+  ASSERT_TRUE(Ok(store().set_group("team@example.com", "sip_ring", "sequential")));
+  ASSERT_TRUE(Ok(store().set_group("team@example.com", "sip_ring_s", "15")));
+  r = store().resolve("team@example.com");
+  EXPECT_TRUE(r.ring().in_turn());
+  EXPECT_EQ(r.ring().seconds(), 15u);
+  auto ring = store().group_ring("Team@Example.com");
+  ASSERT_TRUE(Ok(ring));
+  EXPECT_TRUE(ring->in_turn());
+  EXPECT_TRUE(Fails(store().set_group("team@example.com", "sip_ring", "random"), Errc::invalid));
+  EXPECT_TRUE(Fails(store().set_group("team@example.com", "sip_ring_s", "4"), Errc::invalid));
+  EXPECT_TRUE(Fails(store().set_group("team@example.com", "sip_ring_s", "601"), Errc::invalid));
+  EXPECT_TRUE(Fails(store().set_group("team@example.com", "sip_ring_s", "ten"), Errc::invalid));
+  EXPECT_TRUE(Fails(store().set_group("team@example.com", "colour", "blue"), Errc::invalid));
+  EXPECT_TRUE(Fails(store().set_group("team@example.com", "colour", "default"), Errc::invalid));
+  EXPECT_TRUE(Fails(store().set_group("alice@example.com", "sip_ring", "sequential"), Errc::not_found));
+  EXPECT_TRUE(Fails(store().set_group("nobody@example.com", "sip_ring", "sequential"), Errc::not_found));
+  EXPECT_EQ(store().resolve("team@example.com").ring().seconds(), 15u);
+  ASSERT_TRUE(Ok(store().set_group("team@example.com", "sip_ring_s", "default")));
+  ASSERT_TRUE(Ok(store().set_group("team@example.com", "sip_ring", "parallel")));
+  r = store().resolve("team@example.com");
+  EXPECT_FALSE(r.ring().in_turn());
+  EXPECT_EQ(r.ring().seconds(), 20u);
 }
 
 TEST_F(StoreTest, RefusedSettingsChangeNothing) {

@@ -7,6 +7,9 @@
 // forward always (local, external, a bare number, loops, the depth bound,
 // the directory request budget);
 // the on_busy / on_no_answer / on_unregistered lists and their seconds;
+// groups ringing in turn (stages); voicemail as a media target; working
+// hours at injected times (DST changes, midnight, the server's zone) and
+// unreadable ones left out;
 // the target cap; malformed addresses; the directory failing, timing out
 // or answering short. check_route_signal: every malformed request.
 #include <gtest/gtest.h>
@@ -16,6 +19,7 @@
 #include <vector>
 
 #include "procs/directory/store.h"
+#include "hours/time_zone.h"
 #include "procs/router/signal.h"
 #include "tests/support/result_assert.h"
 #include "tests/support/run.h"
@@ -36,8 +40,21 @@ std::string describe(const schema::SignalTarget& t) {
     case schema::SignalTarget::KIND_EXTERNAL: return "external " + t.uri();
     case schema::SignalTarget::KIND_REJECT:
       return "reject " + schema::Outcome_Name(t.reject().outcome()) + (t.reject().permanent() ? " permanent" : " temporary");
+    case schema::SignalTarget::KIND_MEDIA: return "media " + t.application() + " " + t.account();
     default: return "other " + t.ShortDebugString();
   }
+}
+
+// Targets with their stages: "0/15 registered sip:a@d a@d".
+std::vector<std::string> staged(const Targets& list) {
+  std::vector<std::string> out;
+  for (const auto& t : list) out.push_back(std::to_string(t.stage()) + "/" + std::to_string(t.stage_seconds()) + " " + describe(t));
+  return out;
+}
+
+// Seconds since 1970 of a UTC date and time.
+std::int64_t utc(int year, int month, int day, int hour, int minute) {
+  return hours::days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60;
 }
 
 std::vector<std::string> describe(const Targets& list) {
@@ -57,6 +74,7 @@ schema::RouteSignalRequest request(const std::string& address, const std::string
                                    const std::string& request_uri = "") {
   schema::RouteSignalRequest r;
   r.set_address(address);
+  r.set_media(true);
   auto* s = r.mutable_signal();
   s->set_sid("sip-test-1");
   s->set_is_request(true);
@@ -119,7 +137,8 @@ class SignalTest : public ::testing::Test {
   schema::RouteSignalReply route(const schema::RouteSignalRequest& r, Resolve resolve = nullptr) {
     if (!resolve) resolve = directory();
     EXPECT_TRUE(Ok(check_route_signal(r)));
-    return testkit::run(io_, route_signal(std::move(resolve), r));
+    SignalClock clock{.now = [this] { return now_; }, .zones = zones_};
+    return testkit::run(io_, route_signal(std::move(resolve), r, std::move(clock)));
   }
 
   Lines targets(const std::string& address, const std::string& auth_user = "") {
@@ -130,6 +149,11 @@ class SignalTest : public ::testing::Test {
   testkit::TempDir dir_{"parley-router-signal-test"};
   std::unique_ptr<directory::Store> store_;
   int calls_ = 0;
+  // Monday 2026-12-07 12:00 UTC, unless a test moves it; the server's own
+  // zone is Berlin's.
+  std::int64_t now_ = utc(2026, 12, 7, 12, 0);
+  std::shared_ptr<hours::ZoneCache> zones_ =
+      std::make_shared<hours::ZoneCache>(std::string(hours::kZoneDirectory), std::string(hours::kZoneDirectory) + "/Europe/Berlin");
 };
 
 TEST_F(SignalTest, AccountByNameAliasExtensionAndDetail) {
@@ -319,6 +343,188 @@ TEST_F(SignalTest, ForwardingRules) {
   reply = route(request("erin@example.test"));
   EXPECT_EQ(describe(reply.targets()), Lines{"external sip:alice.mobile@elsewhere.example"});
   EXPECT_EQ(describe(reply.on_no_answer()), Lines{kBob});
+}
+
+TEST_F(SignalTest, GroupRingsInTurn) {
+  // Parallel by default: one stage.
+  EXPECT_EQ(staged(route(request("team@example.test")).targets()),
+            (Lines{"0/0 " + kAlice, "0/0 " + kBob, "0/0 external sip:ext@elsewhere.example"}));
+  // In turn: each member its own stage, in the order they were added
+  // (alice's second entry, carol and ghost left out without a gap).
+  ok(store_->set_group("team@example.test", "sip_ring", "sequential"));
+  ok(store_->set_group("team@example.test", "sip_ring_s", "15"));
+  auto reply = route(request("team@example.test"));
+  EXPECT_EQ(staged(reply.targets()),
+            (Lines{"0/15 " + kAlice, "1/15 " + kBob, "2/15 external sip:ext@elsewhere.example"}));
+  // As a forward destination too, in on_no_answer: less alice herself,
+  // and the stages without her.
+  set("alice@example.test", "sip_forward_no_answer", "team@example.test");
+  reply = route(request("alice@example.test"));
+  EXPECT_EQ(staged(reply.targets()), Lines{"0/0 " + kAlice});
+  EXPECT_EQ(staged(reply.on_no_answer()), (Lines{"0/15 " + kBob, "1/15 external sip:ext@elsewhere.example"}));
+  // And through forward-always.
+  set("erin@example.test", "sip_forward_always", "team@example.test");
+  EXPECT_EQ(staged(route(request("erin@example.test")).targets()),
+            (Lines{"0/15 " + kAlice, "1/15 " + kBob, "2/15 external sip:ext@elsewhere.example"}));
+  // A nested group's members take the asked group's ring.
+  ok(store_->add_group("outer@example.test"));
+  ok(store_->add_group_member("outer@example.test", "erin@example.test"));
+  ok(store_->add_group_member("outer@example.test", "team@example.test"));
+  EXPECT_EQ(staged(route(request("outer@example.test")).targets()),
+            (Lines{"0/0 registered sip:erin@example.test erin@example.test", "0/0 " + kAlice, "0/0 " + kBob,
+                   "0/0 external sip:ext@elsewhere.example"}));
+}
+
+TEST_F(SignalTest, VoicemailIsAMediaTarget) {
+  set("alice@example.test", "sip_forward_no_answer", "voicemail");
+  set("alice@example.test", "sip_forward_busy", "voicemail");
+  auto reply = route(request("alice@example.test"));
+  EXPECT_EQ(describe(reply.targets()), Lines{kAlice});
+  EXPECT_EQ(describe(reply.on_no_answer()), Lines{"media voicemail alice@example.test"});
+  EXPECT_EQ(describe(reply.on_busy()), Lines{"media voicemail alice@example.test"});
+  EXPECT_EQ(reply.no_answer_seconds(), 20u);
+  // Set for the domain, it is each account's own voicemail.
+  ok(store_->set_domain("example.test", "sip_forward_unregistered", "voicemail"));
+  EXPECT_EQ(describe(route(request("bob@example.test")).on_unregistered()), Lines{"media voicemail bob@example.test"});
+  // Forward always: the account's voicemail is the target.
+  set("bob@example.test", "sip_forward_always", "voicemail");
+  EXPECT_EQ(targets("400@example.test"), Lines{"media voicemail bob@example.test"});
+  // Through another account's forward-always: the voicemail of the account whose rule it is.
+  set("erin@example.test", "sip_forward_always", "bob@example.test");
+  EXPECT_EQ(targets("erin@example.test"), Lines{"media voicemail bob@example.test"});
+  // An address "voicemail@..." is an ordinary address.
+  EXPECT_EQ(targets("voicemail@example.test"), Lines{kUnknown});
+}
+
+TEST_F(SignalTest, VoicemailWithoutMediaIsNoRule) {
+  // sipd has no media process: every rule to voicemail is as if not set.
+  auto without = [](std::string address) {
+    auto r = request(address);
+    r.set_media(false);
+    return r;
+  };
+  set("alice@example.test", "sip_forward_no_answer", "voicemail");
+  set("alice@example.test", "sip_forward_busy", "400");
+  auto reply = route(without("alice@example.test"));
+  EXPECT_EQ(describe(reply.targets()), Lines{kAlice});
+  EXPECT_TRUE(reply.on_no_answer().empty());
+  EXPECT_EQ(reply.no_answer_seconds(), 0u);
+  EXPECT_EQ(describe(reply.on_busy()), Lines{kBob});
+  // Forward-always to voicemail rings the account itself.
+  set("alice@example.test", "sip_forward_always", "voicemail");
+  EXPECT_EQ(describe(route(without("alice@example.test")).targets()), Lines{kAlice});
+  // After hours to voicemail: forward-always (here again voicemail) or the account.
+  set("alice@example.test", "sip_forward_always", "400");
+  set("alice@example.test", "sip_working_hours", "Mon 00:00-00:01");
+  set("alice@example.test", "sip_forward_after_hours", "voicemail");
+  EXPECT_EQ(describe(route(without("alice@example.test")).targets()), Lines{kBob});
+  EXPECT_EQ(describe(route(request("alice@example.test")).targets()), Lines{"media voicemail alice@example.test"});
+}
+
+TEST_F(SignalTest, WorkingHoursAtInjectedTimes) {
+  set("alice@example.test", "sip_working_hours", "Mon-Fri 09:00-17:30");
+  set("alice@example.test", "sip_time_zone", "Europe/Berlin");
+  // Hours without an after-hours destination change nothing.
+  now_ = utc(2026, 12, 5, 12, 0);  // Saturday
+  EXPECT_EQ(targets("alice@example.test"), Lines{kAlice});
+  set("alice@example.test", "sip_forward_after_hours", "400");
+  struct Case {
+    std::int64_t at;
+    std::string expected;
+  };
+  const Case cases[] = {
+      {utc(2026, 12, 7, 7, 59), kBob},     // Monday 08:59 CET
+      {utc(2026, 12, 7, 8, 0), kAlice},    // 09:00
+      {utc(2026, 12, 7, 16, 29), kAlice},  // 17:29
+      {utc(2026, 12, 7, 16, 30), kBob},    // 17:30: the end is not in
+      {utc(2026, 12, 5, 12, 0), kBob},     // Saturday noon
+      {utc(2026, 12, 6, 23, 0), kBob},     // Monday 00:00 CET: a new day, before nine
+      {utc(2026, 12, 11, 16, 29), kAlice}, // Friday 17:29
+      // Winter and summer time: 07:30 UTC is 08:30 on Friday 27 March
+      // (CET) and 09:30 on Monday 30 March (CEST), the day after the change.
+      {utc(2026, 3, 27, 7, 30), kBob},
+      {utc(2026, 3, 30, 7, 30), kAlice},
+      // The change back: 15:45 UTC is 17:45 CEST on Friday 23 October and
+      // 16:45 CET on Monday 26 October.
+      {utc(2026, 10, 23, 15, 45), kBob},
+      {utc(2026, 10, 26, 15, 45), kAlice},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.at);
+    now_ = c.at;
+    EXPECT_EQ(targets("alice@example.test"), Lines{c.expected});
+  }
+  // The on_* rules stay the called account's.
+  set("alice@example.test", "sip_forward_busy", "erin@example.test");
+  now_ = utc(2026, 12, 5, 12, 0);
+  auto reply = route(request("alice@example.test"));
+  EXPECT_EQ(describe(reply.targets()), Lines{kBob});
+  EXPECT_EQ(describe(reply.on_busy()), Lines{"registered sip:erin@example.test erin@example.test"});
+  // After hours wins over forward-always; in hours, forward-always stands.
+  set("alice@example.test", "sip_forward_always", "erin@example.test");
+  EXPECT_EQ(targets("alice@example.test"), Lines{kBob});
+  now_ = utc(2026, 12, 7, 12, 0);
+  EXPECT_EQ(targets("alice@example.test"), Lines{"registered sip:erin@example.test erin@example.test"});
+  set("alice@example.test", "sip_forward_always", "");
+  // A group's member rings its devices whatever the time.
+  now_ = utc(2026, 12, 5, 12, 0);
+  EXPECT_EQ(targets("team@example.test"), (Lines{kAlice, kBob, "external sip:ext@elsewhere.example"}));
+  // Reached by forwarding, the account's own hours apply.
+  set("erin@example.test", "sip_forward_always", "alice@example.test");
+  EXPECT_EQ(targets("erin@example.test"), Lines{kBob});
+  // After hours to voicemail.
+  set("alice@example.test", "sip_forward_after_hours", "voicemail");
+  EXPECT_EQ(targets("alice@example.test"), Lines{"media voicemail alice@example.test"});
+}
+
+TEST_F(SignalTest, WorkingHoursOverMidnightAndZones) {
+  set("alice@example.test", "sip_working_hours", "Fri 22:00-24:00, Sat 00:00-02:00");
+  set("alice@example.test", "sip_time_zone", "UTC");
+  set("alice@example.test", "sip_forward_after_hours", "400");
+  const std::pair<std::int64_t, std::string> cases[] = {
+      {utc(2026, 12, 11, 21, 59), kBob},   // Friday 21:59
+      {utc(2026, 12, 11, 22, 0), kAlice},  // Friday 22:00
+      {utc(2026, 12, 11, 23, 59), kAlice}, // Friday 23:59
+      {utc(2026, 12, 12, 0, 0), kAlice},   // Saturday 00:00
+      {utc(2026, 12, 12, 1, 59), kAlice},  // Saturday 01:59
+      {utc(2026, 12, 12, 2, 0), kBob},     // Saturday 02:00
+      {utc(2026, 12, 10, 23, 59), kBob},   // Thursday 23:59
+  };
+  for (const auto& [at, expected] : cases) {
+    SCOPED_TRACE(at);
+    now_ = at;
+    EXPECT_EQ(targets("alice@example.test"), Lines{expected});
+  }
+  // No zone set: the server's (Berlin here), Friday 22:00 CET is 21:00 UTC.
+  set("alice@example.test", "sip_time_zone", "");
+  now_ = utc(2026, 12, 11, 21, 0);
+  EXPECT_EQ(targets("alice@example.test"), Lines{kAlice});
+  now_ = utc(2026, 12, 12, 1, 0);  // Saturday 02:00 CET
+  EXPECT_EQ(targets("alice@example.test"), Lines{kBob});
+}
+
+TEST_F(SignalTest, UnreadableWorkingHoursAreLeftOut) {
+  // The directory checks the values; what arrives is checked again.
+  for (const auto& [hours_text, zone] : {std::pair<std::string, std::string>{"Mon-Fri 9-17", "UTC"},
+                                         std::pair<std::string, std::string>{"Mon 00:00-00:01", "Mars/Olympus"},
+                                         std::pair<std::string, std::string>{"Mon 00:00-00:01", "../../etc/passwd"}}) {
+    SCOPED_TRACE(hours_text + " " + zone);
+    Resolve tampered = [this, h = hours_text, z = zone](const schema::ResolveRequest& req,
+                                                       const std::string&) -> awaitable<Result<schema::ResolveReply>> {
+      schema::ResolveReply reply;
+      for (const auto& a : req.addresses()) {
+        auto r = store_->resolve(a);
+        if (r.account() == "alice@example.test") {
+          r.mutable_sip()->set_working_hours(h);
+          r.mutable_sip()->set_time_zone(z);
+          r.mutable_sip()->set_forward_after_hours("bob@example.test");
+        }
+        *reply.add_results() = std::move(r);
+      }
+      co_return reply;
+    };
+    EXPECT_EQ(describe(route(request("alice@example.test"), tampered).targets()), Lines{kAlice});
+  }
 }
 
 TEST_F(SignalTest, MalformedAddressIsAnUnknownUser) {

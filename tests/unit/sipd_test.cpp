@@ -66,6 +66,14 @@ class SipDialog {
     }
     return out;
   }
+  // Lets the server's timers run for `duration` (a stage's seconds), then
+  // returns what it wrote.
+  std::vector<sip::Message> wait(std::chrono::milliseconds duration) {
+    rig_.io.restart();
+    rig_.io.run_for(duration);
+    settle();
+    return take();
+  }
   bool closed() { return done_; }
   Server& server() { return server_; }
   asio::io_context& io() { return rig_.io; }
@@ -322,6 +330,116 @@ TEST(SipdProxy, RefusesWithoutLookingUpWhoIsNotProven) {
                             "stray", 2, "bye", "Route: <sip:mx.example.test;lr>\r\n");
   bye.replace(bye.find("To: <sip:someone@198.51.100.9>"), 30, "To: <sip:someone@198.51.100.9>;tag=x");
   EXPECT_NE(find_status(d.say(bye), 403), nullptr);
+}
+
+std::vector<const sip::Message*> find_methods(const std::vector<sip::Message>& ms, std::string_view method) {
+  std::vector<const sip::Message*> out;
+  for (const auto& m : ms) {
+    if (m.is_request() && m.method() == method) out.push_back(&m);
+  }
+  return out;
+}
+
+std::string branch_of(const sip::Message& m) { return std::string(m.vias().front().branch().value_or("")); }
+
+// A message to keep while the list it came in is replaced.
+sip::Message copy(const sip::Message* m) {
+  EXPECT_NE(m, nullptr);
+  return sip::parse_message(m->serialize()).value();
+}
+
+// turns@ rings kUser in stage 0 for a second, then in stage 1: the first
+// branch is cancelled when the second starts; the second answers.
+TEST(SipdProxy, StageTimesOutThenTheNextRings) {
+  SipDialog d;
+  auto out = d.say(request("INVITE", "sip:turns@example.test", "sip:bob@elsewhere.test", "sip:turns@example.test",
+                           "turns-1", 1, "turns1"));
+  auto invites = find_methods(out, "INVITE");
+  ASSERT_EQ(invites.size(), 1u) << summary(out);
+  const sip::Message first = copy(invites[0]);
+  ASSERT_NE(find_status(d.say(answer(first, 180, "Ringing")), 180), nullptr);
+  // Before the stage's second is over nothing else rings.
+  out = d.wait(std::chrono::milliseconds(300));
+  EXPECT_TRUE(find_methods(out, "INVITE").empty()) << summary(out);
+  out = d.wait(std::chrono::milliseconds(1000));
+  invites = find_methods(out, "INVITE");
+  ASSERT_EQ(invites.size(), 1u) << summary(out);
+  const sip::Message second = copy(invites[0]);
+  EXPECT_NE(branch_of(second), branch_of(first));
+  ASSERT_NE(find_method(out, "CANCEL"), nullptr) << summary(out);
+  const sip::Message cancel = copy(find_method(out, "CANCEL"));
+  EXPECT_EQ(branch_of(cancel), branch_of(first));
+  EXPECT_EQ(find_status(out, 408), nullptr);
+  // The first branch ends as cancelled: not the caller's answer.
+  out = d.say(answer(cancel, 200, "OK"));
+  out = d.say(answer(first, 487, "Request Terminated"));
+  EXPECT_EQ(find_status(out, 487), nullptr) << summary(out);
+  out = d.say(answer(second, 200, "OK"));
+  ASSERT_NE(find_status(out, 200), nullptr) << summary(out);
+}
+
+// pair@ rings kUser twice in stage 0: a 2xx on one cancels the other and
+// the later stage never starts.
+TEST(SipdProxy, AnswerInTheFirstStageEndsTheTurns) {
+  SipDialog d;
+  auto out = d.say(request("INVITE", "sip:pair@example.test", "sip:bob@elsewhere.test", "sip:pair@example.test", "pair-1",
+                           1, "pair1"));
+  auto invites = find_methods(out, "INVITE");
+  ASSERT_EQ(invites.size(), 2u) << summary(out);
+  const sip::Message a = copy(invites[0]);
+  const sip::Message b = copy(invites[1]);
+  d.say(answer(a, 180, "Ringing"));
+  d.say(answer(b, 180, "Ringing"));
+  out = d.say(answer(a, 200, "OK"));
+  ASSERT_NE(find_status(out, 200), nullptr) << summary(out);
+  ASSERT_NE(find_method(out, "CANCEL"), nullptr) << summary(out);
+  const sip::Message cancel = copy(find_method(out, "CANCEL"));
+  EXPECT_EQ(branch_of(cancel), branch_of(b));
+  d.say(answer(cancel, 200, "OK"));
+  d.say(answer(b, 487, "Request Terminated"));
+  out = d.wait(std::chrono::milliseconds(1300));
+  EXPECT_TRUE(find_methods(out, "INVITE").empty()) << summary(out);
+}
+
+// Every branch of a stage failed: the next stage rings at once; the
+// caller gets the best answer of all stages. A 6xx ends the search.
+TEST(SipdProxy, FailedStageMovesOnAndSixHundredEndsTheSearch) {
+  SipDialog d;
+  auto out = d.say(request("INVITE", "sip:turns@example.test", "sip:bob@elsewhere.test", "sip:turns@example.test",
+                           "turns-2", 1, "turns2"));
+  auto invites = find_methods(out, "INVITE");
+  ASSERT_EQ(invites.size(), 1u) << summary(out);
+  out = d.say(answer(*invites[0], 503, "Service Unavailable"));
+  EXPECT_EQ(find_status(out, 503), nullptr) << summary(out);
+  EXPECT_EQ(find_status(out, 500), nullptr) << summary(out);
+  invites = find_methods(out, "INVITE");
+  ASSERT_EQ(invites.size(), 1u) << summary(out);
+  // The best of both stages: 486 from the second beats 503 from the first.
+  out = d.say(answer(*invites[0], 486, "Busy Here"));
+  EXPECT_NE(find_status(out, 486), nullptr) << summary(out);
+
+  out = d.say(request("INVITE", "sip:turns@example.test", "sip:bob@elsewhere.test", "sip:turns@example.test", "turns-3",
+                      1, "turns3"));
+  invites = find_methods(out, "INVITE");
+  ASSERT_EQ(invites.size(), 1u) << summary(out);
+  out = d.say(answer(*invites[0], 603, "Decline"));
+  EXPECT_NE(find_status(out, 603), nullptr) << summary(out);
+  EXPECT_TRUE(find_methods(out, "INVITE").empty()) << summary(out);
+  out = d.wait(std::chrono::milliseconds(1300));
+  EXPECT_TRUE(find_methods(out, "INVITE").empty()) << summary(out);
+}
+
+// A media target goes to sipd.media_uri (the rig's: the test's own
+// connection) with the application and account as URI parameters.
+TEST(SipdProxy, MediaTargetGoesToTheMediaProcess) {
+  SipDialog d;
+  auto out = d.say(request("INVITE", "sip:media@example.test", "sip:bob@elsewhere.test", "sip:media@example.test",
+                           "media-1", 1, "media1"));
+  const sip::Message* invite = find_method(out, "INVITE");
+  ASSERT_NE(invite, nullptr) << summary(out);
+  EXPECT_EQ(invite->request_uri_text(), "sip:media@192.0.2.1:40000;transport=tcp;app=voicemail;account=demo%40example.test");
+  out = d.say(answer(*invite, 200, "OK"));
+  EXPECT_NE(find_status(out, 200), nullptr) << summary(out);
 }
 
 // demo2 has no device: a MESSAGE is kept (202) and goes to the first one
