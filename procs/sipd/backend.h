@@ -1,11 +1,12 @@
 // What the SIP core asks of the rest of Parley: the directory (digest
-// checks, addresses and account settings) and the router (where a call
-// goes). sipd's Server answers through ipc; tests and the session fuzz
+// checks, addresses and account settings), the router (where a call
+// goes) and DNS (where a SIP server is, RFC 3263). sipd's Server answers through ipc; tests and the session fuzz
 // target through a stand-in of their own.
 #pragma once
 
 #include "core/asio.h"
 #include "core/result.h"
+#include "dns/sip_locate.h"
 #include "schema/directory.pb.h"
 #include "schema/signal.pb.h"
 
@@ -17,6 +18,9 @@ class Backend {
   virtual awaitable<Result<schema::AuthReply>> digest(schema::DigestRequest request) = 0;
   virtual awaitable<Result<schema::ResolveReply>> resolve(schema::ResolveRequest request) = 0;
   virtual awaitable<Result<schema::RouteSignalReply>> route(schema::RouteSignalRequest request) = 0;
+  // The servers to try in turn for a URI naming a host (dns::locate's
+  // contract: errors not_found, unavailable, invalid, cancelled).
+  virtual awaitable<Result<std::vector<dns::Target>>> locate(dns::SipDestination destination) = 0;
 };
 
 }  // namespace parley::sipd

@@ -37,6 +37,7 @@
 
 #include "auth/auth.h"
 #include "backend.h"
+#include "dns/sip_locate.h"
 #include "core/asio.h"
 #include "flow.h"
 #include "settings.h"
@@ -92,6 +93,15 @@ class Core {
   void stop();
 
  private:
+  // How a branch leaves: the Request-URI (empty: as received), Route
+  // entries of ours to take off, whether to Record-Route.
+  struct Leg {
+    std::string account;
+    std::string request_uri;
+    std::size_t drop_routes = 0;
+    bool record_route = false;
+    Flow flow;
+  };
   struct Branch {
     sip::TransactionId client = 0;
     std::string account;  // the target account; empty inside a dialog
@@ -100,6 +110,12 @@ class Core {
     bool provisional = false;
     bool cancel_pending = false;  // CANCEL once a provisional response comes
     bool abandoned = false;       // cancelled to try other targets: not a candidate
+    // A located server's branch (RFC 3263 4.3): the servers left to try
+    // when this one fails (transport error, timeout, 503), and how to
+    // send to them.
+    std::vector<dns::Target> fallback;
+    std::string host;  // the name they were located by
+    Leg leg;
   };
   // A request the proxy forwards: its server transaction and its branches.
   struct Proxied {
@@ -112,19 +128,11 @@ class Core {
     bool final_sent = false;
     bool cancelled = false;
     bool forwarded = false;  // the account's forwarding rules were applied
+    std::size_t locating = 0;  // DNS lookups (RFC 3263) whose branches have not started
     schema::RouteSignalReply plan;
     std::unique_ptr<asio::steady_timer> timer_c;
     std::string caller, callee;
     std::int64_t started = 0;  // wall seconds, for the call record
-  };
-  // How a branch leaves: the Request-URI (empty: as received), Route
-  // entries of ours to take off, whether to Record-Route.
-  struct Leg {
-    std::string account;
-    std::string request_uri;
-    std::size_t drop_routes = 0;
-    bool record_route = false;
-    Flow flow;
   };
   using TimerKey = std::pair<sip::TransactionId, sip::Timer>;
 
@@ -189,6 +197,21 @@ class Core {
   // Where a request goes next: the flow (from a flow token in a popped
   // Route, or the URI's address), nullopt when nowhere.
   std::optional<Flow> next_hop(const sip::Uri& uri, const std::optional<Flow>& token_flow);
+  // RFC 3263: what to locate for a URI whose host is a name; nullopt for
+  // an address or a scheme other than sip and sips.
+  std::optional<dns::SipDestination> named_destination(const sip::Uri& uri) const;
+  // Starts locating `to` for a leg of `p` (its flow filled in later); the
+  // branch starts when the lookup ends, unless `p` has ended or been
+  // cancelled meanwhile.
+  void start_located(Proxied& p, Leg leg, dns::SipDestination to);
+  awaitable<void> locate_leg(sip::TransactionId server, Leg leg, dns::SipDestination to);
+  // A branch to the first of `targets` that takes one; the others are
+  // its fallback. False when none did.
+  bool start_on_targets(Proxied& p, Leg leg, std::vector<dns::Target> targets, const std::string& host);
+  // A failed branch with servers left to try: the next one's branch
+  // started (the failed one abandoned); false when there is none.
+  bool fail_over(Proxied& p, std::size_t index);
+  awaitable<void> forward_ack_located(std::string wire, dns::SipDestination to);
   // Our Record-Route / Via values for flows of `kind`.
   std::string via_value(Flow::Kind kind, std::string_view branch) const;
   std::string record_route(const Flow& flow) const;

@@ -221,6 +221,12 @@ std::size_t Core::start_targets(Proxied& p, const google::protobuf::RepeatedPtrF
     } else if (t.kind() == schema::SignalTarget::KIND_EXTERNAL) {
       auto uri = sip::parse_uri(t.uri());
       if (!uri) continue;
+      if (auto named = named_destination(*uri)) {
+        Leg leg{.account = {}, .request_uri = t.uri(), .drop_routes = ours, .record_route = true, .flow = {}};
+        start_located(p, std::move(leg), std::move(*named));
+        ++started;
+        continue;
+      }
       auto flow = next_hop(*uri, std::nullopt);
       if (!flow) {
         log::info("sip.route.unreachable", "no next hop for an external target", {{"sid", p.sid}, {"to", t.uri()}});
@@ -268,7 +274,12 @@ bool Core::start_branch(Proxied& p, const Leg& leg) {
   flows_[id] = leg.flow;
   sids_[id] = p.sid;
   branch_of_[id] = {p.server, p.branches.size()};
-  p.branches.push_back(Branch{.client = id, .account = leg.account, .flow = leg.flow});
+  Branch branch;
+  branch.client = id;
+  branch.account = leg.account;
+  branch.flow = leg.flow;
+  branch.leg = leg;
+  p.branches.push_back(std::move(branch));
   log::debug("sip.proxy.branch", "forwarded", {{"sid", p.sid}, {"account", leg.account}, {"flow", leg.flow.name()}});
   perform(id, std::move(started->actions), nullptr);
   return true;
@@ -303,7 +314,8 @@ void Core::forward_in_dialog(sip::TransactionId id, const Flow& flow) {
   const std::size_t ours = routes.count;
   const sip::Uri& next = request.routes().size() > ours ? request.routes()[ours].uri : request.request_uri();
   auto hop = next_hop(next, request.routes().size() > ours ? std::nullopt : routes.next);
-  if (!hop) {
+  auto named = hop ? std::nullopt : named_destination(next);
+  if (!hop && !named) {
     respond(id, 404, reason_phrase(404));
     return;
   }
@@ -322,6 +334,11 @@ void Core::forward_in_dialog(sip::TransactionId id, const Flow& flow) {
       calls_.erase(c);
     }
   }
+  if (named) {
+    Leg leg{.account = {}, .request_uri = {}, .drop_routes = ours, .record_route = false, .flow = {}};
+    start_located(proxied, std::move(leg), std::move(*named));
+    return;
+  }
   Leg leg{.account = {}, .request_uri = {}, .drop_routes = ours, .record_route = false, .flow = *hop};
   if (!start_branch(proxied, leg)) {
     proxied_.erase(id);
@@ -337,7 +354,15 @@ void Core::forward_ack(const sip::Message& ack, const Flow& flow) {
   const std::size_t ours = routes.count;
   const sip::Uri& next = ack.routes().size() > ours ? ack.routes()[ours].uri : ack.request_uri();
   auto hop = next_hop(next, ack.routes().size() > ours ? std::nullopt : routes.next);
-  if (!hop) return;
+  if (!hop) {
+    if (auto named = named_destination(next)) {
+      sip::Rewrite edits;
+      edits.drop_routes = ours;
+      edits.max_forwards = ack.max_forwards().value_or(kDefaultMaxForwards + 1) - 1;
+      asio::co_spawn(io_, forward_ack_located(sip::rewrite(ack, edits), std::move(*named)), asio::detached);
+    }
+    return;
+  }
   sip::Rewrite edits;
   edits.prepend.push_back("Via: " + via_value(hop->kind, new_branch()));
   edits.drop_routes = ours;
@@ -404,6 +429,8 @@ void Core::on_branch_response(sip::TransactionId client, const sip::Message& res
     return;
   }
   b.status = status;
+  // RFC 3263 4.3: a located server that answers 503 is as good as down.
+  if (status == 503 && fail_over(p, at->second.second)) return;
   if (status < 300) {
     const bool first = !p.final_sent;
     forward_response(p, response);  // every 2xx of an INVITE goes on (RFC 3261 16.7 step 5)
@@ -439,6 +466,7 @@ void Core::on_branch_failed(sip::TransactionId client, int status) {
   Branch& b = p.branches[at->second.second];
   if (b.status != 0) return;
   b.status = status;
+  if (fail_over(p, at->second.second)) return;
   if (!b.abandoned && better(status, p.best_status)) {
     p.best_status = status;
     p.best_wire.clear();
@@ -447,7 +475,7 @@ void Core::on_branch_failed(sip::TransactionId client, int status) {
 }
 
 void Core::branch_done(Proxied& p) {
-  if (p.final_sent) return;
+  if (p.final_sent || p.locating > 0) return;
   bool busy = true;
   for (const auto& b : p.branches) {
     if (b.status == 0) return;
@@ -595,6 +623,118 @@ std::optional<Flow> Core::next_hop(const sip::Uri& uri, const std::optional<Flow
   auto flow = transport_.flow_to(kind, host, port);
   if (!flow) return std::nullopt;
   return *flow;
+}
+
+// --- located servers (RFC 3263) ----------------------------------------
+
+namespace {
+
+Flow::Kind flow_kind(dns::Transport transport) {
+  switch (transport) {
+    case dns::Transport::tcp: return Flow::Kind::tcp;
+    case dns::Transport::tls: return Flow::Kind::tls;
+    default: return Flow::Kind::udp;
+  }
+}
+
+}  // namespace
+
+std::optional<dns::SipDestination> Core::named_destination(const sip::Uri& uri) const {
+  if (uri.scheme != sip::Scheme::sip && uri.scheme != sip::Scheme::sips) return std::nullopt;
+  std::string host = uri.host;
+  if (const auto* maddr = uri.param("maddr")) host = maddr->value;
+  if (host.empty() || host.front() == '[') return std::nullopt;
+  boost::system::error_code ec;
+  asio::ip::make_address(host, ec);
+  if (!ec) return std::nullopt;
+  dns::SipDestination to;
+  to.host = ascii_lower(host);
+  to.port = uri.port;
+  if (const auto* t = uri.param("transport")) to.transport = t->value;
+  to.sips = uri.scheme == sip::Scheme::sips;
+  return to;
+}
+
+void Core::start_located(Proxied& p, Leg leg, dns::SipDestination to) {
+  ++p.locating;
+  asio::co_spawn(io_, locate_leg(p.server, std::move(leg), std::move(to)), asio::detached);
+}
+
+awaitable<void> Core::locate_leg(sip::TransactionId server, Leg leg, dns::SipDestination to) {
+  Waiting waiting(waiting_);
+  auto alive = alive_;
+  const std::string host = to.host;
+  auto found = co_await backend_.locate(std::move(to));
+  if (!*alive) co_return;
+  // The request may have been cancelled, answered (timer C) or ended
+  // while DNS answered.
+  auto it = proxied_.find(server);
+  if (it == proxied_.end()) co_return;
+  Proxied& p = *it->second;
+  --p.locating;
+  if (p.final_sent || p.cancelled) co_return;
+  bool started = false;
+  int status = 503;
+  if (!found) {
+    log::info("sip.route.unresolved", found.error().detail, {{"sid", p.sid}, {"host", host}});
+    if (found.code() == Errc::not_found) status = 404;
+  } else {
+    log::debug("sip.route.located", "servers located", {{"sid", p.sid}, {"host", host}, {"count", found->size()}});
+    started = start_on_targets(p, std::move(leg), std::move(found.value()), host);
+  }
+  if (started) co_return;
+  if (better(status, p.best_status)) {
+    p.best_status = status;
+    p.best_wire.clear();
+  }
+  branch_done(p);
+}
+
+bool Core::start_on_targets(Proxied& p, Leg leg, std::vector<dns::Target> targets, const std::string& host) {
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const dns::Target& t = targets[i];
+    auto flow = transport_.flow_to_server(flow_kind(t.transport), t.address.to_string(), t.port, host);
+    if (!flow) {
+      log::debug("sip.route.skipped", flow.error().detail, {{"sid", p.sid}, {"host", host}, {"address", t.address.to_string()}});
+      continue;
+    }
+    leg.flow = *flow;
+    if (!start_branch(p, leg)) return false;
+    Branch& b = p.branches.back();
+    b.fallback.assign(targets.begin() + static_cast<std::ptrdiff_t>(i) + 1, targets.end());
+    b.host = host;
+    return true;
+  }
+  return false;
+}
+
+bool Core::fail_over(Proxied& p, std::size_t index) {
+  Branch& b = p.branches[index];
+  if (b.fallback.empty() || b.abandoned || p.final_sent || p.cancelled) return false;
+  std::vector<dns::Target> targets = std::move(b.fallback);
+  b.fallback.clear();
+  const Leg leg = b.leg;
+  const std::string host = b.host;
+  log::info("sip.route.failover", "server failed; trying the next", {{"sid", p.sid}, {"host", host},
+                                                                   {"flow", b.flow.name()}, {"status", b.status}});
+  if (!start_on_targets(p, leg, std::move(targets), host)) return false;
+  p.branches[index].abandoned = true;  // the reference may have moved
+  return true;
+}
+
+awaitable<void> Core::forward_ack_located(std::string wire, dns::SipDestination to) {
+  auto alive = alive_;
+  const std::string host = to.host;
+  auto found = co_await backend_.locate(std::move(to));
+  if (!*alive || !found || found->empty()) co_return;
+  const dns::Target& t = found->front();
+  auto flow = transport_.flow_to_server(flow_kind(t.transport), t.address.to_string(), t.port, host);
+  if (!flow) co_return;
+  auto ack = sip::parse_message(wire);
+  if (!ack) co_return;
+  sip::Rewrite edits;
+  edits.prepend.push_back("Via: " + via_value(flow->kind, new_branch()));
+  (void)transport_.send(*flow, sip::rewrite(*ack, edits));
 }
 
 std::string Core::via_value(Flow::Kind kind, std::string_view branch) const {

@@ -57,6 +57,7 @@ std::optional<Local> bound_address(int fd, const std::string& hostname) {
 Server::Server(daemon::Context& ctx, Settings settings, std::vector<std::string> listeners, sip::Bindings bindings,
                sip::StoredMessages messages)
     : Frontend(ctx, "sip", &load_settings, std::move(settings), std::move(listeners)),
+      resolver_(ctx.io(), dns::Options{.servers = this->settings()->dns_servers}),
       directory_(ctx.io(), ctx.endpoint("directory", "directory")),
       router_(ctx.io(), ctx.endpoint("router", "router")),
       admin_(ctx.io(), ctx.endpoint("admin"), ipc::ServerOptions{.socket_mode = 0600}),
@@ -215,11 +216,27 @@ Result<Flow> Server::flow_to(Flow::Kind kind, const std::string& ip, std::uint16
     if (c && c->flow().kind == kind && c->flow().ip == ip && c->flow().port == port) return c->flow();
   }
   if (kind != Flow::Kind::tcp) return fail(Errc::not_found, "no connection to " + ip);
+  return connect(kind, ip, port, {});
+}
+
+Result<Flow> Server::flow_to_server(Flow::Kind kind, const std::string& ip, std::uint16_t port,
+                                    const std::string& host) {
+  if (kind != Flow::Kind::tls) return flow_to(kind, ip, port);
+  for (const auto& [id, weak] : connections_) {
+    auto c = weak.lock();
+    if (c && c->flow().kind == kind && c->flow().ip == ip && c->flow().port == port && c->server_name() == host) {
+      return c->flow();
+    }
+  }
+  return connect(kind, ip, port, host);
+}
+
+Result<Flow> Server::connect(Flow::Kind kind, const std::string& ip, std::uint16_t port, const std::string& host) {
   boost::system::error_code ec;
   asio::ip::make_address(ip, ec);
   if (ec) return fail(Errc::invalid, "not an address");
   Flow flow{.kind = kind, .connection = next_connection_++, .socket = 0, .ip = ip, .port = port};
-  connections_[flow.connection] = Connection::connect(*this, flow, front().next_sid("sip"));
+  connections_[flow.connection] = Connection::connect(*this, flow, front().next_sid("sip"), host);
   return flow;
 }
 
@@ -242,6 +259,10 @@ awaitable<Result<schema::ResolveReply>> Server::resolve(schema::ResolveRequest r
 awaitable<Result<schema::RouteSignalReply>> Server::route(schema::RouteSignalRequest request) {
   ipc::CallOptions options(kCallTimeout, request.signal().sid());
   co_return co_await router_.call(contracts::kRouterRouteSignal, request, options);
+}
+
+awaitable<Result<std::vector<dns::Target>>> Server::locate(dns::SipDestination destination) {
+  co_return co_await dns::locate(resolver_, std::move(destination));
 }
 
 awaitable<void> Server::sweep_loop() {

@@ -60,6 +60,16 @@ const config::List kTlsCertificates{
            "sipd (parley-sipd must be able to read the key); re-read on reload.",
     .check = config::Check::certificate};
 
+const config::List kDnsServers{
+    .section = kSection, .key = "dns_servers", .default_value = {},
+    .doc = "DNS servers for locating the SIP servers of other domains (RFC 3263: NAPTR, SRV, A and "
+           "AAAA): \"192.0.2.53\", \"127.0.0.1:5353\"; empty: /etc/resolv.conf."};
+const config::String kTlsCaFile{
+    .section = kSection, .key = "tls_ca_file", .default_value = "",
+    .doc = "The CA certificates (PEM bundle) outbound TLS connections (sips: targets, trunks over "
+           "TLS) verify the server's certificate against, with its host name (RFC 5922); empty: the "
+           "system store."};
+
 }  // namespace
 
 config::SectionDecl settings_section() {
@@ -68,7 +78,7 @@ config::SectionDecl settings_section() {
                  "listeners (sip-ws, sip-wss); registration intervals, digest challenges, limits and TLS.",
           .keys = {kDomain, kDefaultExpiresS, kMinExpiresS, kMaxExpiresS, kDigestAlgorithms, kNonceLifetimeS,
                    kInviteTimeoutS, kIdleTimeoutS, kMaxConnections, kMaxConnectionsPerIp, kMaxRequestsPerIp,
-                   kMaxTransactions, kTlsCertificates}};
+                   kMaxTransactions, kTlsCertificates, kDnsServers, kTlsCaFile}};
 }
 
 Result<Settings> load_settings(const config::Config& c, const std::vector<std::string>& listeners) {
@@ -102,6 +112,10 @@ Result<Settings> load_settings(const config::Config& c, const std::vector<std::s
   auto tls = tls::section_contexts("sipd", c.get(kTlsCertificates), listeners, {"sips", "sip-wss"});
   if (!tls) return tls.error();
   s.tls = std::move(tls.value());
+  s.dns_servers = c.get(kDnsServers);
+  auto client = tls::ClientContext::create(tls::ClientOptions{.verify = true, .ca_file = c.get(kTlsCaFile)});
+  if (!client) return fail(Errc::invalid, "sipd.tls_ca_file: " + client.error().detail);
+  s.tls_client = std::move(client.value());
   return s;
 }
 

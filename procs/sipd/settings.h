@@ -38,6 +38,11 @@ struct Settings {
   std::size_t max_transactions = 0;       // sip::TransactionTable's bound (fixed at start)
   // TLS per listener name (sips, sip-wss).
   tls::ListenerContexts tls;
+  // Calls leaving the system: DNS servers for RFC 3263 location (empty:
+  // /etc/resolv.conf), and the client context of outbound TLS (verifying
+  // the server's certificate against the host name, RFC 5922).
+  std::vector<std::string> dns_servers;
+  std::shared_ptr<tls::ClientContext> tls_client;
 
   std::shared_ptr<tls::ServerContext> tls_for(std::string_view listener) const { return tls::context_for(tls, listener); }
 };

@@ -57,6 +57,8 @@ class SipdRig {
   }
 
   sipd::Server& server() { return *server_; }
+  // What the next fresh_server() starts with (a test's DNS server, ...).
+  sipd::Settings& settings() { return settings_; }
 
   asio::io_context io;
 

@@ -4,7 +4,9 @@
 // answers it as the callee would.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <regex>
 #include <string>
@@ -13,6 +15,7 @@
 #include "procs/sipd/connection.h"
 #include "procs/sipd/flow.h"
 #include "sip/rewrite.h"
+#include "tests/support/dns_server.h"
 #include "tests/support/sipd_rig.h"
 
 namespace parley::sipd {
@@ -25,7 +28,9 @@ using testkit::kPassword;
 // reads back whole messages.
 class SipDialog {
  public:
-  SipDialog() : rig_(rig()), server_(rig_.fresh_server()) {
+  // `dns_servers`: where the server locates other domains' servers.
+  explicit SipDialog(std::vector<std::string> dns_servers = {})
+      : rig_(rig()), server_(with_dns(rig_, std::move(dns_servers)).fresh_server()) {
     auto stream = std::make_unique<net::MemoryStream>(rig_.io);
     stream_ = stream.get();
     session_ = std::make_shared<Connection>(server_, std::move(stream), "sip", server_.front().next_sid("sip"));
@@ -61,9 +66,25 @@ class SipDialog {
   }
   bool closed() { return done_; }
   Server& server() { return server_; }
+  static asio::io_context& io() { return rig().io; }
+  // Runs the loop until `ready()` (real sockets of the test's own), false
+  // after a few seconds without.
+  static bool run_until(const std::function<bool()>& ready) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!ready()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      io().restart();
+      io().run_one_for(std::chrono::milliseconds(10));
+    }
+    return true;
+  }
 
  private:
   void settle() { ASSERT_TRUE(testkit::settle_sip(rig_.io, *stream_, server_, done_)); }
+  static testkit::SipdRig& with_dns(testkit::SipdRig& rig, std::vector<std::string> servers) {
+    rig.settings().dns_servers = std::move(servers);
+    return rig;
+  }
 
   // One for the whole program, made when the first test needs it.
   static testkit::SipdRig& rig() {
@@ -313,6 +334,92 @@ TEST(SipdProxy, RefusesWithoutLookingUpWhoIsNotProven) {
                             "stray", 2, "bye", "Route: <sip:mx.example.test;lr>\r\n");
   bye.replace(bye.find("To: <sip:someone@198.51.100.9>"), 30, "To: <sip:someone@198.51.100.9>;tag=x");
   EXPECT_NE(find_status(d.say(bye), 403), nullptr);
+}
+
+// A SIP server of another domain on a real TCP socket of the test's: it
+// takes one connection and keeps what it reads.
+class FarServer {
+ public:
+  explicit FarServer(asio::io_context& io) : acceptor_(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    asio::co_spawn(io, serve(), asio::detached);
+  }
+  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  void send(const std::string& bytes) { asio::write(*socket_, asio::buffer(bytes)); }
+  std::string received;
+
+ private:
+  awaitable<void> serve() {
+    boost::system::error_code ec;
+    auto accepted = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    socket_.emplace(std::move(accepted));
+    char buf[4096];
+    for (;;) {
+      const std::size_t n = co_await socket_->async_read_some(asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+      received.append(buf, n);
+    }
+  }
+  asio::ip::tcp::acceptor acceptor_;
+  std::optional<asio::ip::tcp::socket> socket_;
+};
+
+// A port nothing listens on (connections to it are refused).
+std::uint16_t closed_port(asio::io_context& io) {
+  asio::ip::tcp::acceptor a(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  return a.local_endpoint().port();
+}
+
+// The INVITE of an authenticated local caller (demo) to `target`: the
+// challenge, then the request with credentials; what came back.
+std::vector<sip::Message> authenticated_invite(SipDialog& d, const std::string& target, const std::string& call_id) {
+  auto first = d.say(request("INVITE", target, "sip:demo@example.test", target, call_id, 1, call_id + "a"));
+  const auto* challenge = find_status(first, 407);
+  EXPECT_NE(challenge, nullptr) << summary(first);
+  if (challenge == nullptr) return first;
+  const std::string credentials =
+      authorization(header(*challenge, "Proxy-Authenticate"), "demo", kPassword, "INVITE", target, auth::DigestAlgorithm::md5);
+  return d.say(request("INVITE", target, "sip:demo@example.test", target, call_id, 2, call_id + "b",
+                       "Proxy-Authorization: " + credentials + "\r\n"));
+}
+
+// RFC 3263: a call to another domain goes to the servers its SRV records
+// name, in priority order; the first refuses connections, so the second
+// gets the INVITE. A domain that does not exist is 404.
+TEST(SipdOutbound, LocatesTheDomainsServersAndFailsOverInTurn) {
+  testkit::dns_server::FakeServer dns(SipDialog::io());
+  FarServer far(SipDialog::io());
+  const std::uint16_t down = closed_port(SipDialog::io());
+  using testkit::dns_server::a;
+  using testkit::dns_server::srv_rr;
+  dns.zone.records["far.test"] = {};
+  dns.zone.records["_sip._tcp.far.test"] = {srv_rr(20, 0, far.port(), "up.far.test"), srv_rr(10, 0, down, "down.far.test")};
+  dns.zone.records["up.far.test"] = {a("127.0.0.1")};
+  dns.zone.records["down.far.test"] = {a("127.0.0.1")};
+  SipDialog d({dns.address()});
+
+  auto out = authenticated_invite(d, "sip:carol@far.test", "far-1");
+  EXPECT_EQ(find_status(out, 403), nullptr) << summary(out);
+  ASSERT_TRUE(SipDialog::run_until([&] { return far.received.find("\r\n\r\n") != std::string::npos; }))
+      << "no INVITE reached the second server";
+  auto invite = sip::parse_message(far.received);
+  ASSERT_TRUE(invite.ok()) << far.received;
+  EXPECT_EQ(invite->method(), "INVITE");
+  EXPECT_EQ(invite->request_uri_text(), "sip:carol@far.test");
+  EXPECT_EQ(invite->vias().front().transport, "TCP");
+  EXPECT_FALSE(invite->header("Proxy-Authorization").has_value()) << "our realm's credentials go no further";
+  far.received.clear();
+  far.send(answer(*invite, 486, "Busy Here"));
+  std::vector<sip::Message> back;
+  ASSERT_TRUE(SipDialog::run_until([&] {
+    for (auto& m : d.take()) back.push_back(std::move(m));
+    return find_status(back, 486) != nullptr;
+  })) << summary(back);
+  ASSERT_TRUE(SipDialog::run_until([&] { return far.received.starts_with("ACK "); })) << far.received;
+
+  // No such domain: not found, answered once the lookup fails.
+  auto nowhere = authenticated_invite(d, "sip:carol@nowhere.test", "far-2");
+  EXPECT_NE(find_status(nowhere, 404), nullptr) << summary(nowhere);
 }
 
 // demo2 has no device: a MESSAGE is kept (202) and goes to the first one
