@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/asio.h"
@@ -97,12 +98,14 @@ struct Zone {
   std::map<std::string, std::vector<Rr>> records;
   std::set<std::string> servfail, refused, truncate;
   std::set<std::string> cut;  // the answer loses its last bytes (no TC bit): malformed
+  std::set<std::string> held;  // UDP queries wait for FakeServer::release()
   int udp_queries = 0;
   int tcp_queries = 0;
 };
 
-// Answers one query; nullopt for something that is not a query.
-inline std::optional<Bytes> answer(const Zone& zone, const std::uint8_t* q, std::size_t n, bool over_tcp) {
+// The name a query asks about (lower case) and where its name ends;
+// nullopt for something that is not a query.
+inline std::optional<std::pair<std::string, std::size_t>> query_name(const std::uint8_t* q, std::size_t n) {
   if (n < 12 || (q[2] & 0x80) != 0) return std::nullopt;
   const int qdcount = (q[4] << 8) | q[5];
   if (qdcount != 1) return std::nullopt;
@@ -117,6 +120,15 @@ inline std::optional<Bytes> answer(const Zone& zone, const std::uint8_t* q, std:
     for (std::size_t i = 0; i < len; ++i) name += static_cast<char>(std::tolower(q[pos + i]));
     pos += len;
   }
+  return std::pair{name, pos};
+}
+
+// Answers one query; nullopt for something that is not a query.
+inline std::optional<Bytes> answer(const Zone& zone, const std::uint8_t* q, std::size_t n, bool over_tcp) {
+  auto asked = query_name(q, n);
+  if (!asked) return std::nullopt;
+  const std::string name = asked->first;
+  const std::size_t pos = asked->second;
   if (pos + 4 > n) return std::nullopt;
   const std::uint16_t qtype = static_cast<std::uint16_t>((q[pos] << 8) | q[pos + 1]);
   const std::size_t question_end = pos + 4;
@@ -186,6 +198,16 @@ class FakeServer {
   }
 
   std::uint16_t port() const { return udp_.local_endpoint().port(); }
+  // Answers the queries zone.held kept waiting, and holds no more.
+  void release() {
+    zone.held.clear();
+    for (const auto& [peer, query] : waiting_) {
+      std::optional<Bytes> reply = answer(zone, query.data(), query.size(), false);
+      error_code ec;
+      if (reply) udp_.send_to(asio::buffer(*reply), peer, 0, ec);
+    }
+    waiting_.clear();
+  }
   std::string address() const { return "127.0.0.1:" + std::to_string(port()); }
   Zone zone;
 
@@ -200,6 +222,10 @@ class FakeServer {
       if (ec == asio::error::operation_aborted || !udp_.is_open()) co_return;
       if (ec) continue;
       ++zone.udp_queries;
+      if (auto asked = query_name(buf.data(), n); asked && zone.held.count(asked->first)) {
+        waiting_.emplace_back(peer, Bytes(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n)));
+        continue;
+      }
       std::optional<Bytes> reply = answer(zone, buf.data(), n, false);
       if (!reply) continue;
       co_await udp_.async_send_to(asio::buffer(*reply), peer, asio::redirect_error(asio::use_awaitable, ec));
@@ -238,6 +264,7 @@ class FakeServer {
 
   udp::socket udp_;
   tcp::acceptor tcp_;
+  std::vector<std::pair<udp::endpoint, Bytes>> waiting_;
 };
 
 }  // namespace parley::testkit::dns_server

@@ -64,6 +64,15 @@ class SipDialog {
     }
     return out;
   }
+  // say() without waiting for the back ends (a lookup that hangs).
+  std::vector<sip::Message> say_briefly(const std::string& bytes) {
+    stream_->feed(bytes);
+    for (int i = 0; i < 20; ++i) {
+      io().restart();
+      io().run_one_for(std::chrono::milliseconds(10));
+    }
+    return take();
+  }
   bool closed() { return done_; }
   Server& server() { return server_; }
   static asio::io_context& io() { return rig().io; }
@@ -420,6 +429,38 @@ TEST(SipdOutbound, LocatesTheDomainsServersAndFailsOverInTurn) {
   // No such domain: not found, answered once the lookup fails.
   auto nowhere = authenticated_invite(d, "sip:carol@nowhere.test", "far-2");
   EXPECT_NE(find_status(nowhere, 404), nullptr) << summary(nowhere);
+}
+
+// CANCEL while the servers are being located: 487 at once, and the
+// lookup's late answer starts nothing.
+TEST(SipdOutbound, CancelDuringTheLookupEndsTheCall) {
+  testkit::dns_server::FakeServer dns(SipDialog::io());
+  FarServer far(SipDialog::io());
+  dns.zone.records["slow.test"] = {};
+  dns.zone.records["_sip._tcp.slow.test"] = {testkit::dns_server::srv_rr(10, 0, far.port(), "up.slow.test")};
+  dns.zone.records["up.slow.test"] = {testkit::dns_server::a("127.0.0.1")};
+  dns.zone.held = {"slow.test"};
+  SipDialog d({dns.address()});
+  const std::string target = "sip:carol@slow.test";
+  auto first = d.say(request("INVITE", target, "sip:demo@example.test", target, "slow", 1, "slowa"));
+  const auto* challenge = find_status(first, 407);
+  ASSERT_NE(challenge, nullptr);
+  const std::string credentials =
+      authorization(header(*challenge, "Proxy-Authenticate"), "demo", kPassword, "INVITE", target, auth::DigestAlgorithm::md5);
+  auto ringing = d.say_briefly(request("INVITE", target, "sip:demo@example.test", target, "slow", 2, "slowb",
+                                       "Proxy-Authorization: " + credentials + "\r\n"));
+  EXPECT_EQ(find_status(ringing, 487), nullptr) << summary(ringing);
+  ASSERT_EQ(dns.zone.udp_queries, 1) << "the lookup has started";
+  auto cancelled = d.say_briefly(request("CANCEL", target, "sip:demo@example.test", target, "slow", 2, "slowb"));
+  EXPECT_NE(find_status(cancelled, 200), nullptr) << summary(cancelled);
+  EXPECT_NE(find_status(cancelled, 487), nullptr) << summary(cancelled);
+  dns.release();
+  ASSERT_TRUE(SipDialog::run_until([&] { return d.server().core().waiting() == 0; }));
+  for (int i = 0; i < 20; ++i) {
+    SipDialog::io().restart();
+    SipDialog::io().run_one_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(far.received, "") << "a cancelled call reached the server";
 }
 
 // demo2 has no device: a MESSAGE is kept (202) and goes to the first one
