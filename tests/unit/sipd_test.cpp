@@ -17,6 +17,8 @@
 #include "sip/rewrite.h"
 #include "tests/support/dns_server.h"
 #include "tests/support/sipd_rig.h"
+#include "tests/support/temp_dir.h"
+#include "tests/unit/tls_testcert.h"
 
 namespace parley::sipd {
 namespace {
@@ -29,8 +31,9 @@ using testkit::kPassword;
 class SipDialog {
  public:
   // `dns_servers`: where the server locates other domains' servers.
-  explicit SipDialog(std::vector<std::string> dns_servers = {})
-      : rig_(rig()), server_(with_dns(rig_, std::move(dns_servers)).fresh_server()) {
+  // `ca_file`: what outbound TLS trusts (empty: the system store).
+  explicit SipDialog(std::vector<std::string> dns_servers = {}, std::string ca_file = {})
+      : rig_(rig()), server_(with_dns(rig_, std::move(dns_servers), ca_file).fresh_server()) {
     auto stream = std::make_unique<net::MemoryStream>(rig_.io);
     stream_ = stream.get();
     session_ = std::make_shared<Connection>(server_, std::move(stream), "sip", server_.front().next_sid("sip"));
@@ -90,8 +93,11 @@ class SipDialog {
 
  private:
   void settle() { ASSERT_TRUE(testkit::settle_sip(rig_.io, *stream_, server_, done_)); }
-  static testkit::SipdRig& with_dns(testkit::SipdRig& rig, std::vector<std::string> servers) {
+  static testkit::SipdRig& with_dns(testkit::SipdRig& rig, std::vector<std::string> servers, const std::string& ca_file) {
     rig.settings().dns_servers = std::move(servers);
+    auto client = tls::ClientContext::create(tls::ClientOptions{.verify = true, .ca_file = ca_file});
+    if (!client) std::abort();
+    rig.settings().tls_client = std::move(client.value());
     return rig;
   }
 
@@ -373,6 +379,56 @@ class FarServer {
   std::optional<asio::ip::tcp::socket> socket_;
 };
 
+// FarServer over TLS with a certificate of its own: takes connections and
+// keeps what it reads after each handshake; counts the handshakes tried.
+class TlsFarServer {
+ public:
+  TlsFarServer(asio::io_context& io, std::shared_ptr<tls::ServerContext> context)
+      : io_(io), context_(std::move(context)), acceptor_(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    asio::co_spawn(io, accept(), asio::detached);
+  }
+  // Its coroutines end before the streams they read go.
+  ~TlsFarServer() {
+    acceptor_.close();
+    for (auto& s : streams_) s->close();
+    for (int i = 0; i < 1000 && serving_ > 0; ++i) {
+      io_.restart();
+      io_.run_one_for(std::chrono::milliseconds(10));
+    }
+  }
+  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  std::string received;
+  int connections = 0;
+
+ private:
+  awaitable<void> accept() {
+    for (;;) {
+      boost::system::error_code ec;
+      auto accepted = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+      ++connections;
+      streams_.push_back(std::make_unique<net::TcpStream>(std::move(accepted)));
+      asio::co_spawn(io_, serve(streams_.back().get()), asio::detached);
+    }
+  }
+  awaitable<void> serve(net::TcpStream* stream) {
+    ++serving_;
+    auto shaken = co_await stream->handshake_server(context_, std::chrono::seconds(5));
+    char buf[4096];
+    while (shaken) {
+      auto n = co_await stream->read_some(asio::buffer(buf), std::chrono::seconds(30));
+      if (!n || *n == 0) break;
+      received.append(buf, *n);
+    }
+    --serving_;
+  }
+  asio::io_context& io_;
+  std::shared_ptr<tls::ServerContext> context_;
+  asio::ip::tcp::acceptor acceptor_;
+  std::vector<std::unique_ptr<net::TcpStream>> streams_;
+  int serving_ = 0;
+};
+
 // A port nothing listens on (connections to it are refused).
 std::uint16_t closed_port(asio::io_context& io) {
   asio::ip::tcp::acceptor a(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
@@ -429,6 +485,41 @@ TEST(SipdOutbound, LocatesTheDomainsServersAndFailsOverInTurn) {
   // No such domain: not found, answered once the lookup fails.
   auto nowhere = authenticated_invite(d, "sip:carol@nowhere.test", "far-2");
   EXPECT_NE(find_status(nowhere, 404), nullptr) << summary(nowhere);
+}
+
+// sips: the INVITE leaves over TLS to the server its SRV record names, whose
+// certificate must name the domain (RFC 5922); a certificate for another
+// name is refused and nothing is sent.
+TEST(SipdOutbound, TlsTargetsAreVerifiedAgainstTheirName) {
+  testkit::TempDir dir("parley-sipd-tls");
+  const auto cert = tls::testing::write_test_cert(dir.path(), "tls.test", {"tls.test"});
+  auto context = tls::ServerContext::create(tls::ServerConfig{.default_cert = cert, .by_name = {}});
+  ASSERT_TRUE(context.ok()) << context.error().detail;
+  testkit::dns_server::FakeServer dns(SipDialog::io());
+  TlsFarServer far(SipDialog::io(), context.value());
+  for (const std::string name : {"tls.test", "wrong.test"}) {
+    dns.zone.records[name] = {};
+    dns.zone.records["_sips._tcp." + name] = {testkit::dns_server::srv_rr(10, 0, far.port(), "sip." + name)};
+    dns.zone.records["sip." + name] = {testkit::dns_server::a("127.0.0.1")};
+  }
+  SipDialog d({dns.address()}, cert.cert_file);
+
+  authenticated_invite(d, "sips:carol@tls.test", "tls-1");
+  ASSERT_TRUE(SipDialog::run_until([&] { return far.received.find("\r\n\r\n") != std::string::npos; }))
+      << "no INVITE reached the TLS server";
+  EXPECT_TRUE(far.received.starts_with("INVITE sips:carol@tls.test SIP/2.0\r\n")) << far.received;
+  EXPECT_NE(far.received.find("Via: SIP/2.0/TLS "), std::string::npos) << far.received;
+
+  far.received.clear();
+  const int before = far.connections;
+  auto out = authenticated_invite(d, "sips:carol@wrong.test", "tls-2");
+  std::vector<sip::Message> back = std::move(out);
+  ASSERT_TRUE(SipDialog::run_until([&] {
+    for (auto& m : d.take()) back.push_back(std::move(m));
+    return find_status(back, 503) != nullptr;
+  })) << summary(back);
+  EXPECT_EQ(far.connections, before + 1) << "a connection was tried";
+  EXPECT_EQ(far.received, "") << "sent to a server that did not prove its name";
 }
 
 // CANCEL while the servers are being located: 487 at once, and the
