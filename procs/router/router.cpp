@@ -74,7 +74,8 @@ class Router final : public daemon::Service {
                      Resolve resolve = [this](const schema::ResolveRequest& ask, const std::string& sid) {
                        return resolve_addresses(ask, sid);
                      };
-                     schema::RouteSignalReply reply = co_await route_signal(std::move(resolve), std::move(req));
+                     std::vector<Gateway> gateways = settings_->sip_gateways;
+                     schema::RouteSignalReply reply = co_await route_signal(std::move(resolve), std::move(req), std::move(gateways));
                      co_return reply;
                    });
     return server_.start();

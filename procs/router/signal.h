@@ -42,9 +42,11 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "core/asio.h"
 #include "core/result.h"
+#include "gateways.h"
 #include "schema/directory.pb.h"
 #include "schema/signal.pb.h"
 
@@ -82,6 +84,16 @@ Status check_route_signal(const schema::RouteSignalRequest& request);
 // fails: every trouble is a KIND_REJECT target with its Answer. Logs one
 // event: router.signal.routed (debug), router.signal.refused or
 // router.signal.relay_denied (info).
-awaitable<schema::RouteSignalReply> route_signal(Resolve resolve, schema::RouteSignalRequest request);
+//
+// With `gateways` (router.sip_gateways, gateways.h): an authenticated
+// caller's call to a number in a local domain that a rule matches is one
+// KIND_EXTERNAL target, the rule's URI, or with `trunk` set and the number
+// as the URI's user part; logged as router.signal.gateway (info). Rules
+// come before the domain's accounts and extensions.
+awaitable<schema::RouteSignalReply> route_signal(Resolve resolve, schema::RouteSignalRequest request,
+                                                 std::vector<Gateway> gateways);
+inline awaitable<schema::RouteSignalReply> route_signal(Resolve resolve, schema::RouteSignalRequest request) {
+  return route_signal(std::move(resolve), std::move(request), std::vector<Gateway>());
+}
 
 }  // namespace parley::router
