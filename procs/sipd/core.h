@@ -59,6 +59,17 @@ struct CallRecord {
   std::chrono::steady_clock::time_point answered_at{};  // for the call's duration
 };
 
+// A trunk's registration as `parleyctl sip trunks` shows it.
+struct TrunkStatus {
+  std::string name;
+  std::string registrar;
+  std::string state;  // "registering", "registered", "failed", "not registering"
+  std::int64_t expires_at = 0;  // wall seconds, while registered
+  int last_status = 0;          // the last final response (408: no answer, 503: unreachable)
+  std::string last_error;
+  int failures = 0;             // in a row
+};
+
 class Core {
  public:
   struct Options {
@@ -86,6 +97,10 @@ class Core {
   void flow_closed(const Flow& flow);
 
   std::vector<CallRecord> calls() const;
+  // Registers to the configured trunks (trunks.cpp), refreshing before
+  // expiry and retrying with backoff.
+  void start_trunks();
+  std::vector<TrunkStatus> trunks() const;
   std::size_t transactions() const { return transactions_.size(); }
   // Requests waiting for the directory or the router.
   std::size_t waiting() const { return *waiting_; }
@@ -101,6 +116,12 @@ class Core {
     std::size_t drop_routes = 0;
     bool record_route = false;
     Flow flow;
+    // Through a trunk: its name (a 401/407 is answered with its
+    // credentials, once), the credentials header line to add, and how much
+    // the CSeq is raised over the caller's (the re-sent request's).
+    std::string trunk;
+    std::string credentials;
+    std::uint32_t cseq_shift = 0;
   };
   struct Branch {
     sip::TransactionId client = 0;
@@ -225,6 +246,37 @@ class Core {
   };
   OwnRoutes own_routes(const sip::Message& request, const Flow& from) const;
   void final_answered(Proxied& p, int status);
+
+  // --- trunks (trunks.cpp) ---
+  struct TrunkState {
+    std::string state = "registering";
+    std::string call_id;
+    std::string from_tag;
+    std::uint32_t cseq = 0;
+    std::uint32_t expires = 0;  // asked for
+    std::int64_t expires_at = 0;
+    int failures = 0;
+    int last_status = 0;
+    std::string last_error;
+    bool credentials_sent = false;  // the REGISTER in flight answers a challenge
+    std::unique_ptr<asio::steady_timer> timer;
+  };
+  awaitable<void> send_trunk_register(std::string name, std::string credentials);
+  void on_trunk_response(sip::TransactionId client, const sip::Message& response);
+  void trunk_failed(const std::string& name, int status, const std::string& why);
+  void schedule_trunk(const std::string& name, std::chrono::seconds after);
+  // An incoming call through a trunk (its Request-URI our registered
+  // contact): the local address its number maps to; nullopt otherwise.
+  std::optional<std::string> trunk_call_target(const sip::Message& request) const;
+  // The answer to a trunk's challenge for a call: the branch again with
+  // credentials and the CSeq raised; false when it cannot be answered.
+  bool answer_trunk_challenge(Proxied& p, std::size_t index, const sip::Message& challenge);
+  std::map<std::string, TrunkState> trunk_states_;
+  std::map<sip::TransactionId, std::string> trunk_registers_;  // REGISTER client transaction -> trunk
+  // Dialogs whose INVITE went through a trunk with its CSeq raised: by
+  // Call-ID, the raise and the caller's From tag, for the caller's ACK and
+  // later requests (and their responses, lowered again).
+  std::map<std::string, std::pair<std::uint32_t, std::string>, std::less<>> cseq_shifts_;
 
   // --- stored instant messages (messages.cpp) ---
   // Keeps a MESSAGE for an account with no device registered and answers

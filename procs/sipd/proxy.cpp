@@ -95,7 +95,9 @@ awaitable<void> Core::route_initial(sip::TransactionId id, Flow flow) {
   if (txn == nullptr) co_return;
   const std::string sid = sids_[id];
   const std::string from = address_of(txn->request().from().uri);
-  const std::string target = address_of(txn->request().request_uri());
+  std::string target = address_of(txn->request().request_uri());
+  // A call in through a trunk: to the address its number maps to.
+  if (auto did = trunk_call_target(txn->request())) target = std::move(*did);
   auto alive = alive_;
 
   // Who is calling: a caller claiming one of our domains must prove it
@@ -221,18 +223,33 @@ std::size_t Core::start_targets(Proxied& p, const google::protobuf::RepeatedPtrF
     } else if (t.kind() == schema::SignalTarget::KIND_EXTERNAL) {
       auto uri = sip::parse_uri(t.uri());
       if (!uri) continue;
-      if (auto named = named_destination(*uri)) {
-        Leg leg{.account = {}, .request_uri = t.uri(), .drop_routes = ours, .record_route = true, .flow = {}};
+      Leg leg{.account = {}, .request_uri = t.uri(), .drop_routes = ours, .record_route = true, .flow = {}};
+      // Through a trunk: the number at the trunk's domain, sent to its proxy.
+      std::optional<sip::Uri> trunk_proxy;
+      if (!t.trunk().empty()) {
+        const Trunk* trunk = settings().trunk(t.trunk());
+        if (trunk != nullptr && !uri->user.empty()) {
+          if (auto parsed = sip::parse_uri(trunk->proxy)) trunk_proxy = std::move(parsed.value());
+        }
+        if (!trunk_proxy || trunk_proxy->host.empty()) {
+          log::warn("sip.route.no_trunk", "no such trunk", {{"sid", p.sid}, {"account", t.trunk()}});
+          continue;
+        }
+        leg.request_uri = (uri->scheme == sip::Scheme::sips ? "sips:" : "sip:") + uri->user + "@" + trunk->domain;
+        leg.trunk = trunk->name;
+      }
+      const sip::Uri& hop = trunk_proxy ? *trunk_proxy : *uri;
+      if (auto named = named_destination(hop)) {
         start_located(p, std::move(leg), std::move(*named));
         ++started;
         continue;
       }
-      auto flow = next_hop(*uri, std::nullopt);
+      auto flow = next_hop(hop, std::nullopt);
       if (!flow) {
         log::info("sip.route.unreachable", "no next hop for an external target", {{"sid", p.sid}, {"to", t.uri()}});
         continue;
       }
-      Leg leg{.account = {}, .request_uri = t.uri(), .drop_routes = ours, .record_route = true, .flow = *flow};
+      leg.flow = *flow;
       if (start_branch(p, leg)) ++started;
     }
   }
@@ -260,6 +277,12 @@ bool Core::start_branch(Proxied& p, const Leg& leg) {
   }
   edits.drop_routes = leg.drop_routes;
   edits.max_forwards = request.max_forwards().value_or(kDefaultMaxForwards + 1) - 1;
+  if (!leg.credentials.empty()) edits.append.push_back(leg.credentials);
+  if (leg.cseq_shift > 0) {
+    edits.remove.push_back("CSeq");
+    edits.append.push_back("CSeq: " + std::to_string(request.cseq().number + leg.cseq_shift) + " " +
+                           std::string(request.cseq().method));
+  }
   auto out = sip::parse_message(sip::rewrite(request, edits));
   if (!out) {
     log::warn("sip.proxy.rewrite", out.error().detail, {{"sid", p.sid}});
@@ -334,12 +357,18 @@ void Core::forward_in_dialog(sip::TransactionId id, const Flow& flow) {
       calls_.erase(c);
     }
   }
+  Leg leg{.account = {}, .request_uri = {}, .drop_routes = ours, .record_route = false, .flow = {}};
+  // The caller's requests in a dialog whose INVITE's CSeq a trunk raised.
+  if (auto shift = cseq_shifts_.find(request.call_id());
+      shift != cseq_shifts_.end() && request.from().tag().value_or("") == shift->second.second) {
+    leg.cseq_shift = shift->second.first;
+  }
+  if (request.method() == "BYE") cseq_shifts_.erase(std::string(request.call_id()));
   if (named) {
-    Leg leg{.account = {}, .request_uri = {}, .drop_routes = ours, .record_route = false, .flow = {}};
     start_located(proxied, std::move(leg), std::move(*named));
     return;
   }
-  Leg leg{.account = {}, .request_uri = {}, .drop_routes = ours, .record_route = false, .flow = *hop};
+  leg.flow = *hop;
   if (!start_branch(proxied, leg)) {
     proxied_.erase(id);
     respond(id, 500, reason_phrase(500));
@@ -367,6 +396,12 @@ void Core::forward_ack(const sip::Message& ack, const Flow& flow) {
   edits.prepend.push_back("Via: " + via_value(hop->kind, new_branch()));
   edits.drop_routes = ours;
   edits.max_forwards = ack.max_forwards().value_or(kDefaultMaxForwards + 1) - 1;
+  // The ACK of a 2xx carries its INVITE's CSeq: raised as the INVITE was.
+  if (auto shift = cseq_shifts_.find(ack.call_id());
+      shift != cseq_shifts_.end() && ack.from().tag().value_or("") == shift->second.second) {
+    edits.remove.push_back("CSeq");
+    edits.append.push_back("CSeq: " + std::to_string(ack.cseq().number + shift->second.first) + " ACK");
+  }
   (void)transport_.send(*hop, sip::rewrite(ack, edits));
 }
 
@@ -400,14 +435,31 @@ void Core::handle_cancel(sip::Message cancel, const Flow& flow) {
 
 // --- responses ---------------------------------------------------------
 
-void Core::on_branch_response(sip::TransactionId client, const sip::Message& response) {
+void Core::on_branch_response(sip::TransactionId client, const sip::Message& received) {
   if (deliveries_.contains(client)) {
-    on_delivery_response(client, response.status());
+    on_delivery_response(client, received.status());
+    return;
+  }
+  if (trunk_registers_.contains(client)) {
+    on_trunk_response(client, received);
     return;
   }
   auto at = branch_of_.find(client);
   if (at == branch_of_.end()) return;  // the answer to a CANCEL of ours
   auto p_it = proxied_.find(at->second.first);
+  // A branch whose CSeq was raised (a trunk's challenge answered): the
+  // caller hears its own number.
+  std::optional<sip::Message> lowered;
+  if (p_it != proxied_.end() && p_it->second->branches[at->second.second].leg.cseq_shift > 0) {
+    const std::uint32_t shift = p_it->second->branches[at->second.second].leg.cseq_shift;
+    sip::Rewrite edits;
+    edits.remove.push_back("CSeq");
+    edits.append.push_back("CSeq: " + std::to_string(received.cseq().number - std::min(shift, received.cseq().number)) +
+                           " " + std::string(received.cseq().method));
+    auto again = sip::parse_message(sip::rewrite(received, edits));
+    if (again) lowered = std::move(again.value());
+  }
+  const sip::Message& response = lowered ? *lowered : received;
   if (p_it == proxied_.end()) {
     if (response.status() >= 200 && response.status() < 300) forward_response_stateless(response);
     return;
@@ -431,6 +483,24 @@ void Core::on_branch_response(sip::TransactionId client, const sip::Message& res
   b.status = status;
   // RFC 3263 4.3: a located server that answers 503 is as good as down.
   if (status == 503 && fail_over(p, at->second.second)) return;
+  // A trunk asks the call for credentials: given once (RFC 3261 22.3),
+  // after the transaction's ACK of the challenge has left.
+  if ((status == 401 || status == 407) && !b.leg.trunk.empty() && b.leg.credentials.empty() && !p.final_sent) {
+    asio::post(io_, [this, alive = alive_, server = p.server, index = at->second.second, wire = response.serialize()] {
+      if (!*alive) return;
+      auto it = proxied_.find(server);
+      auto challenge = sip::parse_message(wire);
+      if (it == proxied_.end() || !challenge) return;
+      Proxied& q = *it->second;
+      if (answer_trunk_challenge(q, index, *challenge)) return;
+      if (!q.branches[index].abandoned && better(challenge->status(), q.best_status)) {
+        q.best_status = challenge->status();
+        q.best_wire = wire;
+      }
+      branch_done(q);
+    });
+    return;
+  }
   if (status < 300) {
     const bool first = !p.final_sent;
     forward_response(p, response);  // every 2xx of an INVITE goes on (RFC 3261 16.7 step 5)
@@ -458,6 +528,12 @@ void Core::on_branch_response(sip::TransactionId client, const sip::Message& res
 }
 
 void Core::on_branch_failed(sip::TransactionId client, int status) {
+  if (auto t = trunk_registers_.find(client); t != trunk_registers_.end()) {
+    const std::string name = t->second;
+    trunk_registers_.erase(t);
+    trunk_failed(name, status, status == 408 ? "the registrar did not answer" : "the registrar is unreachable");
+    return;
+  }
   auto at = branch_of_.find(client);
   if (at == branch_of_.end()) return;
   auto p_it = proxied_.find(at->second.first);
@@ -520,6 +596,7 @@ void Core::final_answered(Proxied& p, int status) {
   if (p.timer_c) p.timer_c->cancel();
   if (p.invite && status >= 300) {
     const auto* txn = transactions_.find(p.server);
+    if (txn != nullptr) cseq_shifts_.erase(std::string(txn->request().call_id()));
     log::info("sip.call.end", "call not answered",
               {{"sid", p.sid}, {"call_id", txn ? txn->request().call_id() : std::string_view{}}, {"from", p.caller},
                {"to", p.callee}, {"status", status}, {"reason", reason_phrase(status)}});

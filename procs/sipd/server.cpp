@@ -120,6 +120,7 @@ Status Server::start() {
                 });
   if (auto started = admin_.start(); !started) return started;
   asio::co_spawn(io(), sweep_loop(), asio::detached);
+  core_->start_trunks();
   report();
   return {};
 }
@@ -150,6 +151,17 @@ Result<schema::SipAdminReply> Server::admin(const schema::SipAdminRequest& reque
       r->set_callee(c.callee);
       r->set_started(c.started);
       r->set_answered(c.answered);
+    }
+  } else if (request.op() == "trunks") {
+    for (const auto& t : core_->trunks()) {
+      auto* r = reply.add_trunks();
+      r->set_name(t.name);
+      r->set_registrar(t.registrar);
+      r->set_state(t.state);
+      r->set_expires_at(t.expires_at);
+      r->set_last_status(t.last_status);
+      r->set_last_error(t.last_error);
+      r->set_failures(t.failures);
     }
   } else if (request.op() == "unregister") {
     if (request.account().empty()) return fail(Errc::invalid, "unregister needs an account");

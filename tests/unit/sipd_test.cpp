@@ -32,8 +32,9 @@ class SipDialog {
  public:
   // `dns_servers`: where the server locates other domains' servers.
   // `ca_file`: what outbound TLS trusts (empty: the system store).
-  explicit SipDialog(std::vector<std::string> dns_servers = {}, std::string ca_file = {})
-      : rig_(rig()), server_(with_dns(rig_, std::move(dns_servers), ca_file).fresh_server()) {
+  // `trunks`: the server's SIP trunks.
+  explicit SipDialog(std::vector<std::string> dns_servers = {}, std::string ca_file = {}, std::vector<Trunk> trunks = {})
+      : rig_(rig()), server_(with_dns(rig_, std::move(dns_servers), ca_file, std::move(trunks)).fresh_server()) {
     auto stream = std::make_unique<net::MemoryStream>(rig_.io);
     stream_ = stream.get();
     session_ = std::make_shared<Connection>(server_, std::move(stream), "sip", server_.front().next_sid("sip"));
@@ -93,8 +94,10 @@ class SipDialog {
 
  private:
   void settle() { ASSERT_TRUE(testkit::settle_sip(rig_.io, *stream_, server_, done_)); }
-  static testkit::SipdRig& with_dns(testkit::SipdRig& rig, std::vector<std::string> servers, const std::string& ca_file) {
+  static testkit::SipdRig& with_dns(testkit::SipdRig& rig, std::vector<std::string> servers, const std::string& ca_file,
+                                    std::vector<Trunk> trunks) {
     rig.settings().dns_servers = std::move(servers);
+    rig.settings().trunks = std::move(trunks);
     auto client = tls::ClientContext::create(tls::ClientOptions{.verify = true, .ca_file = ca_file});
     if (!client) std::abort();
     rig.settings().tls_client = std::move(client.value());
@@ -361,6 +364,22 @@ class FarServer {
   std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
   void send(const std::string& bytes) { asio::write(*socket_, asio::buffer(bytes)); }
   std::string received;
+  // The whole messages received since the last call.
+  std::vector<sip::Message> take() {
+    framer_.feed(received);
+    received.clear();
+    std::vector<sip::Message> out;
+    for (;;) {
+      auto frame = framer_.next();
+      if (!frame.ok() || !*frame) break;
+      if ((*frame)->kind != sip::Frame::Kind::message) continue;
+      auto m = sip::parse_message(std::move((*frame)->bytes));
+      if (m) out.push_back(std::move(m.value()));
+    }
+    return out;
+  }
+  // Runs the loop until a message arrives; nullopt after a few seconds.
+  std::optional<sip::Message> next();
 
  private:
   awaitable<void> serve() {
@@ -377,6 +396,8 @@ class FarServer {
   }
   asio::ip::tcp::acceptor acceptor_;
   std::optional<asio::ip::tcp::socket> socket_;
+  sip::Framer framer_;
+  std::vector<sip::Message> pending_;
 };
 
 // FarServer over TLS with a certificate of its own: takes connections and
@@ -428,6 +449,17 @@ class TlsFarServer {
   std::vector<std::unique_ptr<net::TcpStream>> streams_;
   int serving_ = 0;
 };
+
+std::optional<sip::Message> FarServer::next() {
+  SipDialog::run_until([&] {
+    for (auto& m : take()) pending_.push_back(std::move(m));
+    return !pending_.empty();
+  });
+  if (pending_.empty()) return std::nullopt;
+  sip::Message m = std::move(pending_.front());
+  pending_.erase(pending_.begin());
+  return m;
+}
 
 // A port nothing listens on (connections to it are refused).
 std::uint16_t closed_port(asio::io_context& io) {
@@ -520,6 +552,111 @@ TEST(SipdOutbound, TlsTargetsAreVerifiedAgainstTheirName) {
   })) << summary(back);
   EXPECT_EQ(far.connections, before + 1) << "a connection was tried";
   EXPECT_EQ(far.received, "") << "sent to a server that did not prove its name";
+}
+
+// A response to `req` with extra header lines.
+std::string answer_with(const sip::Message& req, int status, std::string_view reason, std::vector<sip::Header> extra) {
+  auto r = sip::make_response(req, status, reason, "far", extra);
+  EXPECT_TRUE(r.ok());
+  return r->serialize();
+}
+
+// The digest answer in `value` (Authorization or Proxy-Authorization)
+// checks out for the trunk's user and password.
+bool trunk_credentials_valid(std::string_view value, std::string_view method) {
+  auto c = auth::parse_digest_credentials(value);
+  if (!c) return false;
+  auth::DigestChallengeResponse r{std::string(method), c->uri, c->nonce, c->cnonce, c->nc, c->qop, c->response};
+  return c->username == "4930123" && c->realm == "provider.test" &&
+         auth::digest_verify(auth::DigestAlgorithm::md5,
+                             auth::digest_ha1(auth::DigestAlgorithm::md5, "4930123", "provider.test", "trunk-secret"), r);
+}
+
+Trunk test_trunk(const std::string& uri, bool registers) {
+  Trunk t;
+  t.name = "provider";
+  t.registrar = uri;
+  t.proxy = uri;
+  t.domain = "provider.test";
+  t.username = "4930123";
+  t.password = "trunk-secret";
+  t.expires = 600;
+  t.registers = registers;
+  return t;
+}
+
+const std::string kChallenge = "Digest realm=\"provider.test\", nonce=\"n1\", algorithm=MD5, qop=\"auth\"";
+
+// sipd registers to its trunk at start: challenged, it answers with the
+// trunk's credentials (CSeq raised, same Call-ID) and is registered for
+// what the registrar granted.
+TEST(SipdTrunks, RegistersWithDigestCredentials) {
+  FarServer registrar(SipDialog::io());
+  const std::string uri = "sip:127.0.0.1:" + std::to_string(registrar.port()) + ";transport=tcp";
+  SipDialog d({}, {}, {test_trunk(uri, true)});
+  auto first = registrar.next();
+  ASSERT_TRUE(first) << "no REGISTER";
+  EXPECT_EQ(first->method(), "REGISTER");
+  EXPECT_EQ(first->request_uri_text(), uri);
+  EXPECT_EQ(first->from().uri_text, "sip:4930123@provider.test");
+  EXPECT_EQ(first->to().uri_text, "sip:4930123@provider.test");
+  ASSERT_EQ(first->contacts().size(), 1u);
+  EXPECT_EQ(first->contacts()[0].uri.user, "4930123");
+  EXPECT_EQ(first->expires(), 600u);
+  EXPECT_FALSE(first->header("Authorization").has_value());
+  ASSERT_EQ(d.server().core().trunks().size(), 1u);
+  EXPECT_EQ(d.server().core().trunks()[0].state, "registering");
+
+  registrar.send(answer_with(*first, 401, "Unauthorized", {{"WWW-Authenticate", kChallenge}}));
+  auto second = registrar.next();
+  ASSERT_TRUE(second) << "no REGISTER with credentials";
+  EXPECT_EQ(second->call_id(), first->call_id());
+  EXPECT_EQ(second->cseq().number, first->cseq().number + 1);
+  ASSERT_TRUE(second->header("Authorization").has_value());
+  EXPECT_TRUE(trunk_credentials_valid(*second->header("Authorization"), "REGISTER")) << *second->header("Authorization");
+
+  std::string contact = "<" + std::string(second->contacts()[0].uri_text) + ">;expires=300";
+  registrar.send(answer_with(*second, 200, "OK", {{"Contact", contact}}));
+  ASSERT_TRUE(SipDialog::run_until([&] { return d.server().core().trunks()[0].state == "registered"; }));
+  const auto status = d.server().core().trunks()[0];
+  EXPECT_NEAR(static_cast<double>(status.expires_at), static_cast<double>(std::time(nullptr) + 300), 5);
+  EXPECT_EQ(status.failures, 0);
+}
+
+// A call for a number goes to the trunk's proxy as NUMBER@the trunk's
+// domain; the trunk's 407 is answered once with its credentials (CSeq
+// raised by one), and the caller sees its own CSeq in the answer.
+TEST(SipdTrunks, CallsOutAnswerTheTrunksChallenge) {
+  FarServer gateway(SipDialog::io());
+  const std::string uri = "sip:127.0.0.1:" + std::to_string(gateway.port()) + ";transport=tcp";
+  SipDialog d({}, {}, {test_trunk(uri, false)});
+  authenticated_invite(d, "sip:0301234@example.test", "trunk-call");
+  auto invite = gateway.next();
+  ASSERT_TRUE(invite) << "no INVITE at the trunk";
+  EXPECT_EQ(invite->request_uri_text(), "sip:0301234@provider.test");
+  EXPECT_EQ(invite->cseq().number, 2u);
+  EXPECT_FALSE(invite->header("Proxy-Authorization").has_value());
+  gateway.send(answer_with(*invite, 407, "Proxy Authentication Required", {{"Proxy-Authenticate", kChallenge}}));
+  // The ACK of the 407 and the INVITE again, in either order.
+  auto one = gateway.next();
+  auto two = gateway.next();
+  ASSERT_TRUE(one && two) << "no ACK and INVITE again";
+  auto& ack = one->method() == "ACK" ? one : two;
+  auto& again = one->method() == "ACK" ? two : one;
+  EXPECT_EQ(ack->method(), "ACK");
+  EXPECT_EQ(ack->cseq().number, 2u);
+  EXPECT_EQ(again->method(), "INVITE");
+  EXPECT_EQ(again->cseq().number, 3u);
+  ASSERT_TRUE(again->header("Proxy-Authorization").has_value());
+  EXPECT_TRUE(trunk_credentials_valid(*again->header("Proxy-Authorization"), "INVITE"));
+  gateway.send(answer_with(*again, 486, "Busy Here", {}));
+  std::vector<sip::Message> back;
+  ASSERT_TRUE(SipDialog::run_until([&] {
+    for (auto& m : d.take()) back.push_back(std::move(m));
+    return find_status(back, 486) != nullptr;
+  })) << summary(back);
+  EXPECT_EQ(find_status(back, 486)->cseq().number, 2u) << "the caller's own CSeq";
+  EXPECT_EQ(find_status(back, 407), nullptr) << "the trunk's challenge is not the caller's";
 }
 
 // CANCEL while the servers are being located: 487 at once, and the
