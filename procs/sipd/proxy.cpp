@@ -383,17 +383,7 @@ void Core::forward_ack(const sip::Message& ack, const Flow& flow) {
   const std::size_t ours = routes.count;
   const sip::Uri& next = ack.routes().size() > ours ? ack.routes()[ours].uri : ack.request_uri();
   auto hop = next_hop(next, ack.routes().size() > ours ? std::nullopt : routes.next);
-  if (!hop) {
-    if (auto named = named_destination(next)) {
-      sip::Rewrite edits;
-      edits.drop_routes = ours;
-      edits.max_forwards = ack.max_forwards().value_or(kDefaultMaxForwards + 1) - 1;
-      asio::co_spawn(io_, forward_ack_located(sip::rewrite(ack, edits), std::move(*named)), asio::detached);
-    }
-    return;
-  }
   sip::Rewrite edits;
-  edits.prepend.push_back("Via: " + via_value(hop->kind, new_branch()));
   edits.drop_routes = ours;
   edits.max_forwards = ack.max_forwards().value_or(kDefaultMaxForwards + 1) - 1;
   // The ACK of a 2xx carries its INVITE's CSeq: raised as the INVITE was.
@@ -402,6 +392,13 @@ void Core::forward_ack(const sip::Message& ack, const Flow& flow) {
     edits.remove.push_back("CSeq");
     edits.append.push_back("CSeq: " + std::to_string(ack.cseq().number + shift->second.first) + " ACK");
   }
+  if (!hop) {
+    if (auto named = named_destination(next)) {
+      asio::co_spawn(io_, forward_ack_located(sip::rewrite(ack, edits), std::move(*named)), asio::detached);
+    }
+    return;
+  }
+  edits.prepend.push_back("Via: " + via_value(hop->kind, new_branch()));
   (void)transport_.send(*hop, sip::rewrite(ack, edits));
 }
 
