@@ -623,6 +623,31 @@ TEST(SipdTrunks, RegistersWithDigestCredentials) {
   EXPECT_EQ(status.failures, 0);
 }
 
+// Credentials the registrar refuses are not sent again: the trunk is
+// failed (retried later with backoff), and says why.
+TEST(SipdTrunks, RefusedCredentialsFailTheTrunk) {
+  FarServer registrar(SipDialog::io());
+  const std::string uri = "sip:127.0.0.1:" + std::to_string(registrar.port()) + ";transport=tcp";
+  SipDialog d({}, {}, {test_trunk(uri, true)});
+  auto first = registrar.next();
+  ASSERT_TRUE(first);
+  registrar.send(answer_with(*first, 401, "Unauthorized", {{"WWW-Authenticate", kChallenge}}));
+  auto second = registrar.next();
+  ASSERT_TRUE(second);
+  ASSERT_TRUE(second->header("Authorization").has_value());
+  registrar.send(answer_with(*second, 401, "Unauthorized", {{"WWW-Authenticate", kChallenge}}));
+  ASSERT_TRUE(SipDialog::run_until([&] { return d.server().core().trunks()[0].state == "failed"; }));
+  const auto status = d.server().core().trunks()[0];
+  EXPECT_EQ(status.last_status, 401);
+  EXPECT_EQ(status.failures, 1);
+  EXPECT_EQ(status.expires_at, 0);
+  for (int i = 0; i < 20; ++i) {
+    SipDialog::io().restart();
+    SipDialog::io().run_one_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(registrar.take().empty()) << "the refused credentials were sent again at once";
+}
+
 // A call for a number goes to the trunk's proxy as NUMBER@the trunk's
 // domain; the trunk's 407 is answered once with its credentials (CSeq
 // raised by one), and the caller sees its own CSeq in the answer.
