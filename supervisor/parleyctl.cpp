@@ -76,6 +76,8 @@ void usage(std::FILE* out) {
       "  sip calls                   answered calls in progress\n"
       "  sip trunks                  the SIP trunks sipd registers to, their state and last answer\n"
       "  sip unregister ACCOUNT      remove every registration of an account\n"
+      "  sip allow ACCOUNT WATCHER   let WATCHER (user@domain) of another domain see ACCOUNT's presence and calls\n"
+      "  sip deny ACCOUNT WATCHER    take that back (its subscriptions end)\n"
       "mail queue (IDs are queue ids: 20 lowercase hex digits):\n"
       "  queue [summary]             per destination: messages, recipients, age of the oldest; totals\n"
       "  queue list                  one line per message\n"
@@ -693,6 +695,8 @@ void print_sip(const std::string& verb, const schema::SipAdminReply& reply, bool
       if (!t.last_error().empty()) std::printf(" (%s, %d in a row)", printable(t.last_error()).c_str(), t.failures());
       std::printf("\n");
     }
+  } else if (verb == "allow" || verb == "deny") {
+    std::printf(json ? "{\"ok\":true}\n" : "ok\n");
   } else if (json) {
     std::printf("{\"ok\":true,\"removed\":%u}\n", reply.removed());
   } else {
@@ -777,9 +781,10 @@ int main(int argc, char** argv) {
     schema::SipAdminRequest inner;
     const std::string verb = words.size() > 1 ? words[1] : "";
     if ((verb == "registrations" && words.size() <= 3) || ((verb == "calls" || verb == "trunks") && words.size() == 2) ||
-        (verb == "unregister" && words.size() == 3)) {
+        (verb == "unregister" && words.size() == 3) || ((verb == "allow" || verb == "deny") && words.size() == 4)) {
       inner.set_op(verb);
-      if (words.size() == 3) inner.set_account(words[2]);
+      if (words.size() >= 3) inner.set_account(words[2]);
+      if (words.size() == 4) inner.set_watcher(words[3]);
     } else {
       usage(stderr);
       return kExitUsage;

@@ -14,6 +14,20 @@ namespace parley::supervisor {
 namespace {
 
 constexpr int kBacklog = 511;
+// A datagram socket's buffers: a burst of SIP requests (phones
+// re-registering after an outage) waits in the receive buffer rather than
+// being dropped. The kernel's default (net.core.rmem_default, often
+// 208 KiB) holds about 300 requests.
+constexpr int kDatagramBuffer = 4 << 20;
+
+// Sets a buffer size past net.core.{r,w}mem_max when parleyd runs as root
+// (SO_*BUFFORCE needs CAP_NET_ADMIN); otherwise as large as that limit
+// allows. Best effort: a smaller buffer still works.
+void size_buffer(int fd, int force_option, int option) {
+  const int size = kDatagramBuffer;
+  if (::setsockopt(fd, SOL_SOCKET, force_option, &size, sizeof size) == 0) return;
+  ::setsockopt(fd, SOL_SOCKET, option, &size, sizeof size);
+}
 
 // A Unix stream socket every local user may connect to (sendmail's way in).
 // A socket file left by an earlier run is replaced; anything else at the
@@ -68,6 +82,10 @@ Result<UniqueFd> bind_one(const config::ListenSpec& spec) {
   ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   // [::] means IPv6 only; "*" is there for IPv4, so both can be configured.
   if (v6) ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (!tcp) {
+    size_buffer(fd.get(), SO_RCVBUFFORCE, SO_RCVBUF);
+    size_buffer(fd.get(), SO_SNDBUFFORCE, SO_SNDBUF);
+  }
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), len) != 0) {
     return fail(Errc::io, "bind " + config::to_string(spec) + ": " + std::strerror(errno));
   }

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "addr/addr.h"
+#include "core/ascii.h"
 #include "log/log.h"
 #include "settings.h"
 
@@ -219,8 +220,11 @@ schema::AuthReply Authenticator::conclude(const schema::AuthRequest& request, co
               {{"sid", request.sid()}, {"peer", ip}, {"user", login}, {"method", request.mechanism()}, {"reason", reason}});
     return outcome(schema::AuthReply::OUTCOME_FAILED);
   }
-  log::info("directory.auth.ok", "authenticated",
-            {{"sid", request.sid()}, {"peer", ip}, {"user", account->name()}, {"method", request.mechanism()}});
+  // A phone signs every REGISTER refresh and every call; sipd logs what
+  // they did, so these are only worth a line at debug level.
+  const auto level = request.service() == schema::SERVICE_SIP ? log::Level::debug : log::Level::info;
+  log::write(level, "directory.auth.ok", "authenticated",
+             {{"sid", request.sid()}, {"peer", ip}, {"user", account->name()}, {"method", request.mechanism()}});
   auto reply = outcome(schema::AuthReply::OUTCOME_OK);
   reply.set_account(account->name());
   return reply;
@@ -391,7 +395,20 @@ awaitable<schema::AuthReply> Authenticator::digest(const schema::DigestRequest& 
                                     request.nc(), request.qop(), request.response()};
     ok = !ha1.empty() && request.username() == expected_user && auth::digest_verify(algorithm, ha1, r);
   }
-  co_return conclude(as_auth, login, account ? &account.value() : nullptr, ok);
+  auto reply = conclude(as_auth, login, account ? &account.value() : nullptr, ok);
+  // A registrar needs the account's SIP settings (its device limit) next:
+  // they come with the answer rather than in a second request.
+  if (reply.outcome() == schema::AuthReply::OUTCOME_OK && request.service() == schema::SERVICE_SIP) {
+    *reply.mutable_sip() = store_.sip_settings(*account);
+  }
+  // Whether the address the caller claims (its From) is the account's own
+  // name, alias or extension: answered here, without a second request.
+  if (reply.outcome() == schema::AuthReply::OUTCOME_OK && !request.identity().empty()) {
+    const auto claimed = store_.resolve(request.identity());
+    reply.set_identity_ok(claimed.kind() == schema::Resolution::KIND_ACCOUNT &&
+                          ascii_iequal(claimed.account(), account->name()));
+  }
+  co_return reply;
 }
 
 }  // namespace parley::directory

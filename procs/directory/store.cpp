@@ -701,6 +701,13 @@ std::pair<std::string, std::string> Store::effective(const schema::AccountRecord
   return pick_effective(a, in, key);
 }
 
+schema::SipSettings Store::sip_settings(const schema::AccountRecord& a) const {
+  Inherited in;
+  // Without a transaction (the environment failing), the built-in values.
+  if (auto txn = env_.read()) in = inherited(*txn, a);
+  return sip_settings(a, in);
+}
+
 schema::SipSettings Store::sip_settings(const schema::AccountRecord& a, const Inherited& in) const {
   auto value = [&](std::string_view key) { return pick_effective(a, in, key).first; };
   auto number = [&](std::string_view key) {

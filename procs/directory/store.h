@@ -71,6 +71,8 @@ class Store {
   std::vector<schema::AccountRecord> accounts(std::string_view domain) const;  // "" : all
   // Resolves a login name (account, alias, extension@domain) to its account.
   Result<schema::AccountRecord> account_for_login(std::string_view login) const;
+  // The effective SIP settings of an account (as Resolution.sip).
+  schema::SipSettings sip_settings(const schema::AccountRecord& account) const;
 
   // --- forwarders and groups -------------------------------------------
   Status add_forwarder(std::string_view address, std::string_view target);

@@ -125,6 +125,11 @@ Reply ImapSession::cmd_rename(const imap::Command& cmd) {
   const std::uint64_t id = found->box.id;
   if (view_ && view_->id == id) view_->box = *to;
   notify(from->owner, id);
+  // Renaming INBOX leaves a new, empty one: its watchers (message-summary)
+  // hear of it too.
+  if (found->box.name == "INBOX") {
+    if (auto inbox = server_.store().mailbox(from->owner, "INBOX")) notify(from->owner, inbox->id);
+  }
   log::info("imap.mailbox.renamed", "mailbox renamed", {{"sid", sid_}, {"user", account_}, {"mailbox", from->client}, {"to", to->client}});
   return Reply::ok();
 }

@@ -5,7 +5,9 @@
 // Untrusted input: every byte from the network peer.
 // Privileges: user parley-imapd, group parley-store: reads and writes the
 // mail store (DATA_DIR/store, shared with local-delivery) and nothing else;
-// hears local-delivery's mailbox events (IDLE);
+// hears local-delivery's mailbox events (IDLE) and publishes its own
+// sessions' changes with the mailbox's counts (ipc "events": sipd's
+// message-summary);
 // reads its TLS certificates; calls the directory (SASL: passwords are
 // checked there, never here).
 #include "daemon/daemon.h"
@@ -16,6 +18,7 @@ int main(int argc, char** argv) {
   return parley::daemon::run(argc, argv, {
       .name = "imapd",
       .listeners = {"imap", "imaps", "pop3", "pop3s"},
+      .serves = {"events"},
       .uses = {"directory", "local-delivery"},
       .shares = {"store"},
       // The store sets its shared files' group permissions (the umask drops them).

@@ -277,6 +277,8 @@ awaitable<void> Pop3Session::update() {
       co_return;
     }
     log::info("pop.update.ok", "deleted messages removed", {{"sid", sid_}, {"user", account_}, {"count", expunged->uids.size()}});
+    // IMAP sessions on the mailbox and message-summary subscribers hear it.
+    if (!expunged->uids.empty()) server_.changed(account_, mailbox_id_);
   }
   co_await send("+OK bye\r\n");
 }

@@ -164,6 +164,7 @@ Server::Server(daemon::Context& ctx, Settings settings, store::Store st, std::ve
     : Frontend(ctx, "imapd", &load_settings, std::move(settings), std::move(listeners)),
       store_(std::move(st)),
       directory_(ctx.io(), ctx.endpoint("directory", "directory")),
+      changes_(ctx.io(), ctx.endpoint("events")),
       cache_(this->settings()->message_cache_bytes),
       report_timer_(ctx.io()) {}
 
@@ -183,6 +184,7 @@ Status Server::start() {
   events_->subscribe(contracts::kMailboxChanged,
                      [this](std::string_view account, schema::MailboxEvent event) { on_event(account, event); });
   if (auto s = events_->start(); !s) return s;
+  if (auto s = changes_.start(); !s) return s;
   asio::co_spawn(ctx_.io(), report(), asio::detached);
   return {};
 }
@@ -192,13 +194,37 @@ void Server::on_event(std::string_view account, const schema::MailboxEvent& even
     log::warn("imap.event.malformed", "a malformed mailbox event", {{"key", std::string(account.substr(0, 300))}});
     return;
   }
-  changed(event.account(), event.mailbox_id());
+  // Not published again: local-delivery's subscribers have heard it.
+  wake(event.account(), event.mailbox_id());
 }
 
 void Server::changed(std::string_view owner, std::uint64_t mailbox_id) {
+  wake(owner, mailbox_id);
+  publish(owner, mailbox_id);
+}
+
+void Server::wake(std::string_view owner, std::uint64_t mailbox_id) {
   // Copied: a woken session may finish and leave while we walk.
   std::vector<ImapSession*> all(imap_sessions_.begin(), imap_sessions_.end());
   for (ImapSession* s : all) s->changed(owner, mailbox_id);
+}
+
+// The mailbox's state after the change, read in a snapshot of its own (one
+// record: the store keeps the counts in the mailbox record). A mailbox that
+// is gone (deleted) has nothing to announce.
+void Server::publish(std::string_view owner, std::uint64_t mailbox_id) {
+  auto snapshot = store_.snapshot();
+  if (!snapshot) return;
+  auto box = snapshot->mailbox_by_id(owner, mailbox_id);
+  if (!box) return;
+  schema::MailboxEvent event;
+  event.set_account(std::string(owner));
+  event.set_mailbox(box->name);
+  event.set_mailbox_id(box->id);
+  event.set_modseq(box->highestmodseq);
+  event.set_messages(box->messages);
+  event.set_unseen(box->unseen);
+  changes_.publish(contracts::kMailboxChanged, owner, event);
 }
 
 Result<std::shared_ptr<CachedMessage>> Server::message(const std::string& body_id) {

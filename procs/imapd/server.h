@@ -108,7 +108,9 @@ class Server final : public front::Frontend<Settings> {
   // IMAP sessions also hear of mailbox changes.
   void watch(ImapSession* s) { imap_sessions_.insert(s); }
   void unwatch(ImapSession* s) { imap_sessions_.erase(s); }
-  // A session of this process changed a mailbox.
+  // A session of this process changed a mailbox: wakes the other sessions
+  // and publishes kMailboxChanged with the mailbox's counts (its "events"
+  // endpoint: sipd's message-summary hears reading and expunging there).
   void changed(std::string_view owner, std::uint64_t mailbox_id);
   // The message with this body, from the cache or the store.
   Result<std::shared_ptr<CachedMessage>> message(const std::string& body_id);
@@ -118,12 +120,15 @@ class Server final : public front::Frontend<Settings> {
 
  private:
   void on_event(std::string_view account, const schema::MailboxEvent& event);
+  void wake(std::string_view owner, std::uint64_t mailbox_id);
+  void publish(std::string_view owner, std::uint64_t mailbox_id);
   void reloaded() override;
 
   store::Store store_;
   ipc::Client directory_;
   std::set<ImapSession*> imap_sessions_;
   std::unique_ptr<ipc::Subscriber> events_;
+  ipc::Publisher changes_;  // endpoint "events": this process's own changes
   MessageCache cache_;
   std::set<std::string> pop3_locked_;
   // The status line (parleyctl status) and its log event, refreshed on a

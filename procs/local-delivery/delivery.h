@@ -1,4 +1,5 @@
-// The local-delivery process's service: contracts::kLocalDeliver, and the
+// The local-delivery process's services: contracts::kLocalDeliver ("local"),
+// contracts::kMailboxStatus ("status", status.h), and the
 // "events" publisher (contracts::kMailboxChanged). See ipc/contracts/.
 #pragma once
 

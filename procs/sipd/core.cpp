@@ -277,6 +277,8 @@ void Core::transaction_ended(sip::TransactionId id) {
                  sip::Timer::H, sip::Timer::I, sip::Timer::J, sip::Timer::K, sip::Timer::L, sip::Timer::M}) {
     disarm({id, t});
   }
+  // A NOTIFY that ended without a final response failed.
+  if (notifies_.contains(id)) on_notify_response(id, 408);
   flows_.erase(id);
   sids_.erase(id);
   deliveries_.erase(id);
@@ -299,7 +301,7 @@ void Core::respond(sip::TransactionId id, int status, std::string_view reason, c
   if (txn == nullptr) return;
   // A To tag for every final response of ours (RFC 3261 8.2.6.2): derived
   // from the transaction, so retransmitted requests get the same one.
-  const std::string tag = status > 100 ? auth::hex_encode(auth::hmac_sha256(options_.key, sids_[id]).substr(0, 6)) : "";
+  const std::string tag = status > 100 ? local_tag(id) : "";
   auto response = sip::make_response(txn->request(), status, reason, tag, extra, body);
   if (!response) {
     log::error("sip.response.failed", response.error().detail, {{"sid", sids_[id]}, {"status", status}});

@@ -44,7 +44,9 @@
 #include "sip/bindings.h"
 #include "sip/stored_messages.h"
 #include "sip/message.h"
+#include "sip/presence_rules.h"
 #include "sip/transaction.h"
+#include "subscriptions.h"
 
 namespace parley::sipd {
 
@@ -102,6 +104,20 @@ class Core {
   void start_trunks();
   std::vector<TrunkStatus> trunks() const;
   std::size_t transactions() const { return transactions_.size(); }
+  std::size_t subscriptions() const { return subscriptions_.size(); }
+  // A mailbox of `account` changed (the mail store's event): its
+  // message-summary subscribers are told the INBOX's counts.
+  void mailbox_changed(const std::string& account, std::uint32_t messages, std::uint32_t unseen);
+  // The account's presence may have changed (a registration came or
+  // went): its presence watchers get the state.
+  void presence_changed(const std::string& account);
+  // Where the watchers accounts allowed are kept (presence.cpp; without
+  // it, only watchers of the watched account's domain are allowed).
+  void set_presence_rules(sip::PresenceRules* rules) { rules_ = rules; }
+  // `parleyctl sip allow/deny`: pending subscriptions of the watcher
+  // become active, or its active ones from outside the domain end.
+  Status allow_watcher(const std::string& account, const std::string& watcher);
+  Status deny_watcher(const std::string& account, const std::string& watcher);
   // Requests waiting for the directory or the router.
   std::size_t waiting() const { return *waiting_; }
   // Stops the timers; pending work is dropped.
@@ -191,9 +207,19 @@ class Core {
   awaitable<void> handle_register(sip::TransactionId id, Flow flow);
   // Checks the request's digest credentials for `realm` (Authorization or
   // Proxy-Authorization); the account, or nullopt after answering the
-  // request (401/407 with a challenge, 403, 503).
+  // request (401/407 with a challenge, 403, 503). `details`, when given,
+  // asks whether an address is the account's own and receives the answer
+  // and the account's SIP settings (the directory answers all at once).
+  struct AuthDetails {
+    std::string identity;  // in: the address the request claims (From), or empty
+    schema::SipSettings sip;
+    bool identity_ok = false;
+  };
   awaitable<std::optional<std::string>> authenticate(sip::TransactionId id, const Flow& flow, std::string realm,
-                                                     bool proxy);
+                                                     bool proxy, AuthDetails* details = nullptr);
+  // Whether `address`'s domain is one of ours (the directory's answer,
+  // remembered for kDomainMemory); nullopt when the directory did not answer.
+  awaitable<std::optional<bool>> local_domain(std::string address);
   void challenge(sip::TransactionId id, const std::string& realm, bool proxy, bool stale);
 
   // --- proxy (proxy.cpp) ---
@@ -286,6 +312,30 @@ class Core {
   void deliver_stored(const std::string& account, const Flow& flow, const std::string& contact);
   void on_delivery_response(sip::TransactionId client, int status);
 
+  // --- event notifications (presence.cpp) ---
+  // SUBSCRIBE and PUBLISH for `account` (an account of ours the router
+  // named); `subscriber` the authenticated account, empty for a caller
+  // of another domain.
+  awaitable<void> serve_event(sip::TransactionId id, Flow flow, std::string account, std::string subscriber);
+  awaitable<void> subscribe(sip::TransactionId id, Flow flow, std::string account, std::string subscriber);
+  void publish(sip::TransactionId id, const std::string& account, const std::string& subscriber);
+  // A SUBSCRIBE inside one of our subscriptions (refresh, unsubscribe):
+  // false when it is not ours.
+  bool resubscribe(sip::TransactionId id);
+  void send_notify(Subscription& s);
+  void on_notify_response(sip::TransactionId client, int status);
+  void end_subscription(std::uint64_t id, std::string_view why);
+  void arm_subscription(Subscription& s);
+  // A call of these parties changed (dialog event); `ended` a dialog that
+  // just ended, shown once as terminated.
+  void dialogs_changed(const std::string& caller, const std::string& callee, const sip::DialogState* ended);
+  std::vector<sip::DialogState> dialogs_of(const std::string& account) const;
+  sip::Presence presence_of(const std::string& account);
+  std::string notify_body(Subscription& s, std::string& content_type);
+  std::string own_contact(const Flow& flow) const;
+  // The To tag of our responses to server transaction `id`.
+  std::string local_tag(sip::TransactionId id);
+
   asio::io_context& io_;
   Transport& transport_;
   Backend& backend_;
@@ -304,8 +354,19 @@ class Core {
   std::map<sip::TransactionId, std::unique_ptr<Proxied>> proxied_;         // by server transaction
   std::map<sip::TransactionId, std::pair<sip::TransactionId, std::size_t>> branch_of_;  // client -> server, index
   std::map<std::string, CallRecord> calls_;                                // by Call-ID
+  // Domains asked about (local_domain): whether ours, until when.
+  std::map<std::string, std::pair<bool, sip::TimePoint>, std::less<>> domains_;
   // Stored messages on their way: client transaction -> (account, message id).
   std::map<sip::TransactionId, std::pair<std::string, std::uint64_t>> deliveries_;
+  // Event notifications: subscriptions by id, NOTIFYs on their way
+  // (client transaction -> subscription), publications by entity tag, the
+  // INBOX counts of accounts last heard (account -> messages, unseen).
+  std::map<std::uint64_t, Subscription> subscriptions_;
+  std::map<sip::TransactionId, std::uint64_t> notifies_;
+  std::map<std::string, Publication> publications_;
+  std::map<std::string, std::pair<std::uint32_t, std::uint32_t>> mailboxes_;
+  std::uint64_t next_subscription_ = 1;
+  sip::PresenceRules* rules_ = nullptr;
   // New requests per second per client address (max_requests_per_ip).
   std::map<std::string, std::uint32_t, std::less<>> requests_this_second_;
   std::int64_t rate_second_ = 0;

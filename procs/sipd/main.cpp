@@ -9,7 +9,9 @@
 // (DATA_DIR/sipd: registrations, instant messages kept for accounts with
 // no device registered); reads its TLS certificates; calls the
 // directory (digest checks: the secrets stay there; addresses, settings)
-// and the router (where a request goes); administration only from parleyd
+// and the router (where a request goes); asks local-delivery for a
+// mailbox's counts and hears local-delivery's and imapd's mailbox events
+// (message-summary; no access to the mail store); administration only from parleyd
 // (ipc "admin", mode 0600).
 #include "daemon/daemon.h"
 #include "server.h"
@@ -20,7 +22,7 @@ int main(int argc, char** argv) {
       .name = "sipd",
       .listeners = {"sip", "sips", "sip-ws", "sip-wss"},
       .serves = {"admin"},
-      .uses = {"directory", "router"},
+      .uses = {"directory", "router", "local-delivery", "imapd"},
       .settings = {parley::sipd::settings_section()},
       .start = &parley::sipd::start,
   });

@@ -14,6 +14,12 @@ namespace {
 constexpr std::uint32_t kDefaultMaxForwards = 70;  // RFC 3261 16.6 step 3
 constexpr std::size_t kMaxBranches = 32;           // contacts rung at once for one request
 constexpr std::size_t kMaxCalls = 100000;          // calls remembered for `parleyctl sip calls`
+// How long the directory's answer "this domain is (not) ours" stands: a
+// domain added or removed takes effect for callers within this time.
+constexpr auto kDomainMemory = std::chrono::seconds(60);
+// Domains remembered at once; From headers name any domain they like, so
+// past this the memory starts afresh rather than grow.
+constexpr std::size_t kMaxDomainsRemembered = 4096;
 
 bool dialog_creating(std::string_view method) {
   return method == "INVITE" || method == "SUBSCRIBE" || method == "REFER";
@@ -61,6 +67,7 @@ void Core::handle_request(sip::TransactionId id, const Flow& flow) {
   }
   const auto routes = own_routes(request, flow);
   if (request.to().tag().has_value()) {
+    if (method == "SUBSCRIBE" && resubscribe(id)) return;  // a subscription of ours (presence.cpp)
     forward_in_dialog(id, flow);
     return;
   }
@@ -79,7 +86,7 @@ void Core::handle_request(sip::TransactionId id, const Flow& flow) {
     if (method == "OPTIONS") {
       respond(id, 200, reason_phrase(200),
               {{"Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, MESSAGE, INFO, UPDATE, REFER, PRACK, "
-                         "SUBSCRIBE, NOTIFY"},
+                         "SUBSCRIBE, NOTIFY, PUBLISH"},
                {"Accept", "application/sdp"}});
     } else {
       respond(id, 404, reason_phrase(404));
@@ -87,6 +94,21 @@ void Core::handle_request(sip::TransactionId id, const Flow& flow) {
     return;
   }
   asio::co_spawn(io_, route_initial(id, flow), asio::detached);
+}
+
+awaitable<std::optional<bool>> Core::local_domain(std::string address) {
+  const std::string domain = ascii_lower(address.substr(address.rfind('@') + 1));
+  const auto at = now();
+  if (auto it = domains_.find(domain); it != domains_.end() && it->second.second > at) co_return it->second.first;
+  schema::ResolveRequest who;
+  who.add_addresses(address);
+  auto alive = alive_;
+  auto resolved = co_await backend_.resolve(std::move(who));
+  if (!*alive || !resolved || resolved->results_size() != 1) co_return std::nullopt;
+  const bool ours = resolved->results(0).kind() != schema::Resolution::KIND_NOT_LOCAL;
+  if (domains_.size() >= kMaxDomainsRemembered) domains_.clear();
+  domains_[domain] = {ours, now() + kDomainMemory};
+  co_return ours;
 }
 
 awaitable<void> Core::route_initial(sip::TransactionId id, Flow flow) {
@@ -105,20 +127,19 @@ awaitable<void> Core::route_initial(sip::TransactionId id, Flow flow) {
   // trying extension after extension learns nothing.
   std::string caller_account;
   if (!from.empty()) {
-    schema::ResolveRequest who;
-    who.add_addresses(from);
-    auto resolved = co_await backend_.resolve(std::move(who));
+    auto local = co_await local_domain(from);
     if (!*alive) co_return;
-    if (!resolved || resolved->results_size() != 1) {
+    if (!local) {
       respond(id, 503, reason_phrase(503), {{"Retry-After", "10"}});
       co_return;
     }
-    const auto& r = resolved->results(0);
-    if (r.kind() != schema::Resolution::KIND_NOT_LOCAL) {
+    if (*local) {
       const std::string realm = from.substr(from.rfind('@') + 1);
-      auto account = co_await authenticate(id, flow, realm, true);
+      AuthDetails details;
+      details.identity = from;
+      auto account = co_await authenticate(id, flow, realm, true, &details);
       if (!*alive || !account) co_return;
-      if (r.kind() != schema::Resolution::KIND_ACCOUNT || ascii_lower(r.account()) != ascii_lower(*account)) {
+      if (!details.identity_ok) {
         log::info("sip.request.forbidden", "From is not the authenticated account",
                   {{"sid", sid}, {"user", *account}, {"from", from}});
         respond(id, 403, "From Does Not Match Account");
@@ -154,6 +175,20 @@ awaitable<void> Core::route_initial(sip::TransactionId id, Flow flow) {
     respond(id, 503, reason_phrase(503), {{"Retry-After", "10"}});
     co_return;
   }
+  if (txn->request().method() == "SUBSCRIBE" || txn->request().method() == "PUBLISH") {
+    // Events of an account of ours are this server's to notify
+    // (presence.cpp); a refusal of the router is answered below.
+    std::string account;
+    bool refused = false;
+    for (const auto& t : plan->targets()) {
+      refused = refused || t.kind() == schema::SignalTarget::KIND_REJECT;
+      if (account.empty() && t.kind() == schema::SignalTarget::KIND_REGISTERED) account = t.account();
+    }
+    if (!refused && !account.empty()) {
+      co_await serve_event(id, flow, account, caller_account);
+      co_return;
+    }
+  }
   auto p = std::make_unique<Proxied>();
   p->server = id;
   p->sid = sid;
@@ -175,6 +210,7 @@ awaitable<void> Core::route_initial(sip::TransactionId id, Flow flow) {
   }
   if (proxied.invite) {
     log::info("sip.call.start", "call", {{"sid", sid}, {"call_id", txn->request().call_id()}, {"from", from}, {"to", target}});
+    dialogs_changed(from, target, nullptr);
   }
   std::size_t started = start_targets(proxied, proxied.plan.targets());
   if (started == 0 && proxied.plan.on_unregistered_size() > 0) {
@@ -354,7 +390,11 @@ void Core::forward_in_dialog(sip::TransactionId id, const Flow& flow) {
                                                                                  c->second.answered_at);
       log::info("sip.call.end", "call ended", {{"sid", c->second.sid}, {"call_id", c->first}, {"from", c->second.caller},
                                                {"to", c->second.callee}, {"elapsed_ms", elapsed.count()}, {"reason", "bye"}});
+      const sip::DialogState ended{.id = c->second.sid, .call_id = c->first, .local_tag = {}, .remote_tag = {},
+                                   .initiator = false, .state = "terminated", .remote = {}};
+      const CallRecord call = c->second;
       calls_.erase(c);
+      dialogs_changed(call.caller, call.callee, &ended);
     }
   }
   Leg leg{.account = {}, .request_uri = {}, .drop_routes = ours, .record_route = false, .flow = {}};
@@ -441,6 +481,10 @@ void Core::on_branch_response(sip::TransactionId client, const sip::Message& rec
     on_trunk_response(client, received);
     return;
   }
+  if (notifies_.contains(client)) {
+    on_notify_response(client, received.status());
+    return;
+  }
   auto at = branch_of_.find(client);
   if (at == branch_of_.end()) return;  // the answer to a CANCEL of ours
   auto p_it = proxied_.find(at->second.first);
@@ -466,6 +510,7 @@ void Core::on_branch_response(sip::TransactionId client, const sip::Message& rec
   const int status = response.status();
   if (status == 100) return;
   if (status < 200) {
+    const bool was_provisional = b.provisional;
     b.provisional = true;
     if (b.cancel_pending) {
       send_cancel(p, b);
@@ -474,6 +519,7 @@ void Core::on_branch_response(sip::TransactionId client, const sip::Message& rec
     if (!p.final_sent) {
       forward_response(p, response);
       if (p.invite) start_timer_c(p);
+      if (p.invite && !was_provisional) dialogs_changed(p.caller, p.callee, nullptr);
     }
     return;
   }
@@ -511,6 +557,7 @@ void Core::on_branch_response(sip::TransactionId client, const sip::Message& rec
               CallRecord{p.sid, std::string(response.call_id()), p.caller, b.account.empty() ? p.callee : b.account, p.started, t,
                          std::chrono::steady_clock::now()};
         }
+        dialogs_changed(p.caller, b.account.empty() ? p.callee : b.account, nullptr);
       }
       cancel_branches(p);
     }
@@ -529,6 +576,10 @@ void Core::on_branch_failed(sip::TransactionId client, int status) {
     const std::string name = t->second;
     trunk_registers_.erase(t);
     trunk_failed(name, status, status == 408 ? "the registrar did not answer" : "the registrar is unreachable");
+    return;
+  }
+  if (notifies_.contains(client)) {
+    on_notify_response(client, status);
     return;
   }
   auto at = branch_of_.find(client);
@@ -597,6 +648,10 @@ void Core::final_answered(Proxied& p, int status) {
     log::info("sip.call.end", "call not answered",
               {{"sid", p.sid}, {"call_id", txn ? txn->request().call_id() : std::string_view{}}, {"from", p.caller},
                {"to", p.callee}, {"status", status}, {"reason", reason_phrase(status)}});
+    const sip::DialogState ended{.id = p.sid, .call_id = txn ? std::string(txn->request().call_id()) : p.sid,
+                                 .local_tag = {}, .remote_tag = {}, .initiator = false, .state = "terminated",
+                                 .remote = {}};
+    dialogs_changed(p.caller, p.callee, &ended);
   }
 }
 

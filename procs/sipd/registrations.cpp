@@ -16,7 +16,7 @@ void Core::challenge(sip::TransactionId id, const std::string& realm, bool proxy
 }
 
 awaitable<std::optional<std::string>> Core::authenticate(sip::TransactionId id, const Flow& flow, std::string realm,
-                                                         bool proxy) {
+                                                         bool proxy, AuthDetails* details) {
   const auto* txn = transactions_.find(id);
   if (txn == nullptr) co_return std::nullopt;
   const sip::Message& request = txn->request();
@@ -76,6 +76,7 @@ awaitable<std::optional<std::string>> Core::authenticate(sip::TransactionId id, 
   check.set_service(schema::SERVICE_SIP);
   check.set_client_address(flow.ip);
   check.set_sid(sid);
+  if (details != nullptr) check.set_identity(details->identity);
   auto alive = alive_;
   auto reply = co_await backend_.digest(std::move(check));
   if (!*alive) co_return std::nullopt;
@@ -85,7 +86,12 @@ awaitable<std::optional<std::string>> Core::authenticate(sip::TransactionId id, 
     co_return std::nullopt;
   }
   switch (reply->outcome()) {
-    case schema::AuthReply::OUTCOME_OK: co_return reply->account();
+    case schema::AuthReply::OUTCOME_OK:
+      if (details != nullptr) {
+        details->sip = reply->sip();
+        details->identity_ok = reply->identity_ok();
+      }
+      co_return reply->account();
     case schema::AuthReply::OUTCOME_TEMPFAIL:
       respond(id, 503, reason_phrase(503), {{"Retry-After", "60"}});
       co_return std::nullopt;
@@ -110,7 +116,8 @@ awaitable<void> Core::handle_register(sip::TransactionId id, Flow flow) {
     co_return;
   }
   auto alive = alive_;
-  auto account = co_await authenticate(id, flow, realm, false);
+  AuthDetails details;
+  auto account = co_await authenticate(id, flow, realm, false, &details);
   if (!*alive || !account) co_return;
   txn = transactions_.find(id);
   if (txn == nullptr) co_return;
@@ -125,13 +132,7 @@ awaitable<void> Core::handle_register(sip::TransactionId id, Flow flow) {
     co_return;
   }
   sip::RegistrarPolicy policy = settings().registrar;
-  schema::ResolveRequest lookup;
-  lookup.add_addresses(*account);
-  auto resolved = co_await backend_.resolve(std::move(lookup));
-  if (!*alive) co_return;
-  if (resolved && resolved->results_size() == 1 && resolved->results(0).has_sip()) {
-    policy.max_bindings = resolved->results(0).sip().max_registrations();
-  }
+  policy.max_bindings = details.sip.max_registrations();
   const std::int64_t now_s = options_.wall_now();
   auto outcome = bindings_.register_request(*account, request, policy, flow.name(), now_s);
   if (!outcome) {
@@ -166,6 +167,8 @@ awaitable<void> Core::handle_register(sip::TransactionId id, Flow flow) {
              {{"sid", sid}, {"user", *account}, {"peer", flow.peer()}, {"count", outcome->bindings.size()}});
   const std::string call_id(request.call_id());  // the transaction (and request) may end with the response
   respond(id, 200, reason_phrase(200), extra);
+  // Registered or not is the presence of an account that publishes none.
+  if (outcome->changed && !outcome->refresh) presence_changed(*account);
   // Messages kept while no device was registered go to this one now.
   for (const auto& b : outcome->bindings) {
     if (b.flow == flow.name() && b.call_id == call_id) {

@@ -6,6 +6,8 @@
 
 #include "connection.h"
 #include "ipc/contracts/directory.h"
+#include "ipc/contracts/events.h"
+#include "ipc/contracts/local_delivery.h"
 #include "ipc/contracts/router.h"
 #include "ipc/contracts/sipd.h"
 #include "log/log.h"
@@ -60,6 +62,7 @@ Server::Server(daemon::Context& ctx, Settings settings, std::vector<std::string>
       resolver_(ctx.io(), dns::Options{.servers = this->settings()->dns_servers}),
       directory_(ctx.io(), ctx.endpoint("directory", "directory")),
       router_(ctx.io(), ctx.endpoint("router", "router")),
+      local_delivery_(ctx.io(), ctx.endpoint("status", "local-delivery")),
       admin_(ctx.io(), ctx.endpoint("admin"), ipc::ServerOptions{.socket_mode = 0600}),
       bindings_(std::move(bindings)),
       messages_(std::move(messages)),
@@ -97,6 +100,11 @@ Status Server::start() {
       locals_.try_emplace(kind, *local);
     }
   }
+  // Who may watch whom (presence): sipd's own data, beside the registrations.
+  auto rules = sip::PresenceRules::open(ctx_.data_dir() + "/watchers");
+  if (!rules) return rules.error();
+  rules_.emplace(std::move(rules.value()));
+  core_->set_presence_rules(&*rules_);
   if (auto started = datagrams_.listen({"sip"}, [this](const front::Datagrams::Packet& packet) {
         Flow flow;
         flow.kind = Flow::Kind::udp;
@@ -119,6 +127,15 @@ Status Server::start() {
                   co_return admin(req);
                 });
   if (auto started = admin_.start(); !started) return started;
+  // An INBOX's counts change with deliveries (local-delivery) and with mail
+  // read or removed (imapd's IMAP and POP3 sessions).
+  for (std::string_view publisher : {"local-delivery", "imapd"}) {
+    auto events = std::make_unique<ipc::Subscriber>(io(), ctx_.endpoint("events", publisher));
+    events->subscribe(contracts::kMailboxChanged,
+                      [this](std::string_view key, schema::MailboxEvent event) { mailbox_event(key, event); });
+    if (auto started = events->start(); !started) return started;
+    mailbox_events_.push_back(std::move(events));
+  }
   asio::co_spawn(io(), sweep_loop(), asio::detached);
   core_->start_trunks();
   report();
@@ -170,7 +187,16 @@ Result<schema::SipAdminReply> Server::admin(const schema::SipAdminRequest& reque
     reply.set_removed(static_cast<std::uint32_t>(*removed));
     log::info("sip.admin.unregistered", "registrations removed by the administrator",
               {{"account", request.account()}, {"count", *removed}, {"actor", request.actor()}});
+    core_->presence_changed(request.account());
     report();
+  } else if (request.op() == "allow" || request.op() == "deny") {
+    if (request.account().empty() || request.watcher().empty()) return fail(Errc::invalid, "allow and deny need an account and a watcher");
+    auto done = request.op() == "allow" ? core_->allow_watcher(request.account(), request.watcher())
+                                        : core_->deny_watcher(request.account(), request.watcher());
+    if (!done) return done.error();
+    log::info(request.op() == "allow" ? "sip.admin.watcher_allowed" : "sip.admin.watcher_denied",
+              "presence permission changed by the administrator",
+              {{"account", request.account()}, {"user", request.watcher()}, {"actor", request.actor()}});
   } else {
     return fail(Errc::invalid, "unknown sip administration request");
   }
@@ -277,6 +303,24 @@ awaitable<Result<std::vector<dns::Target>>> Server::locate(dns::SipDestination d
   co_return co_await dns::locate(resolver_, std::move(destination));
 }
 
+awaitable<Result<schema::MailboxStatusReply>> Server::mailbox_status(schema::MailboxStatusRequest request) {
+  ipc::CallOptions options(kCallTimeout, request.sid());
+  co_return co_await local_delivery_.call(contracts::kMailboxStatus, request, options);
+}
+
+// A mailbox event from local-delivery or imapd, checked as if the sender
+// were hostile (the key is the account; an INBOX cannot have more unseen
+// messages than messages). Only INBOX is message-summary's business.
+void Server::mailbox_event(std::string_view key, const schema::MailboxEvent& event) {
+  if (key != event.account() || event.account().empty() || event.account().size() > sip::kMaxAccount ||
+      event.unseen() > event.messages()) {
+    log::warn("sip.mailbox.malformed", "a malformed mailbox event", {{"key", std::string(key.substr(0, 300))}});
+    return;
+  }
+  if (event.mailbox() != "INBOX") return;
+  core_->mailbox_changed(event.account(), event.messages(), event.unseen());
+}
+
 awaitable<void> Server::sweep_loop() {
   for (auto next_sweep = std::chrono::steady_clock::now() + kSweepEvery;;) {
     sweep_.expires_after(kSyncEvery);
@@ -292,6 +336,7 @@ awaitable<void> Server::sweep_loop() {
     } else {
       for (const auto& b : *swept) {
         log::info("sip.register.expired", "registration expired", {{"account", b.account}, {"flow", b.binding.flow}});
+        core_->presence_changed(b.account);
       }
     }
     report();

@@ -53,6 +53,7 @@ class Server final : public front::Frontend<Settings>, public Transport, public 
   awaitable<Result<schema::AuthReply>> digest(schema::DigestRequest request) override;
   awaitable<Result<schema::ResolveReply>> resolve(schema::ResolveRequest request) override;
   awaitable<Result<schema::RouteSignalReply>> route(schema::RouteSignalRequest request) override;
+  awaitable<Result<schema::MailboxStatusReply>> mailbox_status(schema::MailboxStatusRequest request) override;
   awaitable<Result<std::vector<dns::Target>>> locate(dns::SipDestination destination) override;
 
  private:
@@ -60,15 +61,20 @@ class Server final : public front::Frontend<Settings>, public Transport, public 
   Result<Flow> connect(Flow::Kind kind, const std::string& ip, std::uint16_t port, const std::string& host);
   awaitable<void> sweep_loop();
   void report();
+  void mailbox_event(std::string_view key, const schema::MailboxEvent& event);
   // `parleyctl sip ...`
   Result<schema::SipAdminReply> admin(const schema::SipAdminRequest& request);
 
   dns::Resolver resolver_;
   ipc::Client directory_;
   ipc::Client router_;
+  ipc::Client local_delivery_;  // its "status" endpoint: a mailbox's counts
+  // local-delivery's and imapd's mailbox events (message-summary).
+  std::vector<std::unique_ptr<ipc::Subscriber>> mailbox_events_;
   ipc::Server admin_;
   sip::Bindings bindings_;
   sip::StoredMessages messages_;
+  std::optional<sip::PresenceRules> rules_;  // opened by start()
   front::Datagrams datagrams_;
   std::unique_ptr<Core> core_;
   std::map<Flow::Kind, Local> locals_;

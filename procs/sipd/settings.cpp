@@ -58,6 +58,22 @@ const config::Integer kMaxTransactions{
     .doc = "SIP transactions at once; new requests beyond are dropped (clients retransmit). A request "
            "over UDP keeps its transaction about 32 s after its answer, to absorb retransmissions: the "
            "default holds some 4,000 new requests a second, each a few KiB while it lives. Read at start."};
+const config::Integer kSubscribeMinExpiresS{
+    .section = kSection, .key = "subscribe_min_expires_s", .default_value = 60, .min = 1, .max = 3600,
+    .doc = "Shorter subscriptions (presence, dialog, message-summary) and publications get 423 Interval "
+           "Too Brief with this Min-Expires."};
+const config::Integer kSubscribeDefaultExpiresS{
+    .section = kSection, .key = "subscribe_default_expires_s", .default_value = 3600, .min = 60, .max = 86400,
+    .doc = "The interval of a subscription or publication that asks for none."};
+const config::Integer kSubscribeMaxExpiresS{
+    .section = kSection, .key = "subscribe_max_expires_s", .default_value = 7200, .min = 60, .max = 86400,
+    .doc = "Longer subscriptions and publications are granted this long."};
+const config::Integer kMaxSubscriptions{
+    .section = kSection, .key = "max_subscriptions", .default_value = 100000, .min = 1, .max = 10000000,
+    .doc = "Event subscriptions at once in all; more get 503 with Retry-After."};
+const config::Integer kMaxSubscriptionsPerAccount{
+    .section = kSection, .key = "max_subscriptions_per_account", .default_value = 200, .min = 1, .max = 100000,
+    .doc = "Subscriptions at once to one account's events (its watchers); more get 403."};
 const config::List kTlsCertificates{
     .section = kSection, .key = "tls_certificates", .default_value = {},
     .doc = "Certificates as \"SCOPE=CERT_FILE,KEY_FILE\" (PEM), as for smtpd: SCOPE is default, "
@@ -174,7 +190,9 @@ config::SectionDecl settings_section() {
                  "listeners (sip-ws, sip-wss); registration intervals, digest challenges, limits and TLS.",
           .keys = {kDomain, kDefaultExpiresS, kMinExpiresS, kMaxExpiresS, kDigestAlgorithms, kNonceLifetimeS,
                    kInviteTimeoutS, kIdleTimeoutS, kMaxConnections, kMaxConnectionsPerIp, kMaxRequestsPerIp,
-                   kMaxTransactions, kTlsCertificates, kDnsServers, kTlsCaFile, kTrunks, kTrunkDids}};
+                   kMaxTransactions, kSubscribeMinExpiresS, kSubscribeDefaultExpiresS, kSubscribeMaxExpiresS,
+                   kMaxSubscriptions, kMaxSubscriptionsPerAccount, kTlsCertificates, kDnsServers, kTlsCaFile, kTrunks,
+                   kTrunkDids}};
 }
 
 Result<Settings> load_settings(const config::Config& c, const std::vector<std::string>& listeners) {
@@ -204,6 +222,14 @@ Result<Settings> load_settings(const config::Config& c, const std::vector<std::s
   s.max_connections_per_ip = static_cast<std::size_t>(c.get(kMaxConnectionsPerIp));
   s.max_requests_per_ip = static_cast<std::uint32_t>(c.get(kMaxRequestsPerIp));
   s.max_transactions = static_cast<std::size_t>(c.get(kMaxTransactions));
+  s.subscribe_min_expires = static_cast<std::uint32_t>(c.get(kSubscribeMinExpiresS));
+  s.subscribe_default_expires = static_cast<std::uint32_t>(c.get(kSubscribeDefaultExpiresS));
+  s.subscribe_max_expires = static_cast<std::uint32_t>(c.get(kSubscribeMaxExpiresS));
+  if (s.subscribe_min_expires > s.subscribe_default_expires || s.subscribe_default_expires > s.subscribe_max_expires) {
+    return fail(Errc::invalid, "sipd: subscribe_min_expires_s <= subscribe_default_expires_s <= subscribe_max_expires_s must hold");
+  }
+  s.max_subscriptions = static_cast<std::size_t>(c.get(kMaxSubscriptions));
+  s.max_subscriptions_per_account = static_cast<std::size_t>(c.get(kMaxSubscriptionsPerAccount));
 
   auto tls = tls::section_contexts("sipd", c.get(kTlsCertificates), listeners, {"sips", "sip-wss"});
   if (!tls) return tls.error();

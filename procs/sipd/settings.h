@@ -51,6 +51,10 @@ struct Settings {
   std::size_t max_connections_per_ip = 0;
   std::uint32_t max_requests_per_ip = 0;  // new requests per second from one address
   std::size_t max_transactions = 0;       // sip::TransactionTable's bound (fixed at start)
+  // Event subscriptions (RFC 6665) and publications (RFC 3903).
+  std::uint32_t subscribe_min_expires = 0, subscribe_default_expires = 0, subscribe_max_expires = 0;
+  std::size_t max_subscriptions = 0;
+  std::size_t max_subscriptions_per_account = 0;
   // TLS per listener name (sips, sip-wss).
   tls::ListenerContexts tls;
   // Calls leaving the system: DNS servers for RFC 3263 location (empty:

@@ -6,6 +6,7 @@ the remote server. Mailbox contents are read back with tests/tools/store_dump
 
 import base64
 import grp
+import imaplib
 import json
 import os
 import pwd
@@ -21,7 +22,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BIN, IS_ROOT, Parley, free_port, wait_for  # noqa: E402
+from harness import BIN, IS_ROOT, Parley, free_port, ipc_call, wait_for  # noqa: E402
 
 SINK = os.path.join(os.path.dirname(__file__), "smtp_sink.py")
 DEBIAN_PYTHON = "/usr/bin/python3"
@@ -231,6 +232,40 @@ class Delivery(unittest.TestCase):
         self.assertIn(b"by mail.example.test with ESMTP", body)
         self.assertTrue(body.endswith(b"\r\n\r\nHello.\r\n"))
         self.assertEqual(m[0]["mailbox"], "INBOX")
+
+    def test_mailbox_status_counts_deliveries_and_reading(self):
+        """local.mailbox_status (sipd's question for message-summary) as
+        deliveries over SMTP and an IMAP client's \\Seen change the INBOX."""
+        def status(account, mailbox="INBOX"):
+            return ipc_call(self.p, "local-delivery", "status", "local.mailbox_status",
+                            [{"account": account, "mailbox": mailbox, "sid": "test"}])[0]
+
+        account = "demo2@example.test"
+        before = status(account)
+        with self.p.smtp() as s:
+            s.sendmail("sender@outside.test", [account], message("counted", "counted-1@test"))
+        self.p.wait_message(account, b"counted-1@test")
+        after = status(account)
+        self.assertEqual(after["messages"], before["messages"] + 1)
+        self.assertEqual(after["unseen"], before["unseen"] + 1)
+        # An IMAP client reads it: one fewer unseen, as many messages.
+        imap = imaplib.IMAP4("127.0.0.1", self.p.imap_port, timeout=30)
+        imap.starttls(ssl_context=tls_context())
+        imap.login(account, self.p.password(account))
+        imap.select("INBOX")
+        typ, found = imap.uid("SEARCH", None, "HEADER", "Message-ID", "counted-1@test")
+        self.assertEqual(typ, "OK")
+        uids = found[0].split()
+        self.assertEqual(len(uids), 1)
+        imap.uid("STORE", uids[0], "+FLAGS", "(\\Seen)")
+        read = status(account)
+        self.assertEqual(read["messages"], after["messages"])
+        self.assertEqual(read["unseen"], after["unseen"] - 1)
+        imap.logout()
+        # Unknown accounts have nothing waiting; junk is refused.
+        self.assertEqual(status("nobody@example.test"), {"messages": 0, "unseen": 0})
+        self.assertEqual(status("#public")["code"], "invalid")
+        self.assertEqual(status("demo2@example.test", "x" * 300)["code"], "invalid")
 
     def test_unknown_user_and_relay_refused_at_rcpt(self):
         with self.p.smtp() as s:

@@ -47,6 +47,7 @@ class ImapdRig {
   }
 
   imapd::Server& server() { return *server_; }
+  RigContext& context() { return *ctx_; }
 
   asio::io_context io;
 

@@ -3,7 +3,9 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "core/ascii.h"
 #include "ipc/contracts/directory.h"
+#include "ipc/contracts/local_delivery.h"
 #include "ipc/contracts/router.h"
 #include "ipc/ipc.h"
 #include "log/log.h"
@@ -118,7 +120,13 @@ AuthReply digest_check(const schema::DigestRequest& req) {
   if (!algorithm || req.realm() != kDomain || domain_of(account) != kDomain) return reply_with(AuthReply::OUTCOME_FAILED);
   const std::string ha1 = auth::digest_ha1(*algorithm, user, kDomain, kPassword);
   auth::DigestChallengeResponse r{req.method(), req.uri(), req.nonce(), req.cnonce(), req.nc(), req.qop(), req.response()};
-  return auth::digest_verify(*algorithm, ha1, r) ? ok_for(account) : reply_with(AuthReply::OUTCOME_FAILED);
+  if (!auth::digest_verify(*algorithm, ha1, r)) return reply_with(AuthReply::OUTCOME_FAILED);
+  AuthReply reply = ok_for(account);
+  reply.mutable_sip()->set_max_registrations(10);  // the directory's built-in device limit
+  reply.mutable_sip()->set_enabled(true);
+  // Every address of kDomain is an account of its own (directory.resolve above).
+  reply.set_identity_ok(ascii_iequal(req.identity(), account));
+  return reply;
 }
 
 schema::RouteSignalReply route_signal(const schema::RouteSignalRequest& req) {
@@ -204,6 +212,20 @@ FakeBackends::FakeBackends(asio::io_context& io, const RigContext& ctx)
       });
   for (auto* server : {directory_.get(), router_.get()}) {
     if (auto started = server->start(); !started) throw std::runtime_error("fake back end: " + started.error().detail);
+  }
+  // The rigged local-delivery serves its own.
+  if (ctx.name() != "local-delivery") {
+    local_status_ = std::make_unique<ipc::Server>(io, ctx.endpoint("status", "local-delivery"));
+    local_status_->handle(
+        contracts::kMailboxStatus,
+        [](const ipc::RequestInfo&, schema::MailboxStatusRequest req) -> awaitable<Result<schema::MailboxStatusReply>> {
+          if (domain_of(req.account()) != kDomain) co_return fail(Errc::invalid, "not an account");
+          schema::MailboxStatusReply out;
+          out.set_messages(2);
+          out.set_unseen(1);
+          co_return out;
+        });
+    if (auto started = local_status_->start(); !started) throw std::runtime_error("fake back end: " + started.error().detail);
   }
 }
 

@@ -18,6 +18,9 @@
 //                      (as "demo" or "demo@example.test")
 //   router.route_signal  an address in kDomain is an account of that name (registered contacts); "reject@" unknown;
 //                      elsewhere: external when authenticated, else refused
+//   local.mailbox_status  (unless the rigged process is local-delivery)
+//                      every account of kDomain: 2 messages, 1 unseen;
+//                      others: Errc::invalid
 #pragma once
 
 #include <cstddef>
@@ -81,6 +84,7 @@ class FakeBackends {
  private:
   std::unique_ptr<ipc::Server> directory_;
   std::unique_ptr<ipc::Server> router_;
+  std::unique_ptr<ipc::Server> local_status_;  // local-delivery's "status" (sipd's message-summary)
   std::size_t enqueued_ = 0;
 };
 

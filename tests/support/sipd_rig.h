@@ -33,6 +33,9 @@ class SipdRig {
 
   sipd::Server& fresh_server() {
     server_.reset();
+    // The last server's own data (its presence rules) goes with it: a
+    // fuzz run makes thousands of servers.
+    if (server_ctx_) std::filesystem::remove_all(server_ctx_->data_dir());
     // A context of its own per server: its admin endpoint gets a new path
     // (ZeroMQ lets go of a closed socket's path only later).
     server_ctx_ = std::make_unique<RigContext>(io, "sipd-" + std::to_string(++servers_), ctx_->config(), dir_.path());
@@ -57,6 +60,9 @@ class SipdRig {
   }
 
   sipd::Server& server() { return *server_; }
+  // The context whose endpoints the fake back ends serve (and the test's own
+  // stand-ins, such as local-delivery's events).
+  RigContext& context() { return *ctx_; }
   // What the next fresh_server() starts with (a test's DNS server, ...).
   sipd::Settings& settings() { return settings_; }
 

@@ -67,6 +67,7 @@ awaitable<int> dispatch(asio::io_context& io, std::string endpoint, std::string 
   if (name == contracts::kDequeuerNotify.name()) co_return co_await run(client, contracts::kDequeuerNotify);
   if (name == contracts::kQueueAdmin.name()) co_return co_await run(client, contracts::kQueueAdmin);
   if (name == contracts::kLocalDeliver.name()) co_return co_await run(client, contracts::kLocalDeliver);
+  if (name == contracts::kMailboxStatus.name()) co_return co_await run(client, contracts::kMailboxStatus);
   std::cout << "{\"error\":\"unknown method\"}" << std::endl;
   co_return 2;
 }

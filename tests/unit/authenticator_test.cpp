@@ -15,6 +15,7 @@
 #include "admin.h"
 #include "authenticator.h"
 #include "store.h"
+#include "tests/support/result_assert.h"
 #include "tests/support/run.h"
 #include "tests/support/temp_dir.h"
 
@@ -92,20 +93,9 @@ class AuthenticatorTest : public ::testing::Test {
   }
 
   asio::io_context io_;
-  testkit::TempDir dir_{"parley-auth-test"};
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<Authenticator> auth_;
-  std::unique_ptr<Admin> admin_;
-  Authenticator::Clock::time_point now_ = Authenticator::Clock::time_point() + 1000h;
-};
-
-// A SIP phone signs with the local part or the whole account name; both
-// verify (each against its own HA1), for MD5 and SHA-256; a wrong password,
-// another realm or a name of another account do not.
-TEST_F(AuthenticatorTest, DigestTakesTheLocalPartOrTheWholeName) {
-  add("alice@example.test", "correct horse");
-  auto digest = [&](const std::string& username, const std::string& realm, const std::string& password,
-                    auth::DigestAlgorithm algorithm) {
+  // A SIP digest check of `password` signed as `username` in `realm`.
+  schema::AuthReply sip_digest(const std::string& username, const std::string& realm, const std::string& password,
+                               auth::DigestAlgorithm algorithm, const std::string& identity = {}) {
     auth::DigestChallengeResponse r{"REGISTER", "sip:192.0.2.1:5060", "nonce-1", "cnonce-1", "00000001", "auth", ""};
     r.response = auth::digest_response(algorithm, auth::digest_ha1(algorithm, username, realm, password), r).value();
     schema::DigestRequest q;
@@ -121,7 +111,25 @@ TEST_F(AuthenticatorTest, DigestTakesTheLocalPartOrTheWholeName) {
     q.set_response(r.response);
     q.set_service(schema::SERVICE_SIP);
     q.set_client_address("192.0.2.7");
-    auto reply = run(io_, auth_->digest(q));
+    q.set_identity(identity);
+    return run(io_, auth_->digest(q));
+  }
+
+  testkit::TempDir dir_{"parley-auth-test"};
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<Admin> admin_;
+  Authenticator::Clock::time_point now_ = Authenticator::Clock::time_point() + 1000h;
+};
+
+// A SIP phone signs with the local part or the whole account name; both
+// verify (each against its own HA1), for MD5 and SHA-256; a wrong password,
+// another realm or a name of another account do not.
+TEST_F(AuthenticatorTest, DigestTakesTheLocalPartOrTheWholeName) {
+  add("alice@example.test", "correct horse");
+  auto digest = [&](const std::string& username, const std::string& realm, const std::string& password,
+                    auth::DigestAlgorithm algorithm) {
+    auto reply = sip_digest(username, realm, password, algorithm);
     return std::make_pair(reply.outcome(), reply.account());
   };
   for (auto algorithm : {auth::DigestAlgorithm::md5, auth::DigestAlgorithm::sha256}) {
@@ -134,6 +142,43 @@ TEST_F(AuthenticatorTest, DigestTakesTheLocalPartOrTheWholeName) {
     EXPECT_EQ(digest("alice", "other.test", "correct horse", algorithm).first, kFailed);
     EXPECT_EQ(digest("bob", "example.test", "correct horse", algorithm).first, kFailed);
   }
+}
+
+// The registrar's next question (how many devices) is answered with the
+// digest check: the account's effective SIP settings ride on the reply.
+TEST_F(AuthenticatorTest, DigestForSipCarriesTheAccountsSipSettings) {
+  add("alice@example.test", "correct horse");
+  ASSERT_TRUE(testkit::Ok(store_->set_account("alice@example.test", "sip_max_registrations", "3")));
+  auto ok = sip_digest("alice", "example.test", "correct horse", auth::DigestAlgorithm::md5);
+  ASSERT_EQ(ok.outcome(), kOk);
+  ASSERT_TRUE(ok.has_sip());
+  EXPECT_EQ(ok.sip().max_registrations(), 3u);
+  EXPECT_TRUE(ok.sip().enabled());
+  auto refused = sip_digest("alice", "example.test", "wrong", auth::DigestAlgorithm::md5);
+  EXPECT_EQ(refused.outcome(), kFailed);
+  EXPECT_FALSE(refused.has_sip());
+}
+
+// A caller's From must be its own address: its name, an alias or an
+// extension; another account's, an unknown one or a foreign one is not.
+TEST_F(AuthenticatorTest, DigestSaysWhetherTheClaimedIdentityIsTheAccounts) {
+  add("alice@example.test", "correct horse");
+  add("bob@example.test", "battery staple");
+  ASSERT_TRUE(testkit::Ok(store_->add_account_alias("alice@example.test", "al@example.test")));
+  ASSERT_TRUE(testkit::Ok(store_->add_account_alias("alice@example.test", "323")));
+  auto identity_ok = [&](const std::string& claimed) {
+    auto reply = sip_digest("alice", "example.test", "correct horse", auth::DigestAlgorithm::md5, claimed);
+    EXPECT_EQ(reply.outcome(), kOk) << claimed;
+    return reply.identity_ok();
+  };
+  EXPECT_TRUE(identity_ok("alice@example.test"));
+  EXPECT_TRUE(identity_ok("Alice@Example.TEST"));
+  EXPECT_TRUE(identity_ok("al@example.test"));
+  EXPECT_TRUE(identity_ok("323@example.test"));
+  EXPECT_FALSE(identity_ok("bob@example.test"));
+  EXPECT_FALSE(identity_ok("nobody@example.test"));
+  EXPECT_FALSE(identity_ok("alice@elsewhere.test"));
+  EXPECT_FALSE(identity_ok(""));
 }
 
 TEST_F(AuthenticatorTest, SecondLoginComesFromTheCache) {

@@ -8,11 +8,15 @@
 #include <string>
 #include <vector>
 
+#include "ipc/contracts/events.h"
+#include "ipc/ipc.h"
 #include "procs/imapd/imap_session.h"
 #include "procs/imapd/pop3.h"
 #include "procs/smtpd/session.h"
 #include "store/store.h"
+#include "schema/store.pb.h"
 #include "tests/support/imapd_rig.h"
+#include "tests/support/run.h"
 #include "tests/support/smtpd_rig.h"
 
 namespace parley {
@@ -33,6 +37,48 @@ bool drained_when_gone(std::shared_ptr<Session>& session, asio::io_context& io, 
   io.poll();
   return drained;
 }
+
+// imapd's "events" endpoint, heard by the test as sipd hears it: the
+// server is started (its publisher bound) and the subscription is known to
+// have reached it before the dialog's changes.
+class ImapdEvents {
+ public:
+  explicit ImapdEvents(testkit::ImapdRig& rig) : rig_(rig), subscriber_(rig.io, rig.context().endpoint("events")) {}
+
+  // Starts the rig's server and announces INBOX until an event arrives (a
+  // subscription reaches the publisher some time after connecting, and
+  // events before it are dropped); then forgets what it heard.
+  void start() {
+    subscriber_.subscribe(contracts::kMailboxChanged, [this](std::string_view key, schema::MailboxEvent event) {
+      EXPECT_EQ(key, event.account());
+      heard_.push_back(std::move(event));
+    });
+    ASSERT_TRUE(subscriber_.start());
+    ASSERT_TRUE(rig_.server().start());
+    auto inbox = rig_.server().store().mailbox(testkit::kUser, "INBOX");
+    ASSERT_TRUE(inbox);
+    for (int tries = 0; heard_.empty() && tries < 500; ++tries) {
+      rig_.server().changed(testkit::kUser, inbox->id);
+      rig_.io.restart();
+      rig_.io.run_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_FALSE(heard_.empty());
+    heard_.clear();
+  }
+
+  // The next event (published in order on one connection).
+  schema::MailboxEvent next() {
+    testkit::run_until(rig_.io, [this] { return !heard_.empty(); }, std::chrono::seconds(10));
+    schema::MailboxEvent event = std::move(heard_.front());
+    heard_.erase(heard_.begin());
+    return event;
+  }
+
+ private:
+  testkit::ImapdRig& rig_;
+  ipc::Subscriber subscriber_;
+  std::vector<schema::MailboxEvent> heard_;
+};
 
 // ---- POP3 ----
 
@@ -99,6 +145,22 @@ TEST_F(Pop3Dialog, RetrDeleQuitRemovesTheMessage) {
   EXPECT_TRUE(starts(dialog_.say("RETR 99999999999999999999\r\n"), "-ERR "));
   EXPECT_EQ(dialog_.say("QUIT\r\n"), "+OK bye\r\n");
   EXPECT_EQ(inbox_size(), 2u);
+}
+
+TEST_F(Pop3Dialog, QuitThatRemovesMessagesPublishesTheCounts) {
+  open("pop3s");
+  ImapdEvents events(rig_);
+  events.start();
+  dialog_.output();
+  EXPECT_TRUE(starts(dialog_.say("AUTH PLAIN " + kPlain + "\r\n"), "+OK maildrop has 3 messages"));
+  EXPECT_EQ(dialog_.say("DELE 2\r\n"), "+OK deleted\r\n");
+  EXPECT_EQ(dialog_.say("QUIT\r\n"), "+OK bye\r\n");
+  const schema::MailboxEvent event = events.next();
+  EXPECT_EQ(event.account(), testkit::kUser);
+  EXPECT_EQ(event.mailbox(), "INBOX");
+  EXPECT_EQ(event.uid(), 0u);  // not a delivery
+  EXPECT_EQ(event.messages(), 2u);
+  EXPECT_EQ(event.unseen(), 2u);  // POP3 sets no \Seen
 }
 
 TEST_F(Pop3Dialog, TooManyErrorsEndTheSession) {
@@ -174,6 +236,42 @@ TEST_F(ImapDialog, SelectFetchStoreIdle) {
   EXPECT_TRUE(starts(dialog_.say("DONE\r\n"), "e OK "));
   EXPECT_NE(dialog_.say("f LOGOUT\r\n").find("* BYE"), std::string::npos);
   EXPECT_TRUE(dialog_.ended());
+}
+
+TEST_F(ImapDialog, FlagChangesAndExpungesArePublishedWithTheCounts) {
+  open("imaps");
+  ImapdEvents events(rig_);
+  events.start();
+  dialog_.output();
+  EXPECT_NE(dialog_.say("a LOGIN demo@example.test secret\r\n").find("a OK "), std::string::npos);
+  EXPECT_NE(dialog_.say("b SELECT INBOX\r\n").find("b OK "), std::string::npos);
+  EXPECT_TRUE(starts(dialog_.say("c STORE 1:2 +FLAGS (\\Seen)\r\n"), "* 1 FETCH"));
+  schema::MailboxEvent event = events.next();
+  EXPECT_EQ(event.account(), testkit::kUser);
+  EXPECT_EQ(event.mailbox(), "INBOX");
+  EXPECT_EQ(event.messages(), 3u);
+  EXPECT_EQ(event.unseen(), 1u);
+  // Reading a body sets \Seen too (RFC 9051 6.4.5).
+  EXPECT_TRUE(starts(dialog_.say("d FETCH 3 BODY[TEXT]\r\n"), "* 3 FETCH"));
+  event = events.next();
+  EXPECT_EQ(event.unseen(), 0u);
+  EXPECT_TRUE(starts(dialog_.say("e STORE 2 +FLAGS.SILENT (\\Deleted)\r\n"), "e OK"));
+  EXPECT_EQ(events.next().unseen(), 0u);  // a flag change, counts as they were
+  EXPECT_NE(dialog_.say("f EXPUNGE\r\n").find("* 2 EXPUNGE"), std::string::npos);
+  event = events.next();
+  EXPECT_EQ(event.messages(), 2u);
+  EXPECT_EQ(event.unseen(), 0u);
+  EXPECT_TRUE(starts(dialog_.say("g STORE 1 -FLAGS (\\Seen)\r\n"), "* 1 FETCH"));
+  EXPECT_EQ(events.next().unseen(), 1u);
+  // Renaming INBOX moves its messages away and leaves an empty INBOX.
+  EXPECT_TRUE(starts(dialog_.say("h RENAME INBOX Old\r\n"), "h OK"));
+  event = events.next();
+  EXPECT_EQ(event.mailbox(), "Old");
+  EXPECT_EQ(event.messages(), 2u);
+  event = events.next();
+  EXPECT_EQ(event.mailbox(), "INBOX");
+  EXPECT_EQ(event.messages(), 0u);
+  EXPECT_EQ(event.unseen(), 0u);
 }
 
 TEST_F(ImapDialog, MalformedLinesGetBadAndTheSessionGoesOn) {

@@ -4,3 +4,6 @@
 # a fresh temp directory.
 parley_unit_test(sip_registrar_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/sip_registrar_test.cpp
                  LIBS parley_sip parley_sip_bindings parley_testkit)
+# parley_sip_bindings' presence rules (who may watch whom) in LMDB.
+parley_unit_test(sip_presence_rules_test SOURCES ${CMAKE_CURRENT_LIST_DIR}/sip_presence_rules_test.cpp
+                 LIBS parley_sip_bindings parley_testkit)

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "ipc/contracts/events.h"
+#include "ipc/ipc.h"
 #include "procs/sipd/connection.h"
 #include "procs/sipd/flow.h"
 #include "sip/rewrite.h"
@@ -54,6 +56,11 @@ class SipDialog {
     settle();
     return take();
   }
+  // What the server wrote after something other than the client's bytes.
+  std::vector<sip::Message> flush() {
+    settle();
+    return take();
+  }
   std::vector<sip::Message> take() {
     std::vector<sip::Message> out;
     framer_.feed(stream_->take_output());
@@ -91,6 +98,7 @@ class SipDialog {
     }
     return true;
   }
+  testkit::RigContext& context() { return rig_.context(); }
 
  private:
   void settle() { ASSERT_TRUE(testkit::settle_sip(rig_.io, *stream_, server_, done_)); }
@@ -747,6 +755,357 @@ TEST(SipdMessages, KeptUntilADeviceRegisters) {
   auto again = register_demo2(3);
   ASSERT_NE(find_status(again, 200), nullptr);
   EXPECT_EQ(find_method(again, "MESSAGE"), nullptr) << "delivered once";
+}
+
+// --- event notifications (presence.cpp) ---
+
+// `method` from `from` to `target`, answering the proxy's 407 challenge
+// as the account of `from` (local part) with the right password.
+std::vector<sip::Message> authenticated(SipDialog& d, std::string_view method, std::string_view from,
+                                        std::string_view target, const std::string& call_id, int cseq,
+                                        const std::string& extra, std::string_view body = {}) {
+  const std::string b1 = call_id + "a" + std::to_string(cseq);
+  auto challenge = d.say(request(method, target, from, target, call_id, cseq, b1, extra, body));
+  const sip::Message* c = find_status(challenge, 407);
+  if (c == nullptr) return challenge;
+  const std::string user(from.substr(4, from.find('@') - 4));
+  return d.say(request(method, target, from, target, call_id, cseq + 1, call_id + "b" + std::to_string(cseq),
+                       extra + "Proxy-Authorization: " +
+                           authorization(header(*c, "Proxy-Authenticate"), user, kPassword, method, target,
+                                         auth::DigestAlgorithm::md5) +
+                           "\r\n",
+                       body));
+}
+
+// A request inside the dialog a 2xx made (its To tag added).
+std::string in_dialog(std::string message, const sip::Message& ok) {
+  const auto to = message.find("To: <");
+  const auto end = message.find("\r\n", to);
+  message.insert(end, ";tag=" + std::string(ok.to().tag().value_or("")));
+  return message;
+}
+
+std::string pidf(std::string_view basic, std::string_view note) {
+  return "<?xml version=\"1.0\"?><presence xmlns=\"urn:ietf:params:xml:ns:pidf\" entity=\"pres:demo@example.test\">"
+         "<tuple id=\"desk\"><status><basic>" + std::string(basic) + "</basic></status><note>" + std::string(note) +
+         "</note></tuple></presence>";
+}
+
+// demo (registered in the rig) is watched by demo2 of the same domain:
+// 200, then a NOTIFY in the subscription's dialog with demo's registration
+// as its presence; PUBLISH replaces it and reaches the watcher; refresh
+// and unsubscribe.
+TEST(SipdPresence, SubscribeNotifyPublishRefreshUnsubscribe) {
+  SipDialog d;
+  auto out = authenticated(d, "SUBSCRIBE", "sip:demo2@example.test", "sip:demo@example.test", "sub-1", 1,
+                           "Event: presence\r\nExpires: 600\r\nAccept: application/pidf+xml\r\n");
+  const sip::Message* ok = find_status(out, 200);
+  ASSERT_NE(ok, nullptr) << summary(out);
+  EXPECT_EQ(header(*ok, "Expires"), "600");
+  EXPECT_FALSE(header(*ok, "Contact").empty());
+  const sip::Message* notify = find_method(out, "NOTIFY");
+  ASSERT_NE(notify, nullptr) << summary(out);
+  EXPECT_EQ(notify->call_id(), "sub-1");
+  EXPECT_EQ(notify->from().tag(), ok->to().tag());
+  EXPECT_EQ(notify->to().tag(), "caller");
+  EXPECT_EQ(notify->request_uri_text(), "sip:phone@192.0.2.1:40000;transport=tcp");
+  EXPECT_EQ(header(*notify, "Event"), "presence");
+  EXPECT_TRUE(header(*notify, "Subscription-State").starts_with("active;expires=")) << header(*notify, "Subscription-State");
+  EXPECT_EQ(header(*notify, "Content-Type"), "application/pidf+xml");
+  EXPECT_NE(notify->body().find("<basic>open</basic>"), std::string_view::npos) << notify->body();
+  EXPECT_TRUE(d.say(answer(*notify, 200, "OK")).empty());
+
+  // demo publishes: a new entity tag, and the watcher hears of it.
+  auto published = authenticated(d, "PUBLISH", "sip:demo@example.test", "sip:demo@example.test", "pub-1", 1,
+                                 "Event: presence\r\nExpires: 600\r\nContent-Type: application/pidf+xml\r\n",
+                                 pidf("closed", "Gone fishing"));
+  const sip::Message* pub_ok = find_status(published, 200);
+  ASSERT_NE(pub_ok, nullptr) << summary(published);
+  const std::string etag = header(*pub_ok, "SIP-ETag");
+  EXPECT_FALSE(etag.empty());
+  notify = find_method(published, "NOTIFY");
+  ASSERT_NE(notify, nullptr) << summary(published);
+  EXPECT_NE(notify->body().find("<note>Gone fishing</note>"), std::string_view::npos) << notify->body();
+  EXPECT_NE(notify->body().find("<basic>closed</basic>"), std::string_view::npos);
+  EXPECT_EQ(notify->cseq().number, 2u);
+  d.say(answer(*notify, 200, "OK"));
+
+  // Refresh (no body): a new tag; the old one is spent (412).
+  auto refreshed = authenticated(d, "PUBLISH", "sip:demo@example.test", "sip:demo@example.test", "pub-2", 1,
+                                 "Event: presence\r\nExpires: 600\r\nSIP-If-Match: " + etag + "\r\n");
+  const sip::Message* refresh_ok = find_status(refreshed, 200);
+  ASSERT_NE(refresh_ok, nullptr) << summary(refreshed);
+  const std::string etag2 = header(*refresh_ok, "SIP-ETag");
+  EXPECT_NE(etag2, etag);
+  if (const auto* n = find_method(refreshed, "NOTIFY")) d.say(answer(*n, 200, "OK"));
+  auto stale = authenticated(d, "PUBLISH", "sip:demo@example.test", "sip:demo@example.test", "pub-3", 1,
+                             "Event: presence\r\nSIP-If-Match: " + etag + "\r\n");
+  EXPECT_NE(find_status(stale, 412), nullptr) << summary(stale);
+  // Modify, then remove: the watcher sees the note, then the registration again.
+  auto modified = authenticated(d, "PUBLISH", "sip:demo@example.test", "sip:demo@example.test", "pub-4", 1,
+                                "Event: presence\r\nSIP-If-Match: " + etag2 + "\r\nContent-Type: application/pidf+xml\r\n",
+                                pidf("open", "Back"));
+  const sip::Message* modify_ok = find_status(modified, 200);
+  ASSERT_NE(modify_ok, nullptr) << summary(modified);
+  notify = find_method(modified, "NOTIFY");
+  ASSERT_NE(notify, nullptr);
+  EXPECT_NE(notify->body().find("<note>Back</note>"), std::string_view::npos);
+  d.say(answer(*notify, 200, "OK"));
+  auto removed = authenticated(d, "PUBLISH", "sip:demo@example.test", "sip:demo@example.test", "pub-5", 1,
+                               "Event: presence\r\nExpires: 0\r\nSIP-If-Match: " + header(*modify_ok, "SIP-ETag") + "\r\n");
+  ASSERT_NE(find_status(removed, 200), nullptr) << summary(removed);
+  notify = find_method(removed, "NOTIFY");
+  ASSERT_NE(notify, nullptr);
+  EXPECT_EQ(notify->body().find("Back"), std::string_view::npos);
+  EXPECT_NE(notify->body().find("<basic>open</basic>"), std::string_view::npos);
+  d.say(answer(*notify, 200, "OK"));
+
+  // The subscriber refreshes inside the dialog, then unsubscribes.
+  auto again = d.say(in_dialog(request("SUBSCRIBE", "sip:demo@example.test", "sip:demo2@example.test",
+                                       "sip:demo@example.test", "sub-1", 10, "sub1r", "Event: presence\r\nExpires: 300\r\n"),
+                               *ok));
+  ASSERT_NE(find_status(again, 200), nullptr) << summary(again);
+  notify = find_method(again, "NOTIFY");
+  ASSERT_NE(notify, nullptr);
+  d.say(answer(*notify, 200, "OK"));
+  auto gone = d.say(in_dialog(request("SUBSCRIBE", "sip:demo@example.test", "sip:demo2@example.test",
+                                      "sip:demo@example.test", "sub-1", 11, "sub1u", "Event: presence\r\nExpires: 0\r\n"),
+                              *ok));
+  ASSERT_NE(find_status(gone, 200), nullptr) << summary(gone);
+  notify = find_method(gone, "NOTIFY");
+  ASSERT_NE(notify, nullptr);
+  EXPECT_TRUE(header(*notify, "Subscription-State").starts_with("terminated"));
+  d.say(answer(*notify, 200, "OK"));
+  EXPECT_EQ(d.server().core().subscriptions(), 0u);
+  // Now it is not ours: 481.
+  auto after = d.say(in_dialog(request("SUBSCRIBE", "sip:demo@example.test", "sip:demo2@example.test",
+                                       "sip:demo@example.test", "sub-1", 12, "sub1x", "Event: presence\r\n"),
+                               *ok));
+  EXPECT_NE(find_status(after, 481), nullptr) << summary(after);
+}
+
+TEST(SipdPresence, RefusesWhatItCannotServe) {
+  SipDialog d;
+  auto bad_event = authenticated(d, "SUBSCRIBE", "sip:demo2@example.test", "sip:demo@example.test", "s489", 1,
+                                 "Event: conference\r\n");
+  const sip::Message* r489 = find_status(bad_event, 489);
+  ASSERT_NE(r489, nullptr) << summary(bad_event);
+  EXPECT_NE(header(*r489, "Allow-Events").find("presence"), std::string::npos);
+  auto brief = authenticated(d, "SUBSCRIBE", "sip:demo2@example.test", "sip:demo@example.test", "s423", 1,
+                             "Event: presence\r\nExpires: 5\r\n");
+  const sip::Message* r423 = find_status(brief, 423);
+  ASSERT_NE(r423, nullptr) << summary(brief);
+  EXPECT_EQ(header(*r423, "Min-Expires"), "60");
+  // Malformed PIDF: 400; the server goes on.
+  auto malformed = authenticated(d, "PUBLISH", "sip:demo@example.test", "sip:demo@example.test", "p400", 1,
+                                 "Event: presence\r\nContent-Type: application/pidf+xml\r\n",
+                                 "<presence xmlns=\"urn:ietf:params:xml:ns:pidf\"><tuple id=\"a\">");
+  EXPECT_NE(find_status(malformed, 400), nullptr) << summary(malformed);
+  auto wrong_type = authenticated(d, "PUBLISH", "sip:demo@example.test", "sip:demo@example.test", "p415", 1,
+                                  "Event: presence\r\nContent-Type: text/plain\r\n", "here");
+  EXPECT_NE(find_status(wrong_type, 415), nullptr) << summary(wrong_type);
+  // Someone else's presence is not published; unknown accounts are 404.
+  auto other = authenticated(d, "PUBLISH", "sip:demo2@example.test", "sip:demo@example.test", "p403", 1,
+                             "Event: presence\r\nContent-Type: application/pidf+xml\r\n", pidf("open", "x"));
+  EXPECT_NE(find_status(other, 403), nullptr) << summary(other);
+  auto unknown = authenticated(d, "SUBSCRIBE", "sip:demo2@example.test", "sip:reject@example.test", "s404", 1,
+                               "Event: presence\r\n");
+  EXPECT_NE(find_status(unknown, 404), nullptr) << summary(unknown);
+  // message-summary is for the account itself.
+  auto mwi = authenticated(d, "SUBSCRIBE", "sip:demo2@example.test", "sip:demo@example.test", "s403", 1,
+                           "Event: message-summary\r\n");
+  EXPECT_NE(find_status(mwi, 403), nullptr) << summary(mwi);
+  // A subscriber that claims a local domain authenticates first (407).
+  EXPECT_NE(find_status(d.say(request("SUBSCRIBE", "sip:demo@example.test", "sip:demo2@example.test",
+                                      "sip:demo@example.test", "s407", 1, "s407", "Event: presence\r\n")),
+                        407),
+            nullptr);
+  EXPECT_EQ(d.server().core().subscriptions(), 0u);
+}
+
+// A watcher of another domain waits (200, pending, no body) until the
+// account allows it; then it gets the state. Deny ends it (rejected).
+TEST(SipdPresence, OtherDomainsWaitUntilAllowed) {
+  SipDialog d;
+  auto out = d.say(request("SUBSCRIBE", "sip:demo@example.test", "sip:bob@elsewhere.test", "sip:demo@example.test",
+                           "sub-far", 1, "subfar", "Event: presence\r\n"));
+  ASSERT_NE(find_status(out, 200), nullptr) << summary(out);
+  const sip::Message* notify = find_method(out, "NOTIFY");
+  ASSERT_NE(notify, nullptr);
+  EXPECT_TRUE(header(*notify, "Subscription-State").starts_with("pending"));
+  EXPECT_TRUE(notify->body().empty());
+  d.say(answer(*notify, 200, "OK"));
+  ASSERT_TRUE(d.server().core().allow_watcher("demo@example.test", "Bob@elsewhere.test").ok());
+  auto allowed = d.flush();
+  notify = find_method(allowed, "NOTIFY");
+  ASSERT_NE(notify, nullptr) << summary(allowed);
+  EXPECT_TRUE(header(*notify, "Subscription-State").starts_with("active"));
+  EXPECT_NE(notify->body().find("<basic>open</basic>"), std::string_view::npos);
+  d.say(answer(*notify, 200, "OK"));
+  ASSERT_TRUE(d.server().core().deny_watcher("demo@example.test", "bob@elsewhere.test").ok());
+  auto denied = d.flush();
+  notify = find_method(denied, "NOTIFY");
+  ASSERT_NE(notify, nullptr) << summary(denied);
+  EXPECT_EQ(header(*notify, "Subscription-State"), "terminated;reason=rejected");
+  d.say(answer(*notify, 200, "OK"));
+  EXPECT_EQ(d.server().core().subscriptions(), 0u);
+}
+
+// An account that publishes nothing is open while a device is registered:
+// a registration notifies its watchers.
+TEST(SipdPresence, RegistrationIsBasicPresence) {
+  SipDialog d;
+  auto out = authenticated(d, "SUBSCRIBE", "sip:demo@example.test", "sip:demo2@example.test", "sub-reg", 1,
+                           "Event: presence\r\n");
+  const sip::Message* notify = find_method(out, "NOTIFY");
+  ASSERT_NE(notify, nullptr) << summary(out);
+  EXPECT_NE(notify->body().find("<basic>closed</basic>"), std::string_view::npos) << notify->body();
+  d.say(answer(*notify, 200, "OK"));
+  const std::string uri = "sip:mx.example.test";
+  auto challenge = d.say(request("REGISTER", uri, "sip:demo2@example.test", "sip:demo2@example.test", "reg-p", 1, "rp1"));
+  ASSERT_NE(find_status(challenge, 401), nullptr);
+  auto registered = d.say(request("REGISTER", uri, "sip:demo2@example.test", "sip:demo2@example.test", "reg-p", 2, "rp2",
+                                  "Expires: 600\r\nAuthorization: " +
+                                      authorization(header(*find_status(challenge, 401), "WWW-Authenticate"), "demo2",
+                                                    kPassword, "REGISTER", uri, auth::DigestAlgorithm::md5) +
+                                      "\r\n"));
+  ASSERT_NE(find_status(registered, 200), nullptr) << summary(registered);
+  notify = find_method(registered, "NOTIFY");
+  ASSERT_NE(notify, nullptr) << summary(registered);
+  EXPECT_NE(notify->body().find("<basic>open</basic>"), std::string_view::npos) << notify->body();
+  d.say(answer(*notify, 200, "OK"));
+}
+
+// A NOTIFY answered 481 ends the subscription.
+TEST(SipdPresence, NotifyRefusedEndsTheSubscription) {
+  SipDialog d;
+  auto out = authenticated(d, "SUBSCRIBE", "sip:demo2@example.test", "sip:demo@example.test", "sub-481", 1,
+                           "Event: presence\r\n");
+  const sip::Message* notify = find_method(out, "NOTIFY");
+  ASSERT_NE(notify, nullptr) << summary(out);
+  EXPECT_EQ(d.server().core().subscriptions(), 1u);
+  d.say(answer(*notify, 481, "Call/Transaction Does Not Exist"));
+  EXPECT_EQ(d.server().core().subscriptions(), 0u);
+}
+
+// message-summary: the counts the mail store reports, on every change.
+TEST(SipdPresence, MessageSummaryFollowsTheMailbox) {
+  SipDialog d;
+  auto out = authenticated(d, "SUBSCRIBE", "sip:demo@example.test", "sip:demo@example.test", "mwi-1", 1,
+                           "Event: message-summary\r\n");
+  ASSERT_NE(find_status(out, 200), nullptr) << summary(out);
+  const sip::Message* notify = find_method(out, "NOTIFY");
+  ASSERT_NE(notify, nullptr);
+  EXPECT_EQ(header(*notify, "Event"), "message-summary");
+  // The counts local-delivery gave (the rig's: 2 messages, 1 unseen).
+  EXPECT_EQ(notify->body(), "Messages-Waiting: yes\r\nMessage-Account: sip:demo@example.test\r\nText-Message: 1/1\r\n");
+  d.say(answer(*notify, 200, "OK"));
+  d.server().core().mailbox_changed("demo@example.test", 7, 2);
+  auto changed = d.flush();
+  notify = find_method(changed, "NOTIFY");
+  ASSERT_NE(notify, nullptr) << summary(changed);
+  EXPECT_EQ(header(*notify, "Content-Type"), "application/simple-message-summary");
+  EXPECT_EQ(notify->body(), "Messages-Waiting: yes\r\nMessage-Account: sip:demo@example.test\r\nText-Message: 2/5\r\n");
+  d.say(answer(*notify, 200, "OK"));
+  // The same counts again (imapd announces a \Flagged too) are no news.
+  d.server().core().mailbox_changed("demo@example.test", 7, 2);
+  EXPECT_EQ(find_method(d.flush(), "NOTIFY"), nullptr);
+  d.server().core().mailbox_changed("demo@example.test", 7, 0);
+  changed = d.flush();
+  notify = find_method(changed, "NOTIFY");
+  ASSERT_NE(notify, nullptr) << summary(changed);
+  EXPECT_EQ(notify->body(), "Messages-Waiting: no\r\nMessage-Account: sip:demo@example.test\r\nText-Message: 0/7\r\n");
+  d.say(answer(*notify, 200, "OK"));
+  // Another account's mailbox is none of its business.
+  d.server().core().mailbox_changed("demo2@example.test", 1, 1);
+  EXPECT_EQ(find_method(d.flush(), "NOTIFY"), nullptr);
+}
+
+// Mailbox events as local-delivery publishes them reach message-summary;
+// malformed ones, and other mailboxes than INBOX, are dropped.
+TEST(SipdPresence, MailboxEventsReachMessageSummary) {
+  SipDialog d;
+  ipc::Publisher local_delivery(d.io(), d.context().endpoint("events", "local-delivery"));
+  ASSERT_TRUE(local_delivery.start().ok());
+  auto out = authenticated(d, "SUBSCRIBE", "sip:demo@example.test", "sip:demo@example.test", "mwi-events", 1,
+                           "Event: message-summary\r\n");
+  const sip::Message* notify = find_method(out, "NOTIFY");
+  ASSERT_NE(notify, nullptr) << summary(out);
+  d.say(answer(*notify, 200, "OK"));
+  auto event = [](std::string account, std::string mailbox, std::uint32_t messages, std::uint32_t unseen) {
+    schema::MailboxEvent e;
+    e.set_account(std::move(account));
+    e.set_mailbox(std::move(mailbox));
+    e.set_messages(messages);
+    e.set_unseen(unseen);
+    return e;
+  };
+  // The NOTIFYs that arrive within a while, each answered.
+  auto notifies = [&] {
+    std::vector<std::string> bodies;
+    for (int i = 0; i < 20; ++i) {
+      d.io().restart();
+      d.io().run_for(std::chrono::milliseconds(10));
+      for (const auto& m : d.flush()) {
+        if (!m.is_request() || m.method() != "NOTIFY") continue;
+        bodies.emplace_back(m.body());
+        d.say(answer(m, 200, "OK"));
+      }
+    }
+    return bodies;
+  };
+  // A subscription reaches the publisher some time after connecting, and
+  // events before it are dropped: publish new counts until one is heard.
+  std::uint32_t messages = 10;
+  for (int tries = 0; tries < 100 && notifies().empty(); ++tries) {
+    local_delivery.publish(contracts::kMailboxChanged, testkit::kUser, event(std::string(testkit::kUser), "INBOX", ++messages, 1));
+  }
+  ASSERT_GT(messages, 10u);
+  (void)notifies();  // one published late in the loop may still arrive
+  // The key is not the account; more unseen than messages; not INBOX.
+  local_delivery.publish(contracts::kMailboxChanged, "demo2@example.test", event(std::string(testkit::kUser), "INBOX", 99, 9));
+  local_delivery.publish(contracts::kMailboxChanged, testkit::kUser, event(std::string(testkit::kUser), "INBOX", 1, 5));
+  local_delivery.publish(contracts::kMailboxChanged, testkit::kUser, event(std::string(testkit::kUser), "Sent", 50, 50));
+  // Then a good one: in order on one connection, so the others came first.
+  local_delivery.publish(contracts::kMailboxChanged, testkit::kUser, event(std::string(testkit::kUser), "INBOX", 3, 0));
+  EXPECT_EQ(notifies(), std::vector<std::string>{
+                            "Messages-Waiting: no\r\nMessage-Account: sip:demo@example.test\r\nText-Message: 0/3\r\n"});
+}
+
+// dialog: demo2 watches demo; a call to demo shows trying/early, then
+// terminated when it is refused.
+TEST(SipdPresence, DialogEventFollowsTheCalls) {
+  SipDialog d;
+  auto out = authenticated(d, "SUBSCRIBE", "sip:demo2@example.test", "sip:demo@example.test", "dlg-1", 1,
+                           "Event: dialog\r\n");
+  const sip::Message* notify = find_method(out, "NOTIFY");
+  ASSERT_NE(notify, nullptr) << summary(out);
+  EXPECT_EQ(header(*notify, "Content-Type"), "application/dialog-info+xml");
+  EXPECT_NE(notify->body().find("version=\"0\""), std::string_view::npos) << notify->body();
+  EXPECT_EQ(notify->body().find("<dialog "), std::string_view::npos);
+  d.say(answer(*notify, 200, "OK"));
+
+  auto call = d.say(request("INVITE", "sip:demo@example.test", "sip:bob@elsewhere.test", "sip:demo@example.test",
+                            "call-dlg", 1, "invdlg"));
+  const sip::Message* forwarded = find_method(call, "INVITE");
+  ASSERT_NE(forwarded, nullptr) << summary(call);
+  notify = find_method(call, "NOTIFY");
+  ASSERT_NE(notify, nullptr) << summary(call);
+  EXPECT_NE(notify->body().find("call-id=\"call-dlg\""), std::string_view::npos) << notify->body();
+  EXPECT_NE(notify->body().find("direction=\"recipient\""), std::string_view::npos);
+  EXPECT_NE(notify->body().find("<state>trying</state>"), std::string_view::npos);
+  d.say(answer(*notify, 200, "OK"));
+  auto ringing = d.say(answer(*forwarded, 180, "Ringing"));
+  notify = find_method(ringing, "NOTIFY");
+  ASSERT_NE(notify, nullptr) << summary(ringing);
+  EXPECT_NE(notify->body().find("<state>early</state>"), std::string_view::npos) << notify->body();
+  EXPECT_NE(notify->body().find("version=\"2\""), std::string_view::npos);
+  d.say(answer(*notify, 200, "OK"));
+  auto busy = d.say(answer(*forwarded, 486, "Busy Here"));
+  notify = find_method(busy, "NOTIFY");
+  ASSERT_NE(notify, nullptr) << summary(busy);
+  EXPECT_NE(notify->body().find("<state>terminated</state>"), std::string_view::npos) << notify->body();
+  d.say(answer(*notify, 200, "OK"));
 }
 
 TEST(SipdFlow, NamesAndTokensRoundTripAndTokensAreSigned) {

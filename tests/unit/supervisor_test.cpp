@@ -3,13 +3,16 @@
 // test) are checked as parleyd's own are, with file:line; a key or section
 // no program declares is refused.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <string>
 
 #include "supervisor/settings.h"
+#include "supervisor/sockets.h"
 
 namespace parley::supervisor {
 namespace {
@@ -98,6 +101,25 @@ TEST(SupervisorSchema, ProgramDeclarationsAreChecked) {
   const auto parleyds = file_schema({program("a", "supervisor", 9)});
   ASSERT_FALSE(parleyds.ok());
   EXPECT_EQ(parleyds.error().detail, "process a: section supervisor is parleyd's");
+}
+
+// A UDP listener gets 4 MiB buffers each way so that a burst of SIP
+// requests waits instead of being dropped: past net.core.rmem_max when
+// parleyd runs as root, else up to that limit (the kernel reports twice
+// what was set).
+TEST(SupervisorSockets, DatagramListenersGetLargeBuffers) {
+  Sockets sockets;
+  config::ListenSpec spec{"sip", config::ListenSpec::Proto::udp, "127.0.0.1", 0};
+  auto fd = sockets.get(spec);
+  ASSERT_TRUE(fd.ok()) << fd.error().detail;
+  long limit = 0;
+  std::ifstream("/proc/sys/net/core/rmem_max") >> limit;
+  const long wanted = 2L * (4 << 20);
+  const long expected = ::geteuid() == 0 ? wanted : std::min(wanted, 2 * limit);
+  int size = 0;
+  socklen_t len = sizeof size;
+  ASSERT_EQ(::getsockopt(*fd, SOL_SOCKET, SO_RCVBUF, &size, &len), 0);
+  EXPECT_GE(size, expected);
 }
 
 }  // namespace
