@@ -74,6 +74,7 @@ void usage(std::FILE* out) {
       "SIP:\n"
       "  sip registrations [ACCOUNT]  registered contacts (of one account), with their flows and expiry\n"
       "  sip calls                   answered calls in progress\n"
+      "  sip trunks                  the SIP trunks sipd registers to, their state and last answer\n"
       "  sip unregister ACCOUNT      remove every registration of an account\n"
       "  sip allow ACCOUNT WATCHER   let WATCHER (user@domain) of another domain see ACCOUNT's presence and calls\n"
       "  sip deny ACCOUNT WATCHER    take that back (its subscriptions end)\n"
@@ -672,6 +673,28 @@ void print_sip(const std::string& verb, const schema::SipAdminReply& reply, bool
       std::printf("%-24s %-32s -> %-32s answered %s\n", printable(c.sid()).c_str(), printable(c.caller()).c_str(),
                   printable(c.callee()).c_str(), utc_time(c.answered() * 1000, false).c_str());
     }
+  } else if (verb == "trunks") {
+    if (json) {
+      std::string out = "{\"ok\":true,\"trunks\":[";
+      for (int i = 0; i < reply.trunks_size(); ++i) {
+        const auto& t = reply.trunks(i);
+        out += std::string(i ? "," : "") + "{\"name\":" + log::json_quote(t.name()) + ",\"registrar\":" +
+               log::json_quote(t.registrar()) + ",\"state\":" + log::json_quote(t.state()) + ",\"expires\":" +
+               log::json_quote(t.expires_at() > 0 ? utc_time(t.expires_at() * 1000, true) : "") +
+               ",\"last_status\":" + std::to_string(t.last_status()) + ",\"last_error\":" +
+               log::json_quote(t.last_error()) + ",\"failures\":" + std::to_string(t.failures()) + "}";
+      }
+      std::printf("%s]}\n", out.c_str());
+      return;
+    }
+    if (reply.trunks_size() == 0) std::printf("no trunks\n");
+    for (const auto& t : reply.trunks()) {
+      std::printf("%-16s %-40s %-15s", printable(t.name()).c_str(), printable(t.registrar()).c_str(), printable(t.state()).c_str());
+      if (t.expires_at() > 0) std::printf(" expires %s", utc_time(t.expires_at() * 1000, false).c_str());
+      if (t.last_status() != 0) std::printf(" last %d", t.last_status());
+      if (!t.last_error().empty()) std::printf(" (%s, %d in a row)", printable(t.last_error()).c_str(), t.failures());
+      std::printf("\n");
+    }
   } else if (verb == "allow" || verb == "deny") {
     std::printf(json ? "{\"ok\":true}\n" : "ok\n");
   } else if (json) {
@@ -757,7 +780,7 @@ int main(int argc, char** argv) {
   } else if (cmd == "sip") {
     schema::SipAdminRequest inner;
     const std::string verb = words.size() > 1 ? words[1] : "";
-    if ((verb == "registrations" && words.size() <= 3) || (verb == "calls" && words.size() == 2) ||
+    if ((verb == "registrations" && words.size() <= 3) || ((verb == "calls" || verb == "trunks") && words.size() == 2) ||
         (verb == "unregister" && words.size() == 3) || ((verb == "allow" || verb == "deny") && words.size() == 4)) {
       inner.set_op(verb);
       if (words.size() >= 3) inner.set_account(words[2]);

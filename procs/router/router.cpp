@@ -76,7 +76,9 @@ class Router final : public daemon::Service {
                        return resolve_addresses(ask, sid);
                      };
                      SignalClock clock = signal_clock_;
-                     schema::RouteSignalReply reply = co_await route_signal(std::move(resolve), std::move(req), std::move(clock));
+                     std::vector<Gateway> gateways = settings_->sip_gateways;
+                     schema::RouteSignalReply reply =
+                         co_await route_signal(std::move(resolve), std::move(req), std::move(clock), std::move(gateways));
                      co_return reply;
                    });
     return server_.start();

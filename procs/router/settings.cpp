@@ -20,6 +20,16 @@ const config::List kRules{
            "\"error:CODE TEXT\" (refuse, e.g. \"error:550 5.1.1 gone\"), \"null\" (accept and "
            "discard), or \"smtp:HOST:PORT\" (deliver to that host instead of the domain's MX).",
     .check = config::Check::rule};
+const config::List kSipGateways{
+    .section = kSection, .key = "sip_gateways", .default_value = {},
+    .doc = "Numbers that leave through a SIP trunk or gateway, for authenticated local callers "
+           "only; first match wins, each \"PATTERN = TARGET\". PATTERN is a number or one with a "
+           "single * for one or more digits (\"0*\", \"+49*\", \"112\"). TARGET is "
+           "\"trunk:NAME\" (sipd's trunk NAME, the number as dialed), \"trunk:NAME:TEMPLATE\" "
+           "(the number TEMPLATE, * being what the wildcard matched: \"trunk:provider:+4930*\"), "
+           "or a SIP URI with the same * (\"sip:*@gw.example.test;transport=tcp\"). Numbers dialed "
+           "in a local domain are matched before its accounts: a matching number is not an extension.",
+    .check = config::Check::rule};
 const config::String kPostmaster{
     .section = kSection, .key = "postmaster", .default_value = "",
     .doc = "Where postmaster's mail goes when it has no mailbox of its own (RFC 5321 4.5.1): "
@@ -39,7 +49,7 @@ const config::Integer kCommitBatchMax{
 config::SectionDecl settings_section() {
   return {.name = std::string(kSection),
           .doc = "The router: address rewriting and routing rules, hop limit, queue commits.",
-          .keys = {kMaxHops, kRules, kPostmaster, kCommitBatchMax}};
+          .keys = {kMaxHops, kRules, kSipGateways, kPostmaster, kCommitBatchMax}};
 }
 
 Result<Settings> load_settings(const config::Config& c) {
@@ -49,6 +59,9 @@ Result<Settings> load_settings(const config::Config& c) {
   auto rules = parse_rules(c.get(kRules));
   if (!rules) return rules.error();
   s.rules = std::move(rules.value());
+  auto gateways = parse_gateways(c.get(kSipGateways));
+  if (!gateways) return gateways.error();
+  s.sip_gateways = std::move(gateways.value());
   s.hostname = daemon::host_name(c);
   s.postmaster = c.get(kPostmaster);
   return s;

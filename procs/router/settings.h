@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "core/result.h"
+#include "gateways.h"
 #include "rules.h"
 
 namespace parley::router {
@@ -16,6 +17,7 @@ struct Settings {
   int max_hops = 0;
   std::size_t batch_max = 0;
   std::vector<Rule> rules;
+  std::vector<Gateway> sip_gateways;
   std::string hostname;
   std::string postmaster;  // router.postmaster; "": found through the host name
 };

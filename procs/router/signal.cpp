@@ -304,7 +304,8 @@ Status check_route_signal(const schema::RouteSignalRequest& request) {
   return {};
 }
 
-awaitable<schema::RouteSignalReply> route_signal(Resolve resolve, schema::RouteSignalRequest request, SignalClock clock) {
+awaitable<schema::RouteSignalReply> route_signal(Resolve resolve, schema::RouteSignalRequest request, SignalClock clock,
+                                                 std::vector<Gateway> gateways) {
   schema::RouteSignalReply reply;
   const std::string sid = request.signal().sid();
   const std::string address = request.address();
@@ -331,6 +332,21 @@ awaitable<schema::RouteSignalReply> route_signal(Resolve resolve, schema::RouteS
     co_return reply;
   }
   const schema::Resolution called = found.value().front();
+  // A number for a trunk or gateway: for authenticated local callers only,
+  // dialed in one of our domains (another domain's number is its own).
+  if (!request.signal().auth_user().empty() && called.kind() != schema::Resolution::KIND_NOT_LOCAL &&
+      called.kind() != schema::Resolution::KIND_UNSPECIFIED) {
+    const auto at = address.rfind('@');
+    if (auto m = match_gateway(gateways, std::string_view(address).substr(0, at))) {
+      schema::SignalTarget t = external(m->trunk.empty() ? m->uri : "sip:" + m->number + address.substr(at));
+      t.set_trunk(m->trunk);
+      log::info("router.signal.gateway", "call to a number through a gateway rule",
+                {{"sid", sid}, {"address", address}, {"user", request.signal().auth_user()}, {"to", t.uri()},
+                 {"key", t.trunk()}});
+      *reply.add_targets() = std::move(t);
+      co_return reply;
+    }
+  }
   std::vector<std::string> path;
   auto targets = co_await expander.expand_resolved(called, address, Role::called, path, 0);
   if (!targets) {

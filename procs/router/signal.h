@@ -62,10 +62,12 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/asio.h"
 #include "core/result.h"
 #include "hours/time_zone.h"
+#include "gateways.h"
 #include "schema/directory.pb.h"
 #include "schema/signal.pb.h"
 
@@ -110,6 +112,13 @@ Status check_route_signal(const schema::RouteSignalRequest& request);
 // fails: every trouble is a KIND_REJECT target with its Answer. Logs one
 // event: router.signal.routed (debug), router.signal.refused or
 // router.signal.relay_denied (info).
-awaitable<schema::RouteSignalReply> route_signal(Resolve resolve, schema::RouteSignalRequest request, SignalClock clock);
+//
+// With `gateways` (router.sip_gateways, gateways.h): an authenticated
+// caller's call to a number in a local domain that a rule matches is one
+// KIND_EXTERNAL target, the rule's URI, or with `trunk` set and the number
+// as the URI's user part; logged as router.signal.gateway (info). Rules
+// come before the domain's accounts and extensions.
+awaitable<schema::RouteSignalReply> route_signal(Resolve resolve, schema::RouteSignalRequest request, SignalClock clock,
+                                                 std::vector<Gateway> gateways = {});
 
 }  // namespace parley::router

@@ -1,11 +1,13 @@
 // What the SIP core asks of the rest of Parley: the directory (digest
 // checks, addresses and account settings), the router (where a call
-// goes) and the mail store (a mailbox's counts). sipd's Server answers through ipc; tests and the session fuzz
+// goes), the mail store (a mailbox's counts) and DNS (where a SIP server is,
+// RFC 3263). sipd's Server answers through ipc; tests and the session fuzz
 // target through a stand-in of their own.
 #pragma once
 
 #include "core/asio.h"
 #include "core/result.h"
+#include "dns/sip_locate.h"
 #include "schema/directory.pb.h"
 #include "schema/signal.pb.h"
 #include "schema/store.pb.h"
@@ -20,6 +22,9 @@ class Backend {
   virtual awaitable<Result<schema::RouteSignalReply>> route(schema::RouteSignalRequest request) = 0;
   // A mailbox's counts, for message-summary subscriptions (RFC 3842).
   virtual awaitable<Result<schema::MailboxStatusReply>> mailbox_status(schema::MailboxStatusRequest request) = 0;
+  // The servers to try in turn for a URI naming a host (dns::locate's
+  // contract: errors not_found, unavailable, invalid, cancelled).
+  virtual awaitable<Result<std::vector<dns::Target>>> locate(dns::SipDestination destination) = 0;
 };
 
 }  // namespace parley::sipd

@@ -50,10 +50,11 @@ awaitable<void> Connection::serve() {
   co_await read_loop();
 }
 
-std::shared_ptr<Connection> Connection::connect(Server& server, Flow flow, std::string sid) {
+std::shared_ptr<Connection> Connection::connect(Server& server, Flow flow, std::string sid, std::string server_name) {
   auto stream = std::make_unique<net::TcpStream>(asio::ip::tcp::socket(server.io()));
   auto c = std::make_shared<Connection>(server, std::move(stream), "outbound", std::move(sid));
   c->flow_ = std::move(flow);
+  c->server_name_ = std::move(server_name);
   c->connecting_ = true;
   c->ip_ = c->flow_.ip;
   c->peer_ = c->flow_.peer();
@@ -78,8 +79,23 @@ awaitable<void> Connection::serve_outbound(std::shared_ptr<Connection> self) {
     timer.cancel();
   }
   if (!*c.server_alive_) co_return;  // sipd is shutting down: the server is gone
-  if (ec) {
-    log::info("sip.connection.connect_failed", ec.message(), {{"sid", c.sid_}, {"peer", c.peer_}});
+  std::string failure = ec ? ec.message() : std::string();
+  if (!ec && c.flow_.kind == Flow::Kind::tls) {
+    // The server must prove the name the target was located by (RFC 5922
+    // 7.3); a bare address is checked against the certificate's addresses.
+    const std::string name = c.server_name_.empty() ? c.flow_.ip : c.server_name_;
+    auto context = c.server_.settings()->tls_client;
+    auto shaken = co_await c.stream_->handshake_client(context, name, kConnectTimeout);
+    if (!*c.server_alive_) co_return;
+    if (!shaken) {
+      failure = "TLS: " + shaken.error().detail;
+    } else {
+      log::debug("sip.connection.tls", "TLS up", {{"sid", c.sid_}, {"peer", c.peer_}, {"host", name},
+                                                   {"tls", c.stream_->tls_version()}});
+    }
+  }
+  if (!failure.empty()) {
+    log::info("sip.connection.connect_failed", failure, {{"sid", c.sid_}, {"peer", c.peer_}, {"host", c.server_name_}});
     c.closing_ = true;
     c.out_.clear();
     c.queued_ = 0;

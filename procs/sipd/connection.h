@@ -29,12 +29,16 @@ class Connection final : public front::Session, public std::enable_shared_from_t
  public:
   Connection(Server& server, std::unique_ptr<net::Stream> stream, std::string listener, std::string sid);
   static awaitable<void> run(std::shared_ptr<Connection> self);
-  // A TCP connection this server opens to `flow`'s address (a contact whose
-  // own connection is gone, a next hop): what is sent before it is up
-  // waits; if it cannot be opened, the Core hears of the flow's end.
-  static std::shared_ptr<Connection> connect(Server& server, Flow flow, std::string sid);
+  // A TCP or TLS connection this server opens to `flow`'s address (a
+  // contact whose own connection is gone, a next hop): what is sent before
+  // it is up waits; if it cannot be opened, the Core hears of the flow's
+  // end. TLS verifies the server's certificate against `server_name`
+  // (RFC 5922; the address when empty) with the settings' client context.
+  static std::shared_ptr<Connection> connect(Server& server, Flow flow, std::string sid, std::string server_name);
 
   const Flow& flow() const { return flow_; }
+  // Outbound TLS: the name the server's certificate was checked against.
+  const std::string& server_name() const { return server_name_; }
   // Closes the connection; its coroutines end.
   void close();
   // Queues a SIP message (or keep-alive) for the peer, in a WebSocket
@@ -58,6 +62,7 @@ class Connection final : public front::Session, public std::enable_shared_from_t
   // connection's coroutines still wait: they end without touching it.
   std::shared_ptr<const bool> server_alive_;
   Flow flow_;
+  std::string server_name_;
   sip::Framer framer_;
   std::unique_ptr<ws::Decoder> websocket_;  // WebSocket listeners
   std::deque<std::string> out_;

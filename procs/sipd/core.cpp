@@ -284,7 +284,7 @@ void Core::transaction_ended(sip::TransactionId id) {
   deliveries_.erase(id);
   // A branch that ends without a final response failed (timer B or F
   // told already; this covers a transaction dropped any other way).
-  if (branch_of_.contains(id)) on_branch_failed(id, 408);
+  if (branch_of_.contains(id) || trunk_registers_.contains(id)) on_branch_failed(id, 408);
   branch_of_.erase(id);
   // The proxy state goes once the call stack that ended the transaction
   // (often while handling that very Proxied) has unwound.

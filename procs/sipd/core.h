@@ -40,6 +40,7 @@
 
 #include "auth/auth.h"
 #include "backend.h"
+#include "dns/sip_locate.h"
 #include "core/asio.h"
 #include "flow.h"
 #include "settings.h"
@@ -61,6 +62,17 @@ struct CallRecord {
   std::int64_t started = 0;   // wall seconds
   std::int64_t answered = 0;  // 0: ringing
   std::chrono::steady_clock::time_point answered_at{};  // for the call's duration
+};
+
+// A trunk's registration as `parleyctl sip trunks` shows it.
+struct TrunkStatus {
+  std::string name;
+  std::string registrar;
+  std::string state;  // "registering", "registered", "failed", "not registering"
+  std::int64_t expires_at = 0;  // wall seconds, while registered
+  int last_status = 0;          // the last final response (408: no answer, 503: unreachable)
+  std::string last_error;
+  int failures = 0;             // in a row
 };
 
 class Core {
@@ -90,6 +102,10 @@ class Core {
   void flow_closed(const Flow& flow);
 
   std::vector<CallRecord> calls() const;
+  // Registers to the configured trunks (trunks.cpp), refreshing before
+  // expiry and retrying with backoff.
+  void start_trunks();
+  std::vector<TrunkStatus> trunks() const;
   std::size_t transactions() const { return transactions_.size(); }
   std::size_t subscriptions() const { return subscriptions_.size(); }
   // A mailbox of `account` changed (the mail store's event): its
@@ -111,6 +127,21 @@ class Core {
   void stop();
 
  private:
+  // How a branch leaves: the Request-URI (empty: as received), Route
+  // entries of ours to take off, whether to Record-Route.
+  struct Leg {
+    std::string account;
+    std::string request_uri;
+    std::size_t drop_routes = 0;
+    bool record_route = false;
+    Flow flow;
+    // Through a trunk: its name (a 401/407 is answered with its
+    // credentials, once), the credentials header line to add, and how much
+    // the CSeq is raised over the caller's (the re-sent request's).
+    std::string trunk;
+    std::string credentials;
+    std::uint32_t cseq_shift = 0;
+  };
   struct Branch {
     sip::TransactionId client = 0;
     std::string account;  // the target account; empty inside a dialog
@@ -119,6 +150,12 @@ class Core {
     bool provisional = false;
     bool cancel_pending = false;  // CANCEL once a provisional response comes
     bool abandoned = false;       // cancelled to try other targets: not a candidate
+    // A located server's branch (RFC 3263 4.3): the servers left to try
+    // when this one fails (transport error, timeout, 503), and how to
+    // send to them.
+    std::vector<dns::Target> fallback;
+    std::string host;  // the name they were located by
+    Leg leg;
   };
   // A request the proxy forwards: its server transaction and its branches.
   struct Proxied {
@@ -131,6 +168,7 @@ class Core {
     bool final_sent = false;
     bool cancelled = false;
     bool forwarded = false;  // the account's forwarding rules were applied
+    std::size_t locating = 0;  // DNS lookups (RFC 3263) whose branches have not started
     schema::RouteSignalReply plan;
     std::unique_ptr<asio::steady_timer> timer_c;
     // Ringing in turn (SignalTarget.stage): the list of `plan` being rung,
@@ -140,15 +178,6 @@ class Core {
     std::unique_ptr<asio::steady_timer> stage_timer;
     std::string caller, callee;
     std::int64_t started = 0;  // wall seconds, for the call record
-  };
-  // How a branch leaves: the Request-URI (empty: as received), Route
-  // entries of ours to take off, whether to Record-Route.
-  struct Leg {
-    std::string account;
-    std::string request_uri;
-    std::size_t drop_routes = 0;
-    bool record_route = false;
-    Flow flow;
   };
   using TimerKey = std::pair<sip::TransactionId, sip::Timer>;
 
@@ -234,6 +263,21 @@ class Core {
   // Where a request goes next: the flow (from a flow token in a popped
   // Route, or the URI's address), nullopt when nowhere.
   std::optional<Flow> next_hop(const sip::Uri& uri, const std::optional<Flow>& token_flow);
+  // RFC 3263: what to locate for a URI whose host is a name; nullopt for
+  // an address or a scheme other than sip and sips.
+  std::optional<dns::SipDestination> named_destination(const sip::Uri& uri) const;
+  // Starts locating `to` for a leg of `p` (its flow filled in later); the
+  // branch starts when the lookup ends, unless `p` has ended or been
+  // cancelled meanwhile.
+  void start_located(Proxied& p, Leg leg, dns::SipDestination to);
+  awaitable<void> locate_leg(sip::TransactionId server, Leg leg, dns::SipDestination to);
+  // A branch to the first of `targets` that takes one; the others are
+  // its fallback. False when none did.
+  bool start_on_targets(Proxied& p, Leg leg, std::vector<dns::Target> targets, const std::string& host);
+  // A failed branch with servers left to try: the next one's branch
+  // started (the failed one abandoned); false when there is none.
+  bool fail_over(Proxied& p, std::size_t index);
+  awaitable<void> forward_ack_located(std::string wire, dns::SipDestination to);
   // Our Record-Route / Via values for flows of `kind`.
   std::string via_value(Flow::Kind kind, std::string_view branch) const;
   std::string record_route(const Flow& flow) const;
@@ -247,6 +291,37 @@ class Core {
   };
   OwnRoutes own_routes(const sip::Message& request, const Flow& from) const;
   void final_answered(Proxied& p, int status);
+
+  // --- trunks (trunks.cpp) ---
+  struct TrunkState {
+    std::string state = "registering";
+    std::string call_id;
+    std::string from_tag;
+    std::uint32_t cseq = 0;
+    std::uint32_t expires = 0;  // asked for
+    std::int64_t expires_at = 0;
+    int failures = 0;
+    int last_status = 0;
+    std::string last_error;
+    bool credentials_sent = false;  // the REGISTER in flight answers a challenge
+    std::unique_ptr<asio::steady_timer> timer;
+  };
+  awaitable<void> send_trunk_register(std::string name, std::string credentials);
+  void on_trunk_response(sip::TransactionId client, const sip::Message& response);
+  void trunk_failed(const std::string& name, int status, const std::string& why);
+  void schedule_trunk(const std::string& name, std::chrono::seconds after);
+  // An incoming call through a trunk (its Request-URI our registered
+  // contact): the local address its number maps to; nullopt otherwise.
+  std::optional<std::string> trunk_call_target(const sip::Message& request) const;
+  // The answer to a trunk's challenge for a call: the branch again with
+  // credentials and the CSeq raised; false when it cannot be answered.
+  bool answer_trunk_challenge(Proxied& p, std::size_t index, const sip::Message& challenge);
+  std::map<std::string, TrunkState> trunk_states_;
+  std::map<sip::TransactionId, std::string> trunk_registers_;  // REGISTER client transaction -> trunk
+  // Dialogs whose INVITE went through a trunk with its CSeq raised: by
+  // Call-ID, the raise and the caller's From tag, for the caller's ACK and
+  // later requests (and their responses, lowered again).
+  std::map<std::string, std::pair<std::uint32_t, std::string>, std::less<>> cseq_shifts_;
 
   // --- stored instant messages (messages.cpp) ---
   // Keeps a MESSAGE for an account with no device registered and answers

@@ -70,6 +70,11 @@ class Transport {
   // opens one (what is sent meanwhile waits for it); other kinds need an
   // open connection, else Errc::not_found.
   virtual Result<Flow> flow_to(Flow::Kind kind, const std::string& ip, std::uint16_t port) = 0;
+  // A flow to a server located by name (RFC 3263): as flow_to, and TLS
+  // opens a connection whose certificate must name `host` (RFC 5922), or
+  // takes an open one verified for that name.
+  virtual Result<Flow> flow_to_server(Flow::Kind kind, const std::string& ip, std::uint16_t port,
+                                      const std::string& host) = 0;
 };
 
 // Flow tokens: the flow's name and an HMAC over it under `key`, in

@@ -139,7 +139,9 @@ awaitable<void> Core::route_initial(sip::TransactionId id, Flow flow) {
   if (txn == nullptr) co_return;
   const std::string sid = sids_[id];
   const std::string from = address_of(txn->request().from().uri);
-  const std::string target = address_of(txn->request().request_uri());
+  std::string target = address_of(txn->request().request_uri());
+  // A call in through a trunk: to the address its number maps to.
+  if (auto did = trunk_call_target(txn->request())) target = std::move(*did);
   auto alive = alive_;
 
   // Who is calling: a caller claiming one of our domains must prove it
@@ -363,12 +365,33 @@ std::size_t Core::start_stage(Proxied& p) {
     } else if (t.kind() == schema::SignalTarget::KIND_EXTERNAL) {
       auto uri = sip::parse_uri(t.uri());
       if (!uri) continue;
-      auto flow = next_hop(*uri, std::nullopt);
+      Leg leg{.account = {}, .request_uri = t.uri(), .drop_routes = ours, .record_route = true, .flow = {}};
+      // Through a trunk: the number at the trunk's domain, sent to its proxy.
+      std::optional<sip::Uri> trunk_proxy;
+      if (!t.trunk().empty()) {
+        const Trunk* trunk = settings().trunk(t.trunk());
+        if (trunk != nullptr && !uri->user.empty()) {
+          if (auto parsed = sip::parse_uri(trunk->proxy)) trunk_proxy = std::move(parsed.value());
+        }
+        if (!trunk_proxy || trunk_proxy->host.empty()) {
+          log::warn("sip.route.no_trunk", "no such trunk", {{"sid", p.sid}, {"account", t.trunk()}});
+          continue;
+        }
+        leg.request_uri = (uri->scheme == sip::Scheme::sips ? "sips:" : "sip:") + uri->user + "@" + trunk->domain;
+        leg.trunk = trunk->name;
+      }
+      const sip::Uri& hop = trunk_proxy ? *trunk_proxy : *uri;
+      if (auto named = named_destination(hop)) {
+        start_located(p, std::move(leg), std::move(*named));
+        ++started;
+        continue;
+      }
+      auto flow = next_hop(hop, std::nullopt);
       if (!flow) {
         log::info("sip.route.unreachable", "no next hop for an external target", {{"sid", p.sid}, {"to", t.uri()}});
         continue;
       }
-      Leg leg{.account = {}, .request_uri = t.uri(), .drop_routes = ours, .record_route = true, .flow = *flow};
+      leg.flow = *flow;
       if (start_branch(p, leg)) ++started;
     } else if (t.kind() == schema::SignalTarget::KIND_MEDIA) {
       const std::string& media = settings().media_uri;
@@ -412,6 +435,12 @@ bool Core::start_branch(Proxied& p, const Leg& leg) {
   }
   edits.drop_routes = leg.drop_routes;
   edits.max_forwards = request.max_forwards().value_or(kDefaultMaxForwards + 1) - 1;
+  if (!leg.credentials.empty()) edits.append.push_back(leg.credentials);
+  if (leg.cseq_shift > 0) {
+    edits.remove.push_back("CSeq");
+    edits.append.push_back("CSeq: " + std::to_string(request.cseq().number + leg.cseq_shift) + " " +
+                           std::string(request.cseq().method));
+  }
   auto out = sip::parse_message(sip::rewrite(request, edits));
   if (!out) {
     log::warn("sip.proxy.rewrite", out.error().detail, {{"sid", p.sid}});
@@ -426,7 +455,12 @@ bool Core::start_branch(Proxied& p, const Leg& leg) {
   flows_[id] = leg.flow;
   sids_[id] = p.sid;
   branch_of_[id] = {p.server, p.branches.size()};
-  p.branches.push_back(Branch{.client = id, .account = leg.account, .flow = leg.flow});
+  Branch branch;
+  branch.client = id;
+  branch.account = leg.account;
+  branch.flow = leg.flow;
+  branch.leg = leg;
+  p.branches.push_back(std::move(branch));
   log::debug("sip.proxy.branch", "forwarded", {{"sid", p.sid}, {"account", leg.account}, {"flow", leg.flow.name()}});
   perform(id, std::move(started->actions), nullptr);
   return true;
@@ -461,7 +495,8 @@ void Core::forward_in_dialog(sip::TransactionId id, const Flow& flow) {
   const std::size_t ours = routes.count;
   const sip::Uri& next = request.routes().size() > ours ? request.routes()[ours].uri : request.request_uri();
   auto hop = next_hop(next, request.routes().size() > ours ? std::nullopt : routes.next);
-  if (!hop) {
+  auto named = hop ? std::nullopt : named_destination(next);
+  if (!hop && !named) {
     respond(id, 404, reason_phrase(404));
     return;
   }
@@ -484,7 +519,18 @@ void Core::forward_in_dialog(sip::TransactionId id, const Flow& flow) {
       dialogs_changed(call.caller, call.callee, &ended);
     }
   }
-  Leg leg{.account = {}, .request_uri = {}, .drop_routes = ours, .record_route = false, .flow = *hop};
+  Leg leg{.account = {}, .request_uri = {}, .drop_routes = ours, .record_route = false, .flow = {}};
+  // The caller's requests in a dialog whose INVITE's CSeq a trunk raised.
+  if (auto shift = cseq_shifts_.find(request.call_id());
+      shift != cseq_shifts_.end() && request.from().tag().value_or("") == shift->second.second) {
+    leg.cseq_shift = shift->second.first;
+  }
+  if (request.method() == "BYE") cseq_shifts_.erase(std::string(request.call_id()));
+  if (named) {
+    start_located(proxied, std::move(leg), std::move(*named));
+    return;
+  }
+  leg.flow = *hop;
   if (!start_branch(proxied, leg)) {
     proxied_.erase(id);
     respond(id, 500, reason_phrase(500));
@@ -499,11 +545,22 @@ void Core::forward_ack(const sip::Message& ack, const Flow& flow) {
   const std::size_t ours = routes.count;
   const sip::Uri& next = ack.routes().size() > ours ? ack.routes()[ours].uri : ack.request_uri();
   auto hop = next_hop(next, ack.routes().size() > ours ? std::nullopt : routes.next);
-  if (!hop) return;
   sip::Rewrite edits;
-  edits.prepend.push_back("Via: " + via_value(hop->kind, new_branch()));
   edits.drop_routes = ours;
   edits.max_forwards = ack.max_forwards().value_or(kDefaultMaxForwards + 1) - 1;
+  // The ACK of a 2xx carries its INVITE's CSeq: raised as the INVITE was.
+  if (auto shift = cseq_shifts_.find(ack.call_id());
+      shift != cseq_shifts_.end() && ack.from().tag().value_or("") == shift->second.second) {
+    edits.remove.push_back("CSeq");
+    edits.append.push_back("CSeq: " + std::to_string(ack.cseq().number + shift->second.first) + " ACK");
+  }
+  if (!hop) {
+    if (auto named = named_destination(next)) {
+      asio::co_spawn(io_, forward_ack_located(sip::rewrite(ack, edits), std::move(*named)), asio::detached);
+    }
+    return;
+  }
+  edits.prepend.push_back("Via: " + via_value(hop->kind, new_branch()));
   (void)transport_.send(*hop, sip::rewrite(ack, edits));
 }
 
@@ -537,18 +594,35 @@ void Core::handle_cancel(sip::Message cancel, const Flow& flow) {
 
 // --- responses ---------------------------------------------------------
 
-void Core::on_branch_response(sip::TransactionId client, const sip::Message& response) {
+void Core::on_branch_response(sip::TransactionId client, const sip::Message& received) {
   if (deliveries_.contains(client)) {
-    on_delivery_response(client, response.status());
+    on_delivery_response(client, received.status());
+    return;
+  }
+  if (trunk_registers_.contains(client)) {
+    on_trunk_response(client, received);
     return;
   }
   if (notifies_.contains(client)) {
-    on_notify_response(client, response.status());
+    on_notify_response(client, received.status());
     return;
   }
   auto at = branch_of_.find(client);
   if (at == branch_of_.end()) return;  // the answer to a CANCEL of ours
   auto p_it = proxied_.find(at->second.first);
+  // A branch whose CSeq was raised (a trunk's challenge answered): the
+  // caller hears its own number.
+  std::optional<sip::Message> lowered;
+  if (p_it != proxied_.end() && p_it->second->branches[at->second.second].leg.cseq_shift > 0) {
+    const std::uint32_t shift = p_it->second->branches[at->second.second].leg.cseq_shift;
+    sip::Rewrite edits;
+    edits.remove.push_back("CSeq");
+    edits.append.push_back("CSeq: " + std::to_string(received.cseq().number - std::min(shift, received.cseq().number)) +
+                           " " + std::string(received.cseq().method));
+    auto again = sip::parse_message(sip::rewrite(received, edits));
+    if (again) lowered = std::move(again.value());
+  }
+  const sip::Message& response = lowered ? *lowered : received;
   if (p_it == proxied_.end()) {
     if (response.status() >= 200 && response.status() < 300) forward_response_stateless(response);
     return;
@@ -572,6 +646,26 @@ void Core::on_branch_response(sip::TransactionId client, const sip::Message& res
     return;
   }
   b.status = status;
+  // RFC 3263 4.3: a located server that answers 503 is as good as down.
+  if (status == 503 && fail_over(p, at->second.second)) return;
+  // A trunk asks the call for credentials: given once (RFC 3261 22.3),
+  // after the transaction's ACK of the challenge has left.
+  if ((status == 401 || status == 407) && !b.leg.trunk.empty() && b.leg.credentials.empty() && !p.final_sent) {
+    asio::post(io_, [this, alive = alive_, server = p.server, index = at->second.second, wire = response.serialize()] {
+      if (!*alive) return;
+      auto it = proxied_.find(server);
+      auto challenge = sip::parse_message(wire);
+      if (it == proxied_.end() || !challenge) return;
+      Proxied& q = *it->second;
+      if (answer_trunk_challenge(q, index, *challenge)) return;
+      if (!q.branches[index].abandoned && better(challenge->status(), q.best_status)) {
+        q.best_status = challenge->status();
+        q.best_wire = wire;
+      }
+      branch_done(q);
+    });
+    return;
+  }
   if (status < 300) {
     const bool first = !p.final_sent;
     forward_response(p, response);  // every 2xx of an INVITE goes on (RFC 3261 16.7 step 5)
@@ -600,6 +694,12 @@ void Core::on_branch_response(sip::TransactionId client, const sip::Message& res
 }
 
 void Core::on_branch_failed(sip::TransactionId client, int status) {
+  if (auto t = trunk_registers_.find(client); t != trunk_registers_.end()) {
+    const std::string name = t->second;
+    trunk_registers_.erase(t);
+    trunk_failed(name, status, status == 408 ? "the registrar did not answer" : "the registrar is unreachable");
+    return;
+  }
   if (notifies_.contains(client)) {
     on_notify_response(client, status);
     return;
@@ -612,6 +712,7 @@ void Core::on_branch_failed(sip::TransactionId client, int status) {
   Branch& b = p.branches[at->second.second];
   if (b.status != 0) return;
   b.status = status;
+  if (fail_over(p, at->second.second)) return;
   if (!b.abandoned && better(status, p.best_status)) {
     p.best_status = status;
     p.best_wire.clear();
@@ -620,7 +721,7 @@ void Core::on_branch_failed(sip::TransactionId client, int status) {
 }
 
 void Core::branch_done(Proxied& p) {
-  if (p.final_sent) return;
+  if (p.final_sent || p.locating > 0) return;
   bool busy = true;
   for (const auto& b : p.branches) {
     if (b.status == 0) return;
@@ -669,6 +770,7 @@ void Core::final_answered(Proxied& p, int status) {
   if (p.stage_timer) p.stage_timer->cancel();
   if (p.invite && status >= 300) {
     const auto* txn = transactions_.find(p.server);
+    if (txn != nullptr) cseq_shifts_.erase(std::string(txn->request().call_id()));
     log::info("sip.call.end", "call not answered",
               {{"sid", p.sid}, {"call_id", txn ? txn->request().call_id() : std::string_view{}}, {"from", p.caller},
                {"to", p.callee}, {"status", status}, {"reason", reason_phrase(status)}});
@@ -780,6 +882,118 @@ std::optional<Flow> Core::next_hop(const sip::Uri& uri, const std::optional<Flow
   auto flow = transport_.flow_to(kind, host, port);
   if (!flow) return std::nullopt;
   return *flow;
+}
+
+// --- located servers (RFC 3263) ----------------------------------------
+
+namespace {
+
+Flow::Kind flow_kind(dns::Transport transport) {
+  switch (transport) {
+    case dns::Transport::tcp: return Flow::Kind::tcp;
+    case dns::Transport::tls: return Flow::Kind::tls;
+    default: return Flow::Kind::udp;
+  }
+}
+
+}  // namespace
+
+std::optional<dns::SipDestination> Core::named_destination(const sip::Uri& uri) const {
+  if (uri.scheme != sip::Scheme::sip && uri.scheme != sip::Scheme::sips) return std::nullopt;
+  std::string host = uri.host;
+  if (const auto* maddr = uri.param("maddr")) host = maddr->value;
+  if (host.empty() || host.front() == '[') return std::nullopt;
+  boost::system::error_code ec;
+  asio::ip::make_address(host, ec);
+  if (!ec) return std::nullopt;
+  dns::SipDestination to;
+  to.host = ascii_lower(host);
+  to.port = uri.port;
+  if (const auto* t = uri.param("transport")) to.transport = t->value;
+  to.sips = uri.scheme == sip::Scheme::sips;
+  return to;
+}
+
+void Core::start_located(Proxied& p, Leg leg, dns::SipDestination to) {
+  ++p.locating;
+  asio::co_spawn(io_, locate_leg(p.server, std::move(leg), std::move(to)), asio::detached);
+}
+
+awaitable<void> Core::locate_leg(sip::TransactionId server, Leg leg, dns::SipDestination to) {
+  Waiting waiting(waiting_);
+  auto alive = alive_;
+  const std::string host = to.host;
+  auto found = co_await backend_.locate(std::move(to));
+  if (!*alive) co_return;
+  // The request may have been cancelled, answered (timer C) or ended
+  // while DNS answered.
+  auto it = proxied_.find(server);
+  if (it == proxied_.end()) co_return;
+  Proxied& p = *it->second;
+  --p.locating;
+  if (p.final_sent || p.cancelled) co_return;
+  bool started = false;
+  int status = 503;
+  if (!found) {
+    log::info("sip.route.unresolved", found.error().detail, {{"sid", p.sid}, {"host", host}});
+    if (found.code() == Errc::not_found) status = 404;
+  } else {
+    log::debug("sip.route.located", "servers located", {{"sid", p.sid}, {"host", host}, {"count", found->size()}});
+    started = start_on_targets(p, std::move(leg), std::move(found.value()), host);
+  }
+  if (started) co_return;
+  if (better(status, p.best_status)) {
+    p.best_status = status;
+    p.best_wire.clear();
+  }
+  branch_done(p);
+}
+
+bool Core::start_on_targets(Proxied& p, Leg leg, std::vector<dns::Target> targets, const std::string& host) {
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const dns::Target& t = targets[i];
+    auto flow = transport_.flow_to_server(flow_kind(t.transport), t.address.to_string(), t.port, host);
+    if (!flow) {
+      log::debug("sip.route.skipped", flow.error().detail, {{"sid", p.sid}, {"host", host}, {"address", t.address.to_string()}});
+      continue;
+    }
+    leg.flow = *flow;
+    if (!start_branch(p, leg)) return false;
+    Branch& b = p.branches.back();
+    b.fallback.assign(targets.begin() + static_cast<std::ptrdiff_t>(i) + 1, targets.end());
+    b.host = host;
+    return true;
+  }
+  return false;
+}
+
+bool Core::fail_over(Proxied& p, std::size_t index) {
+  Branch& b = p.branches[index];
+  if (b.fallback.empty() || b.abandoned || p.final_sent || p.cancelled) return false;
+  std::vector<dns::Target> targets = std::move(b.fallback);
+  b.fallback.clear();
+  const Leg leg = b.leg;
+  const std::string host = b.host;
+  log::info("sip.route.failover", "server failed; trying the next", {{"sid", p.sid}, {"host", host},
+                                                                   {"flow", b.flow.name()}, {"status", b.status}});
+  if (!start_on_targets(p, leg, std::move(targets), host)) return false;
+  p.branches[index].abandoned = true;  // the reference may have moved
+  return true;
+}
+
+awaitable<void> Core::forward_ack_located(std::string wire, dns::SipDestination to) {
+  auto alive = alive_;
+  const std::string host = to.host;
+  auto found = co_await backend_.locate(std::move(to));
+  if (!*alive || !found || found->empty()) co_return;
+  const dns::Target& t = found->front();
+  auto flow = transport_.flow_to_server(flow_kind(t.transport), t.address.to_string(), t.port, host);
+  if (!flow) co_return;
+  auto ack = sip::parse_message(wire);
+  if (!ack) co_return;
+  sip::Rewrite edits;
+  edits.prepend.push_back("Via: " + via_value(flow->kind, new_branch()));
+  (void)transport_.send(*flow, sip::rewrite(*ack, edits));
 }
 
 std::string Core::via_value(Flow::Kind kind, std::string_view branch) const {

@@ -59,6 +59,7 @@ std::optional<Local> bound_address(int fd, const std::string& hostname) {
 Server::Server(daemon::Context& ctx, Settings settings, std::vector<std::string> listeners, sip::Bindings bindings,
                sip::StoredMessages messages)
     : Frontend(ctx, "sip", &load_settings, std::move(settings), std::move(listeners)),
+      resolver_(ctx.io(), dns::Options{.servers = this->settings()->dns_servers}),
       directory_(ctx.io(), ctx.endpoint("directory", "directory")),
       router_(ctx.io(), ctx.endpoint("router", "router")),
       local_delivery_(ctx.io(), ctx.endpoint("status", "local-delivery")),
@@ -136,6 +137,7 @@ Status Server::start() {
     mailbox_events_.push_back(std::move(events));
   }
   asio::co_spawn(io(), sweep_loop(), asio::detached);
+  core_->start_trunks();
   report();
   return {};
 }
@@ -166,6 +168,17 @@ Result<schema::SipAdminReply> Server::admin(const schema::SipAdminRequest& reque
       r->set_callee(c.callee);
       r->set_started(c.started);
       r->set_answered(c.answered);
+    }
+  } else if (request.op() == "trunks") {
+    for (const auto& t : core_->trunks()) {
+      auto* r = reply.add_trunks();
+      r->set_name(t.name);
+      r->set_registrar(t.registrar);
+      r->set_state(t.state);
+      r->set_expires_at(t.expires_at);
+      r->set_last_status(t.last_status);
+      r->set_last_error(t.last_error);
+      r->set_failures(t.failures);
     }
   } else if (request.op() == "unregister") {
     if (request.account().empty()) return fail(Errc::invalid, "unregister needs an account");
@@ -241,11 +254,27 @@ Result<Flow> Server::flow_to(Flow::Kind kind, const std::string& ip, std::uint16
     if (c && c->flow().kind == kind && c->flow().ip == ip && c->flow().port == port) return c->flow();
   }
   if (kind != Flow::Kind::tcp) return fail(Errc::not_found, "no connection to " + ip);
+  return connect(kind, ip, port, {});
+}
+
+Result<Flow> Server::flow_to_server(Flow::Kind kind, const std::string& ip, std::uint16_t port,
+                                    const std::string& host) {
+  if (kind != Flow::Kind::tls) return flow_to(kind, ip, port);
+  for (const auto& [id, weak] : connections_) {
+    auto c = weak.lock();
+    if (c && c->flow().kind == kind && c->flow().ip == ip && c->flow().port == port && c->server_name() == host) {
+      return c->flow();
+    }
+  }
+  return connect(kind, ip, port, host);
+}
+
+Result<Flow> Server::connect(Flow::Kind kind, const std::string& ip, std::uint16_t port, const std::string& host) {
   boost::system::error_code ec;
   asio::ip::make_address(ip, ec);
   if (ec) return fail(Errc::invalid, "not an address");
   Flow flow{.kind = kind, .connection = next_connection_++, .socket = 0, .ip = ip, .port = port};
-  connections_[flow.connection] = Connection::connect(*this, flow, front().next_sid("sip"));
+  connections_[flow.connection] = Connection::connect(*this, flow, front().next_sid("sip"), host);
   return flow;
 }
 
@@ -268,6 +297,10 @@ awaitable<Result<schema::ResolveReply>> Server::resolve(schema::ResolveRequest r
 awaitable<Result<schema::RouteSignalReply>> Server::route(schema::RouteSignalRequest request) {
   ipc::CallOptions options(kCallTimeout, request.signal().sid());
   co_return co_await router_.call(contracts::kRouterRouteSignal, request, options);
+}
+
+awaitable<Result<std::vector<dns::Target>>> Server::locate(dns::SipDestination destination) {
+  co_return co_await dns::locate(resolver_, std::move(destination));
 }
 
 awaitable<Result<schema::MailboxStatusReply>> Server::mailbox_status(schema::MailboxStatusRequest request) {

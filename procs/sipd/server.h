@@ -13,6 +13,7 @@
 #include "backend.h"
 #include "core.h"
 #include "daemon/daemon.h"
+#include "dns/resolver.h"
 #include "flow.h"
 #include "front/datagram.h"
 #include "front/frontend.h"
@@ -45,20 +46,26 @@ class Server final : public front::Frontend<Settings>, public Transport, public 
   std::optional<Local> local(Flow::Kind kind) const override;
   bool usable(const Flow& flow) const override;
   Result<Flow> flow_to(Flow::Kind kind, const std::string& ip, std::uint16_t port) override;
+  Result<Flow> flow_to_server(Flow::Kind kind, const std::string& ip, std::uint16_t port,
+                              const std::string& host) override;
 
   // Backend
   awaitable<Result<schema::AuthReply>> digest(schema::DigestRequest request) override;
   awaitable<Result<schema::ResolveReply>> resolve(schema::ResolveRequest request) override;
   awaitable<Result<schema::RouteSignalReply>> route(schema::RouteSignalRequest request) override;
   awaitable<Result<schema::MailboxStatusReply>> mailbox_status(schema::MailboxStatusRequest request) override;
+  awaitable<Result<std::vector<dns::Target>>> locate(dns::SipDestination destination) override;
 
  private:
+  // An outbound connection (TLS verifying `host`).
+  Result<Flow> connect(Flow::Kind kind, const std::string& ip, std::uint16_t port, const std::string& host);
   awaitable<void> sweep_loop();
   void report();
   void mailbox_event(std::string_view key, const schema::MailboxEvent& event);
   // `parleyctl sip ...`
   Result<schema::SipAdminReply> admin(const schema::SipAdminRequest& request);
 
+  dns::Resolver resolver_;
   ipc::Client directory_;
   ipc::Client router_;
   ipc::Client local_delivery_;  // its "status" endpoint: a mailbox's counts

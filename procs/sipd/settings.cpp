@@ -1,7 +1,12 @@
 #include "settings.h"
 
+#include <cctype>
+#include <charconv>
+
+#include "core/ascii.h"
 #include "daemon/daemon.h"
 #include "sip/uri.h"
+#include "sip/message.h"
 
 namespace parley::sipd {
 
@@ -82,7 +87,108 @@ const config::List kTlsCertificates{
            "sipd (parley-sipd must be able to read the key); re-read on reload.",
     .check = config::Check::certificate};
 
+const config::List kDnsServers{
+    .section = kSection, .key = "dns_servers", .default_value = {},
+    .doc = "DNS servers for locating the SIP servers of other domains (RFC 3263: NAPTR, SRV, A and "
+           "AAAA): \"192.0.2.53\", \"127.0.0.1:5353\"; empty: /etc/resolv.conf."};
+const config::String kTlsCaFile{
+    .section = kSection, .key = "tls_ca_file", .default_value = "",
+    .doc = "The CA certificates (PEM bundle) outbound TLS connections (sips: targets, trunks over "
+           "TLS) verify the server's certificate against, with its host name (RFC 5922); empty: the "
+           "system store."};
+
+const config::List kTrunks{
+    .section = kSection, .key = "trunks", .default_value = {},
+    .doc = "SIP trunks (providers) sipd registers to and sends calls through, one per entry: "
+           "\"NAME registrar=URI username=USER password_file=PATH [realm=REALM] [expires_s=N] "
+           "[proxy=URI] [register=no]\". The registrar's host is the trunk's domain; its "
+           "transport parameter (;transport=tcp, sips:) chooses the transport; proxy is where calls "
+           "go when not the registrar. The password is read from password_file (readable by "
+           "parley-sipd only), never from this file, and never logged. The router's sip_gateways "
+           "send numbers to a trunk by NAME."};
+const config::List kTrunkDids{
+    .section = kSection, .key = "trunk_dids", .default_value = {},
+    .doc = "Incoming calls through a trunk: \"NUMBER=ADDRESS\", the number dialed (the To of "
+           "the provider's INVITE) to the local address to call (\"4930123=alice@example.test\", "
+           "an extension, a group); \"*=ADDRESS\" for any other number. Unmapped numbers call "
+           "NUMBER at sipd.domain."};
+
+// One sipd.trunks entry.
+Result<Trunk> parse_trunk(std::string_view text) {
+  auto bad = [&](std::string why) { return fail(Errc::invalid, "sipd.trunks: " + std::string(text.substr(0, text.find(' '))) + ": " + why); };
+  Trunk t;
+  std::string password_file;
+  bool first = true;
+  while (!text.empty()) {
+    const auto space = text.find(' ');
+    std::string_view word = text.substr(0, space);
+    text = space == std::string_view::npos ? std::string_view() : text.substr(space + 1);
+    if (word.empty()) continue;
+    if (first) {
+      first = false;
+      for (char c : word) {
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return bad("a name is letters, digits, - and _");
+      }
+      t.name = std::string(word);
+      continue;
+    }
+    const auto eq = word.find('=');
+    if (eq == std::string_view::npos) return bad("expected KEY=VALUE, not " + std::string(word));
+    const std::string_view key = word.substr(0, eq);
+    const std::string value(word.substr(eq + 1));
+    if (key == "registrar") t.registrar = value;
+    else if (key == "proxy") t.proxy = value;
+    else if (key == "username") t.username = value;
+    else if (key == "password_file") password_file = value;
+    else if (key == "realm") t.realm = value;
+    else if (key == "register") {
+      if (value != "yes" && value != "no") return bad("register is yes or no");
+      t.registers = value == "yes";
+    } else if (key == "expires_s") {
+      std::uint32_t n = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (ec != std::errc() || end != value.data() + value.size() || n < 60 || n > 86400) {
+        return bad("expires_s is 60 to 86400");
+      }
+      t.expires = n;
+    } else {
+      return bad("unknown key " + std::string(key));
+    }
+  }
+  if (t.name.empty()) return bad("no name");
+  if (t.registrar.empty() || t.username.empty() || password_file.empty()) {
+    return bad("registrar, username and password_file are needed");
+  }
+  auto registrar = sip::parse_uri(t.registrar);
+  if (!registrar || (registrar->scheme != sip::Scheme::sip && registrar->scheme != sip::Scheme::sips) ||
+      !registrar->user.empty()) {
+    return bad("registrar is a sip: or sips: URI without a user (sip:sip.provider.example)");
+  }
+  t.domain = ascii_lower(registrar->host);
+  if (t.proxy.empty()) t.proxy = t.registrar;
+  auto proxy = sip::parse_uri(t.proxy);
+  if (!proxy || (proxy->scheme != sip::Scheme::sip && proxy->scheme != sip::Scheme::sips)) {
+    return bad("proxy is a sip: or sips: URI");
+  }
+  for (char c : t.username) {
+    if (c == '"' || c == '\\' || c == '@' || static_cast<unsigned char>(c) <= ' ') return bad("a username without quotes, @ or spaces");
+  }
+  auto secret = config::read_file(password_file);
+  if (!secret) return bad("password_file " + password_file + ": " + secret.error().detail);
+  t.password = secret.value();
+  while (!t.password.empty() && (t.password.back() == '\n' || t.password.back() == '\r')) t.password.pop_back();
+  if (t.password.empty()) return bad("password_file " + password_file + " is empty");
+  return t;
+}
+
 }  // namespace
+
+const Trunk* Settings::trunk(std::string_view name) const {
+  for (const auto& t : trunks) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
 
 config::SectionDecl settings_section() {
   return {.name = std::string(kSection),
@@ -91,7 +197,8 @@ config::SectionDecl settings_section() {
           .keys = {kDomain, kDefaultExpiresS, kMinExpiresS, kMaxExpiresS, kDigestAlgorithms, kNonceLifetimeS,
                    kInviteTimeoutS, kIdleTimeoutS, kMaxConnections, kMaxConnectionsPerIp, kMaxRequestsPerIp,
                    kMaxTransactions, kSubscribeMinExpiresS, kSubscribeDefaultExpiresS, kSubscribeMaxExpiresS,
-                   kMaxSubscriptions, kMaxSubscriptionsPerAccount, kMediaUri, kTlsCertificates}};
+                   kMaxSubscriptions, kMaxSubscriptionsPerAccount, kMediaUri, kTlsCertificates, kDnsServers, kTlsCaFile,
+                   kTrunks, kTrunkDids}};
 }
 
 Result<Settings> load_settings(const config::Config& c, const std::vector<std::string>& listeners) {
@@ -143,6 +250,23 @@ Result<Settings> load_settings(const config::Config& c, const std::vector<std::s
   auto tls = tls::section_contexts("sipd", c.get(kTlsCertificates), listeners, {"sips", "sip-wss"});
   if (!tls) return tls.error();
   s.tls = std::move(tls.value());
+  s.dns_servers = c.get(kDnsServers);
+  auto client = tls::ClientContext::create(tls::ClientOptions{.verify = true, .ca_file = c.get(kTlsCaFile)});
+  if (!client) return fail(Errc::invalid, "sipd.tls_ca_file: " + client.error().detail);
+  s.tls_client = std::move(client.value());
+  for (const auto& text : c.get(kTrunks)) {
+    auto trunk = parse_trunk(text);
+    if (!trunk) return trunk.error();
+    if (s.trunk(trunk->name) != nullptr) return fail(Errc::invalid, "sipd.trunks: " + trunk->name + " twice");
+    s.trunks.push_back(std::move(trunk.value()));
+  }
+  for (const auto& text : c.get(kTrunkDids)) {
+    const auto eq = text.find('=');
+    if (eq == 0 || eq == std::string::npos || eq + 1 == text.size()) {
+      return fail(Errc::invalid, "sipd.trunk_dids: " + text + ": expected NUMBER=ADDRESS");
+    }
+    s.trunk_dids[text.substr(0, eq)] = ascii_lower(text.substr(eq + 1));
+  }
   return s;
 }
 

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +19,20 @@
 #include "tls/listeners.h"
 
 namespace parley::sipd {
+
+// A SIP trunk (sipd.trunks): a provider sipd registers to as a client and
+// sends calls through (gateway rules name it, docs/router.md).
+struct Trunk {
+  std::string name;
+  std::string registrar;  // URI: the REGISTER's Request-URI and where it goes
+  std::string proxy;      // URI: where calls go; the registrar when not given
+  std::string domain;     // the registrar's host: the trunk's AOR and called URIs' host
+  std::string username;
+  std::string password;   // read from password_file; never logged
+  std::string realm;      // the only realm credentials are given for; empty: the one asked
+  std::uint32_t expires = 600;
+  bool registers = true;  // false: a trunk that knows this server by address
+};
 
 struct Settings {
   std::string hostname;
@@ -45,6 +60,17 @@ struct Settings {
   std::string media_uri;
   // TLS per listener name (sips, sip-wss).
   tls::ListenerContexts tls;
+  // Calls leaving the system: DNS servers for RFC 3263 location (empty:
+  // /etc/resolv.conf), and the client context of outbound TLS (verifying
+  // the server's certificate against the host name, RFC 5922).
+  std::vector<std::string> dns_servers;
+  std::shared_ptr<tls::ClientContext> tls_client;
+  std::vector<Trunk> trunks;
+  // Incoming calls through a trunk: the dialed number (To) -> the address
+  // to call ("*": any other number); unmapped numbers call NUMBER@domain.
+  std::map<std::string, std::string, std::less<>> trunk_dids;
+
+  const Trunk* trunk(std::string_view name) const;
 
   std::shared_ptr<tls::ServerContext> tls_for(std::string_view listener) const { return tls::context_for(tls, listener); }
 };

@@ -155,6 +155,11 @@ schema::RouteSignalReply route_signal(const schema::RouteSignalRequest& req) {
     t->set_kind(schema::SignalTarget::KIND_REJECT);
     t->mutable_reject()->set_outcome(schema::OUTCOME_UNKNOWN_USER);
     t->mutable_reject()->set_permanent(true);
+  } else if (address.starts_with("0") && domain_of(address) == kDomain && !req.signal().auth_user().empty()) {
+    // A number: out through the trunk "provider" (router.sip_gateways).
+    t->set_kind(schema::SignalTarget::KIND_EXTERNAL);
+    t->set_uri("sip:" + address);
+    t->set_trunk("provider");
   } else if (domain_of(address) == kDomain) {
     t->set_kind(schema::SignalTarget::KIND_REGISTERED);
     t->set_account(address);

@@ -63,6 +63,8 @@ class SipdRig {
   // The context whose endpoints the fake back ends serve (and the test's own
   // stand-ins, such as local-delivery's events).
   RigContext& context() { return *ctx_; }
+  // What the next fresh_server() starts with (a test's DNS server, ...).
+  sipd::Settings& settings() { return settings_; }
 
   asio::io_context io;
 

@@ -73,6 +73,72 @@ TEST(DigestCredentials, Algorithms) {
             "Digest realm=\"example.test\", nonce=\"n1\", algorithm=MD5, qop=\"auth\"");
 }
 
+// The client's side (sipd registering to a trunk): challenges as servers
+// send them, and the answer a server of ours accepts.
+TEST(DigestChallenge, ParsedAndAnswered) {
+  auto c = parse_digest_challenge(
+      "Digest realm=\"provider.test\", nonce=\"4f3a\", opaque=\"op\", algorithm=MD5, qop=\"auth,auth-int\", stale=TRUE");
+  ASSERT_TRUE(c.ok()) << c.error().detail;
+  EXPECT_EQ(c->realm, "provider.test");
+  EXPECT_EQ(c->nonce, "4f3a");
+  EXPECT_EQ(c->opaque, "op");
+  EXPECT_TRUE(c->stale);
+  auto header = digest_authorization(*c, "4930123", "secret", "REGISTER", "sip:provider.test", "c0ffee");
+  ASSERT_TRUE(header.ok()) << header.error().detail;
+  auto back = parse_digest_credentials(*header);
+  ASSERT_TRUE(back.ok()) << *header;
+  EXPECT_EQ(back->username, "4930123");
+  EXPECT_EQ(back->opaque, "op");
+  EXPECT_EQ(back->qop, "auth");
+  DigestChallengeResponse r{"REGISTER", back->uri, back->nonce, back->cnonce, back->nc, back->qop, back->response};
+  EXPECT_TRUE(digest_verify(DigestAlgorithm::md5, digest_ha1(DigestAlgorithm::md5, "4930123", "provider.test", "secret"), r));
+  EXPECT_FALSE(digest_verify(DigestAlgorithm::md5, digest_ha1(DigestAlgorithm::md5, "4930123", "provider.test", "wrong"), r));
+  EXPECT_EQ(header->find("secret"), std::string::npos);
+
+  // SHA-256 without qop (RFC 2069 style): no cnonce or nc in the answer.
+  auto plain = parse_digest_challenge("digest REALM=provider.test,nonce=n2,algorithm=SHA-256");
+  ASSERT_TRUE(plain.ok()) << plain.error().detail;
+  EXPECT_FALSE(plain->stale);
+  auto answer = digest_authorization(*plain, "u", "p", "INVITE", "sip:1@provider.test", "c");
+  ASSERT_TRUE(answer.ok());
+  auto parsed = parse_digest_credentials(*answer);
+  ASSERT_TRUE(parsed.ok()) << *answer;
+  EXPECT_EQ(parsed->algorithm, "SHA-256");
+  EXPECT_TRUE(parsed->qop.empty());
+  EXPECT_TRUE(parsed->cnonce.empty());
+  DigestChallengeResponse r2{"INVITE", parsed->uri, parsed->nonce, "", "", "", parsed->response};
+  EXPECT_TRUE(digest_verify(DigestAlgorithm::sha256, digest_ha1(DigestAlgorithm::sha256, "u", "provider.test", "p"), r2));
+}
+
+TEST(DigestChallenge, MalformedOrUnanswerable) {
+  const std::pair<std::string, Errc> cases[] = {
+      {"", Errc::syntax},
+      {"Basic realm=\"x\"", Errc::syntax},
+      {"Digest", Errc::syntax},
+      {"Digest nonce=\"n\"", Errc::syntax},                                  // no realm
+      {"Digest realm=\"r\"", Errc::syntax},                                  // no nonce
+      {"Digest realm=\"r\", nonce=\"n\", realm=\"s\"", Errc::syntax},         // twice
+      {"Digest realm=\"r, nonce=\"n\"", Errc::syntax},                        // unterminated quote
+      {"Digest realm=\"r\" nonce=\"n\"", Errc::syntax},                        // no comma
+      {"Digest realm=", Errc::syntax},
+      {"Digest realm=\"r\", nonce=\"n\", x=\"" + std::string(5000, 'a') + "\"", Errc::limit},
+  };
+  for (const auto& [text, code] : cases) {
+    auto c = parse_digest_challenge(text);
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_EQ(c.code(), code) << text;
+  }
+  auto c = parse_digest_challenge("Digest realm=\"r\", nonce=\"n\", algorithm=MD5-sess");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(digest_authorization(*c, "u", "p", "INVITE", "sip:x", "c").code(), Errc::invalid);
+  auto int_only = parse_digest_challenge("Digest realm=\"r\", nonce=\"n\", qop=\"auth-int\"");
+  ASSERT_TRUE(int_only.ok());
+  EXPECT_EQ(digest_authorization(*int_only, "u", "p", "INVITE", "sip:x", "c").code(), Errc::invalid);
+  auto fine = parse_digest_challenge("Digest realm=\"r\", nonce=\"n\", qop=auth");
+  ASSERT_TRUE(fine.ok());
+  EXPECT_EQ(digest_authorization(*fine, "u\"", "p", "INVITE", "sip:x", "c").code(), Errc::invalid);
+}
+
 TEST(DigestNonces, FreshStaleInvalid) {
   DigestNonces nonces(300s, 100, "key");
   const std::string n = nonces.make("example.test", 1000s);

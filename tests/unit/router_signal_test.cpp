@@ -572,6 +572,32 @@ TEST_F(SignalTest, DirectoryFailures) {
   EXPECT_EQ(describe(route(request("alice@example.test"), odd).targets()), Lines{kUnavailable});
 }
 
+// router.sip_gateways: numbers in a local domain leave through a trunk or
+// gateway for authenticated callers only, before the domain's extensions;
+// another domain's numbers, and unauthenticated callers, are routed as
+// without rules.
+TEST_F(SignalTest, GatewayRulesForAuthenticatedLocalCallers) {
+  auto gateways = parse_gateways({"0* = trunk:provider:+4930*", "4* = sip:*@gw.example.test;transport=tcp"});
+  ASSERT_TRUE(Ok(gateways));
+  auto routed = [&](const std::string& address, const std::string& auth_user) {
+    auto r = request(address, auth_user);
+    EXPECT_TRUE(Ok(check_route_signal(r)));
+    auto reply = testkit::run(io_, route_signal(directory(), r, SignalClock{}, gateways.value()));
+    Lines out = describe(reply.targets());
+    if (reply.targets_size() == 1 && !reply.targets(0).trunk().empty()) out.push_back("trunk " + reply.targets(0).trunk());
+    return out;
+  };
+  EXPECT_EQ(routed("0301234@example.test", "alice@example.test"),
+            (Lines{"external sip:+4930301234@example.test", "trunk provider"}));
+  // A rule comes before bob's extension 400.
+  EXPECT_EQ(routed("400@example.test", "alice@example.test"), (Lines{"external sip:00@gw.example.test;transport=tcp"}));
+  EXPECT_EQ(routed("400@example.test", ""), (Lines{kBob}));
+  EXPECT_EQ(routed("0301234@example.test", ""), (Lines{kUnknown}));
+  EXPECT_EQ(routed("0301234@elsewhere.example", "alice@example.test"), (Lines{"external sip:0301234@elsewhere.example"}));
+  EXPECT_EQ(routed("0301234@elsewhere.example", ""), (Lines{"reject OUTCOME_RELAY_DENIED permanent"}));
+  EXPECT_EQ(routed("alice@example.test", "bob@example.test"), (Lines{kAlice}));
+}
+
 TEST(CheckRouteSignal, RefusesMalformedRequests) {
   EXPECT_TRUE(Ok(check_route_signal(request("alice@example.test"))));
   EXPECT_TRUE(Ok(check_route_signal(request("alice@example.test", "bob@example.test"))));

@@ -4,7 +4,9 @@
 // answers it as the callee would.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <regex>
 #include <string>
@@ -15,7 +17,10 @@
 #include "procs/sipd/connection.h"
 #include "procs/sipd/flow.h"
 #include "sip/rewrite.h"
+#include "tests/support/dns_server.h"
 #include "tests/support/sipd_rig.h"
+#include "tests/support/temp_dir.h"
+#include "tests/unit/tls_testcert.h"
 
 namespace parley::sipd {
 namespace {
@@ -27,7 +32,11 @@ using testkit::kPassword;
 // reads back whole messages.
 class SipDialog {
  public:
-  SipDialog() : rig_(rig()), server_(rig_.fresh_server()) {
+  // `dns_servers`: where the server locates other domains' servers.
+  // `ca_file`: what outbound TLS trusts (empty: the system store).
+  // `trunks`: the server's SIP trunks.
+  explicit SipDialog(std::vector<std::string> dns_servers = {}, std::string ca_file = {}, std::vector<Trunk> trunks = {})
+      : rig_(rig()), server_(with_dns(rig_, std::move(dns_servers), ca_file, std::move(trunks)).fresh_server()) {
     auto stream = std::make_unique<net::MemoryStream>(rig_.io);
     stream_ = stream.get();
     session_ = std::make_shared<Connection>(server_, std::move(stream), "sip", server_.front().next_sid("sip"));
@@ -69,18 +78,47 @@ class SipDialog {
   // Lets the server's timers run for `duration` (a stage's seconds), then
   // returns what it wrote.
   std::vector<sip::Message> wait(std::chrono::milliseconds duration) {
-    rig_.io.restart();
-    rig_.io.run_for(duration);
+    io().restart();
+    io().run_for(duration);
     settle();
+    return take();
+  }
+  // say() without waiting for the back ends (a lookup that hangs).
+  std::vector<sip::Message> say_briefly(const std::string& bytes) {
+    stream_->feed(bytes);
+    for (int i = 0; i < 20; ++i) {
+      io().restart();
+      io().run_one_for(std::chrono::milliseconds(10));
+    }
     return take();
   }
   bool closed() { return done_; }
   Server& server() { return server_; }
-  asio::io_context& io() { return rig_.io; }
+  static asio::io_context& io() { return rig().io; }
+  // Runs the loop until `ready()` (real sockets of the test's own), false
+  // after a few seconds without.
+  static bool run_until(const std::function<bool()>& ready) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!ready()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      io().restart();
+      io().run_one_for(std::chrono::milliseconds(10));
+    }
+    return true;
+  }
   testkit::RigContext& context() { return rig_.context(); }
 
  private:
   void settle() { ASSERT_TRUE(testkit::settle_sip(rig_.io, *stream_, server_, done_)); }
+  static testkit::SipdRig& with_dns(testkit::SipdRig& rig, std::vector<std::string> servers, const std::string& ca_file,
+                                    std::vector<Trunk> trunks) {
+    rig.settings().dns_servers = std::move(servers);
+    rig.settings().trunks = std::move(trunks);
+    auto client = tls::ClientContext::create(tls::ClientOptions{.verify = true, .ca_file = ca_file});
+    if (!client) std::abort();
+    rig.settings().tls_client = std::move(client.value());
+    return rig;
+  }
 
   // One for the whole program, made when the first test needs it.
   static testkit::SipdRig& rig() {
@@ -440,6 +478,368 @@ TEST(SipdProxy, MediaTargetGoesToTheMediaProcess) {
   EXPECT_EQ(invite->request_uri_text(), "sip:media@192.0.2.1:40000;transport=tcp;app=voicemail;account=demo%40example.test");
   out = d.say(answer(*invite, 200, "OK"));
   EXPECT_NE(find_status(out, 200), nullptr) << summary(out);
+}
+
+// A SIP server of another domain on a real TCP socket of the test's: it
+// takes one connection and keeps what it reads.
+class FarServer {
+ public:
+  explicit FarServer(asio::io_context& io) : acceptor_(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    asio::co_spawn(io, serve(), asio::detached);
+  }
+  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  void send(const std::string& bytes) { asio::write(*socket_, asio::buffer(bytes)); }
+  std::string received;
+  // The whole messages received since the last call.
+  std::vector<sip::Message> take() {
+    framer_.feed(received);
+    received.clear();
+    std::vector<sip::Message> out;
+    for (;;) {
+      auto frame = framer_.next();
+      if (!frame.ok() || !*frame) break;
+      if ((*frame)->kind != sip::Frame::Kind::message) continue;
+      auto m = sip::parse_message(std::move((*frame)->bytes));
+      if (m) out.push_back(std::move(m.value()));
+    }
+    return out;
+  }
+  // Runs the loop until a message arrives; nullopt after a few seconds.
+  std::optional<sip::Message> next();
+
+ private:
+  awaitable<void> serve() {
+    boost::system::error_code ec;
+    auto accepted = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    socket_.emplace(std::move(accepted));
+    char buf[4096];
+    for (;;) {
+      const std::size_t n = co_await socket_->async_read_some(asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+      received.append(buf, n);
+    }
+  }
+  asio::ip::tcp::acceptor acceptor_;
+  std::optional<asio::ip::tcp::socket> socket_;
+  sip::Framer framer_;
+  std::vector<sip::Message> pending_;
+};
+
+// FarServer over TLS with a certificate of its own: takes connections and
+// keeps what it reads after each handshake; counts the handshakes tried.
+class TlsFarServer {
+ public:
+  TlsFarServer(asio::io_context& io, std::shared_ptr<tls::ServerContext> context)
+      : io_(io), context_(std::move(context)), acceptor_(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    asio::co_spawn(io, accept(), asio::detached);
+  }
+  // Its coroutines end before the streams they read go.
+  ~TlsFarServer() {
+    acceptor_.close();
+    for (auto& s : streams_) s->close();
+    for (int i = 0; i < 1000 && serving_ > 0; ++i) {
+      io_.restart();
+      io_.run_one_for(std::chrono::milliseconds(10));
+    }
+  }
+  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  std::string received;
+  int connections = 0;
+
+ private:
+  awaitable<void> accept() {
+    for (;;) {
+      boost::system::error_code ec;
+      auto accepted = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+      ++connections;
+      streams_.push_back(std::make_unique<net::TcpStream>(std::move(accepted)));
+      asio::co_spawn(io_, serve(streams_.back().get()), asio::detached);
+    }
+  }
+  awaitable<void> serve(net::TcpStream* stream) {
+    ++serving_;
+    auto shaken = co_await stream->handshake_server(context_, std::chrono::seconds(5));
+    char buf[4096];
+    while (shaken) {
+      auto n = co_await stream->read_some(asio::buffer(buf), std::chrono::seconds(30));
+      if (!n || *n == 0) break;
+      received.append(buf, *n);
+    }
+    --serving_;
+  }
+  asio::io_context& io_;
+  std::shared_ptr<tls::ServerContext> context_;
+  asio::ip::tcp::acceptor acceptor_;
+  std::vector<std::unique_ptr<net::TcpStream>> streams_;
+  int serving_ = 0;
+};
+
+std::optional<sip::Message> FarServer::next() {
+  SipDialog::run_until([&] {
+    for (auto& m : take()) pending_.push_back(std::move(m));
+    return !pending_.empty();
+  });
+  if (pending_.empty()) return std::nullopt;
+  sip::Message m = std::move(pending_.front());
+  pending_.erase(pending_.begin());
+  return m;
+}
+
+// A port nothing listens on (connections to it are refused).
+std::uint16_t closed_port(asio::io_context& io) {
+  asio::ip::tcp::acceptor a(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  return a.local_endpoint().port();
+}
+
+// The INVITE of an authenticated local caller (demo) to `target`: the
+// challenge, then the request with credentials; what came back.
+std::vector<sip::Message> authenticated_invite(SipDialog& d, const std::string& target, const std::string& call_id) {
+  auto first = d.say(request("INVITE", target, "sip:demo@example.test", target, call_id, 1, call_id + "a"));
+  const auto* challenge = find_status(first, 407);
+  EXPECT_NE(challenge, nullptr) << summary(first);
+  if (challenge == nullptr) return first;
+  const std::string credentials =
+      authorization(header(*challenge, "Proxy-Authenticate"), "demo", kPassword, "INVITE", target, auth::DigestAlgorithm::md5);
+  return d.say(request("INVITE", target, "sip:demo@example.test", target, call_id, 2, call_id + "b",
+                       "Proxy-Authorization: " + credentials + "\r\n"));
+}
+
+// RFC 3263: a call to another domain goes to the servers its SRV records
+// name, in priority order; the first refuses connections, so the second
+// gets the INVITE. A domain that does not exist is 404.
+TEST(SipdOutbound, LocatesTheDomainsServersAndFailsOverInTurn) {
+  testkit::dns_server::FakeServer dns(SipDialog::io());
+  FarServer far(SipDialog::io());
+  const std::uint16_t down = closed_port(SipDialog::io());
+  using testkit::dns_server::a;
+  using testkit::dns_server::srv_rr;
+  dns.zone.records["far.test"] = {};
+  dns.zone.records["_sip._tcp.far.test"] = {srv_rr(20, 0, far.port(), "up.far.test"), srv_rr(10, 0, down, "down.far.test")};
+  dns.zone.records["up.far.test"] = {a("127.0.0.1")};
+  dns.zone.records["down.far.test"] = {a("127.0.0.1")};
+  SipDialog d({dns.address()});
+
+  auto out = authenticated_invite(d, "sip:carol@far.test", "far-1");
+  EXPECT_EQ(find_status(out, 403), nullptr) << summary(out);
+  ASSERT_TRUE(SipDialog::run_until([&] { return far.received.find("\r\n\r\n") != std::string::npos; }))
+      << "no INVITE reached the second server";
+  auto invite = sip::parse_message(far.received);
+  ASSERT_TRUE(invite.ok()) << far.received;
+  EXPECT_EQ(invite->method(), "INVITE");
+  EXPECT_EQ(invite->request_uri_text(), "sip:carol@far.test");
+  EXPECT_EQ(invite->vias().front().transport, "TCP");
+  EXPECT_FALSE(invite->header("Proxy-Authorization").has_value()) << "our realm's credentials go no further";
+  far.received.clear();
+  far.send(answer(*invite, 486, "Busy Here"));
+  std::vector<sip::Message> back;
+  ASSERT_TRUE(SipDialog::run_until([&] {
+    for (auto& m : d.take()) back.push_back(std::move(m));
+    return find_status(back, 486) != nullptr;
+  })) << summary(back);
+  ASSERT_TRUE(SipDialog::run_until([&] { return far.received.starts_with("ACK "); })) << far.received;
+
+  // No such domain: not found, answered once the lookup fails.
+  auto nowhere = authenticated_invite(d, "sip:carol@nowhere.test", "far-2");
+  EXPECT_NE(find_status(nowhere, 404), nullptr) << summary(nowhere);
+}
+
+// sips: the INVITE leaves over TLS to the server its SRV record names, whose
+// certificate must name the domain (RFC 5922); a certificate for another
+// name is refused and nothing is sent.
+TEST(SipdOutbound, TlsTargetsAreVerifiedAgainstTheirName) {
+  testkit::TempDir dir("parley-sipd-tls");
+  const auto cert = tls::testing::write_test_cert(dir.path(), "tls.test", {"tls.test"});
+  auto context = tls::ServerContext::create(tls::ServerConfig{.default_cert = cert, .by_name = {}});
+  ASSERT_TRUE(context.ok()) << context.error().detail;
+  testkit::dns_server::FakeServer dns(SipDialog::io());
+  TlsFarServer far(SipDialog::io(), context.value());
+  for (const std::string name : {"tls.test", "wrong.test"}) {
+    dns.zone.records[name] = {};
+    dns.zone.records["_sips._tcp." + name] = {testkit::dns_server::srv_rr(10, 0, far.port(), "sip." + name)};
+    dns.zone.records["sip." + name] = {testkit::dns_server::a("127.0.0.1")};
+  }
+  SipDialog d({dns.address()}, cert.cert_file);
+
+  authenticated_invite(d, "sips:carol@tls.test", "tls-1");
+  ASSERT_TRUE(SipDialog::run_until([&] { return far.received.find("\r\n\r\n") != std::string::npos; }))
+      << "no INVITE reached the TLS server";
+  EXPECT_TRUE(far.received.starts_with("INVITE sips:carol@tls.test SIP/2.0\r\n")) << far.received;
+  EXPECT_NE(far.received.find("Via: SIP/2.0/TLS "), std::string::npos) << far.received;
+
+  far.received.clear();
+  const int before = far.connections;
+  auto out = authenticated_invite(d, "sips:carol@wrong.test", "tls-2");
+  std::vector<sip::Message> back = std::move(out);
+  ASSERT_TRUE(SipDialog::run_until([&] {
+    for (auto& m : d.take()) back.push_back(std::move(m));
+    return find_status(back, 503) != nullptr;
+  })) << summary(back);
+  EXPECT_EQ(far.connections, before + 1) << "a connection was tried";
+  EXPECT_EQ(far.received, "") << "sent to a server that did not prove its name";
+}
+
+// A response to `req` with extra header lines.
+std::string answer_with(const sip::Message& req, int status, std::string_view reason, std::vector<sip::Header> extra) {
+  auto r = sip::make_response(req, status, reason, "far", extra);
+  EXPECT_TRUE(r.ok());
+  return r->serialize();
+}
+
+// The digest answer in `value` (Authorization or Proxy-Authorization)
+// checks out for the trunk's user and password.
+bool trunk_credentials_valid(std::string_view value, std::string_view method) {
+  auto c = auth::parse_digest_credentials(value);
+  if (!c) return false;
+  auth::DigestChallengeResponse r{std::string(method), c->uri, c->nonce, c->cnonce, c->nc, c->qop, c->response};
+  return c->username == "4930123" && c->realm == "provider.test" &&
+         auth::digest_verify(auth::DigestAlgorithm::md5,
+                             auth::digest_ha1(auth::DigestAlgorithm::md5, "4930123", "provider.test", "trunk-secret"), r);
+}
+
+Trunk test_trunk(const std::string& uri, bool registers) {
+  Trunk t;
+  t.name = "provider";
+  t.registrar = uri;
+  t.proxy = uri;
+  t.domain = "provider.test";
+  t.username = "4930123";
+  t.password = "trunk-secret";
+  t.expires = 600;
+  t.registers = registers;
+  return t;
+}
+
+const std::string kChallenge = "Digest realm=\"provider.test\", nonce=\"n1\", algorithm=MD5, qop=\"auth\"";
+
+// sipd registers to its trunk at start: challenged, it answers with the
+// trunk's credentials (CSeq raised, same Call-ID) and is registered for
+// what the registrar granted.
+TEST(SipdTrunks, RegistersWithDigestCredentials) {
+  FarServer registrar(SipDialog::io());
+  const std::string uri = "sip:127.0.0.1:" + std::to_string(registrar.port()) + ";transport=tcp";
+  SipDialog d({}, {}, {test_trunk(uri, true)});
+  auto first = registrar.next();
+  ASSERT_TRUE(first) << "no REGISTER";
+  EXPECT_EQ(first->method(), "REGISTER");
+  EXPECT_EQ(first->request_uri_text(), uri);
+  EXPECT_EQ(first->from().uri_text, "sip:4930123@provider.test");
+  EXPECT_EQ(first->to().uri_text, "sip:4930123@provider.test");
+  ASSERT_EQ(first->contacts().size(), 1u);
+  EXPECT_EQ(first->contacts()[0].uri.user, "4930123");
+  EXPECT_EQ(first->expires(), 600u);
+  EXPECT_FALSE(first->header("Authorization").has_value());
+  ASSERT_EQ(d.server().core().trunks().size(), 1u);
+  EXPECT_EQ(d.server().core().trunks()[0].state, "registering");
+
+  registrar.send(answer_with(*first, 401, "Unauthorized", {{"WWW-Authenticate", kChallenge}}));
+  auto second = registrar.next();
+  ASSERT_TRUE(second) << "no REGISTER with credentials";
+  EXPECT_EQ(second->call_id(), first->call_id());
+  EXPECT_EQ(second->cseq().number, first->cseq().number + 1);
+  ASSERT_TRUE(second->header("Authorization").has_value());
+  EXPECT_TRUE(trunk_credentials_valid(*second->header("Authorization"), "REGISTER")) << *second->header("Authorization");
+
+  std::string contact = "<" + std::string(second->contacts()[0].uri_text) + ">;expires=300";
+  registrar.send(answer_with(*second, 200, "OK", {{"Contact", contact}}));
+  ASSERT_TRUE(SipDialog::run_until([&] { return d.server().core().trunks()[0].state == "registered"; }));
+  const auto status = d.server().core().trunks()[0];
+  EXPECT_NEAR(static_cast<double>(status.expires_at), static_cast<double>(std::time(nullptr) + 300), 5);
+  EXPECT_EQ(status.failures, 0);
+}
+
+// Credentials the registrar refuses are not sent again: the trunk is
+// failed (retried later with backoff), and says why.
+TEST(SipdTrunks, RefusedCredentialsFailTheTrunk) {
+  FarServer registrar(SipDialog::io());
+  const std::string uri = "sip:127.0.0.1:" + std::to_string(registrar.port()) + ";transport=tcp";
+  SipDialog d({}, {}, {test_trunk(uri, true)});
+  auto first = registrar.next();
+  ASSERT_TRUE(first);
+  registrar.send(answer_with(*first, 401, "Unauthorized", {{"WWW-Authenticate", kChallenge}}));
+  auto second = registrar.next();
+  ASSERT_TRUE(second);
+  ASSERT_TRUE(second->header("Authorization").has_value());
+  registrar.send(answer_with(*second, 401, "Unauthorized", {{"WWW-Authenticate", kChallenge}}));
+  ASSERT_TRUE(SipDialog::run_until([&] { return d.server().core().trunks()[0].state == "failed"; }));
+  const auto status = d.server().core().trunks()[0];
+  EXPECT_EQ(status.last_status, 401);
+  EXPECT_EQ(status.failures, 1);
+  EXPECT_EQ(status.expires_at, 0);
+  for (int i = 0; i < 20; ++i) {
+    SipDialog::io().restart();
+    SipDialog::io().run_one_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(registrar.take().empty()) << "the refused credentials were sent again at once";
+}
+
+// A call for a number goes to the trunk's proxy as NUMBER@the trunk's
+// domain; the trunk's 407 is answered once with its credentials (CSeq
+// raised by one), and the caller sees its own CSeq in the answer.
+TEST(SipdTrunks, CallsOutAnswerTheTrunksChallenge) {
+  FarServer gateway(SipDialog::io());
+  const std::string uri = "sip:127.0.0.1:" + std::to_string(gateway.port()) + ";transport=tcp";
+  SipDialog d({}, {}, {test_trunk(uri, false)});
+  authenticated_invite(d, "sip:0301234@example.test", "trunk-call");
+  auto invite = gateway.next();
+  ASSERT_TRUE(invite) << "no INVITE at the trunk";
+  EXPECT_EQ(invite->request_uri_text(), "sip:0301234@provider.test");
+  EXPECT_EQ(invite->cseq().number, 2u);
+  EXPECT_FALSE(invite->header("Proxy-Authorization").has_value());
+  gateway.send(answer_with(*invite, 407, "Proxy Authentication Required", {{"Proxy-Authenticate", kChallenge}}));
+  // The ACK of the 407 and the INVITE again, in either order.
+  auto one = gateway.next();
+  auto two = gateway.next();
+  ASSERT_TRUE(one && two) << "no ACK and INVITE again";
+  auto& ack = one->method() == "ACK" ? one : two;
+  auto& again = one->method() == "ACK" ? two : one;
+  EXPECT_EQ(ack->method(), "ACK");
+  EXPECT_EQ(ack->cseq().number, 2u);
+  EXPECT_EQ(again->method(), "INVITE");
+  EXPECT_EQ(again->cseq().number, 3u);
+  ASSERT_TRUE(again->header("Proxy-Authorization").has_value());
+  EXPECT_TRUE(trunk_credentials_valid(*again->header("Proxy-Authorization"), "INVITE"));
+  gateway.send(answer_with(*again, 486, "Busy Here", {}));
+  std::vector<sip::Message> back;
+  ASSERT_TRUE(SipDialog::run_until([&] {
+    for (auto& m : d.take()) back.push_back(std::move(m));
+    return find_status(back, 486) != nullptr;
+  })) << summary(back);
+  EXPECT_EQ(find_status(back, 486)->cseq().number, 2u) << "the caller's own CSeq";
+  EXPECT_EQ(find_status(back, 407), nullptr) << "the trunk's challenge is not the caller's";
+}
+
+// CANCEL while the servers are being located: 487 at once, and the
+// lookup's late answer starts nothing.
+TEST(SipdOutbound, CancelDuringTheLookupEndsTheCall) {
+  testkit::dns_server::FakeServer dns(SipDialog::io());
+  FarServer far(SipDialog::io());
+  dns.zone.records["slow.test"] = {};
+  dns.zone.records["_sip._tcp.slow.test"] = {testkit::dns_server::srv_rr(10, 0, far.port(), "up.slow.test")};
+  dns.zone.records["up.slow.test"] = {testkit::dns_server::a("127.0.0.1")};
+  dns.zone.held = {"slow.test"};
+  SipDialog d({dns.address()});
+  const std::string target = "sip:carol@slow.test";
+  auto first = d.say(request("INVITE", target, "sip:demo@example.test", target, "slow", 1, "slowa"));
+  const auto* challenge = find_status(first, 407);
+  ASSERT_NE(challenge, nullptr);
+  const std::string credentials =
+      authorization(header(*challenge, "Proxy-Authenticate"), "demo", kPassword, "INVITE", target, auth::DigestAlgorithm::md5);
+  auto ringing = d.say_briefly(request("INVITE", target, "sip:demo@example.test", target, "slow", 2, "slowb",
+                                       "Proxy-Authorization: " + credentials + "\r\n"));
+  EXPECT_EQ(find_status(ringing, 487), nullptr) << summary(ringing);
+  ASSERT_EQ(dns.zone.udp_queries, 1) << "the lookup has started";
+  auto cancelled = d.say_briefly(request("CANCEL", target, "sip:demo@example.test", target, "slow", 2, "slowb"));
+  EXPECT_NE(find_status(cancelled, 200), nullptr) << summary(cancelled);
+  EXPECT_NE(find_status(cancelled, 487), nullptr) << summary(cancelled);
+  dns.release();
+  ASSERT_TRUE(SipDialog::run_until([&] { return d.server().core().waiting() == 0; }));
+  for (int i = 0; i < 20; ++i) {
+    SipDialog::io().restart();
+    SipDialog::io().run_one_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(far.received, "") << "a cancelled call reached the server";
 }
 
 // demo2 has no device: a MESSAGE is kept (202) and goes to the first one

@@ -179,6 +179,33 @@ struct DigestCredentials {
 // without cnonce and nc; Errc::limit over kMaxDigestHeader.
 Result<DigestCredentials> parse_digest_credentials(std::string_view value);
 
+// What a server offers in a WWW-Authenticate or Proxy-Authenticate header
+// (the client's side: sipd registering to a SIP trunk), quoted strings
+// unquoted. Unknown parameters are ignored.
+struct DigestChallenge {
+  std::string realm;
+  std::string nonce;
+  std::string opaque;
+  std::string algorithm;  // as sent; "" is MD5
+  std::string qop;        // as sent: "auth", "auth,auth-int", or "" (RFC 2069 style)
+  bool stale = false;
+};
+
+// Parses `Digest k=v, k="v", ...` as a server sends it. Errc::syntax when
+// the scheme is not Digest, the list is malformed, a parameter comes
+// twice, or realm or nonce is missing; Errc::limit over kMaxDigestHeader.
+Result<DigestChallenge> parse_digest_challenge(std::string_view value);
+
+// The Authorization (or Proxy-Authorization) value answering `challenge`
+// for a request of `method` to `uri`: qop=auth with `cnonce` and nc
+// 00000001 when the server offers auth, none when it offers no qop.
+// Errc::invalid for an algorithm other than MD5 and SHA-256, a server that
+// offers only auth-int, or a username or cnonce holding '"', '\' or
+// control characters.
+Result<std::string> digest_authorization(const DigestChallenge& challenge, std::string_view username,
+                                         std::string_view password, std::string_view method, std::string_view uri,
+                                         std::string_view cnonce);
+
 // A WWW-Authenticate (or Proxy-Authenticate) value offering qop "auth":
 // `Digest realm="...", nonce="...", algorithm=MD5, qop="auth"[, stale=true]`.
 // `realm` and `nonce` must not hold '"' or '\' (domains and DigestNonces'

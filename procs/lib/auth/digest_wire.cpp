@@ -182,6 +182,77 @@ Result<DigestCredentials> parse_digest_credentials(std::string_view value) {
   return c;
 }
 
+Result<DigestChallenge> parse_digest_challenge(std::string_view value) {
+  if (value.size() > kMaxDigestHeader) return fail(Errc::limit, "Digest challenge too long");
+  ParamReader r(value);
+  r.skip_space();
+  if (!ascii_iequal(r.token(), "Digest")) return fail(Errc::syntax, "not a Digest challenge");
+  DigestChallenge c;
+  std::string stale;
+  const std::pair<std::string_view, std::string*> fields[] = {
+      {"realm", &c.realm}, {"nonce", &c.nonce}, {"opaque", &c.opaque},
+      {"algorithm", &c.algorithm}, {"qop", &c.qop}, {"stale", &stale},
+  };
+  std::uint32_t seen = 0;
+  bool first = true;
+  while (!r.done()) {
+    if (!first && !r.take(',')) return fail(Errc::syntax, "Digest parameters must be separated by commas");
+    first = false;
+    if (r.done()) break;  // a trailing comma
+    r.skip_space();
+    std::string_view name = r.token();
+    if (name.empty() || !r.take('=')) return fail(Errc::syntax, "malformed Digest parameter");
+    auto v = r.value();
+    if (!v) return fail(Errc::syntax, "malformed Digest parameter value");
+    for (std::size_t i = 0; i < std::size(fields); ++i) {
+      if (!ascii_iequal(name, fields[i].first)) continue;
+      if (seen & (1u << i)) return fail(Errc::syntax, "a Digest parameter given twice");
+      seen |= 1u << i;
+      *fields[i].second = std::move(*v);
+    }
+  }
+  if (c.realm.empty() || c.nonce.empty()) return fail(Errc::syntax, "Digest challenge lacks realm or nonce");
+  c.stale = ascii_iequal(stale, "true");
+  return c;
+}
+
+Result<std::string> digest_authorization(const DigestChallenge& challenge, std::string_view username,
+                                         std::string_view password, std::string_view method, std::string_view uri,
+                                         std::string_view cnonce) {
+  auto algorithm = parse_digest_algorithm(challenge.algorithm);
+  if (!algorithm) return fail(Errc::invalid, "unsupported Digest algorithm " + challenge.algorithm);
+  // qop: "auth" when offered among others; none when the server names none.
+  bool auth = false;
+  std::string_view offered = challenge.qop;
+  while (!offered.empty()) {
+    const auto comma = offered.find(',');
+    std::string_view one = offered.substr(0, comma);
+    while (!one.empty() && is_space(one.front())) one.remove_prefix(1);
+    while (!one.empty() && is_space(one.back())) one.remove_suffix(1);
+    if (ascii_iequal(one, "auth")) auth = true;
+    offered = comma == std::string_view::npos ? std::string_view() : offered.substr(comma + 1);
+  }
+  if (!challenge.qop.empty() && !auth) return fail(Errc::invalid, "the server offers only qop auth-int");
+  for (std::string_view text : {username, cnonce, uri, std::string_view(challenge.realm), std::string_view(challenge.nonce),
+                                std::string_view(challenge.opaque)}) {
+    for (char c : text) {
+      if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+        return fail(Errc::invalid, "a Digest value that cannot be quoted");
+      }
+    }
+  }
+  DigestChallengeResponse r{std::string(method), std::string(uri), challenge.nonce,
+                            auth ? std::string(cnonce) : std::string(), auth ? "00000001" : "", auth ? "auth" : "", ""};
+  auto response = digest_response(*algorithm, digest_ha1(*algorithm, username, challenge.realm, password), r);
+  if (!response) return response.error();
+  std::string out = "Digest username=\"" + std::string(username) + "\", realm=\"" + challenge.realm + "\", nonce=\"" +
+                    challenge.nonce + "\", uri=\"" + std::string(uri) + "\", response=\"" + *response +
+                    "\", algorithm=" + std::string(digest_algorithm_name(*algorithm));
+  if (!challenge.opaque.empty()) out += ", opaque=\"" + challenge.opaque + "\"";
+  if (auth) out += ", qop=auth, nc=00000001, cnonce=\"" + std::string(cnonce) + "\"";
+  return out;
+}
+
 std::string digest_challenge(std::string_view realm, std::string_view nonce, DigestAlgorithm algorithm, bool stale) {
   std::string out = "Digest realm=\"";
   out += realm;
