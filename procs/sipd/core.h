@@ -102,6 +102,9 @@ class Core {
   void flow_closed(const Flow& flow);
 
   std::vector<CallRecord> calls() const;
+  // Ends the calls answered longer than max_call_s before `now` whose BYE
+  // never came (the server's sweep, every minute).
+  void expire_calls(std::chrono::steady_clock::time_point now);
   // Registers to the configured trunks (trunks.cpp), refreshing before
   // expiry and retrying with backoff.
   void start_trunks();
@@ -348,6 +351,9 @@ class Core {
   // A call of these parties changed (dialog event); `ended` a dialog that
   // just ended, shown once as terminated.
   void dialogs_changed(const std::string& caller, const std::string& callee, const sip::DialogState* ended);
+  // A call's end (a BYE, or expire_calls): logged, forgotten, its watchers told.
+  void end_call(std::map<std::string, CallRecord>::iterator call, std::chrono::steady_clock::time_point now,
+                std::string_view reason);
   std::vector<sip::DialogState> dialogs_of(const std::string& account) const;
   sip::Presence presence_of(const std::string& account);
   std::string notify_body(Subscription& s, std::string& content_type);

@@ -118,6 +118,29 @@ void Core::handle_request(sip::TransactionId id, const Flow& flow) {
   asio::co_spawn(io_, route_initial(id, flow), asio::detached);
 }
 
+void Core::end_call(std::map<std::string, CallRecord>::iterator c, std::chrono::steady_clock::time_point now,
+                    std::string_view reason) {
+  const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(now - c->second.answered_at);
+  log::info("sip.call.end", "call ended", {{"sid", c->second.sid}, {"call_id", c->first}, {"from", c->second.caller},
+                                           {"to", c->second.callee}, {"elapsed_ms", elapsed.count()}, {"reason", reason}});
+  const sip::DialogState ended{.id = c->second.sid, .call_id = c->first, .local_tag = {}, .remote_tag = {},
+                               .initiator = false, .state = "terminated", .remote = {}};
+  const CallRecord call = c->second;
+  calls_.erase(c);
+  dialogs_changed(call.caller, call.callee, &ended);
+}
+
+void Core::expire_calls(std::chrono::steady_clock::time_point now) {
+  for (auto c = calls_.begin(); c != calls_.end();) {
+    auto next = std::next(c);
+    if (now - c->second.answered_at >= settings().max_call) {
+      cseq_shifts_.erase(c->first);  // a trunk call's CSeq raise, kept for its BYE
+      end_call(c, now, "timeout");
+    }
+    c = next;
+  }
+}
+
 awaitable<std::optional<bool>> Core::local_domain(std::string address) {
   const std::string domain = ascii_lower(address.substr(address.rfind('@') + 1));
   const auto at = now();
@@ -508,15 +531,7 @@ void Core::forward_in_dialog(sip::TransactionId id, const Flow& flow) {
   proxied_[id] = std::move(p);
   if (request.method() == "BYE") {
     if (auto c = calls_.find(std::string(request.call_id())); c != calls_.end()) {
-      const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                                 c->second.answered_at);
-      log::info("sip.call.end", "call ended", {{"sid", c->second.sid}, {"call_id", c->first}, {"from", c->second.caller},
-                                               {"to", c->second.callee}, {"elapsed_ms", elapsed.count()}, {"reason", "bye"}});
-      const sip::DialogState ended{.id = c->second.sid, .call_id = c->first, .local_tag = {}, .remote_tag = {},
-                                   .initiator = false, .state = "terminated", .remote = {}};
-      const CallRecord call = c->second;
-      calls_.erase(c);
-      dialogs_changed(call.caller, call.callee, &ended);
+      end_call(c, std::chrono::steady_clock::now(), "bye");
     }
   }
   Leg leg{.account = {}, .request_uri = {}, .drop_routes = ours, .record_route = false, .flow = {}};

@@ -330,6 +330,7 @@ awaitable<void> Server::sweep_loop() {
     if (auto synced = bindings_.sync(); !synced) log::error("sip.registrations.sync_failed", synced.error().detail);
     if (std::chrono::steady_clock::now() < next_sweep) continue;
     next_sweep = std::chrono::steady_clock::now() + kSweepEvery;
+    core_->expire_calls(std::chrono::steady_clock::now());
     auto swept = bindings_.sweep(wall_now());
     if (!swept) {
       log::error("sip.registrations.sweep_failed", swept.error().detail);

@@ -40,6 +40,11 @@ const config::Integer kNonceLifetimeS{
 const config::Integer kInviteTimeoutS{
     .section = kSection, .key = "invite_timeout_s", .default_value = 180, .min = 10, .max = 3600,
     .doc = "How long a call may ring before the proxy cancels it (RFC 3261 timer C)."};
+const config::Integer kMaxCallS{
+    .section = kSection, .key = "max_call_s", .default_value = 43200, .min = 60, .max = 604800,
+    .doc = "An answered call whose BYE never came (a phone that lost power or its network) is taken "
+           "as ended this long after its answer: logged as sip.call.end with reason=timeout and "
+           "dropped from `parleyctl sip calls` and busy lamps."};
 const config::Integer kIdleTimeoutS{
     .section = kSection, .key = "idle_timeout_s", .default_value = 3900, .min = 30, .max = 86400,
     .doc = "A TCP, TLS or WebSocket connection that sends nothing this long is closed (phones send "
@@ -195,7 +200,7 @@ config::SectionDecl settings_section() {
           .doc = "The SIP server: registrar and proxy on 5060 (UDP, TCP), 5061 (TLS) and WebSocket "
                  "listeners (sip-ws, sip-wss); registration intervals, digest challenges, limits and TLS.",
           .keys = {kDomain, kDefaultExpiresS, kMinExpiresS, kMaxExpiresS, kDigestAlgorithms, kNonceLifetimeS,
-                   kInviteTimeoutS, kIdleTimeoutS, kMaxConnections, kMaxConnectionsPerIp, kMaxRequestsPerIp,
+                   kInviteTimeoutS, kMaxCallS, kIdleTimeoutS, kMaxConnections, kMaxConnectionsPerIp, kMaxRequestsPerIp,
                    kMaxTransactions, kSubscribeMinExpiresS, kSubscribeDefaultExpiresS, kSubscribeMaxExpiresS,
                    kMaxSubscriptions, kMaxSubscriptionsPerAccount, kMediaUri, kTlsCertificates, kDnsServers, kTlsCaFile,
                    kTrunks, kTrunkDids}};
@@ -223,6 +228,7 @@ Result<Settings> load_settings(const config::Config& c, const std::vector<std::s
   if (s.digest_algorithms.empty()) return fail(Errc::invalid, "sipd.digest_algorithms: at least one is needed");
   s.nonce_lifetime = std::chrono::seconds(c.get(kNonceLifetimeS));
   s.invite_timeout = std::chrono::seconds(c.get(kInviteTimeoutS));
+  s.max_call = std::chrono::seconds(c.get(kMaxCallS));
   s.idle_timeout = std::chrono::seconds(c.get(kIdleTimeoutS));
   s.max_connections = static_cast<std::size_t>(c.get(kMaxConnections));
   s.max_connections_per_ip = static_cast<std::size_t>(c.get(kMaxConnectionsPerIp));

@@ -46,6 +46,7 @@ struct Settings {
   std::vector<auth::DigestAlgorithm> digest_algorithms;
   std::chrono::seconds nonce_lifetime{};
   std::chrono::seconds invite_timeout{};  // timer C: how long a call may ring
+  std::chrono::seconds max_call{};        // an answered call without a BYE ends after this
   std::chrono::seconds idle_timeout{};    // a stream connection that says nothing
   std::size_t max_connections = 0;
   std::size_t max_connections_per_ip = 0;

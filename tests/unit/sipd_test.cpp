@@ -323,6 +323,24 @@ TEST(SipdProxy, CallToRegisteredAccountIsForwardedAndAnswered) {
   EXPECT_NE(find_method(busy, "ACK"), nullptr);
 }
 
+// An answered call whose BYE never comes is taken as ended after
+// max_call_s (the rig's default: 12 hours), not kept for ever.
+TEST(SipdProxy, AnsweredCallWithoutByeExpires) {
+  SipDialog d;
+  auto out = d.say(request("INVITE", "sip:demo@example.test", "sip:bob@elsewhere.test", "sip:demo@example.test", "lost-1",
+                           1, "lost1"));
+  const sip::Message* forwarded = find_method(out, "INVITE");
+  ASSERT_NE(forwarded, nullptr) << summary(out);
+  ASSERT_NE(find_status(d.say(answer(*forwarded, 200, "OK")), 200), nullptr);
+  auto& core = d.server().core();
+  ASSERT_EQ(core.calls().size(), 1u);
+  const auto answered = std::chrono::steady_clock::now();
+  core.expire_calls(answered + std::chrono::hours(11));
+  EXPECT_EQ(core.calls().size(), 1u) << "a long call is not cut short";
+  core.expire_calls(answered + std::chrono::hours(12) + std::chrono::seconds(1));
+  EXPECT_TRUE(core.calls().empty());
+}
+
 TEST(SipdProxy, CancelEndsTheCallAndCancelsTheBranch) {
   SipDialog d;
   const std::string invite = request("INVITE", "sip:demo@example.test", "sip:bob@elsewhere.test", "sip:demo@example.test",
