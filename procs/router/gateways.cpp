@@ -8,12 +8,6 @@ namespace parley::router {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 bool alnum(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
 bool number_char(char c) { return (c >= '0' && c <= '9') || c == '+' || c == '#'; }
@@ -42,8 +36,8 @@ Result<std::vector<Gateway>> parse_gateways(const std::vector<std::string>& line
   for (const auto& line : lines) {
     const auto eq = line.find('=');
     if (eq == std::string::npos) return bad(line, "expected PATTERN = TARGET").error();
-    const std::string_view pattern = trim(std::string_view(line).substr(0, eq));
-    const std::string_view target = trim(std::string_view(line).substr(eq + 1));
+    const std::string_view pattern = trim_blanks(std::string_view(line).substr(0, eq));
+    const std::string_view target = trim_blanks(std::string_view(line).substr(eq + 1));
     if (pattern.empty() || pattern.size() > kMaxNumber) return bad(line, "the pattern is empty or too long").error();
     const auto wildcards = std::count(pattern.begin(), pattern.end(), '*');
     if (wildcards > 1) return bad(line, "more than one * in the pattern").error();

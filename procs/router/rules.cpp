@@ -9,12 +9,6 @@
 namespace parley::router {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 constexpr std::string_view kTemporary = "temporary:";
 
 bool digit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
@@ -52,7 +46,7 @@ std::string_view enhanced_subject_detail(std::string_view text) {
 }  // namespace
 
 Result<schema::Answer> parse_refusal(std::string_view target) {
-  target = trim(target);
+  target = trim_blanks(target);
   if (target.empty()) return fail(Errc::invalid, "error target needs a text, e.g. error:No mail for this address");
   schema::Answer answer;
   answer.set_outcome(schema::OUTCOME_POLICY_REJECTED);
@@ -61,17 +55,17 @@ Result<schema::Answer> parse_refusal(std::string_view target) {
   if (digit(target.front())) {
     if (!valid_reply(target)) return fail(Errc::invalid, "error target with a code needs a 4xx or 5xx code and text, e.g. error:550 5.1.1 gone");
     answer.set_permanent(target.front() == '5');
-    text = trim(target.substr(4));
+    text = trim_blanks(target.substr(4));
     if (auto sd = enhanced_subject_detail(text); !sd.empty()) {
       for (const auto& c : kCodedOutcomes) {
         if (c.subject_detail == sd) answer.set_outcome(c.outcome);
       }
       auto space = text.find(' ');
-      text = space == std::string_view::npos ? std::string_view() : trim(text.substr(space));
+      text = space == std::string_view::npos ? std::string_view() : trim_blanks(text.substr(space));
     }
   } else if (target.starts_with(kTemporary)) {
     answer.set_permanent(false);
-    text = trim(target.substr(kTemporary.size()));
+    text = trim_blanks(target.substr(kTemporary.size()));
   }
   if (text.size() > kMaxRefusalText) return fail(Errc::invalid, "error text longer than " + std::to_string(kMaxRefusalText) + " characters");
   if (!printable_ascii(text)) return fail(Errc::invalid, "error text must be printable ASCII");
@@ -86,8 +80,8 @@ Result<std::vector<Rule>> parse_rules(const std::vector<std::string>& lines) {
     auto eq = line.find('=');
     if (eq == std::string::npos) return bad("expected PATTERN = TARGET");
     Rule rule;
-    rule.pattern = ascii_lower(trim(std::string_view(line).substr(0, eq)));
-    std::string_view target = trim(std::string_view(line).substr(eq + 1));
+    rule.pattern = ascii_lower(trim_blanks(std::string_view(line).substr(0, eq)));
+    std::string_view target = trim_blanks(std::string_view(line).substr(eq + 1));
     if (rule.pattern.empty() || target.empty()) return bad("expected PATTERN = TARGET");
     auto stars = std::count(rule.pattern.begin(), rule.pattern.end(), '*');
     if (stars > 1) return bad("at most one * in a pattern");

@@ -2,6 +2,8 @@
 // server sends, and self-checking nonces (see auth.h).
 #include <openssl/crypto.h>
 
+#include <span>
+
 #include "auth/auth.h"
 #include "core/ascii.h"
 #include "auth/encoding.h"
@@ -130,6 +132,31 @@ std::optional<std::uint64_t> parse_nc(std::string_view nc) {
   return v;
 }
 
+// Reads the comma-separated `name=value` parameters after the scheme into
+// the strings `fields` names (names matched without case); others are
+// skipped. A parameter given twice or a malformed one is Errc::syntax.
+Status read_digest_params(ParamReader& r, std::span<const std::pair<std::string_view, std::string*>> fields) {
+  std::uint32_t seen = 0;
+  bool first = true;
+  while (!r.done()) {
+    if (!first && !r.take(',')) return fail(Errc::syntax, "Digest parameters must be separated by commas");
+    first = false;
+    if (r.done()) break;  // a trailing comma
+    r.skip_space();
+    std::string_view name = r.token();
+    if (name.empty() || !r.take('=')) return fail(Errc::syntax, "malformed Digest parameter");
+    auto v = r.value();
+    if (!v) return fail(Errc::syntax, "malformed Digest parameter value");
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      if (!ascii_iequal(name, fields[i].first)) continue;
+      if (seen & (1u << i)) return fail(Errc::syntax, "a Digest parameter given twice");
+      seen |= 1u << i;
+      *fields[i].second = std::move(*v);
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 std::optional<DigestAlgorithm> parse_digest_algorithm(std::string_view name) {
@@ -148,31 +175,12 @@ Result<DigestCredentials> parse_digest_credentials(std::string_view value) {
   r.skip_space();
   if (!ascii_iequal(r.token(), "Digest")) return fail(Errc::syntax, "not Digest credentials");
   DigestCredentials c;
-  const std::pair<std::string_view, std::string DigestCredentials::*> fields[] = {
-      {"username", &DigestCredentials::username}, {"realm", &DigestCredentials::realm},
-      {"nonce", &DigestCredentials::nonce},       {"uri", &DigestCredentials::uri},
-      {"response", &DigestCredentials::response}, {"algorithm", &DigestCredentials::algorithm},
-      {"cnonce", &DigestCredentials::cnonce},     {"opaque", &DigestCredentials::opaque},
-      {"qop", &DigestCredentials::qop},           {"nc", &DigestCredentials::nc},
+  const std::pair<std::string_view, std::string*> fields[] = {
+      {"username", &c.username}, {"realm", &c.realm},   {"nonce", &c.nonce},       {"uri", &c.uri},
+      {"response", &c.response}, {"algorithm", &c.algorithm}, {"cnonce", &c.cnonce}, {"opaque", &c.opaque},
+      {"qop", &c.qop},           {"nc", &c.nc},
   };
-  std::uint32_t seen = 0;
-  bool first = true;
-  while (!r.done()) {
-    if (!first && !r.take(',')) return fail(Errc::syntax, "Digest parameters must be separated by commas");
-    first = false;
-    if (r.done()) break;  // a trailing comma
-    r.skip_space();
-    std::string_view name = r.token();
-    if (name.empty() || !r.take('=')) return fail(Errc::syntax, "malformed Digest parameter");
-    auto v = r.value();
-    if (!v) return fail(Errc::syntax, "malformed Digest parameter value");
-    for (std::size_t i = 0; i < std::size(fields); ++i) {
-      if (!ascii_iequal(name, fields[i].first)) continue;
-      if (seen & (1u << i)) return fail(Errc::syntax, "a Digest parameter given twice");
-      seen |= 1u << i;
-      c.*fields[i].second = std::move(*v);
-    }
-  }
+  if (auto read = read_digest_params(r, fields); !read) return read.error();
   if (c.username.empty() || c.realm.empty() || c.nonce.empty() || c.uri.empty() || c.response.empty()) {
     return fail(Errc::syntax, "Digest credentials lack username, realm, nonce, uri or response");
   }
@@ -193,24 +201,7 @@ Result<DigestChallenge> parse_digest_challenge(std::string_view value) {
       {"realm", &c.realm}, {"nonce", &c.nonce}, {"opaque", &c.opaque},
       {"algorithm", &c.algorithm}, {"qop", &c.qop}, {"stale", &stale},
   };
-  std::uint32_t seen = 0;
-  bool first = true;
-  while (!r.done()) {
-    if (!first && !r.take(',')) return fail(Errc::syntax, "Digest parameters must be separated by commas");
-    first = false;
-    if (r.done()) break;  // a trailing comma
-    r.skip_space();
-    std::string_view name = r.token();
-    if (name.empty() || !r.take('=')) return fail(Errc::syntax, "malformed Digest parameter");
-    auto v = r.value();
-    if (!v) return fail(Errc::syntax, "malformed Digest parameter value");
-    for (std::size_t i = 0; i < std::size(fields); ++i) {
-      if (!ascii_iequal(name, fields[i].first)) continue;
-      if (seen & (1u << i)) return fail(Errc::syntax, "a Digest parameter given twice");
-      seen |= 1u << i;
-      *fields[i].second = std::move(*v);
-    }
-  }
+  if (auto read = read_digest_params(r, fields); !read) return read.error();
   if (c.realm.empty() || c.nonce.empty()) return fail(Errc::syntax, "Digest challenge lacks realm or nonce");
   c.stale = ascii_iequal(stale, "true");
   return c;
