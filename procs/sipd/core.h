@@ -347,6 +347,9 @@ class Core {
   void send_notify(Subscription& s);
   void on_notify_response(sip::TransactionId client, int status);
   void end_subscription(std::uint64_t id, std::string_view why);
+  // Calls `act` on each subscription to `account`'s events (lower case).
+  // The ids are taken first: a NOTIFY that fails at once ends its own.
+  void for_subscriptions_to(std::string_view account, const std::function<void(Subscription&)>& act);
   void arm_subscription(Subscription& s);
   // A call of these parties changed (dialog event); `ended` a dialog that
   // just ended, shown once as terminated.
@@ -387,6 +390,10 @@ class Core {
   // (client transaction -> subscription), publications by entity tag, the
   // INBOX counts of accounts last heard (account -> messages, unseen).
   std::map<std::uint64_t, Subscription> subscriptions_;
+  // The same subscriptions by watched account and by Call-ID: a call, a
+  // mail delivery or a refresh finds its own without a scan of all.
+  std::multimap<std::string, std::uint64_t, std::less<>> subscriptions_of_;
+  std::multimap<std::string, std::uint64_t, std::less<>> subscriptions_by_call_;
   std::map<sip::TransactionId, std::uint64_t> notifies_;
   std::map<std::string, Publication> publications_;
   std::map<std::string, std::pair<std::uint32_t, std::uint32_t>> mailboxes_;

@@ -173,8 +173,7 @@ awaitable<void> Core::subscribe(sip::TransactionId id, Flow flow, std::string ac
     co_return;
   }
   expires = std::min(expires, s_.subscribe_max_expires);
-  std::size_t of_account = 0;
-  for (const auto& [sub_id, s] : subscriptions_) of_account += s.account == account ? 1 : 0;
+  const std::size_t of_account = subscriptions_of_.count(account);
   if (subscriptions_.size() >= s_.max_subscriptions) {
     log::warn("sip.subscribe.limit", "subscription table full", {{"sid", sid}});
     respond(id, 503, reason_phrase(503), {{"Retry-After", "60"}});
@@ -217,6 +216,8 @@ awaitable<void> Core::subscribe(sip::TransactionId id, Flow flow, std::string ac
   respond(id, 200, reason_phrase(200), {{"Expires", std::to_string(expires)}, {"Contact", contact}});
   log::info("sip.subscribe.ok", pending ? "subscription pending the account's permission" : "subscribed",
             {{"sid", sid}, {"user", watcher}, {"account", account}, {"value", package_name(s.package)}});
+  subscriptions_of_.emplace(s.account, sub_id);
+  subscriptions_by_call_.emplace(s.call_id, sub_id);
   subscriptions_.emplace(sub_id, std::move(s));
 
   if (*event.package == EventPackage::message_summary) {
@@ -247,8 +248,9 @@ bool Core::resubscribe(sip::TransactionId id) {
   const std::string_view from_tag = request.from().tag().value_or("");
   const std::string_view to_tag = request.to().tag().value_or("");
   Subscription* found = nullptr;
-  for (auto& [sub_id, s] : subscriptions_) {
-    if (s.call_id == request.call_id() && s.remote_tag == from_tag && s.local_tag == to_tag) found = &s;
+  for (auto [at, end] = subscriptions_by_call_.equal_range(request.call_id()); at != end; ++at) {
+    Subscription& s = subscriptions_.at(at->second);
+    if (s.remote_tag == from_tag && s.local_tag == to_tag) found = &s;
   }
   if (found == nullptr) return false;
   Subscription& s = *found;
@@ -421,16 +423,33 @@ void Core::end_subscription(std::uint64_t id, std::string_view why) {
   if (it == subscriptions_.end()) return;
   if (it->second.timer) it->second.timer->cancel();
   log::debug("sip.subscribe.removed", why, {{"sid", it->second.sid}, {"user", it->second.watcher}});
+  auto unindex = [id](auto& index, const std::string& key) {
+    for (auto [at, end] = index.equal_range(key); at != end; ++at) {
+      if (at->second == id) {
+        index.erase(at);
+        return;
+      }
+    }
+  };
+  unindex(subscriptions_of_, it->second.account);
+  unindex(subscriptions_by_call_, it->second.call_id);
   subscriptions_.erase(it);
+}
+
+void Core::for_subscriptions_to(std::string_view account, const std::function<void(Subscription&)>& act) {
+  std::vector<std::uint64_t> ids;
+  for (auto [at, end] = subscriptions_of_.equal_range(account); at != end; ++at) ids.push_back(at->second);
+  for (auto id : ids) {
+    if (auto it = subscriptions_.find(id); it != subscriptions_.end()) act(it->second);
+  }
 }
 
 // --- state changes -----------------------------------------------------
 
 void Core::presence_changed(const std::string& account) {
-  const std::string key = ascii_lower(account);
-  for (auto& [id, s] : subscriptions_) {
-    if (s.package == EventPackage::presence && s.account == key && !s.pending && !s.ending) send_notify(s);
-  }
+  for_subscriptions_to(ascii_lower(account), [&](Subscription& s) {
+    if (s.package == EventPackage::presence && !s.pending && !s.ending) send_notify(s);
+  });
 }
 
 void Core::mailbox_changed(const std::string& account, std::uint32_t messages, std::uint32_t unseen) {
@@ -438,9 +457,8 @@ void Core::mailbox_changed(const std::string& account, std::uint32_t messages, s
   // Every delivery and every mail read reaches here: counts are kept only
   // while someone watches the account (a new subscription asks
   // local-delivery first), so the table stays the size of the watchers.
-  const bool watched = std::any_of(subscriptions_.begin(), subscriptions_.end(), [&](const auto& entry) {
-    return entry.second.package == EventPackage::message_summary && entry.second.account == key;
-  });
+  bool watched = false;
+  for_subscriptions_to(key, [&](Subscription& s) { watched = watched || s.package == EventPackage::message_summary; });
   if (!watched) {
     mailboxes_.erase(key);
     return;
@@ -451,9 +469,9 @@ void Core::mailbox_changed(const std::string& account, std::uint32_t messages, s
   auto [known, added] = mailboxes_.try_emplace(key, counts);
   if (!added && known->second == counts) return;
   known->second = counts;
-  for (auto& [id, s] : subscriptions_) {
-    if (s.package == EventPackage::message_summary && s.account == key && !s.ending) send_notify(s);
-  }
+  for_subscriptions_to(key, [&](Subscription& s) {
+    if (s.package == EventPackage::message_summary && !s.ending) send_notify(s);
+  });
 }
 
 sip::Presence Core::presence_of(const std::string& account) {
@@ -503,8 +521,8 @@ std::vector<sip::DialogState> Core::dialogs_of(const std::string& account) const
 
 void Core::dialogs_changed(const std::string& caller, const std::string& callee, const sip::DialogState* ended) {
   const std::string a = ascii_lower(caller), b = ascii_lower(callee);
-  for (auto& [id, s] : subscriptions_) {
-    if (s.package != EventPackage::dialog || s.pending || s.ending || (s.account != a && s.account != b)) continue;
+  auto notify = [&](Subscription& s) {
+    if (s.package != EventPackage::dialog || s.pending || s.ending) return;
     if (ended != nullptr && s.ended.size() < kMaxEndedDialogs) {
       sip::DialogState d = *ended;
       d.initiator = s.account == a;
@@ -512,7 +530,9 @@ void Core::dialogs_changed(const std::string& caller, const std::string& callee,
       s.ended.push_back(std::move(d));
     }
     send_notify(s);
-  }
+  };
+  for_subscriptions_to(a, notify);
+  if (b != a) for_subscriptions_to(b, notify);
 }
 
 // --- PUBLISH (RFC 3903) ------------------------------------------------
@@ -629,12 +649,12 @@ Status Core::allow_watcher(const std::string& account, const std::string& watche
   if (rules_ == nullptr) return fail(Errc::unavailable, "no presence rules");
   if (auto s = rules_->allow(account, watcher); !s) return s;
   const std::string a = ascii_lower(account), w = ascii_lower(watcher);
-  for (auto& [id, s] : subscriptions_) {
-    if (s.account != a || s.watcher != w || !s.pending || s.ending) continue;
+  for_subscriptions_to(a, [&](Subscription& s) {
+    if (s.watcher != w || !s.pending || s.ending) return;
     s.pending = false;
     log::info("sip.subscribe.allowed", "pending subscription activated", {{"sid", s.sid}, {"user", w}, {"account", a}});
     send_notify(s);
-  }
+  });
   return {};
 }
 
@@ -643,13 +663,14 @@ Status Core::deny_watcher(const std::string& account, const std::string& watcher
   auto removed = rules_->deny(account, watcher);
   if (!removed && removed.code() != Errc::not_found) return removed;
   const std::string a = ascii_lower(account), w = ascii_lower(watcher);
-  for (auto& [id, s] : subscriptions_) {
-    if (s.account != a || s.watcher != w || s.ending || s.package == EventPackage::message_summary) continue;
-    if (lower_domain(w) == lower_domain(a)) continue;  // the domain's own watchers need no permission
+  // The domain's own watchers need no permission: denying changes nothing for them.
+  if (lower_domain(w) == lower_domain(a)) return {};
+  for_subscriptions_to(a, [&](Subscription& s) {
+    if (s.watcher != w || s.ending || s.package == EventPackage::message_summary) return;
     s.ending = true;
     s.reason = "rejected";
     send_notify(s);
-  }
+  });
   return {};
 }
 
