@@ -118,11 +118,11 @@ const config::List kTrunkDids{
            "an extension, a group); \"*=ADDRESS\" for any other number. Unmapped numbers call "
            "NUMBER at sipd.domain."};
 
-// One sipd.trunks entry.
+}  // namespace
+
 Result<Trunk> parse_trunk(std::string_view text) {
   auto bad = [&](std::string why) { return fail(Errc::invalid, "sipd.trunks: " + std::string(text.substr(0, text.find(' '))) + ": " + why); };
   Trunk t;
-  std::string password_file;
   bool first = true;
   while (!text.empty()) {
     const auto space = text.find(' ');
@@ -144,7 +144,7 @@ Result<Trunk> parse_trunk(std::string_view text) {
     if (key == "registrar") t.registrar = value;
     else if (key == "proxy") t.proxy = value;
     else if (key == "username") t.username = value;
-    else if (key == "password_file") password_file = value;
+    else if (key == "password_file") t.password_file = value;
     else if (key == "realm") t.realm = value;
     else if (key == "register") {
       if (value != "yes" && value != "no") return bad("register is yes or no");
@@ -161,7 +161,7 @@ Result<Trunk> parse_trunk(std::string_view text) {
     }
   }
   if (t.name.empty()) return bad("no name");
-  if (t.registrar.empty() || t.username.empty() || password_file.empty()) {
+  if (t.registrar.empty() || t.username.empty() || t.password_file.empty()) {
     return bad("registrar, username and password_file are needed");
   }
   auto registrar = sip::parse_uri(t.registrar);
@@ -178,12 +178,21 @@ Result<Trunk> parse_trunk(std::string_view text) {
   for (char c : t.username) {
     if (c == '"' || c == '\\' || c == '@' || static_cast<unsigned char>(c) <= ' ') return bad("a username without quotes, @ or spaces");
   }
-  auto secret = config::read_file(password_file);
-  if (!secret) return bad("password_file " + password_file + ": " + secret.error().detail);
+  return t;
+}
+
+namespace {
+
+// The trunk's password from its password_file: the file's text without
+// its final line break.
+Status read_trunk_password(Trunk& t) {
+  auto secret = config::read_file(t.password_file);
+  if (!secret) return fail(Errc::invalid, "sipd.trunks: " + t.name + ": password_file " + t.password_file + ": " +
+                                              secret.error().detail);
   t.password = secret.value();
   while (!t.password.empty() && (t.password.back() == '\n' || t.password.back() == '\r')) t.password.pop_back();
-  if (t.password.empty()) return bad("password_file " + password_file + " is empty");
-  return t;
+  if (t.password.empty()) return fail(Errc::invalid, "sipd.trunks: " + t.name + ": password_file " + t.password_file + " is empty");
+  return {};
 }
 
 }  // namespace
@@ -263,6 +272,7 @@ Result<Settings> load_settings(const config::Config& c, const std::vector<std::s
   for (const auto& text : c.get(kTrunks)) {
     auto trunk = parse_trunk(text);
     if (!trunk) return trunk.error();
+    if (auto read = read_trunk_password(*trunk); !read) return read.error();
     if (s.trunk(trunk->name) != nullptr) return fail(Errc::invalid, "sipd.trunks: " + trunk->name + " twice");
     s.trunks.push_back(std::move(trunk.value()));
   }

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "auth/auth.h"
@@ -28,6 +29,7 @@ struct Trunk {
   std::string proxy;      // URI: where calls go; the registrar when not given
   std::string domain;     // the registrar's host: the trunk's AOR and called URIs' host
   std::string username;
+  std::string password_file;
   std::string password;   // read from password_file; never logged
   std::string realm;      // the only realm credentials are given for; empty: the one asked
   std::uint32_t expires = 600;
@@ -80,5 +82,11 @@ struct Settings {
 config::SectionDecl settings_section();
 
 Result<Settings> load_settings(const config::Config& config, const std::vector<std::string>& listeners);
+
+// One sipd.trunks entry, "NAME registrar=URI username=USER
+// password_file=FILE [realm=R] [expires_s=N] [proxy=URI] [register=no]",
+// checked; the password is not read here (load_settings reads the file).
+// Errc::invalid naming what is wrong.
+Result<Trunk> parse_trunk(std::string_view text);
 
 }  // namespace parley::sipd

@@ -733,6 +733,49 @@ const std::string kChallenge = "Digest realm=\"provider.test\", nonce=\"n1\", al
 
 // sipd registers to its trunk at start: challenged, it answers with the
 // trunk's credentials (CSeq raised, same Call-ID) and is registered for
+
+// A sipd.trunks entry: every field read; junk refused with a message that
+// names the trunk and what is wrong; the password file is not read here.
+TEST(SipdTrunks, EntriesAreParsedStrictly) {
+  auto t = parse_trunk("provider registrar=sip:SIP.Provider.example username=4930123 password_file=/x/pw "
+                       "realm=provider.example expires_s=300 proxy=sip:proxy.provider.example;transport=tcp register=yes");
+  ASSERT_TRUE(t.ok()) << t.error().detail;
+  EXPECT_EQ(t->name, "provider");
+  EXPECT_EQ(t->domain, "sip.provider.example");
+  EXPECT_EQ(t->proxy, "sip:proxy.provider.example;transport=tcp");
+  EXPECT_EQ(t->username, "4930123");
+  EXPECT_EQ(t->password_file, "/x/pw");
+  EXPECT_EQ(t->password, "");
+  EXPECT_EQ(t->realm, "provider.example");
+  EXPECT_EQ(t->expires, 300u);
+  EXPECT_TRUE(t->registers);
+  auto minimal = parse_trunk("gw  registrar=sip:gw.example username=u password_file=p register=no");
+  ASSERT_TRUE(minimal.ok()) << minimal.error().detail;
+  EXPECT_EQ(minimal->proxy, "sip:gw.example") << "calls go to the registrar without a proxy";
+  EXPECT_FALSE(minimal->registers);
+  const char* junk[] = {
+      "",
+      "bad/name registrar=sip:gw.example username=u password_file=p",
+      "gw registrar=sip:gw.example username=u",
+      "gw registrar=sip:user@gw.example username=u password_file=p",
+      "gw registrar=mailto:gw.example username=u password_file=p",
+      "gw registrar=sip:gw.example username=u password_file=p proxy=http://x",
+      "gw registrar=sip:gw.example username=a@b password_file=p",
+      "gw registrar=sip:gw.example username=u password_file=p expires_s=59",
+      "gw registrar=sip:gw.example username=u password_file=p expires_s=600x",
+      "gw registrar=sip:gw.example username=u password_file=p register=maybe",
+      "gw registrar=sip:gw.example username=u password_file=p colour=blue",
+      "gw registrar=sip:gw.example username=u password_file=p loose",
+  };
+  for (const char* text : junk) {
+    auto refused = parse_trunk(text);
+    EXPECT_FALSE(refused.ok()) << text;
+    if (!refused.ok()) {
+      EXPECT_TRUE(refused.error().detail.starts_with("sipd.trunks: ")) << refused.error().detail;
+    }
+  }
+}
+
 // what the registrar granted.
 TEST(SipdTrunks, RegistersWithDigestCredentials) {
   FarServer registrar(SipDialog::io());
