@@ -323,6 +323,20 @@ TEST(SipdProxy, CallToRegisteredAccountIsForwardedAndAnswered) {
   EXPECT_NE(find_method(busy, "ACK"), nullptr);
 }
 
+// A Call-ID of 8-bit octets (not UTF-8) still reaches the router and the
+// callee: the request's fields travel to the router as bytes (found by
+// sip_session_fuzz: protobuf refused them as strings, and the call got 503).
+TEST(SipdProxy, CallIdThatIsNotUtf8IsRoutedAllTheSame) {
+  SipDialog d;
+  const std::string call_id = "call-\xff\xfe-1";
+  auto out = d.say(request("INVITE", "sip:demo@example.test", "sip:bob@elsewhere.test", "sip:demo@example.test", call_id,
+                           1, "octets1"));
+  EXPECT_EQ(find_status(out, 503), nullptr) << summary(out);
+  const sip::Message* forwarded = find_method(out, "INVITE");
+  ASSERT_NE(forwarded, nullptr) << summary(out);
+  EXPECT_EQ(forwarded->call_id(), call_id);
+}
+
 // An answered call whose BYE never comes is taken as ended after
 // max_call_s (the rig's default: 12 hours), not kept for ever.
 TEST(SipdProxy, AnsweredCallWithoutByeExpires) {
