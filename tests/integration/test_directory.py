@@ -90,8 +90,18 @@ def ctl_in(p, args, stdin, json_output=True):
     return subprocess.run(cmd, input=stdin, capture_output=True, text=True, cwd=p.dir, timeout=120)
 
 
+def b64(text):
+    """A protobuf bytes field in JSON (the fields a client wrote are bytes)."""
+    return base64.b64encode(text.encode()).decode()
+
+
 def resolve(p, address):
-    return ipc_call(p, "directory", "directory", "directory.resolve", [{"addresses": [address]}])[0]["results"][0]
+    reply = ipc_call(p, "directory", "directory", "directory.resolve", [{"addresses": [b64(address)]}])[0]
+    result = reply["results"][0]
+    for field in ("address", "detail"):
+        if field in result:
+            result[field] = base64.b64decode(result[field]).decode()
+    return result
 
 
 class FirstRun(unittest.TestCase):
@@ -239,11 +249,12 @@ class Administration(unittest.TestCase):
             ha2 = h(b"REGISTER:sip:auth.test").hexdigest()
             nonce, cnonce = "abc123", "xyz789"
             response = h(f"{ha1}:{nonce}:00000001:{cnonce}:auth:{ha2}".encode()).hexdigest()
-            req = {"username": "bob", "realm": "auth.test", "algorithm": algorithm, "method": "REGISTER",
-                   "uri": "sip:auth.test", "nonce": nonce, "cnonce": cnonce, "nc": "00000001", "qop": "auth",
-                   "response": response, "service": "SERVICE_SIP", "clientAddress": "192.0.2.9"}
+            req = {"username": b64("bob"), "realm": b64("auth.test"), "algorithm": algorithm, "method": "REGISTER",
+                   "uri": b64("sip:auth.test"), "nonce": b64(nonce), "cnonce": b64(cnonce), "nc": b64("00000001"),
+                   "qop": b64("auth"), "response": b64(response), "service": "SERVICE_SIP",
+                   "clientAddress": "192.0.2.9"}
             ok, bad = ipc_call(self.p, "directory", "directory", "directory.digest",
-                               [req, dict(req, response="0" * len(response), clientAddress="192.0.2.58")])
+                               [req, dict(req, response=b64("0" * len(response)), clientAddress="192.0.2.58")])
             self.assertEqual(ok["outcome"], "OUTCOME_OK", algorithm)
             self.assertEqual(bad["outcome"], "OUTCOME_FAILED", algorithm)
         for name in ("directory", "parleyd"):

@@ -112,20 +112,27 @@ std::string_view domain_of(std::string_view address) {
   return at == std::string_view::npos ? std::string_view() : address.substr(at + 1);
 }
 
+// Every address of kDomain in printable ASCII is an account of its own, as
+// the real directory would have it (its names are UTF-8; these fakes keep to
+// ASCII).
+bool is_account(std::string_view address) {
+  return domain_of(address) == kDomain &&
+         std::all_of(address.begin(), address.end(), [](char c) { return c > ' ' && c < 0x7f; });
+}
+
 // Any account of kDomain with kPassword, signed with the local part or the
 // whole name, realm kDomain.
 AuthReply digest_check(const schema::DigestRequest& req) {
   const auto algorithm = auth::parse_digest_algorithm(req.algorithm());
   const std::string& user = req.username();
   const std::string account = user.find('@') == std::string::npos ? user + "@" + std::string(kDomain) : user;
-  if (!algorithm || req.realm() != kDomain || domain_of(account) != kDomain) return reply_with(AuthReply::OUTCOME_FAILED);
+  if (!algorithm || req.realm() != kDomain || !is_account(account)) return reply_with(AuthReply::OUTCOME_FAILED);
   const std::string ha1 = auth::digest_ha1(*algorithm, user, kDomain, kPassword);
   auth::DigestChallengeResponse r{req.method(), req.uri(), req.nonce(), req.cnonce(), req.nc(), req.qop(), req.response()};
   if (!auth::digest_verify(*algorithm, ha1, r)) return reply_with(AuthReply::OUTCOME_FAILED);
   AuthReply reply = ok_for(account);
   reply.mutable_sip()->set_max_registrations(10);  // the directory's built-in device limit
   reply.mutable_sip()->set_enabled(true);
-  // Every address of kDomain is an account of its own (directory.resolve above).
   reply.set_identity_ok(ascii_iequal(req.identity(), account));
   return reply;
 }
@@ -190,8 +197,11 @@ FakeBackends::FakeBackends(asio::io_context& io, const RigContext& ctx)
         for (const auto& address : req.addresses()) {
           auto* r = out.add_results();
           r->set_address(address);
-          bool ours = domain_of(address) == kDomain;
-          r->set_kind(ours ? schema::Resolution::KIND_ACCOUNT : schema::Resolution::KIND_NOT_LOCAL);
+          const bool ours = is_account(address);
+          const auto kind = ours                           ? schema::Resolution::KIND_ACCOUNT
+                            : domain_of(address) == kDomain ? schema::Resolution::KIND_UNKNOWN_REJECT
+                                                            : schema::Resolution::KIND_NOT_LOCAL;
+          r->set_kind(kind);
           if (ours) r->set_account(address);
         }
         co_return out;

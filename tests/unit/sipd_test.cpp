@@ -237,6 +237,28 @@ TEST(SipdRegistrar, ChallengesThenRegistersWithEitherAlgorithmAndUsername) {
   }
 }
 
+// Credentials and addresses of octets that are not UTF-8 are answered like
+// any wrong ones (a new challenge), not as a failure to ask the directory.
+TEST(SipdRegistrar, CredentialsThatAreNotUtf8AreChallengedAgain) {
+  SipDialog d;
+  const std::string uri = "sip:mx.example.test";
+  const std::string user = "d\xffmo";
+  auto first = d.say(request("REGISTER", uri, "sip:demo@example.test", "sip:demo@example.test", "reg-8", 1, "o1"));
+  ASSERT_NE(find_status(first, 401), nullptr);
+  auto wrong = d.say(request("REGISTER", uri, "sip:demo@example.test", "sip:demo@example.test", "reg-8", 2, "o2",
+                             "Authorization: " +
+                                 authorization(header(*find_status(first, 401), "WWW-Authenticate"), user, kPassword,
+                                               "REGISTER", uri, auth::DigestAlgorithm::md5) +
+                                 "\r\n"));
+  EXPECT_NE(find_status(wrong, 401), nullptr) << summary(wrong);
+  EXPECT_EQ(find_status(wrong, 503), nullptr) << summary(wrong);
+  // A caller claiming an address of such octets (escaped, RFC 3261 25.1) in
+  // our domain is challenged.
+  auto call = d.say(request("INVITE", "sip:demo@example.test", "sip:%FE%FF@example.test", "sip:demo@example.test",
+                            "octets-2", 1, "o3"));
+  EXPECT_NE(find_status(call, 407), nullptr) << summary(call);
+}
+
 TEST(SipdRegistrar, WrongPasswordIsChallengedAgainAndNeverRegisters) {
   SipDialog d;
   const std::string uri = "sip:mx.example.test";
