@@ -35,6 +35,7 @@
 #include "daemon/log_setup.h"
 #include "ipc/contracts/dequeuer.h"
 #include "ipc/contracts/directory.h"
+#include "ipc/contracts/media.h"
 #include "ipc/contracts/sipd.h"
 #include "log/log.h"
 #include "schema/control.pb.h"
@@ -74,6 +75,7 @@ void usage(std::FILE* out) {
       "SIP:\n"
       "  sip registrations [ACCOUNT]  registered contacts (of one account), with their flows and expiry\n"
       "  sip calls                   answered calls in progress\n"
+      "  media calls                 calls through the media relay: where each side sends from, packets\n"
       "  sip trunks                  the SIP trunks sipd registers to, their state and last answer\n"
       "  sip unregister ACCOUNT      remove every registration of an account\n"
       "  sip allow ACCOUNT WATCHER   let WATCHER (user@domain) of another domain see ACCOUNT's presence and calls\n"
@@ -636,6 +638,35 @@ int print_queue(const std::string& verb, const schema::QueueAdminReply& reply, b
 
 // --- SIP -------------------------------------------------------------------
 
+void print_relays(const schema::RelayListReply& reply, bool json) {
+  const auto sides = [](const google::protobuf::RepeatedPtrField<std::string>& seen) {
+    std::string out;
+    for (const auto& s : seen) out += (out.empty() ? "" : " ") + (s.empty() ? std::string("-") : s);
+    return out;
+  };
+  if (json) {
+    std::string out = "{\"ok\":true,\"ports_in_use\":" + std::to_string(reply.ports_in_use()) +
+                      ",\"ports_free\":" + std::to_string(reply.ports_free()) + ",\"calls\":[";
+    for (int i = 0; i < reply.calls_size(); ++i) {
+      const auto& c = reply.calls(i);
+      out += std::string(i ? "," : "") + "{\"call\":" + log::json_quote(c.call()) +
+             ",\"streams\":" + std::to_string(c.streams()) + ",\"caller\":" + log::json_quote(sides(c.caller())) +
+             ",\"callee\":" + log::json_quote(sides(c.callee())) + ",\"packets\":" + std::to_string(c.stats().packets()) +
+             ",\"bytes\":" + std::to_string(c.stats().bytes()) + ",\"dropped\":" + std::to_string(c.stats().dropped()) +
+             ",\"idle_ms\":" + std::to_string(c.idle_ms()) + ",\"age_s\":" + std::to_string(c.age_s()) + "}";
+    }
+    std::printf("%s]}\n", out.c_str());
+    return;
+  }
+  std::printf("%u ports in use, %u free\n", reply.ports_in_use(), reply.ports_free());
+  for (const auto& c : reply.calls()) {
+    std::printf("%-40s caller %-24s callee %-24s %llu packets, %llu dropped, idle %lld ms\n", printable(c.call()).c_str(),
+                printable(sides(c.caller())).c_str(), printable(sides(c.callee())).c_str(),
+                static_cast<unsigned long long>(c.stats().packets()), static_cast<unsigned long long>(c.stats().dropped()),
+                static_cast<long long>(c.idle_ms()));
+  }
+}
+
 void print_sip(const std::string& verb, const schema::SipAdminReply& reply, bool json) {
   if (verb == "registrations") {
     if (json) {
@@ -792,6 +823,19 @@ int main(int argc, char** argv) {
     schema::SipAdminReply answer;
     if (int rc = forward(find_socket(socket_flag, config_flag), "sipd", contracts::kSipAdmin, inner, json, answer); rc != kExitOk) return rc;
     print_sip(verb, answer, json);
+    return kExitOk;
+  } else if (cmd == "media") {
+    if (words.size() != 2 || words[1] != "calls") {
+      usage(stderr);
+      return kExitUsage;
+    }
+    schema::RelayListReply answer;
+    if (int rc = forward(find_socket(socket_flag, config_flag), "media", contracts::kRelayList, schema::RelayListRequest{},
+                         json, answer);
+        rc != kExitOk) {
+      return rc;
+    }
+    print_relays(answer, json);
     return kExitOk;
   } else if (cmd == "status" && words.size() == 1) {
     request.mutable_status();

@@ -37,8 +37,8 @@ extern const config::String kFirstRunPasswordFile;
 // are known whether or not the file starts them (the shipped file has
 // [smtpd] and no [process.smtpd]); a program missing from parleyd's
 // directory is left out.
-inline constexpr std::string_view kShippedPrograms[] = {"directory", "smtpd",          "router", "dequeuer",
-                                                        "local-delivery", "imapd", "sipd"};
+inline constexpr std::string_view kShippedPrograms[] = {"directory", "smtpd", "router", "dequeuer",
+                                                        "local-delivery", "imapd", "sipd", "media"};
 
 // What parleyd reads before it knows its programs: [server], [supervisor]
 // and [process.*].

@@ -22,6 +22,7 @@
 #include "core/fd.h"
 #include "ipc/ipc.h"
 #include "ipc/contracts/dequeuer.h"
+#include "ipc/contracts/media.h"
 #include "ipc/contracts/sipd.h"
 #include "ipc/contracts/directory.h"
 #include "schema/directory.pb.h"
@@ -924,6 +925,8 @@ awaitable<schema::AdminReply> Supervisor::admin(const schema::AdminRequest& requ
         answer = co_await forward_admin(s.admin_client(fwd.proc()), contracts::kQueueAdmin, std::move(payload), actor);
       } else if (fwd.method() == contracts::kSipAdmin.name()) {
         answer = co_await forward_admin(s.admin_client(fwd.proc()), contracts::kSipAdmin, std::move(payload), actor);
+      } else if (fwd.method() == contracts::kRelayList.name()) {
+        answer = co_await forward_admin(s.admin_client(fwd.proc()), contracts::kRelayList, std::move(payload), actor);
       }
       if (!answer) {
         reply.set_ok(false);

@@ -9,6 +9,7 @@
 #include "core/result.h"
 #include "dns/sip_locate.h"
 #include "schema/directory.pb.h"
+#include "schema/media.pb.h"
 #include "schema/signal.pb.h"
 #include "schema/store.pb.h"
 
@@ -25,6 +26,10 @@ class Backend {
   // The servers to try in turn for a URI naming a host (dns::locate's
   // contract: errors not_found, unavailable, invalid, cancelled).
   virtual awaitable<Result<std::vector<dns::Target>>> locate(dns::SipDestination destination) = 0;
+  // The media relay (procs/media): a side's streams, and the call's end.
+  // Errc::unavailable at once when there is no media process.
+  virtual awaitable<Result<schema::RelayUpdateReply>> relay_update(schema::RelayUpdate update) = 0;
+  virtual awaitable<Result<schema::RelayReleaseReply>> relay_release(schema::RelayRelease release) = 0;
 };
 
 }  // namespace parley::sipd

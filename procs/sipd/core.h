@@ -51,6 +51,10 @@
 #include "sip/transaction.h"
 #include "subscriptions.h"
 
+namespace parley::sdp {
+struct Session;
+}
+
 namespace parley::sipd {
 
 // One call the proxy saw answered and not yet ended (`parleyctl sip calls`).
@@ -181,6 +185,7 @@ class Core {
     std::unique_ptr<asio::steady_timer> stage_timer;
     std::string caller, callee;
     std::int64_t started = 0;  // wall seconds, for the call record
+    std::string offer_body;    // the INVITE's SDP with the media relay's address (empty: not relayed)
   };
   using TimerKey = std::pair<sip::TransactionId, sip::Timer>;
 
@@ -255,6 +260,12 @@ class Core {
   void cancel_branch(Proxied& p, Branch& b);
   bool start_branch(Proxied& p, const Leg& leg);
   void on_branch_response(sip::TransactionId client, const sip::Message& response);
+  // A branch's response as the caller will see it (with `body` instead of
+  // its own: the relay's SDP): to the Proxied of `server` (its branch
+  // `index`), or on statelessly when that is gone.
+  void deliver_answer(sip::TransactionId server, std::size_t index, const sip::Message& response,
+                      std::optional<std::string> body = std::nullopt);
+  void on_answer(Proxied& p, std::size_t index, const sip::Message& response);
   void on_branch_failed(sip::TransactionId client, int status);
   void branch_done(Proxied& p);
   void forward_response(Proxied& p, const sip::Message& response);
@@ -325,6 +336,28 @@ class Core {
   // Call-ID, the raise and the caller's From tag, for the caller's ACK and
   // later requests (and their responses, lowered again).
   std::map<std::string, std::pair<std::uint32_t, std::string>, std::less<>> cseq_shifts_;
+
+  // --- the media relay (media.cpp) ---
+  // Whether the call's media goes through the media process; if so, the
+  // branches carry Proxied::offer_body and relays_ has the call.
+  awaitable<void> relay_offer(sip::TransactionId server, Flow flow);
+  bool callee_behind_nat(const Proxied& p) const;
+  // The body a callee's response goes on with: the answer as the relay
+  // rewrote it (asked before: a retransmission, or 18x then 2xx), the body
+  // as it is when it has no SDP; nullopt when the relay is asked now:
+  // relay_answer delivers the response when it has answered.
+  std::optional<std::string> relayed_answer(sip::TransactionId server, std::size_t index, const sip::Message& response);
+  awaitable<void> relay_answer(sip::TransactionId server, std::size_t index, std::string wire);
+  // `side`'s SDP with the relay's address and ports; nullopt when the relay
+  // did not answer (logged; the media goes direct).
+  awaitable<std::optional<std::string>> ask_relay(std::string call_id, schema::RelaySide side, std::string sid,
+                                                  sdp::Session session, std::vector<schema::RelayStream> streams);
+  void release_relay(const std::string& call_id, const std::string& sid);
+  awaitable<void> send_release(schema::RelayRelease release);
+  struct Relayed {
+    std::map<std::string, std::string> answers;  // callee's SDP as received -> as passed on
+  };
+  std::map<std::string, Relayed, std::less<>> relays_;  // by Call-ID
 
   // --- stored instant messages (messages.cpp) ---
   // Keeps a MESSAGE for an account with no device registered and answers

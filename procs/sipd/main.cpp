@@ -11,7 +11,8 @@
 // directory (digest checks: the secrets stay there; addresses, settings)
 // and the router (where a request goes); asks local-delivery for a
 // mailbox's counts and hears local-delivery's and imapd's mailbox events
-// (message-summary; no access to the mail store); administration only from parleyd
+// (message-summary; no access to the mail store); asks media for relay
+// ports when a call's media goes through it; administration only from parleyd
 // (ipc "admin", mode 0600).
 #include "daemon/daemon.h"
 #include "server.h"
@@ -22,7 +23,7 @@ int main(int argc, char** argv) {
       .name = "sipd",
       .listeners = {"sip", "sips", "sip-ws", "sip-wss"},
       .serves = {"admin"},
-      .uses = {"directory", "router", "local-delivery", "imapd"},
+      .uses = {"directory", "router", "local-delivery", "imapd", "media"},
       .settings = {parley::sipd::settings_section()},
       .start = &parley::sipd::start,
   });

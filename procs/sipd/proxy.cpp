@@ -126,6 +126,7 @@ void Core::end_call(std::map<std::string, CallRecord>::iterator c, std::chrono::
   const sip::DialogState ended{.id = c->second.sid, .call_id = c->first, .local_tag = {}, .remote_tag = {},
                                .initiator = false, .state = "terminated", .remote = {}};
   const CallRecord call = c->second;
+  if (relays_.contains(c->first)) release_relay(c->first, call.sid);
   calls_.erase(c);
   dialogs_changed(call.caller, call.callee, &ended);
 }
@@ -258,6 +259,11 @@ awaitable<void> Core::route_initial(sip::TransactionId id, Flow flow) {
   if (proxied.invite) {
     log::info("sip.call.start", "call", {{"sid", sid}, {"call_id", txn->request().call_id()}, {"from", from}, {"to", target}});
     dialogs_changed(from, target, nullptr);
+    co_await relay_offer(id, flow);
+    if (!*alive) co_return;
+    // A CANCEL may have ended it meanwhile.
+    txn = transactions_.find(id);
+    if (txn == nullptr || !proxied_.contains(id) || proxied.final_sent) co_return;
   }
   std::size_t started = start_targets(proxied, proxied.plan.targets());
   if (started == 0 && proxied.plan.on_unregistered_size() > 0) {
@@ -458,6 +464,7 @@ bool Core::start_branch(Proxied& p, const Leg& leg) {
   }
   edits.drop_routes = leg.drop_routes;
   edits.max_forwards = request.max_forwards().value_or(kDefaultMaxForwards + 1) - 1;
+  if (!p.offer_body.empty()) edits.body = p.offer_body;
   if (!leg.credentials.empty()) edits.append.push_back(leg.credentials);
   if (leg.cseq_shift > 0) {
     edits.remove.push_back("CSeq");
@@ -638,12 +645,38 @@ void Core::on_branch_response(sip::TransactionId client, const sip::Message& rec
     if (again) lowered = std::move(again.value());
   }
   const sip::Message& response = lowered ? *lowered : received;
+  const auto [server, index] = at->second;
+  // A relayed call's answer goes on with the relay's address; the relay
+  // may have to be asked first (relay_answer then goes on from here).
+  if (response.status() > 100 && response.status() < 300 && relays_.contains(response.call_id())) {
+    auto body = relayed_answer(server, index, response);
+    if (body) deliver_answer(server, index, response, std::move(*body));
+    return;
+  }
+  deliver_answer(server, index, response);
+}
+
+void Core::deliver_answer(sip::TransactionId server, std::size_t index, const sip::Message& response,
+                          std::optional<std::string> body) {
+  if (body && *body != response.body()) {
+    sip::Rewrite edits;
+    edits.body = std::move(*body);
+    auto with_body = sip::parse_message(sip::rewrite(response, edits));
+    if (!with_body) return;
+    return deliver_answer(server, index, *with_body);
+  }
+  auto p_it = proxied_.find(server);
   if (p_it == proxied_.end()) {
     if (response.status() >= 200 && response.status() < 300) forward_response_stateless(response);
     return;
   }
-  Proxied& p = *p_it->second;
-  Branch& b = p.branches[at->second.second];
+  on_answer(*p_it->second, index, response);
+}
+
+// A branch's response as the caller will see it (CSeq lowered, the
+// relay's address in its SDP).
+void Core::on_answer(Proxied& p, std::size_t index, const sip::Message& response) {
+  Branch& b = p.branches[index];
   const int status = response.status();
   if (status == 100) return;
   if (status < 200) {
@@ -662,11 +695,11 @@ void Core::on_branch_response(sip::TransactionId client, const sip::Message& rec
   }
   b.status = status;
   // RFC 3263 4.3: a located server that answers 503 is as good as down.
-  if (status == 503 && fail_over(p, at->second.second)) return;
+  if (status == 503 && fail_over(p, index)) return;
   // A trunk asks the call for credentials: given once (RFC 3261 22.3),
   // after the transaction's ACK of the challenge has left.
   if ((status == 401 || status == 407) && !b.leg.trunk.empty() && b.leg.credentials.empty() && !p.final_sent) {
-    asio::post(io_, [this, alive = alive_, server = p.server, index = at->second.second, wire = response.serialize()] {
+    asio::post(io_, [this, alive = alive_, server = p.server, index, wire = response.serialize()] {
       if (!*alive) return;
       auto it = proxied_.find(server);
       auto challenge = sip::parse_message(wire);
@@ -786,6 +819,7 @@ void Core::final_answered(Proxied& p, int status) {
   if (p.invite && status >= 300) {
     const auto* txn = transactions_.find(p.server);
     if (txn != nullptr) cseq_shifts_.erase(std::string(txn->request().call_id()));
+    if (txn != nullptr && relays_.contains(txn->request().call_id())) release_relay(std::string(txn->request().call_id()), p.sid);
     log::info("sip.call.end", "call not answered",
               {{"sid", p.sid}, {"call_id", txn ? txn->request().call_id() : std::string_view{}}, {"from", p.caller},
                {"to", p.callee}, {"status", status}, {"reason", reason_phrase(status)}});

@@ -2,12 +2,15 @@
 
 #include <sys/socket.h>
 
+#include <filesystem>
+
 #include <boost/asio/ip/address.hpp>
 
 #include "connection.h"
 #include "ipc/contracts/directory.h"
 #include "ipc/contracts/events.h"
 #include "ipc/contracts/local_delivery.h"
+#include "ipc/contracts/media.h"
 #include "ipc/contracts/router.h"
 #include "ipc/contracts/sipd.h"
 #include "log/log.h"
@@ -18,6 +21,7 @@ namespace {
 
 const std::vector<std::string> kListeners = {"sip", "sips", "sip-ws", "sip-wss"};
 constexpr auto kCallTimeout = std::chrono::milliseconds(5000);
+constexpr auto kRelayTimeout = std::chrono::milliseconds(1000);
 // Expired registrations leave the disk this often (lookups skip them anyway).
 constexpr auto kSweepEvery = std::chrono::seconds(60);
 // Registrations are committed at once and written to the disk this often:
@@ -63,6 +67,8 @@ Server::Server(daemon::Context& ctx, Settings settings, std::vector<std::string>
       directory_(ctx.io(), ctx.endpoint("directory", "directory")),
       router_(ctx.io(), ctx.endpoint("router", "router")),
       local_delivery_(ctx.io(), ctx.endpoint("status", "local-delivery")),
+      media_(ctx.io(), ctx.endpoint("relay", "media")),
+      media_socket_(ipc::endpoint_path(ctx.endpoint("relay", "media"))),
       admin_(ctx.io(), ctx.endpoint("admin"), ipc::ServerOptions{.socket_mode = 0600}),
       bindings_(std::move(bindings)),
       messages_(std::move(messages)),
@@ -301,6 +307,20 @@ awaitable<Result<schema::RouteSignalReply>> Server::route(schema::RouteSignalReq
 
 awaitable<Result<std::vector<dns::Target>>> Server::locate(dns::SipDestination destination) {
   co_return co_await dns::locate(resolver_, std::move(destination));
+}
+
+// The relay answers at once or the call goes on without it: a caller
+// waits for the INVITE to leave.
+awaitable<Result<schema::RelayUpdateReply>> Server::relay_update(schema::RelayUpdate update) {
+  if (!std::filesystem::exists(media_socket_)) co_return fail(Errc::unavailable, "no media process");
+  ipc::CallOptions options(kRelayTimeout, update.sid());
+  co_return co_await media_.call(contracts::kRelayUpdate, update, options);
+}
+
+awaitable<Result<schema::RelayReleaseReply>> Server::relay_release(schema::RelayRelease release) {
+  if (!std::filesystem::exists(media_socket_)) co_return fail(Errc::unavailable, "no media process");
+  ipc::CallOptions options(kCallTimeout, release.sid());
+  co_return co_await media_.call(contracts::kRelayRelease, release, options);
 }
 
 awaitable<Result<schema::MailboxStatusReply>> Server::mailbox_status(schema::MailboxStatusRequest request) {

@@ -55,6 +55,8 @@ class Server final : public front::Frontend<Settings>, public Transport, public 
   awaitable<Result<schema::RouteSignalReply>> route(schema::RouteSignalRequest request) override;
   awaitable<Result<schema::MailboxStatusReply>> mailbox_status(schema::MailboxStatusRequest request) override;
   awaitable<Result<std::vector<dns::Target>>> locate(dns::SipDestination destination) override;
+  awaitable<Result<schema::RelayUpdateReply>> relay_update(schema::RelayUpdate update) override;
+  awaitable<Result<schema::RelayReleaseReply>> relay_release(schema::RelayRelease release) override;
 
  private:
   // An outbound connection (TLS verifying `host`).
@@ -69,6 +71,8 @@ class Server final : public front::Frontend<Settings>, public Transport, public 
   ipc::Client directory_;
   ipc::Client router_;
   ipc::Client local_delivery_;  // its "status" endpoint: a mailbox's counts
+  ipc::Client media_;           // its "relay" endpoint
+  std::string media_socket_;    // that endpoint's socket: no file, no media process
   // local-delivery's and imapd's mailbox events (message-summary).
   std::vector<std::unique_ptr<ipc::Subscriber>> mailbox_events_;
   ipc::Server admin_;

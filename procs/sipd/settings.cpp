@@ -85,6 +85,11 @@ const config::String kMediaUri{
     .doc = "The SIP URI of the media process (voicemail), e.g. \"sip:media@127.0.0.1:5090\": calls that a "
            "forwarding rule sends to voicemail go there, with ;app=voicemail;account=ACCOUNT added to the "
            "URI. Empty: there is no media process, and such rules are left out."};
+const config::String kMediaRelay{
+    .section = kSection, .key = "media_relay", .default_value = "nat", .choices = {"nat", "always", "never"},
+    .doc = "When a call's RTP goes through the media process (media.address): nat, when the caller or a "
+           "callee is behind NAT (the address in its SDP or Contact is private or is not where its "
+           "packets come from); always; never. Without a media process (no [process.media]), never."};
 const config::List kTlsCertificates{
     .section = kSection, .key = "tls_certificates", .default_value = {},
     .doc = "Certificates as \"SCOPE=CERT_FILE,KEY_FILE\" (PEM), as for smtpd: SCOPE is default, "
@@ -211,7 +216,7 @@ config::SectionDecl settings_section() {
           .keys = {kDomain, kDefaultExpiresS, kMinExpiresS, kMaxExpiresS, kDigestAlgorithms, kNonceLifetimeS,
                    kInviteTimeoutS, kMaxCallS, kIdleTimeoutS, kMaxConnections, kMaxConnectionsPerIp, kMaxRequestsPerIp,
                    kMaxTransactions, kSubscribeMinExpiresS, kSubscribeDefaultExpiresS, kSubscribeMaxExpiresS,
-                   kMaxSubscriptions, kMaxSubscriptionsPerAccount, kMediaUri, kTlsCertificates, kDnsServers, kTlsCaFile,
+                   kMaxSubscriptions, kMaxSubscriptionsPerAccount, kMediaUri, kMediaRelay, kTlsCertificates, kDnsServers, kTlsCaFile,
                    kTrunks, kTrunkDids}};
 }
 
@@ -252,6 +257,10 @@ Result<Settings> load_settings(const config::Config& c, const std::vector<std::s
   s.max_subscriptions = static_cast<std::size_t>(c.get(kMaxSubscriptions));
   s.max_subscriptions_per_account = static_cast<std::size_t>(c.get(kMaxSubscriptionsPerAccount));
 
+  const std::string relay = c.get(kMediaRelay);
+  s.media_relay = relay == "always"  ? Settings::MediaRelay::always
+                  : relay == "never" ? Settings::MediaRelay::never
+                                     : Settings::MediaRelay::nat;
   s.media_uri = c.get(kMediaUri);
   if (!s.media_uri.empty()) {
     // Parameters are appended to it: a URI with headers (?...) or in

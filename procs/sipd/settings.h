@@ -61,6 +61,8 @@ struct Settings {
   // Where calls for media targets (voicemail) go: the media process's SIP
   // URI; empty: such targets are left out.
   std::string media_uri;
+  enum class MediaRelay { nat, always, never };
+  MediaRelay media_relay = MediaRelay::nat;  // when a call's media goes through the media process
   // TLS per listener name (sips, sip-wss).
   tls::ListenerContexts tls;
   // Calls leaving the system: DNS servers for RFC 3263 location (empty:

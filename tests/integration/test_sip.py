@@ -6,6 +6,7 @@ answered by separate SIPp processes; the callee registers itself first
 (uas_register.xml, answering on its registration's socket)."""
 
 import os
+import random
 import re
 import shutil
 import signal
@@ -42,7 +43,7 @@ class SipServer(Parley):
     """parleyd with directory, router and sipd (UDP and TCP on one port, TLS
     on another), the demo accounts of example.test."""
 
-    def __init__(self, log_format="human", sipd=""):
+    def __init__(self, log_format="human", sipd="", media=False):
         self.sip_port = free_udp_tcp_port()
         self.sips_port = free_port()
         self.ws_port = free_port()
@@ -61,12 +62,19 @@ domain = "{DOMAIN}"
 tls_certificates = ["default={self.cert},{self.key}"]
 {sipd}
 """
+        if media:
+            # The relay's ports: a range of its own (tests run side by side).
+            low = 20000 + 200 * random.randrange(50)
+            self.media_ports = (low, low + 199)
+            sections += f"[media]\nport_min = {self.media_ports[0]}\nport_max = {self.media_ports[1]}\ntimeout_s = 5\n"
         processes = {
             "directory": [],
             "router": [],
             "sipd": [f"sip=udp:127.0.0.1:{self.sip_port}", f"sip=tcp:127.0.0.1:{self.sip_port}",
                      f"sips=tcp:127.0.0.1:{self.sips_port}", f"sip-ws=tcp:127.0.0.1:{self.ws_port}"],
         }
+        if media:
+            processes["media"] = []
         super().__init__(processes=processes, sections=sections, log_format=log_format,
                          extra_server='hostname = "sip.example.test"')
         self.write_config(self.config_text().replace("PASSWORDS", os.path.join(self.dir, "passwords")))

@@ -338,7 +338,7 @@ class Development(unittest.TestCase):
             r = subprocess.run([os.path.join(BIN, "parleyctl"), "--config", conf, "--json", "status"], cwd=work,
                                capture_output=True, text=True, timeout=30)
             names = {p["name"] for p in json.loads(r.stdout)["processes"]}
-            self.assertEqual(names, {"directory", "router", "dequeuer", "local-delivery", "smtpd", "imapd", "sipd"})
+            self.assertEqual(names, {"directory", "router", "dequeuer", "local-delivery", "smtpd", "imapd", "sipd", "media"})
             self.assertTrue(os.path.isdir(os.path.join(work, "var", "data", "directory")))
             # The demo domain's accounts, with their passwords kept for the developer.
             pwfile = os.path.join(work, "var", "demo-passwords")

@@ -6,6 +6,7 @@
 #include "core/ascii.h"
 #include "ipc/contracts/directory.h"
 #include "ipc/contracts/local_delivery.h"
+#include "ipc/contracts/media.h"
 #include "ipc/contracts/router.h"
 #include "ipc/ipc.h"
 #include "log/log.h"
@@ -37,7 +38,7 @@ config::Config rig_config(const std::string& dir, config::SectionDecl section, s
 
 RigContext::RigContext(asio::io_context& io, std::string name, config::Config config, std::string dir)
     : io_(io), name_(std::move(name)), config_(std::move(config)), dir_(std::move(dir)) {
-  for (std::string_view proc : {"directory", "router", "local-delivery", "dequeuer"}) {
+  for (std::string_view proc : {"directory", "router", "local-delivery", "dequeuer", "media"}) {
     fs::create_directories(dir_ + "/run/" + std::string(proc));
   }
   fs::create_directories(dir_ + "/run/" + name_);  // its own endpoints (sipd's admin)
@@ -255,6 +256,30 @@ FakeBackends::FakeBackends(asio::io_context& io, const RigContext& ctx)
         });
     if (auto started = local_status_->start(); !started) throw std::runtime_error("fake back end: " + started.error().detail);
   }
+  // The media relay, at 192.0.2.99: the caller's side sends to 30000+4n,
+  // the callee's to 30002+4n (n: the stream).
+  media_ = std::make_unique<ipc::Server>(io, ctx.endpoint("relay", "media"));
+  media_->handle(contracts::kRelayUpdate,
+                 [this](const ipc::RequestInfo&, schema::RelayUpdate req) -> awaitable<Result<schema::RelayUpdateReply>> {
+                   const bool caller = req.side() == schema::RELAY_SIDE_CALLER;
+                   relay_requests_.push_back((caller ? "caller:" : "callee:") + req.call());
+                   schema::RelayUpdateReply out;
+                   out.set_address("192.0.2.99");
+                   for (int i = 0; i < req.streams_size(); ++i) {
+                     auto* ports = out.add_streams();
+                     ports->set_rtp_port(static_cast<std::uint32_t>(30000 + 4 * i + (caller ? 2 : 0)));
+                     ports->set_rtcp_port(ports->rtp_port() + 1);
+                   }
+                   co_return out;
+                 });
+  media_->handle(contracts::kRelayRelease,
+                 [this](const ipc::RequestInfo&, schema::RelayRelease req) -> awaitable<Result<schema::RelayReleaseReply>> {
+                   relay_requests_.push_back("release:" + req.call());
+                   schema::RelayReleaseReply out;
+                   out.set_found(true);
+                   co_return out;
+                 });
+  if (auto started = media_->start(); !started) throw std::runtime_error("fake back end: " + started.error().detail);
 }
 
 FakeBackends::~FakeBackends() = default;

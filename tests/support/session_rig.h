@@ -23,6 +23,8 @@
 //   local.mailbox_status  (unless the rigged process is local-delivery)
 //                      every account of kDomain: 2 messages, 1 unseen;
 //                      others: Errc::invalid
+//   media.relay.update / media.relay.release  the relay at 192.0.2.99 (recorded:
+//                      relay_requests())
 #pragma once
 
 #include <cstddef>
@@ -82,12 +84,17 @@ class FakeBackends {
   FakeBackends(asio::io_context& io, const RigContext& ctx);
   ~FakeBackends();
   std::size_t enqueued() const { return enqueued_; }
+  // The media relay's requests (for sipd): "caller:CALL", "callee:CALL",
+  // "release:CALL", in order.
+  const std::vector<std::string>& relay_requests() const { return relay_requests_; }
 
  private:
   std::unique_ptr<ipc::Server> directory_;
   std::unique_ptr<ipc::Server> router_;
   std::unique_ptr<ipc::Server> local_status_;  // local-delivery's "status" (sipd's message-summary)
+  std::unique_ptr<ipc::Server> media_;         // media's "relay": 192.0.2.99, ports from 30000
   std::size_t enqueued_ = 0;
+  std::vector<std::string> relay_requests_;
 };
 
 inline constexpr std::chrono::milliseconds kPatience{5000};

@@ -60,6 +60,7 @@ class SipdRig {
   }
 
   sipd::Server& server() { return *server_; }
+  FakeBackends& backends() { return *backends_; }
   // The context whose endpoints the fake back ends serve (and the test's own
   // stand-ins, such as local-delivery's events).
   RigContext& context() { return *ctx_; }

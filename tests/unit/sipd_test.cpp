@@ -107,6 +107,8 @@ class SipDialog {
     return true;
   }
   testkit::RigContext& context() { return rig_.context(); }
+  // What the media relay's stand-in was asked, in order.
+  const std::vector<std::string>& relay_requests() { return rig_.backends().relay_requests(); }
 
  private:
   void settle() { ASSERT_TRUE(testkit::settle_sip(rig_.io, *stream_, server_, done_)); }
@@ -343,6 +345,75 @@ TEST(SipdProxy, CallToRegisteredAccountIsForwardedAndAnswered) {
   auto busy = d.say(answer(*forwarded, 486, "Busy Here"));
   ASSERT_NE(find_status(busy, 486), nullptr) << summary(busy);
   EXPECT_NE(find_method(busy, "ACK"), nullptr);
+}
+
+// The media relay (the rig's stand-in answers 192.0.2.99, the callee's
+// side at 30002, the caller's at 30000).
+std::string sdp_at(std::string_view address, int port) {
+  return "v=0\r\no=- 1 1 IN IP4 " + std::string(address) + "\r\ns=-\r\nc=IN IP4 " + std::string(address) +
+         "\r\nt=0 0\r\nm=audio " + std::to_string(port) + " RTP/AVP 0\r\na=rtcp:" + std::to_string(port + 1) + "\r\n";
+}
+
+std::string answer_with_sdp(const sip::Message& req, std::string_view body) {
+  auto r = sip::make_response(req, 200, "OK", "callee");
+  EXPECT_TRUE(r.ok());
+  std::string wire = r->serialize();
+  const auto end = wire.find("Content-Length:");
+  return wire.substr(0, end) + "Content-Type: application/sdp\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\n\r\n" + std::string(body);
+}
+
+TEST(SipdMedia, CallerBehindNatGetsTheRelayBothWaysAndTheCallsEndReleasesIt) {
+  SipDialog d;
+  auto out = d.say(request("INVITE", "sip:demo@example.test", "sip:bob@elsewhere.test", "sip:demo@example.test",
+                           "relay-1", 1, "rel1", "Content-Type: application/sdp\r\n", sdp_at("10.1.2.3", 4000)));
+  const sip::Message* forwarded = find_method(out, "INVITE");
+  ASSERT_NE(forwarded, nullptr) << summary(out);
+  // The callee is offered the relay: its address and the callee's port pair.
+  EXPECT_EQ(forwarded->body(),
+            "v=0\r\no=- 1 1 IN IP4 10.1.2.3\r\ns=-\r\nc=IN IP4 192.0.2.99\r\nt=0 0\r\nm=audio 30002 RTP/AVP 0\r\n"
+            "a=rtcp:30003\r\n");
+  auto answered = d.say(answer_with_sdp(*forwarded, sdp_at("192.0.2.50", 5000)));
+  const sip::Message* upstream = find_status(answered, 200);
+  ASSERT_NE(upstream, nullptr) << summary(answered);
+  EXPECT_NE(upstream->body().find("c=IN IP4 192.0.2.99\r\n"), std::string_view::npos) << upstream->body();
+  EXPECT_NE(upstream->body().find("m=audio 30000 RTP/AVP 0\r\na=rtcp:30001\r\n"), std::string_view::npos)
+      << upstream->body();
+  // The 2xx again (its retransmission): the same answer, asked of no one.
+  auto again = d.say(answer_with_sdp(*forwarded, sdp_at("192.0.2.50", 5000)));
+  const sip::Message* resent = find_status(again, 200);
+  ASSERT_NE(resent, nullptr) << summary(again);
+  EXPECT_EQ(resent->body(), upstream->body());
+  // The call's end frees the relay.
+  auto& core = d.server().core();
+  core.expire_calls(std::chrono::steady_clock::now() + std::chrono::hours(13));
+  d.flush();
+  const auto& asked = d.relay_requests();
+  ASSERT_GE(asked.size(), 3u);
+  EXPECT_EQ(std::vector<std::string>(asked.end() - 3, asked.end()),
+            (std::vector<std::string>{"caller:relay-1", "callee:relay-1", "release:relay-1"}));
+}
+
+TEST(SipdMedia, PublicAddressesAreNotRelayedAndAFailedCallReleasesItsRelay) {
+  SipDialog d;
+  const auto before = d.relay_requests().size();
+  auto direct = d.say(request("INVITE", "sip:demo@example.test", "sip:bob@elsewhere.test", "sip:demo@example.test",
+                              "direct-1", 1, "dir1", "Content-Type: application/sdp\r\n", sdp_at("192.0.2.1", 4000)));
+  const sip::Message* forwarded = find_method(direct, "INVITE");
+  ASSERT_NE(forwarded, nullptr) << summary(direct);
+  EXPECT_EQ(forwarded->body(), sdp_at("192.0.2.1", 4000)) << "where its packets come from: no NAT";
+  d.say(answer(*forwarded, 486, "Busy Here"));
+  EXPECT_EQ(d.relay_requests().size(), before);
+
+  auto natted = d.say(request("INVITE", "sip:demo@example.test", "sip:bob@elsewhere.test", "sip:demo@example.test",
+                              "natted-1", 1, "nat1", "Content-Type: application/sdp\r\n", sdp_at("172.16.0.9", 4000)));
+  forwarded = find_method(natted, "INVITE");
+  ASSERT_NE(forwarded, nullptr) << summary(natted);
+  EXPECT_NE(forwarded->body().find("192.0.2.99"), std::string_view::npos);
+  auto busy = d.say(answer(*forwarded, 486, "Busy Here"));
+  ASSERT_NE(find_status(busy, 486), nullptr);
+  d.flush();
+  EXPECT_EQ(d.relay_requests().back(), "release:natted-1");
 }
 
 // A Call-ID of 8-bit octets (not UTF-8) still reaches the router and the
@@ -1371,6 +1442,12 @@ TEST(SipRewrite, ProxyEditsKeepEverythingElse) {
   EXPECT_FALSE(out->header("Proxy-Authorization").has_value());
   EXPECT_EQ(out->body(), "hi");
   EXPECT_EQ(out->content_length(), 2u);
+  // A new body (the SDP with the media relay's address) gets its own length.
+  e.body = "v=0 and more";
+  out = sip::parse_message(sip::rewrite(*m, e));
+  ASSERT_TRUE(out.ok()) << out.error().detail;
+  EXPECT_EQ(out->body(), "v=0 and more");
+  EXPECT_EQ(out->content_length(), 12u);
 }
 
 }  // namespace

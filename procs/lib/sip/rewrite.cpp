@@ -62,8 +62,9 @@ std::string rewrite(const Message& m, const Rewrite& e) {
     out.append("Max-Forwards: ").append(std::to_string(*e.max_forwards)).append("\r\n");
   }
   for (const auto& line : e.append) out.append(line).append("\r\n");
-  out.append("Content-Length: ").append(std::to_string(m.body().size())).append("\r\n\r\n");
-  out.append(m.body());
+  const std::string_view body = e.body ? std::string_view(*e.body) : m.body();
+  out.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n\r\n");
+  out.append(body);
   return out;
 }
 

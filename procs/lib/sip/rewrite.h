@@ -24,6 +24,7 @@ struct Rewrite {
   std::optional<std::uint32_t> max_forwards;  // replaces (or adds) Max-Forwards
   std::vector<std::string> append;         // whole header lines put after the others
   std::vector<std::string> remove;         // header names (long form) left out entirely
+  std::optional<std::string> body;         // replaces the body (an SDP with the media relay's address)
 };
 
 // The message with the edits made. Content-Length is written anew for the

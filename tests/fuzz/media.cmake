@@ -1,0 +1,3 @@
+# media: the relay's control records from sipd (checked as if sipd were
+# compromised).
+parley_fuzz_target(media_control_fuzz SOURCES ${CMAKE_CURRENT_LIST_DIR}/media_control_fuzz.cpp LIBS parley_media_lib)

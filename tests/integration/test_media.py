@@ -1,0 +1,180 @@
+"""The media relay end to end: parleyd with directory, router, sipd and
+media. A caller whose SDP names a private address (it is behind NAT) calls a
+registered callee; both are small SIP user agents of the test's own over
+UDP, and their RTP is sent and read with plain sockets. The relay's address
+and ports reach each side in the SDP, the caller's media is latched to where
+it really comes from, and the call's end frees the ports."""
+
+import os
+import re
+import socket
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import wait_for  # noqa: E402
+from test_sip import DOMAIN, SipServer, digest_authorization, digest_register  # noqa: E402
+
+
+class UserAgent:
+    """A SIP endpoint on a UDP socket: sends text, reads whole messages."""
+
+    def __init__(self, server_port):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(10)
+        self.port = self.sock.getsockname()[1]
+        self.server = ("127.0.0.1", server_port)
+
+    def send(self, text):
+        self.sock.sendto(text.encode(), self.server)
+
+    def recv(self, skip_trying=True):
+        while True:
+            data = self.sock.recv(65535).decode(errors="replace")
+            if not (skip_trying and data.startswith("SIP/2.0 100 ")):
+                return data
+
+    def close(self):
+        self.sock.close()
+
+
+def rtp_socket():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    s.settimeout(5)
+    return s
+
+
+def rtp(payload, seq=1):
+    return bytes([0x80, 0x00, seq >> 8, seq & 0xff, 0, 0, 0, 160, 0x11, 0x22, 0x33, 0x44]) + payload
+
+
+def sdp(address, port):
+    return (f"v=0\r\no=- 1 1 IN IP4 {address}\r\ns=-\r\nc=IN IP4 {address}\r\nt=0 0\r\n"
+            f"m=audio {port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
+            f"a=sendrecv\r\n")
+
+
+def media_of(message):
+    """(c= address, m=audio port) of a message's SDP."""
+    body = message.split("\r\n\r\n", 1)[1]
+    return re.search(r"^c=IN IP4 (\S+)", body, re.M).group(1), int(re.search(r"^m=audio (\d+)", body, re.M).group(1))
+
+
+def header(message, name):
+    return re.search(rf"^{name}:\s*(.*?)\r$", message, re.M | re.I).group(1)
+
+
+class Relay(unittest.TestCase):
+    def test_a_caller_behind_nat_is_relayed_latched_and_released(self):
+        with SipServer(media=True) as p:
+            p.wait_state("media", "ready")
+            callee = UserAgent(p.sip_port)
+            caller = UserAgent(p.sip_port)
+            caller_rtp, callee_rtp = rtp_socket(), rtp_socket()
+            try:
+                reply = digest_register(callee.send, callee.recv, "demo2", p.password("demo2"), "UDP",
+                                        f"sip:demo2@127.0.0.1:{callee.port}")
+                self.assertTrue(reply.startswith("SIP/2.0 200 "), reply)
+
+                # The caller's SDP: a private address and a port nobody reads.
+                offer = sdp("10.20.30.40", 4000)
+                target = f"sip:demo2@{DOMAIN}"
+
+                def invite(cseq, auth=""):
+                    return (f"INVITE {target} SIP/2.0\r\nVia: SIP/2.0/UDP 10.20.30.40:5060;branch=z9hG4bKinv{cseq};rport\r\n"
+                            f"Max-Forwards: 70\r\nFrom: <sip:demo@{DOMAIN}>;tag=caller\r\nTo: <{target}>\r\n"
+                            f"Call-ID: relayed@test\r\nCSeq: {cseq} INVITE\r\n"
+                            f"Contact: <sip:demo@10.20.30.40:5060>\r\n{auth}Content-Type: application/sdp\r\n"
+                            f"Content-Length: {len(offer)}\r\n\r\n{offer}")
+                caller.send(invite(1))
+                challenge = caller.recv()
+                self.assertTrue(challenge.startswith("SIP/2.0 407 "), challenge)
+                challenged_to = header(challenge, "To")
+                caller.send(f"ACK {target} SIP/2.0\r\nVia: SIP/2.0/UDP 10.20.30.40:5060;branch=z9hG4bKinv1;rport\r\n"
+                            f"Max-Forwards: 70\r\nFrom: <sip:demo@{DOMAIN}>;tag=caller\r\nTo: {challenged_to}\r\n"
+                            f"Call-ID: relayed@test\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n")
+                caller.send(invite(2, digest_authorization(challenge, "demo", p.password("demo"), "INVITE", target,
+                                                           proxy=True)))
+
+                # The callee is offered the relay's address and a port of its range.
+                incoming = callee.recv()
+                self.assertTrue(incoming.startswith("INVITE "), incoming)
+                address, callee_sends_to = media_of(incoming)
+                self.assertEqual(address, "127.0.0.1")
+                self.assertTrue(p.media_ports[0] <= callee_sends_to <= p.media_ports[1], callee_sends_to)
+                self.assertNotIn("c=IN IP4 10.20.30.40", incoming.split("\r\n\r\n", 1)[1])
+
+                answer = sdp("127.0.0.1", callee_rtp.getsockname()[1])
+                keep = [l for l in incoming.split("\r\n\r\n")[0].split("\r\n")[1:]
+                        if l.split(":")[0].lower() in ("via", "from", "call-id", "cseq", "record-route")]
+                to = header(incoming, "To") + ";tag=callee"
+                ok = ("SIP/2.0 200 OK\r\n" + "\r\n".join(keep) + f"\r\nTo: {to}\r\n"
+                      f"Contact: <sip:demo2@127.0.0.1:{callee.port}>\r\nContent-Type: application/sdp\r\n"
+                      f"Content-Length: {len(answer)}\r\n\r\n{answer}")
+                callee.send(ok)
+
+                # The caller hears the relay's address and its other port.
+                answered = caller.recv()
+                self.assertTrue(answered.startswith("SIP/2.0 200 "), answered)
+                address, caller_sends_to = media_of(answered)
+                self.assertEqual(address, "127.0.0.1")
+                self.assertTrue(p.media_ports[0] <= caller_sends_to <= p.media_ports[1], caller_sends_to)
+                self.assertNotEqual(caller_sends_to, callee_sends_to)
+
+                # Media both ways: the callee's first packet goes where the
+                # caller's SDP said (nowhere); once the caller has sent, its
+                # packets and the callee's meet through the relay.
+                caller_rtp.sendto(rtp(b"hello from behind nat"), ("127.0.0.1", caller_sends_to))
+                data, source = callee_rtp.recvfrom(2048)
+                self.assertEqual(data, rtp(b"hello from behind nat"))
+                self.assertEqual(source, ("127.0.0.1", callee_sends_to), "the relay sends from the callee's port")
+                callee_rtp.sendto(rtp(b"hello back", 2), ("127.0.0.1", callee_sends_to))
+                data, source = caller_rtp.recvfrom(2048)
+                self.assertEqual(data, rtp(b"hello back", 2), "latched to where the caller's packets came from")
+                self.assertEqual(source, ("127.0.0.1", caller_sends_to))
+
+                listed = p.ctl("--json", "media", "calls")
+                self.assertEqual(listed.returncode, 0, listed.stderr)
+                self.assertIn("relayed@test", listed.stdout)
+                self.assertIn(f"127.0.0.1:{caller_rtp.getsockname()[1]}", listed.stdout)
+
+                # A stranger's packets to the caller's port are not relayed.
+                with rtp_socket() as stranger:
+                    stranger.sendto(rtp(b"injected", 3), ("127.0.0.1", caller_sends_to))
+                    callee_rtp.settimeout(0.5)
+                    with self.assertRaises(socket.timeout):
+                        callee_rtp.recvfrom(2048)
+
+                # The caller hangs up: the relay's ports are freed.
+                route = ", ".join(re.findall(r"^Record-Route:\s*(.*?)\r$", answered, re.M))
+                caller.send(f"BYE sip:demo2@127.0.0.1:{callee.port} SIP/2.0\r\n"
+                            f"Via: SIP/2.0/UDP 10.20.30.40:5060;branch=z9hG4bKbye;rport\r\nMax-Forwards: 70\r\n"
+                            f"Route: {route}\r\nFrom: <sip:demo@{DOMAIN}>;tag=caller\r\nTo: {header(answered, 'To')}\r\n"
+                            f"Call-ID: relayed@test\r\nCSeq: 3 BYE\r\nContent-Length: 0\r\n\r\n")
+                bye = callee.recv()
+                self.assertTrue(bye.startswith("BYE "), bye)
+                wait_for(lambda: "media.relay.released" in p.log("media"), what="the relay released")
+                listed = p.ctl("--json", "media", "calls")
+                self.assertNotIn("relayed@test", listed.stdout)
+                self.assertIn('"ports_in_use":0', listed.stdout)
+            finally:
+                for s in (caller, callee):
+                    s.close()
+                caller_rtp.close()
+                callee_rtp.close()
+
+    def test_calls_between_public_addresses_are_not_relayed_by_default(self):
+        with SipServer(media=True) as p:
+            p.wait_state("media", "ready")
+            callee, port = p.callee("demo2", "uas_answer.xml")
+            r = p.call("uac_call.xml", "demo", "demo2")
+            self.assertEqual(r.returncode, 0, r.stdout[-3000:])
+            self.assertNotIn("media.relay.started", p.log("media"))
+            callee.kill()
+
+
+if __name__ == "__main__":
+    unittest.main()
