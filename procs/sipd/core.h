@@ -186,6 +186,7 @@ class Core {
     std::string caller, callee;
     std::int64_t started = 0;  // wall seconds, for the call record
     std::string offer_body;    // the INVITE's SDP with the media relay's address (empty: not relayed)
+    schema::RelaySide answer_side = schema::RELAY_SIDE_CALLEE;  // whose SDP its responses carry
   };
   using TimerKey = std::pair<sip::TransactionId, sip::Timer>;
 
@@ -242,6 +243,7 @@ class Core {
   void handle_request(sip::TransactionId id, const Flow& flow);
   awaitable<void> route_initial(sip::TransactionId id, Flow flow);
   void forward_in_dialog(sip::TransactionId id, const Flow& flow);
+  void start_in_dialog(Proxied& p, const Leg& leg);
   void forward_ack(const sip::Message& ack, const Flow& flow);
   void handle_cancel(sip::Message cancel, const Flow& flow);
   // Branches for `targets` (registered contacts of accounts, external
@@ -347,15 +349,21 @@ class Core {
   // as it is when it has no SDP; nullopt when the relay is asked now:
   // relay_answer delivers the response when it has answered.
   std::optional<std::string> relayed_answer(sip::TransactionId server, std::size_t index, const sip::Message& response);
-  awaitable<void> relay_answer(sip::TransactionId server, std::size_t index, std::string wire);
+  awaitable<void> relay_answer(sip::TransactionId server, std::size_t index, schema::RelaySide side, std::string wire);
   // `side`'s SDP with the relay's address and ports; nullopt when the relay
   // did not answer (logged; the media goes direct).
   awaitable<std::optional<std::string>> ask_relay(std::string call_id, schema::RelaySide side, std::string sid,
                                                   sdp::Session session, std::vector<schema::RelayStream> streams);
   void release_relay(const std::string& call_id, const std::string& sid);
+  // An offer inside a relayed dialog (re-INVITE, UPDATE): through the
+  // relay, then on to `leg` (start_in_dialog).
+  awaitable<void> relay_in_dialog(sip::TransactionId server, Leg leg);
   awaitable<void> send_release(schema::RelayRelease release);
   struct Relayed {
-    std::map<std::string, std::string> answers;  // callee's SDP as received -> as passed on
+    std::string caller_tag;  // the From tag of the caller's requests
+    // An answer's SDP as received -> as passed on (its retransmissions, the
+    // 2xx after an 18x with the same SDP), by the side that sent it.
+    std::map<std::pair<schema::RelaySide, std::string>, std::string> answers;
   };
   std::map<std::string, Relayed, std::less<>> relays_;  // by Call-ID
 

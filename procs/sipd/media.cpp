@@ -124,7 +124,7 @@ awaitable<void> Core::relay_offer(sip::TransactionId server, Flow flow) {
     co_return;
   }
   p_it->second->offer_body = std::move(*offer);
-  relays_.try_emplace(call_id);
+  relays_[call_id].caller_tag = std::string(invite.from().tag().value_or(""));
   log::info("sip.media.relayed", "media through the relay", {{"sid", sid}, {"call_id", call_id}});
 }
 
@@ -132,13 +132,16 @@ std::optional<std::string> Core::relayed_answer(sip::TransactionId server, std::
                                                 const sip::Message& response) {
   auto relay = relays_.find(response.call_id());
   if (relay == relays_.end() || !has_sdp(response)) return std::string(response.body());
-  const std::string body(response.body());
-  if (auto known = relay->second.answers.find(body); known != relay->second.answers.end()) return known->second;
-  asio::co_spawn(io_, relay_answer(server, index, response.serialize()), asio::detached);
+  auto p = proxied_.find(server);
+  const auto side = p != proxied_.end() ? p->second->answer_side : schema::RELAY_SIDE_CALLEE;
+  const auto known = relay->second.answers.find({side, std::string(response.body())});
+  if (known != relay->second.answers.end()) return known->second;
+  asio::co_spawn(io_, relay_answer(server, index, side, response.serialize()), asio::detached);
   return std::nullopt;
 }
 
-awaitable<void> Core::relay_answer(sip::TransactionId server, std::size_t index, std::string wire) {
+awaitable<void> Core::relay_answer(sip::TransactionId server, std::size_t index, schema::RelaySide side,
+                                   std::string wire) {
   Waiting waiting(waiting_);
   auto response = sip::parse_message(wire);
   if (!response) co_return;
@@ -149,14 +152,14 @@ awaitable<void> Core::relay_answer(sip::TransactionId server, std::size_t index,
   std::optional<std::string> passed;
   if (streams) {
     auto alive = alive_;
-    passed = co_await ask_relay(call_id, schema::RELAY_SIDE_CALLEE, sid, std::move(session.value()), std::move(*streams));
+    passed = co_await ask_relay(call_id, side, sid, std::move(session.value()), std::move(*streams));
     if (!*alive) co_return;
   }
   auto relay = relays_.find(call_id);
   if (relay == relays_.end()) co_return;  // the call ended meanwhile
   // An answer the relay cannot take goes on as it came.
   std::string body = passed.value_or(std::string(response->body()));
-  relay->second.answers[std::string(response->body())] = body;
+  relay->second.answers[{side, std::string(response->body())}] = body;
   deliver_answer(server, index, *response, std::move(body));
 }
 
@@ -175,6 +178,31 @@ awaitable<std::optional<std::string>> Core::ask_relay(std::string call_id, schem
     co_return std::nullopt;
   }
   co_return relayed(std::move(session), *reply);
+}
+
+awaitable<void> Core::relay_in_dialog(sip::TransactionId server, Leg leg) {
+  Waiting waiting(waiting_);
+  const auto* txn = transactions_.find(server);
+  auto p_it = proxied_.find(server);
+  if (txn == nullptr || p_it == proxied_.end()) co_return;
+  const sip::Message& request = txn->request();
+  auto relay = relays_.find(request.call_id());
+  const bool from_caller = relay != relays_.end() && request.from().tag().value_or("") == relay->second.caller_tag;
+  p_it->second->answer_side = from_caller ? schema::RELAY_SIDE_CALLEE : schema::RELAY_SIDE_CALLER;
+  auto session = has_sdp(request) ? sdp::parse(request.body()) : fail(Errc::not_found, "no SDP");
+  auto streams = session ? streams_of(*session) : std::nullopt;
+  if (streams) {
+    const std::string call_id(request.call_id());
+    const std::string sid = p_it->second->sid;
+    const auto side = from_caller ? schema::RELAY_SIDE_CALLER : schema::RELAY_SIDE_CALLEE;
+    auto alive = alive_;
+    auto offer = co_await ask_relay(call_id, side, sid, std::move(session.value()), std::move(*streams));
+    if (!*alive) co_return;
+    p_it = proxied_.find(server);
+    if (p_it == proxied_.end()) co_return;
+    if (offer) p_it->second->offer_body = std::move(*offer);
+  }
+  start_in_dialog(*p_it->second, leg);
 }
 
 void Core::release_relay(const std::string& call_id, const std::string& sid) {

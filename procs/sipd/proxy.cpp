@@ -553,7 +553,18 @@ void Core::forward_in_dialog(sip::TransactionId id, const Flow& flow) {
     return;
   }
   leg.flow = *hop;
-  if (!start_branch(proxied, leg)) {
+  // A new offer in a relayed call (hold, a new address, a session refresh)
+  // goes through the relay first.
+  if (relays_.contains(request.call_id()) && (request.method() == "INVITE" || request.method() == "UPDATE")) {
+    asio::co_spawn(io_, relay_in_dialog(id, std::move(leg)), asio::detached);
+    return;
+  }
+  start_in_dialog(proxied, leg);
+}
+
+void Core::start_in_dialog(Proxied& p, const Leg& leg) {
+  if (!start_branch(p, leg)) {
+    const auto id = p.server;
     proxied_.erase(id);
     respond(id, 500, reason_phrase(500));
   }

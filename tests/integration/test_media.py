@@ -148,6 +148,33 @@ class Relay(unittest.TestCase):
                     with self.assertRaises(socket.timeout):
                         callee_rtp.recvfrom(2048)
 
+                # The callee puts the call on hold from a new port (a
+                # re-INVITE): the caller is offered the relay again, and the
+                # caller's media goes to the callee's new port.
+                held_rtp = rtp_socket()
+                held = sdp("127.0.0.1", held_rtp.getsockname()[1]).replace("a=sendrecv", "a=sendonly")
+                routes = re.findall(r"^Record-Route:\s*(.*?)\r$", incoming, re.M)
+                callee.send(f"INVITE sip:demo@10.20.30.40:5060 SIP/2.0\r\n"
+                            f"Via: SIP/2.0/UDP 127.0.0.1:{callee.port};branch=z9hG4bKhold;rport\r\nMax-Forwards: 70\r\n"
+                            f"Route: {', '.join(routes)}\r\nFrom: {to}\r\nTo: {header(incoming, 'From')}\r\n"
+                            f"Call-ID: relayed@test\r\nCSeq: 1 INVITE\r\nContact: <sip:demo2@127.0.0.1:{callee.port}>\r\n"
+                            f"Content-Type: application/sdp\r\nContent-Length: {len(held)}\r\n\r\n{held}")
+                reinvite = caller.recv()
+                self.assertTrue(reinvite.startswith("INVITE "), reinvite)
+                self.assertEqual(media_of(reinvite), ("127.0.0.1", caller_sends_to))
+                self.assertIn("a=sendonly", reinvite)
+                keep = [l for l in reinvite.split("\r\n\r\n")[0].split("\r\n")[1:]
+                        if l.split(":")[0].lower() in ("via", "from", "to", "call-id", "cseq", "record-route")]
+                caller.send("SIP/2.0 200 OK\r\n" + "\r\n".join(keep) + "\r\nContact: <sip:demo@10.20.30.40:5060>\r\n"
+                            f"Content-Type: application/sdp\r\nContent-Length: {len(offer)}\r\n\r\n{offer}")
+                held_ok = callee.recv()
+                self.assertTrue(held_ok.startswith("SIP/2.0 200 "), held_ok)
+                self.assertEqual(media_of(held_ok), ("127.0.0.1", callee_sends_to))
+                caller_rtp.sendto(rtp(b"music on hold", 4), ("127.0.0.1", caller_sends_to))
+                data, _ = held_rtp.recvfrom(2048)
+                self.assertEqual(data, rtp(b"music on hold", 4))
+                held_rtp.close()
+
                 # The caller hangs up: the relay's ports are freed.
                 route = ", ".join(re.findall(r"^Record-Route:\s*(.*?)\r$", answered, re.M))
                 caller.send(f"BYE sip:demo2@127.0.0.1:{callee.port} SIP/2.0\r\n"
