@@ -355,6 +355,13 @@ class Core {
   awaitable<std::optional<std::string>> ask_relay(std::string call_id, schema::RelaySide side, std::string sid,
                                                   sdp::Session session, std::vector<schema::RelayStream> streams);
   void release_relay(const std::string& call_id, const std::string& sid);
+
+ public:
+  // The relay ended a call (no media for media.timeout_s): the call's
+  // record ends ("media timeout"). The phones are not told yet (docs/media.md).
+  void relay_ended(std::string_view key, const schema::RelayEnded& event);
+
+ private:
   // An offer inside a relayed dialog (re-INVITE, UPDATE): through the
   // relay, then on to `leg` (start_in_dialog).
   awaitable<void> relay_in_dialog(sip::TransactionId server, Leg leg);

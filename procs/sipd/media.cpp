@@ -205,6 +205,15 @@ awaitable<void> Core::relay_in_dialog(sip::TransactionId server, Leg leg) {
   start_in_dialog(*p_it->second, leg);
 }
 
+void Core::relay_ended(std::string_view key, const schema::RelayEnded& event) {
+  // From media, checked as if media were hostile: the key names the call.
+  if (key != event.call()) return;
+  auto relay = relays_.find(key);
+  if (relay == relays_.end()) return;
+  relays_.erase(relay);
+  if (auto c = calls_.find(event.call()); c != calls_.end()) end_call(c, std::chrono::steady_clock::now(), "media timeout");
+}
+
 void Core::release_relay(const std::string& call_id, const std::string& sid) {
   relays_.erase(call_id);
   schema::RelayRelease release;

@@ -142,6 +142,11 @@ Status Server::start() {
     if (auto started = events->start(); !started) return started;
     mailbox_events_.push_back(std::move(events));
   }
+  // Calls the media relay ended by itself (no media for media.timeout_s).
+  relay_events_ = std::make_unique<ipc::Subscriber>(io(), ctx_.endpoint("events", "media"));
+  relay_events_->subscribe(contracts::kRelayEnded,
+                           [this](std::string_view key, schema::RelayEnded event) { core_->relay_ended(key, event); });
+  if (auto started = relay_events_->start(); !started) return started;
   asio::co_spawn(io(), sweep_loop(), asio::detached);
   core_->start_trunks();
   report();

@@ -75,6 +75,7 @@ class Server final : public front::Frontend<Settings>, public Transport, public 
   std::string media_socket_;    // that endpoint's socket: no file, no media process
   // local-delivery's and imapd's mailbox events (message-summary).
   std::vector<std::unique_ptr<ipc::Subscriber>> mailbox_events_;
+  std::unique_ptr<ipc::Subscriber> relay_events_;  // media's: calls it ended
   ipc::Server admin_;
   sip::Bindings bindings_;
   sip::StoredMessages messages_;
