@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "log/log.h"
+#include "rtp/rtp.h"
 
 namespace parley::media {
 
@@ -51,20 +52,16 @@ std::optional<udp::endpoint> said(const std::string& address, std::uint32_t port
 }
 
 // What may cross the relay, by its first octet (RFC 7983 9): STUN (ICE
-// checks), DTLS (DTLS-SRTP's handshake), RTP and RTCP (RFC 3550: version 2,
-// a 12-octet RTP or 8-octet RTCP header at least).
-bool relayable(const unsigned char* p, std::size_t size) {
-  if (size == 0) return false;
-  const unsigned first = p[0];
-  if (first <= 3) return size >= 20;                   // STUN header
-  if (first >= 20 && first <= 63) return size >= 13;   // DTLS record header
-  if (first >= 128 && first <= 191) return size >= 8;  // RTP/RTCP, version 2
-  return false;
-}
-
-// A datagram on an RTP port that is RTCP (rtcp-mux, RFC 5761 4).
-bool is_rtcp(const unsigned char* p, std::size_t size) {
-  return size >= 2 && p[0] >= 128 && p[0] <= 191 && p[1] >= 192 && p[1] <= 223;
+// checks), DTLS (DTLS-SRTP's handshake), RTP and RTCP (plain or SRTP: only
+// the header is in the clear), each at least its header's size.
+bool relayable(rtp::Kind kind, std::size_t size) {
+  switch (kind) {
+    case rtp::Kind::stun: return size >= 20;
+    case rtp::Kind::dtls: return size >= 13;
+    case rtp::Kind::rtp: return size >= 12;
+    case rtp::Kind::rtcp: return size >= 8;
+    default: return false;
+  }
 }
 
 std::string endpoint_text(const std::optional<udp::endpoint>& e) {
@@ -268,8 +265,8 @@ void Relay::drain(Port& port) {
 
 void Relay::relay(Port& port, const char* data, std::size_t size, const udp::endpoint& from) {
   Call& call = *port.call;
-  const auto* bytes = reinterpret_cast<const unsigned char*>(data);
-  if (size > kMaxPacket || !relayable(bytes, size)) return drop(call, Drop::malformed);
+  const auto kind = rtp::classify(rtp::Bytes(reinterpret_cast<const std::uint8_t*>(data), size));
+  if (size > kMaxPacket || !relayable(kind, size)) return drop(call, Drop::malformed);
   Stream& stream = *call.streams[port.stream];
   Side& me = stream.sides[port.side];
   auto& seen = port.rtcp ? me.seen_rtcp : me.seen_rtp;
@@ -279,7 +276,7 @@ void Relay::relay(Port& port, const char* data, std::size_t size, const udp::end
     return drop(call, Drop::unexpected_source);
   }
   Side& other = stream.sides[1 - port.side];
-  const bool rtcp = port.rtcp || is_rtcp(bytes, size);
+  const bool rtcp = port.rtcp || kind == rtp::Kind::rtcp;  // rtcp-mux (RFC 5761 4)
   const bool on_rtcp_port = rtcp && !other.rtcp_mux;
   const auto& to = on_rtcp_port ? (other.seen_rtcp ? other.seen_rtcp : other.said_rtcp)
                                 : (other.seen_rtp ? other.seen_rtp : other.said_rtp);

@@ -12,8 +12,8 @@
 //
 // Payloads are never read or changed: SRTP, SRTCP, DTLS-SRTP handshakes and
 // ICE's STUN checks pass as they are. A datagram that is none of those (by
-// its first octet, RFC 7983) or that is too short or too long to be one is
-// dropped and counted.
+// its first octet, RFC 7983: rtp::classify) or that is too short or too long
+// to be one is dropped and counted.
 //
 // Requests come from sipd and are checked as if sipd were compromised:
 // bounded call keys, stream counts and calls, addresses that are IP
