@@ -351,9 +351,11 @@ class Core {
   std::optional<std::string> relayed_answer(sip::TransactionId server, std::size_t index, const sip::Message& response);
   awaitable<void> relay_answer(sip::TransactionId server, std::size_t index, schema::RelaySide side, std::string wire);
   // `side`'s SDP with the relay's address and ports; nullopt when the relay
-  // did not answer (logged; the media goes direct).
+  // did not answer or cannot be reached from the party at `party_ip`
+  // (logged; the media goes direct).
   awaitable<std::optional<std::string>> ask_relay(std::string call_id, schema::RelaySide side, std::string sid,
-                                                  sdp::Session session, std::vector<schema::RelayStream> streams);
+                                                  sdp::Session session, std::vector<schema::RelayStream> streams,
+                                                  std::string party_ip);
   void release_relay(const std::string& call_id, const std::string& sid);
 
  public:

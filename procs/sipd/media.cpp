@@ -115,8 +115,10 @@ awaitable<void> Core::relay_offer(sip::TransactionId server, Flow flow) {
   if (!wanted) co_return;
   const std::string call_id(invite.call_id());
   const std::string sid = p_it->second->sid;
+  std::string caller_tag(invite.from().tag().value_or(""));
   auto alive = alive_;
-  auto offer = co_await ask_relay(call_id, schema::RELAY_SIDE_CALLER, sid, std::move(session.value()), std::move(*streams));
+  auto offer = co_await ask_relay(call_id, schema::RELAY_SIDE_CALLER, sid, std::move(session.value()), std::move(*streams),
+                                  flow.ip);
   if (!*alive || !offer) co_return;
   p_it = proxied_.find(server);
   if (p_it == proxied_.end() || p_it->second->final_sent) {
@@ -124,7 +126,7 @@ awaitable<void> Core::relay_offer(sip::TransactionId server, Flow flow) {
     co_return;
   }
   p_it->second->offer_body = std::move(*offer);
-  relays_[call_id].caller_tag = std::string(invite.from().tag().value_or(""));
+  relays_[call_id].caller_tag = std::move(caller_tag);
   log::info("sip.media.relayed", "media through the relay", {{"sid", sid}, {"call_id", call_id}});
 }
 
@@ -152,7 +154,9 @@ awaitable<void> Core::relay_answer(sip::TransactionId server, std::size_t index,
   std::optional<std::string> passed;
   if (streams) {
     auto alive = alive_;
-    passed = co_await ask_relay(call_id, side, sid, std::move(session.value()), std::move(*streams));
+    auto p = proxied_.find(server);
+    std::string party_ip = p != proxied_.end() && index < p->second->branches.size() ? p->second->branches[index].flow.ip : "";
+    passed = co_await ask_relay(call_id, side, sid, std::move(session.value()), std::move(*streams), std::move(party_ip));
     if (!*alive) co_return;
   }
   auto relay = relays_.find(call_id);
@@ -164,7 +168,8 @@ awaitable<void> Core::relay_answer(sip::TransactionId server, std::size_t index,
 }
 
 awaitable<std::optional<std::string>> Core::ask_relay(std::string call_id, schema::RelaySide side, std::string sid,
-                                                      sdp::Session session, std::vector<schema::RelayStream> streams) {
+                                                      sdp::Session session, std::vector<schema::RelayStream> streams,
+                                                      std::string party_ip) {
   schema::RelayUpdate update;
   update.set_call(call_id);
   update.set_side(side);
@@ -175,6 +180,18 @@ awaitable<std::optional<std::string>> Core::ask_relay(std::string call_id, schem
     // Without the relay the call still goes on, as it would have.
     log::warn("sip.media.unavailable", "media not through the relay",
               {{"sid", sid}, {"call_id", call_id}, {"error", reply.error().detail}});
+    co_return std::nullopt;
+  }
+  // A relay on a loopback address (the default media.address) is out of
+  // reach of a phone elsewhere: its media goes direct, and the
+  // administrator hears why.
+  boost::system::error_code ec;
+  const auto relay_ip = asio::ip::make_address(reply->address(), ec);
+  const auto party = asio::ip::make_address(party_ip, ec);
+  if (!ec && relay_ip.is_loopback() && !party.is_loopback()) {
+    log::warn("sip.media.loopback", "media.address is a loopback address: set it to the server's public address",
+              {{"sid", sid}, {"call_id", call_id}, {"address", reply->address()}});
+    if (!relays_.contains(call_id)) release_relay(call_id, sid);  // a new call's: not used
     co_return std::nullopt;
   }
   co_return relayed(std::move(session), *reply);
@@ -195,8 +212,10 @@ awaitable<void> Core::relay_in_dialog(sip::TransactionId server, Leg leg) {
     const std::string call_id(request.call_id());
     const std::string sid = p_it->second->sid;
     const auto side = from_caller ? schema::RELAY_SIDE_CALLER : schema::RELAY_SIDE_CALLEE;
+    std::string party_ip = flows_.contains(server) ? flows_[server].ip : "";
     auto alive = alive_;
-    auto offer = co_await ask_relay(call_id, side, sid, std::move(session.value()), std::move(*streams));
+    auto offer = co_await ask_relay(call_id, side, sid, std::move(session.value()), std::move(*streams),
+                                    std::move(party_ip));
     if (!*alive) co_return;
     p_it = proxied_.find(server);
     if (p_it == proxied_.end()) co_return;

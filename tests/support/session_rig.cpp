@@ -264,7 +264,8 @@ FakeBackends::FakeBackends(asio::io_context& io, const RigContext& ctx)
                    const bool caller = req.side() == schema::RELAY_SIDE_CALLER;
                    relay_requests_.push_back((caller ? "caller:" : "callee:") + req.call());
                    schema::RelayUpdateReply out;
-                   out.set_address("192.0.2.99");
+                   // A relay left on loopback (media.address's default), for calls "loopback...".
+                   out.set_address(req.call().starts_with("loopback") ? "127.0.0.1" : "192.0.2.99");
                    for (int i = 0; i < req.streams_size(); ++i) {
                      auto* ports = out.add_streams();
                      ports->set_rtp_port(static_cast<std::uint32_t>(30000 + 4 * i + (caller ? 2 : 0)));

@@ -23,8 +23,8 @@
 //   local.mailbox_status  (unless the rigged process is local-delivery)
 //                      every account of kDomain: 2 messages, 1 unseen;
 //                      others: Errc::invalid
-//   media.relay.update / media.relay.release  the relay at 192.0.2.99 (recorded:
-//                      relay_requests())
+//   media.relay.update / media.relay.release  the relay at 192.0.2.99 (127.0.0.1
+//                      for a call "loopback..."; recorded: relay_requests())
 #pragma once
 
 #include <cstddef>

@@ -416,7 +416,22 @@ TEST(SipdMedia, PublicAddressesAreNotRelayedAndAFailedCallReleasesItsRelay) {
   EXPECT_EQ(d.relay_requests().back(), "release:natted-1");
 }
 
-// A Call-ID of 8-bit octets (not UTF-8) still reaches the router and the
+// A relay on loopback (media.address left at its default) cannot serve a
+// phone elsewhere: the call goes direct and the relay is released.
+TEST(SipdMedia, ARelayOnLoopbackIsNotOfferedToAPhoneElsewhere) {
+  SipDialog d;
+  const std::string offer = sdp_at("10.1.2.3", 4000);
+  auto out = d.say(request("INVITE", "sip:demo@example.test", "sip:bob@elsewhere.test", "sip:demo@example.test",
+                           "loopback-1", 1, "loop1", "Content-Type: application/sdp\r\n", offer));
+  const sip::Message* forwarded = find_method(out, "INVITE");
+  ASSERT_NE(forwarded, nullptr) << summary(out);
+  EXPECT_EQ(forwarded->body(), offer);
+  d.flush();
+  ASSERT_GE(d.relay_requests().size(), 2u);
+  EXPECT_EQ(d.relay_requests().back(), "release:loopback-1");
+}
+
+
 // callee: the request's fields travel to the router as bytes (found by
 // sip_session_fuzz: protobuf refused them as strings, and the call got 503).
 TEST(SipdProxy, CallIdThatIsNotUtf8IsRoutedAllTheSame) {
