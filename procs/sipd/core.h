@@ -169,6 +169,7 @@ class Core {
     sip::TransactionId server = 0;
     std::string sid;
     bool invite = false;
+    bool initial = false;  // a dialog's first request (a call's INVITE), not one inside it (a re-INVITE)
     std::vector<Branch> branches;
     std::string best_wire;  // the best final response so far (RFC 3261 16.7 step 6)
     int best_status = 0;

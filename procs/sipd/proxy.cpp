@@ -240,6 +240,7 @@ awaitable<void> Core::route_initial(sip::TransactionId id, Flow flow) {
   p->server = id;
   p->sid = sid;
   p->invite = txn->request().method() == "INVITE";
+  p->initial = true;
   p->caller = from;
   p->callee = target;
   p->started = options_.wall_now();
@@ -700,7 +701,7 @@ void Core::on_answer(Proxied& p, std::size_t index, const sip::Message& response
     if (!p.final_sent) {
       forward_response(p, response);
       if (p.invite) start_timer_c(p);
-      if (p.invite && !was_provisional) dialogs_changed(p.caller, p.callee, nullptr);
+      if (p.invite && p.initial && !was_provisional) dialogs_changed(p.caller, p.callee, nullptr);
     }
     return;
   }
@@ -729,7 +730,7 @@ void Core::on_answer(Proxied& p, std::size_t index, const sip::Message& response
     const bool first = !p.final_sent;
     forward_response(p, response);  // every 2xx of an INVITE goes on (RFC 3261 16.7 step 5)
     if (first) {
-      if (p.invite) {
+      if (p.invite && p.initial) {
         log::info("sip.call.answer", "answered", {{"sid", p.sid}, {"call_id", response.call_id()}, {"from", p.caller},
                                                   {"to", b.account.empty() ? p.callee : b.account}});
         if (calls_.size() < kMaxCalls) {
@@ -827,7 +828,7 @@ void Core::final_answered(Proxied& p, int status) {
   p.final_sent = true;
   if (p.timer_c) p.timer_c->cancel();
   if (p.stage_timer) p.stage_timer->cancel();
-  if (p.invite && status >= 300) {
+  if (p.invite && p.initial && status >= 300) {
     const auto* txn = transactions_.find(p.server);
     if (txn != nullptr) cseq_shifts_.erase(std::string(txn->request().call_id()));
     if (txn != nullptr && relays_.contains(txn->request().call_id())) release_relay(std::string(txn->request().call_id()), p.sid);

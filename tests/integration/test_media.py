@@ -186,6 +186,8 @@ class Relay(unittest.TestCase):
             data, _ = held_rtp.recvfrom(2048)
             self.assertEqual(data, rtp(b"music on hold", 4))
             held_rtp.close()
+            # The re-INVITE is not a new call.
+            self.assertEqual(p.log("sipd").count("sip.call.answer"), 1)
 
             # The caller hangs up: the relay's ports are freed.
             route = ", ".join(re.findall(r"^Record-Route:\s*(.*?)\r$", answered, re.M))
