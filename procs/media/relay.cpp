@@ -113,14 +113,15 @@ Result<schema::RelayUpdateReply> Relay::update(const schema::RelayUpdate& update
     const auto& in = update.streams(i);
     Stream& stream = *call.streams[static_cast<std::size_t>(i)];
     Side& s = stream.sides[side];
-    auto rtp = said(in.address(), in.rtp_port());
-    auto rtcp = in.rtcp_mux() ? rtp : said(in.address(), in.rtcp_port() != 0 ? in.rtcp_port() : in.rtp_port() + 1);
-    if (!s.known || rtp != s.said_rtp || rtcp != s.said_rtcp || in.rtcp_mux() != s.rtcp_mux) {
+    auto rtp_at = said(in.address(), in.rtp_port());
+    auto rtcp_at =
+        in.rtcp_mux() ? rtp_at : said(in.address(), in.rtcp_port() != 0 ? in.rtcp_port() : in.rtp_port() + 1);
+    if (!s.known || rtp_at != s.said_rtp || rtcp_at != s.said_rtcp || in.rtcp_mux() != s.rtcp_mux) {
       s.seen_rtp.reset();
       s.seen_rtcp.reset();
     }
-    s.said_rtp = rtp;
-    s.said_rtcp = rtcp;
+    s.said_rtp = rtp_at;
+    s.said_rtcp = rtcp_at;
     s.rtcp_mux = in.rtcp_mux();
     s.known = true;
     const Side& other = stream.sides[1 - side];
@@ -204,15 +205,15 @@ Result<std::unique_ptr<Relay::Stream>> Relay::open_stream(Call& call, std::size_
       const std::uint16_t even = next_port_;
       next_port_ = static_cast<std::uint16_t>(even + 2);
       if (next_port_ > settings_.port_max - 1 || next_port_ < settings_.port_min) next_port_ = settings_.port_min;
-      auto rtp = open_port(call, index, side, false, even);
-      if (!rtp) continue;
-      auto rtcp = open_port(call, index, side, true, static_cast<std::uint16_t>(even + 1));
-      if (!rtcp) {
-        close_port(*rtp.value());
+      auto rtp_port = open_port(call, index, side, false, even);
+      if (!rtp_port) continue;
+      auto rtcp_port = open_port(call, index, side, true, static_cast<std::uint16_t>(even + 1));
+      if (!rtcp_port) {
+        close_port(*rtp_port.value());
         continue;
       }
-      s.rtp = std::move(rtp.value());
-      s.rtcp = std::move(rtcp.value());
+      s.rtp = std::move(rtp_port.value());
+      s.rtcp = std::move(rtcp_port.value());
     }
     if (!s.rtcp) {
       close_stream(*stream);
