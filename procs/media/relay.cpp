@@ -52,11 +52,13 @@ std::optional<udp::endpoint> said(const std::string& address, std::uint32_t port
 }
 
 // What may cross the relay, by its first octet (RFC 7983 9): STUN (ICE
-// checks), DTLS (DTLS-SRTP's handshake), RTP and RTCP (plain or SRTP: only
-// the header is in the clear), each at least its header's size.
+// checks), DTLS (DTLS-SRTP's handshake), ZRTP (RFC 6189), RTP and RTCP
+// (plain or SRTP: only the header is in the clear), each at least its
+// header's size.
 bool relayable(rtp::Kind kind, std::size_t size) {
   switch (kind) {
     case rtp::Kind::stun: return size >= 20;
+    case rtp::Kind::zrtp: return size >= 12;
     case rtp::Kind::dtls: return size >= 13;
     case rtp::Kind::rtp: return size >= 12;
     case rtp::Kind::rtcp: return size >= 8;

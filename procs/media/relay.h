@@ -10,7 +10,7 @@
 // side's next SDP (a re-INVITE) starts latching again. With a=rtcp-mux the
 // side's RTCP travels on its RTP port.
 //
-// Payloads are never read or changed: SRTP, SRTCP, DTLS-SRTP handshakes and
+// Payloads are never read or changed: SRTP, SRTCP, DTLS-SRTP handshakes, ZRTP and
 // ICE's STUN checks pass as they are. A datagram that is none of those (by
 // its first octet, RFC 7983: rtp::classify) or that is too short or too long
 // to be one is dropped and counted.

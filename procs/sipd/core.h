@@ -109,6 +109,10 @@ class Core {
   // Ends the calls answered longer than max_call_s before `now` whose BYE
   // never came (the server's sweep, every minute).
   void expire_calls(std::chrono::steady_clock::time_point now);
+  // The media relay ended a call (no media for media.timeout_s): the
+  // call's record ends ("media timeout"). The phones are not told yet
+  // (docs/media.md).
+  void relay_ended(std::string_view key, const schema::RelayEnded& event);
   // Registers to the configured trunks (trunks.cpp), refreshing before
   // expiry and retrying with backoff.
   void start_trunks();
@@ -358,13 +362,6 @@ class Core {
                                                   sdp::Session session, std::vector<schema::RelayStream> streams,
                                                   std::string party_ip);
   void release_relay(const std::string& call_id, const std::string& sid);
-
- public:
-  // The relay ended a call (no media for media.timeout_s): the call's
-  // record ends ("media timeout"). The phones are not told yet (docs/media.md).
-  void relay_ended(std::string_view key, const schema::RelayEnded& event);
-
- private:
   // An offer inside a relayed dialog (re-INVITE, UPDATE): through the
   // relay, then on to `leg` (start_in_dialog).
   awaitable<void> relay_in_dialog(sip::TransactionId server, Leg leg);

@@ -109,10 +109,12 @@ awaitable<void> Core::relay_offer(sip::TransactionId server, Flow flow) {
   if (!session) co_return;  // the callee will refuse it (488); not ours to judge
   auto streams = streams_of(*session);
   if (!streams) co_return;
-  bool wanted = settings().media_relay == Settings::MediaRelay::always || callee_behind_nat(*p_it->second);
+  // The caller first: its addresses are at hand; a callee's are in the
+  // registrations.
+  bool wanted = settings().media_relay == Settings::MediaRelay::always;
   for (const auto& s : *streams) wanted = wanted || hidden(s.address(), flow.ip);
   if (!invite.contacts().empty()) wanted = wanted || hidden(invite.contacts().front().uri.host, flow.ip);
-  if (!wanted) co_return;
+  if (!wanted && !callee_behind_nat(*p_it->second)) co_return;
   const std::string call_id(invite.call_id());
   const std::string sid = p_it->second->sid;
   std::string caller_tag(invite.from().tag().value_or(""));

@@ -171,12 +171,17 @@ TEST_F(RelayTest, MalformedAndOversizedDatagramsAreDroppedAndTheRelayGoesOn) {
   caller.send(to, std::string(1, '\x17'));                                                // a one-octet "DTLS" record
   EXPECT_FALSE(receive(callee, 300ms));
   EXPECT_EQ(relay().dropped(Drop::malformed), 4u);
-  // DTLS (DTLS-SRTP's handshake) and STUN pass untouched, as does RTP.
+  // DTLS (DTLS-SRTP's handshake) and ZRTP pass untouched, as does RTP.
   const std::string dtls = std::string("\x16\xfe\xfd", 3) + std::string(20, '\x01');
   caller.send(to, dtls);
   auto got = receive(callee);
   ASSERT_TRUE(got);
   EXPECT_EQ(got->first, dtls);
+  const std::string zrtp = std::string("\x10\x00\x00\x01ZRTP", 8) + std::string(8, '\x02');  // RFC 6189 5
+  caller.send(to, zrtp);
+  got = receive(callee);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->first, zrtp);
   caller.send(to, rtp("fine"));
   got = receive(callee);
   ASSERT_TRUE(got);
