@@ -78,6 +78,7 @@ class Relay {
 
   schema::RelayListReply list() const;
   bool has(const std::string& call) const { return calls_.contains(call); }
+  const RelaySettings& settings() const { return settings_; }
   // New limits (timeouts, max_calls, max_streams); the address and ports stay.
   void set_limits(const RelaySettings& settings);
   std::size_t calls() const { return calls_.size(); }

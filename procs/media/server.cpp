@@ -16,7 +16,6 @@ class Server final : public daemon::Service {
  public:
   Server(daemon::Context& ctx, RelaySettings settings)
       : ctx_(ctx),
-        settings_(settings),
         relay_(ctx.io(), std::move(settings), [] { return Relay::Clock::now(); }),
         relay_server_(ctx.io(), ctx.endpoint("relay")),
         admin_(ctx.io(), ctx.endpoint("admin"), ipc::ServerOptions{.socket_mode = 0600}),
@@ -37,9 +36,9 @@ class Server final : public daemon::Service {
     if (auto s = admin_.start(); !s) return s;
     if (auto s = relay_server_.start(); !s) return s;
     asio::co_spawn(ctx_.io(), sweep(), asio::detached);
+    const RelaySettings& s = relay_.settings();
     log::info("media.relay.ready", "relaying",
-              {{"address", settings_.address.to_string()}, {"value", settings_.advertised},
-               {"count", settings_.port_max - settings_.port_min + 1}});
+              {{"address", s.address.to_string()}, {"value", s.advertised}, {"count", s.port_max - s.port_min + 1}});
     return {};
   }
 
@@ -55,12 +54,12 @@ class Server final : public daemon::Service {
   Status reload(const config::Config& config) override {
     auto fresh = load_settings(config);
     if (!fresh) return fresh.error();
-    if (fresh->address != settings_.address || fresh->advertised != settings_.advertised ||
-        fresh->port_min != settings_.port_min || fresh->port_max != settings_.port_max) {
+    const RelaySettings& now = relay_.settings();
+    if (fresh->address != now.address || fresh->advertised != now.advertised || fresh->port_min != now.port_min ||
+        fresh->port_max != now.port_max) {
       return fail(Errc::invalid, "media.address, advertised_address and the port range change with a restart of media");
     }
-    settings_ = fresh.value();
-    relay_.set_limits(settings_);
+    relay_.set_limits(fresh.value());
     return {};
   }
 
@@ -122,7 +121,6 @@ class Server final : public daemon::Service {
   }
 
   daemon::Context& ctx_;
-  RelaySettings settings_;
   Relay relay_;
   ipc::Server relay_server_;
   ipc::Server admin_;
