@@ -62,8 +62,8 @@ const config::Integer kMaxRequestsPerIp{
 const config::Integer kMaxTransactions{
     .section = kSection, .key = "max_transactions", .default_value = 131072, .min = 1024, .max = 4194304,
     .doc = "SIP transactions at once; new requests beyond are dropped (clients retransmit). A request "
-           "over UDP keeps its transaction about 32 s after its answer, to absorb retransmissions: the "
-           "default holds some 4,000 new requests a second, each a few KiB while it lives. Read at start."};
+           "over UDP keeps its transaction 5 s (T4) after its answer, to absorb retransmissions: the "
+           "default holds some 13,000 new requests a second. Read at start."};
 const config::Integer kSubscribeMinExpiresS{
     .section = kSection, .key = "subscribe_min_expires_s", .default_value = 60, .min = 1, .max = 3600,
     .doc = "Shorter subscriptions (presence, dialog, message-summary) and publications get 423 Interval "

@@ -447,6 +447,19 @@ TEST_F(DatagramTest, AnUnreachablePeerDoesNotStopReceiving) {
   EXPECT_EQ(receive(), "ACK after");
 }
 
+TEST_F(DatagramTest, ABurstLargerThanOneBatchArrivesWhole) {
+  // Sent before the server runs, so they wait in the socket together and
+  // leave it in batches of recvmmsg; an empty datagram is one too.
+  std::vector<std::string> sent{""};
+  for (int i = 0; i < 50; ++i) sent.push_back("burst " + std::to_string(i));
+  for (const auto& s : sent) client_.send_to(asio::buffer(s), server_endpoint());
+  ASSERT_TRUE(run_until([&] { return packets_.size() == sent.size(); }));
+  EXPECT_EQ(packets_, sent);
+  EXPECT_EQ(datagrams_.received(), sent.size());
+  EXPECT_EQ(receive(), "ACK ");
+  EXPECT_EQ(receive(), "ACK burst 0");
+}
+
 TEST_F(DatagramTest, NothingIsReceivedAfterClose) {
   datagrams_.close();
   client_.send_to(asio::buffer(std::string("late")), server_endpoint());

@@ -352,9 +352,12 @@ TEST(SipTransaction, NonInviteServerPaths) {
   EXPECT_EQ(sent(t, *make_response(options, 100, "Trying", ""), 200), (Strings{"send 100"}));
   EXPECT_EQ(t.state(), TransactionState::proceeding);
   EXPECT_EQ(show(t.on_request(options, at(300))), (Strings{"send 100"}));
-  EXPECT_EQ(sent(t, *make_response(options, 200, "OK", "x"), 400), (Strings{"send 200", "arm J@32400"}));
+  EXPECT_EQ(sent(t, *make_response(options, 200, "OK", "x"), 400), (Strings{"send 200", "arm J@5400"}));
   EXPECT_EQ(t.state(), TransactionState::completed);
-  EXPECT_EQ(show(t.on_request(options, at(500))), (Strings{"send 200"}));
+  // Each retransmission is answered again and keeps Completed T4 more,
+  // up to 64*T1 after the first answer.
+  EXPECT_EQ(show(t.on_request(options, at(500))), (Strings{"send 200", "arm J@5500"}));
+  EXPECT_EQ(show(t.on_request(options, at(30000))), (Strings{"send 200", "arm J@32400"}));
   EXPECT_TRUE(Fails(t.send_response(*make_response(options, 500, "Oops", "x"), at(600)), Errc::invalid));
   EXPECT_EQ(show(t.on_timer(Timer::J, at(32400))), (Strings{"terminated"}));
 }
@@ -447,7 +450,15 @@ TEST(SipTransactionTable, RoutesRequestsAckAndCancel) {
   ASSERT_TRUE(Ok(c));
   EXPECT_EQ(table.size(), 2U);
   EXPECT_EQ(show(table.send_response(c->id, *make_response(cancel, 200, "OK", "x"), at(600))->actions),
-            (Strings{"send 200", "arm J@32600"}));
+            (Strings{"send 200", "arm J@5600"}));
+  // Answered over UDP, the CANCEL's transaction keeps only its response
+  // for retransmissions: the TU no longer finds it.
+  EXPECT_EQ(table.find(c->id), nullptr);
+  EXPECT_FALSE(table.find(invite->id) == nullptr);
+  in = table.receive(cancel, at(650));
+  EXPECT_EQ(in.update.id, c->id);
+  EXPECT_EQ(show(in.update.actions), (Strings{"send 200", "arm J@5650"}));
+  EXPECT_TRUE(Fails(table.send_response(c->id, *make_response(cancel, 500, "Oops", "x"), at(660)), Errc::invalid));
 
   auto original = request("INVITE");
   auto r = table.send_response(invite->id, *make_response(original, 487, "Request Terminated", "x"), at(700));

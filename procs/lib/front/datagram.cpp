@@ -3,6 +3,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 
@@ -45,26 +47,51 @@ Status Datagrams::listen(const std::vector<std::string>& names, Receive receive)
 }
 
 awaitable<void> Datagrams::receive_loop(std::size_t index, Receive receive) {
-  std::vector<char> buf(kMaxDatagram + 1);
+  // Readiness, then recvmmsg until the socket is drained: under load one
+  // wakeup and one system call take a batch of datagrams.
+  constexpr std::size_t kBatch = 16;
+  constexpr std::size_t kSlot = kMaxDatagram + 1;  // one more: a truncated datagram shows
+  std::vector<char> buf(kBatch * kSlot);
+  std::array<iovec, kBatch> iov{};
+  std::array<mmsghdr, kBatch> msgs{};
+  std::array<sockaddr_storage, kBatch> from{};
   Socket& s = *sockets_[index];
+  const int fd = s.socket.native_handle();
   for (;;) {
-    udp::endpoint from;
     boost::system::error_code ec;
-    const std::size_t n =
-        co_await s.socket.async_receive_from(asio::buffer(buf), from, asio::redirect_error(asio::use_awaitable, ec));
+    co_await s.socket.async_wait(udp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
     if (closed_ || ec == asio::error::operation_aborted) co_return;
-    if (ec) {
-      // ICMP errors from earlier sends (ECONNREFUSED) surface here; the
-      // socket still works.
-      continue;
+    for (;;) {
+      for (std::size_t i = 0; i < kBatch; ++i) {
+        iov[i] = {.iov_base = buf.data() + i * kSlot, .iov_len = kSlot};
+        msgs[i] = {};
+        msgs[i].msg_hdr.msg_iov = &iov[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+        msgs[i].msg_hdr.msg_name = &from[i];
+        msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+      }
+      const int got = ::recvmmsg(fd, msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
+      // EAGAIN: drained; ICMP errors from earlier sends (ECONNREFUSED)
+      // surface here too, and the socket still works.
+      if (got <= 0) break;
+      for (int i = 0; i < got && !closed_; ++i) {
+        const mmsghdr& m = msgs[static_cast<std::size_t>(i)];
+        if (m.msg_len > kMaxDatagram || (m.msg_hdr.msg_flags & MSG_TRUNC) != 0) {
+          ++dropped_;
+          continue;
+        }
+        udp::endpoint source;
+        const std::size_t namelen = std::min<std::size_t>(m.msg_hdr.msg_namelen, source.capacity());
+        std::memcpy(source.data(), m.msg_hdr.msg_name, namelen);
+        source.resize(namelen);
+        ++received_;
+        Packet p{std::string_view(static_cast<const char*>(m.msg_hdr.msg_iov->iov_base), m.msg_len), source, index,
+                 s.listener};
+        receive(p);
+      }
+      if (closed_) co_return;
+      if (static_cast<std::size_t>(got) < kBatch) break;  // most likely drained: wait rather than ask again
     }
-    if (n > kMaxDatagram) {
-      ++dropped_;
-      continue;
-    }
-    ++received_;
-    Packet p{std::string_view(buf.data(), n), from, index, s.listener};
-    receive(p);
   }
 }
 

@@ -147,8 +147,7 @@ Result<Transaction> Transaction::server(Message request, bool reliable, const Ti
   Transaction t;
   t.reliable_ = reliable;
   t.settings_ = settings;
-  t.request_wire_ = request.serialize();
-  t.request_ = std::make_unique<Message>(std::move(request));
+  t.request_ = std::make_unique<Message>(std::move(request));  // a server never sends its request: no wire copy
   t.interval_ = settings.t1;
   if (t.request_->method() == "INVITE") {
     t.kind_ = TransactionKind::invite_server;
@@ -256,15 +255,20 @@ std::vector<Action> Transaction::on_request(const Message& request, TimePoint no
     }
     return out;
   }
-  // Non-INVITE server (17.2.2): Trying absorbs, the others resend.
+  // Non-INVITE server (17.2.2): Trying absorbs, the others resend; a
+  // resent final response keeps Completed another T4.
   if (ack) return out;
   if (state_ == TransactionState::proceeding || state_ == TransactionState::completed) send(out, response_wire_);
+  if (state_ == TransactionState::completed && armed_.contains(Timer::J)) {
+    arm(out, Timer::J, std::min(now + settings_.t4, absorb_until_));
+  }
   return out;
 }
 
 Result<std::vector<Action>> Transaction::send_response(const Message& response, TimePoint now) {
   if (is_client()) return fail(Errc::invalid, "a client transaction sends no response");
   if (response.is_request()) return fail(Errc::invalid, "not a response");
+  if (!request_) return fail(Errc::invalid, "final response sent already");
   if (response.cseq().number != request_->cseq().number || response.cseq().method != request_->cseq().method) {
     return fail(Errc::invalid, "CSeq does not match the request");
   }
@@ -304,7 +308,12 @@ Result<std::vector<Action>> Transaction::send_response(const Message& response, 
   if (reliable_) {
     terminate(out);
   } else {
-    arm(out, Timer::J, now + 64 * settings_.t1);
+    // Completed only absorbs retransmissions with response_wire_: the
+    // request, the bulk of a transaction, goes now. Timer J is T4 after
+    // each answer rather than RFC 3261's fixed 64*T1 (see transaction.h).
+    request_.reset();
+    absorb_until_ = now + 64 * settings_.t1;
+    arm(out, Timer::J, std::min(now + settings_.t4, absorb_until_));
   }
   return out;
 }
@@ -450,7 +459,7 @@ const Transaction* TransactionTable::cancel_target(const Message& cancel, Transa
 
 const Transaction* TransactionTable::find(TransactionId id) const {
   const auto it = by_id_.find(id);
-  return it == by_id_.end() ? nullptr : &it->second.txn;
+  return it == by_id_.end() || !it->second.txn.has_request() ? nullptr : &it->second.txn;
 }
 
 void TransactionTable::reap(TransactionId id, const std::vector<Action>& actions) {

@@ -25,6 +25,15 @@
 // SCTP, WS) none of those is armed: where RFC 3261 sets D, I, J or K to
 // zero the transaction terminates at once.
 //
+// One departure: Timer J (a non-INVITE server transaction in Completed on
+// UDP) is T4 after each sending of the final response, up to 64*T1 after
+// the first, rather than a fixed 64*T1. A client whose copy of the answer
+// was lost retransmits within T2 (< T4) of its previous send, so every
+// retransmission is still absorbed and answered (and restarts the T4), yet
+// a server answering thousands of REGISTERs a second keeps 5 s of them
+// rather than 32 s (Kamailio's tm keeps 5 s, its wait_timer, for the same
+// reason).
+//
 // Matching (17.1.3, 17.2.3) needs an RFC 3261 branch (starting "z9hG4bK").
 // The RFC 2543 fallback (comparing Request-URI, tags, Call-ID, CSeq and
 // Via) is not implemented: a request without such a branch is refused,
@@ -102,7 +111,11 @@ class Transaction {
   bool is_invite() const {
     return kind_ == TransactionKind::invite_client || kind_ == TransactionKind::invite_server;
   }
+  // The request; not kept once a non-INVITE server transaction on an
+  // unreliable transport sent its final response (it then only absorbs
+  // retransmissions, and TransactionTable::find no longer shows it).
   const Message& request() const { return *request_; }
+  bool has_request() const { return request_ != nullptr; }
 
   // Client: a response matched to this transaction.
   std::vector<Action> on_response(const Message& response, TimePoint now);
@@ -136,10 +149,11 @@ class Transaction {
   bool reliable_ = false;
   TimerSettings settings_;
   std::unique_ptr<Message> request_;  // heap: views into it survive moves
-  std::string request_wire_;          // the request as sent or received
+  std::string request_wire_;          // client: the request as sent
   std::string ack_wire_;              // INVITE client: the ACK for the non-2xx final response
   std::string response_wire_;         // server: the last response sent
   Duration interval_{};               // the current A, E or G interval
+  TimePoint absorb_until_{};          // non-INVITE server: Timer J's furthest
   std::map<Timer, TimePoint> armed_;
 };
 
@@ -172,11 +186,11 @@ class TransactionTable {
  public:
   // Live transactions at most, by default: beyond it start_server and
   // start_client fail with Errc::limit (the request is dropped, or fails).
-  // A non-INVITE transaction lives up to 64*T1 + T4 (37 s with the default
-  // timers; ones answered at once on UDP about 32 s, Timer J: requests
-  // over UDP stay that long); INVITE ones as long as the TU lets them
-  // ring, then 32 s more. 16384 holds some 400 new UDP requests/s; a
-  // server that takes more sets its own (sipd.max_transactions).
+  // A non-INVITE client transaction lives up to 64*T1 + T4 (37 s with the
+  // default timers); a server one answered at once on UDP T4 (5 s, Timer
+  // J) unless retransmissions come; INVITE ones as long as the TU lets
+  // them ring, then 32 s more. 16384 holds some 3,000 new UDP requests/s;
+  // a server that takes more sets its own (sipd.max_transactions).
   static constexpr std::size_t kMaxTransactions = 16384;
 
   explicit TransactionTable(TimerSettings settings = {}, std::size_t max_transactions = kMaxTransactions)
@@ -212,6 +226,8 @@ class TransactionTable {
   // The INVITE server transaction a CANCEL is for (9.2: its key with
   // method INVITE), or null.
   const Transaction* cancel_target(const Message& cancel, TransactionId* id = nullptr) const;
+  // A live transaction, or null: unknown, ended, or a non-INVITE server
+  // transaction past its final response (over for the TU, as on TCP).
   const Transaction* find(TransactionId id) const;
   std::size_t size() const { return by_id_.size(); }
 
