@@ -1,8 +1,11 @@
 #include "server.h"
 
+#include "apps.h"
 #include "ipc/contracts/media.h"
+#include "ipc/contracts/router.h"
 #include "ipc/ipc.h"
 #include "log/log.h"
+#include "queue/id.h"
 #include "relay.h"
 #include "settings.h"
 
@@ -11,12 +14,23 @@ namespace parley::media {
 namespace {
 
 constexpr auto kSweepEvery = std::chrono::seconds(1);
+// A voicemail the router did not take is offered again, this often, for
+// this long (a router restarting); then it is lost, and logged.
+constexpr auto kDeliveryRetry = std::chrono::seconds(5);
+constexpr int kDeliveryAttempts = 120;
+constexpr auto kRouterTimeout = std::chrono::seconds(30);
 
 class Server final : public daemon::Service {
  public:
-  Server(daemon::Context& ctx, RelaySettings settings)
+  Server(daemon::Context& ctx, RelaySettings settings, AppSettings apps)
       : ctx_(ctx),
-        relay_(ctx.io(), std::move(settings), [] { return Relay::Clock::now(); }),
+        relay_(ctx.io(), settings, [] { return Relay::Clock::now(); }),
+        apps_(ctx.io(), settings, std::move(apps),
+              {.ended = [this](const std::string& call, const std::string& reason) { app_ended(call, reason); },
+               .deliver = [this](VoicemailMail mail, const std::string& sid) {
+                 asio::co_spawn(ctx_.io(), deliver(std::move(mail), sid), asio::detached);
+               }}),
+        router_(ctx.io(), ctx.endpoint("router", "router")),
         relay_server_(ctx.io(), ctx.endpoint("relay")),
         admin_(ctx.io(), ctx.endpoint("admin"), ipc::ServerOptions{.socket_mode = 0600}),
         events_(ctx.io(), ctx.endpoint("events")),
@@ -29,6 +43,16 @@ class Server final : public daemon::Service {
     relay_server_.handle(contracts::kRelayRelease,
                          [this](const ipc::RequestInfo& info, schema::RelayRelease req)
                              -> awaitable<Result<schema::RelayReleaseReply>> { co_return release(info, req); });
+    relay_server_.handle(contracts::kAppStart,
+                         [this](const ipc::RequestInfo& info, schema::AppStart req)
+                             -> awaitable<Result<schema::AppStartReply>> { co_return app_start(info, req); });
+    relay_server_.handle(contracts::kAppStop,
+                         [this](const ipc::RequestInfo&, schema::AppStop req) -> awaitable<Result<schema::AppStopReply>> {
+                           schema::AppStopReply reply;
+                           reply.set_found(apps_.stop(req.call()));
+                           co_return reply;
+                         });
+    apps_.load_prompts();
     admin_.handle(contracts::kRelayList,
                   [this](const ipc::RequestInfo&, schema::RelayListRequest)
                       -> awaitable<Result<schema::RelayListReply>> { co_return relay_.list(); });
@@ -60,6 +84,7 @@ class Server final : public daemon::Service {
       return fail(Errc::invalid, "media.address, advertised_address and the port range change with a restart of media");
     }
     relay_.set_limits(fresh.value());
+    apps_.set_settings(fresh.value(), load_app_settings(config));
     return {};
   }
 
@@ -95,6 +120,69 @@ class Server final : public daemon::Service {
     return reply;
   }
 
+  Result<schema::AppStartReply> app_start(const ipc::RequestInfo& info, const schema::AppStart& req) {
+    auto reply = apps_.start(req);
+    if (!reply) {
+      log::warn("media.app.refused", reply.error().detail,
+                {{"sid", info.sid}, {"call_id", req.call().substr(0, 128)}, {"value", req.application()}});
+    }
+    status();
+    return reply;
+  }
+
+  void app_ended(const std::string& call, const std::string& reason) {
+    schema::AppEnded event;
+    event.set_call(call);
+    event.set_reason(reason);
+    events_.publish(contracts::kAppEnded, call, event, "");
+  }
+
+  // A message left: queued by the router for the account's INBOX, as any
+  // mail (its rules, quota and the message-summary that follows). Offered
+  // again while the router does not answer, with the same queue id (the
+  // router takes it once).
+  awaitable<void> deliver(VoicemailMail mail, std::string sid) {
+    mail.host = daemon::host_name(ctx_.config());
+    const std::string message = voicemail_message(mail);
+    schema::EnqueueRequest req;
+    auto* env = req.mutable_envelope();
+    env->set_message_id(queue::new_id());
+    env->set_return_path("");
+    auto* to = env->add_recipients();
+    to->set_address(mail.account);
+    to->set_notify(schema::NOTIFY_NEVER);
+    env->mutable_client()->set_listener("voicemail");
+    env->set_sid(sid);
+    env->set_size(message.size());
+    env->set_received_unix_ms(
+        std::chrono::duration_cast<std::chrono::milliseconds>(mail.received.time_since_epoch()).count());
+    req.set_body(message);
+    asio::steady_timer wait(ctx_.io());
+    for (int attempt = 1; attempt <= kDeliveryAttempts; ++attempt) {
+      ipc::CallOptions opts(std::chrono::duration_cast<std::chrono::milliseconds>(kRouterTimeout), sid);
+      auto answer = co_await router_.call(contracts::kRouterEnqueue, req, opts);
+      if (answer && answer->answer().outcome() == schema::OUTCOME_ACCEPTED) {
+        log::info("media.voicemail.queued", "message queued",
+                  {{"sid", sid}, {"queue_id", env->message_id()}, {"account", mail.account},
+                   {"elapsed_ms", mail.length.count()}, {"bytes", message.size()}});
+        co_return;
+      }
+      const std::string error = answer ? schema::Outcome_Name(answer->answer().outcome()) : answer.error().detail;
+      if (answer && answer->answer().permanent()) {
+        log::error("media.voicemail.refused", "the router refused the message",
+                   {{"sid", sid}, {"account", mail.account}, {"error", error}});
+        co_return;
+      }
+      log::warn("media.voicemail.deferred", "the router did not take the message",
+                {{"sid", sid}, {"account", mail.account}, {"error", error}, {"count", attempt}});
+      wait.expires_after(kDeliveryRetry);
+      boost::system::error_code ec;
+      co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+    }
+    log::error("media.voicemail.lost", "the router never took the message", {{"sid", sid}, {"account", mail.account}});
+  }
+
   awaitable<void> sweep() {
     for (;;) {
       sweep_.expires_after(kSweepEvery);
@@ -117,11 +205,13 @@ class Server final : public daemon::Service {
 
   void status() {
     ctx_.set_status("calls " + std::to_string(relay_.calls()) + ", packets relayed " +
-                    std::to_string(relay_.relayed()));
+                    std::to_string(relay_.relayed()) + ", application calls " + std::to_string(apps_.calls()));
   }
 
   daemon::Context& ctx_;
   Relay relay_;
+  Apps apps_;
+  ipc::Client router_;
   ipc::Server relay_server_;
   ipc::Server admin_;
   ipc::Publisher events_;
@@ -133,7 +223,7 @@ class Server final : public daemon::Service {
 Result<std::unique_ptr<daemon::Service>> start(daemon::Context& ctx) {
   auto settings = load_settings(ctx.config());
   if (!settings) return settings.error();
-  return daemon::launch<Server>(ctx, std::move(settings.value()));
+  return daemon::launch<Server>(ctx, std::move(settings.value()), load_app_settings(ctx.config()));
 }
 
 }  // namespace parley::media

@@ -39,12 +39,23 @@ const config::Integer kMaxStreams{
     .doc = "Media streams (m= lines) relayed in one call; a call offering more is put through without "
            "the relay."};
 
+const config::String kPrompts{
+    .section = kSection, .key = "prompts", .default_value = PARLEY_PROMPTS_DIR,
+    .doc = "The directory of the prompts the applications play (WAV files, any rate: "
+           "voicemail-greeting.wav, voicemail-tone.wav, voicemail-goodbye.wav), made with espeak-ng when "
+           "Parley is built. Read at start and on reload."};
+const config::Integer kVoicemailMax{
+    .section = kSection, .key = "voicemail_max_s", .default_value = 180, .min = 10, .max = 3600,
+    .doc = "The longest voicemail message; the caller then hears goodbye and the call ends."};
+
 }  // namespace
 
 config::SectionDecl settings_section() {
   return {.name = std::string(kSection),
-          .doc = "The media process: the RTP/RTCP relay for calls through NAT.",
-          .keys = {kAddress, kAdvertised, kPortMin, kPortMax, kTimeout, kSetupTimeout, kMaxCalls, kMaxStreams}};
+          .doc = "The media process: the RTP/RTCP relay for calls through NAT, and the server's own "
+                 "applications (voicemail).",
+          .keys = {kAddress, kAdvertised, kPortMin, kPortMax, kTimeout, kSetupTimeout, kMaxCalls, kMaxStreams,
+                   kPrompts, kVoicemailMax}};
 }
 
 Result<RelaySettings> load_settings(const config::Config& c) {
@@ -73,6 +84,10 @@ Result<RelaySettings> load_settings(const config::Config& c) {
   s.max_calls = static_cast<std::size_t>(c.get(kMaxCalls));
   s.max_streams = static_cast<std::size_t>(c.get(kMaxStreams));
   return s;
+}
+
+AppSettings load_app_settings(const config::Config& c) {
+  return {.prompts = c.get(kPrompts), .voicemail_max = std::chrono::seconds(c.get(kVoicemailMax))};
 }
 
 }  // namespace parley::media

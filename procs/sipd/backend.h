@@ -30,6 +30,12 @@ class Backend {
   // Errc::unavailable at once when there is no media process.
   virtual awaitable<Result<schema::RelayUpdateReply>> relay_update(schema::RelayUpdate update) = 0;
   virtual awaitable<Result<schema::RelayReleaseReply>> relay_release(schema::RelayRelease release) = 0;
+  // The server's own applications (voicemail), answered by sipd with
+  // media as the audio's end; media_available() says whether there is a
+  // media process to ask (else the router leaves rules to voicemail out).
+  virtual bool media_available() const = 0;
+  virtual awaitable<Result<schema::AppStartReply>> app_start(schema::AppStart start) = 0;
+  virtual awaitable<Result<schema::AppStopReply>> app_stop(schema::AppStop stop) = 0;
 };
 
 }  // namespace parley::sipd

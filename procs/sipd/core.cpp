@@ -194,7 +194,7 @@ void Core::on_request(sip::Message request, const Flow& flow) {
     case sip::TransactionTable::Incoming::Kind::new_request: break;
   }
   if (request.method() == "ACK") {
-    forward_ack(request, flow);
+    if (!app_ack(request)) forward_ack(request, flow);
     return;
   }
   if (rate_limited(flow)) {
@@ -282,6 +282,7 @@ void Core::transaction_ended(sip::TransactionId id) {
   flows_.erase(id);
   sids_.erase(id);
   deliveries_.erase(id);
+  app_byes_.erase(id);
   // A branch that ends without a final response failed (timer B or F
   // told already; this covers a transaction dropped any other way).
   if (branch_of_.contains(id) || trunk_registers_.contains(id)) on_branch_failed(id, 408);

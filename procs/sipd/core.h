@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -113,6 +114,8 @@ class Core {
   // call's record ends ("media timeout"). The phones are not told yet
   // (docs/media.md).
   void relay_ended(std::string_view key, const schema::RelayEnded& event);
+  // An application ended its call (media's app.ended): the caller gets a BYE.
+  void app_ended(std::string_view call_id, const schema::AppEnded& event);
   // Registers to the configured trunks (trunks.cpp), refreshing before
   // expiry and retrying with backoff.
   void start_trunks();
@@ -374,6 +377,45 @@ class Core {
   };
   std::map<std::string, Relayed, std::less<>> relays_;  // by Call-ID
 
+  // --- the server's own applications (apps.cpp) ---
+  // A media target: the call is answered here and its audio is media's;
+  // false when it cannot be (not a call's first INVITE).
+  bool start_application(Proxied& p, const schema::SignalTarget& target);
+  awaitable<void> answer_application(sip::TransactionId server, std::string application, std::string account);
+  // Sends the dialog's 2xx (the INVITE's or a re-INVITE's) on `server`,
+  // again until the ACK over UDP.
+  void answer_app_invite(const std::string& call_id, sip::TransactionId server);
+  void resend_app_answer(const std::string& call_id);
+  // An ACK or a request inside an application's dialog: false when it is
+  // not one (the proxy's then).
+  bool app_ack(const sip::Message& ack);
+  bool app_request(sip::TransactionId id);
+  // The dialog is over: a BYE to the caller when `bye`, media told to stop
+  // when `tell_media` (not when media ended it), the call record ended.
+  void end_application(const std::string& call_id, std::string_view reason, bool bye, bool tell_media);
+  awaitable<void> send_app_update(schema::AppStart start);
+  awaitable<void> send_app_stop(schema::AppStop stop);
+  struct AppDialog {
+    std::string sid;
+    std::string application, account, caller;
+    sip::TransactionId server = 0;  // the INVITE (or re-INVITE) whose 2xx is resent
+    std::string local_tag;
+    std::string local_party;    // the INVITE's To, without tag: our From
+    std::string remote_party;   // the INVITE's From, with its tag: our To
+    std::string remote_target;  // its Contact URI
+    std::vector<std::string> route_set;  // its Record-Route values, in order
+    Flow flow;                  // where the INVITE came from: the BYE goes back there
+    std::uint32_t remote_cseq = 0;
+    std::string sdp;            // our answer
+    std::uint64_t sdp_version = 0;
+    bool acked = false;
+    sip::Duration interval{};
+    std::chrono::steady_clock::time_point given_up_at{};
+    std::unique_ptr<asio::steady_timer> timer;  // the 2xx's retransmission
+  };
+  std::map<std::string, AppDialog, std::less<>> apps_;  // by Call-ID
+  std::set<sip::TransactionId> app_byes_;                // our BYEs on their way
+
   // --- stored instant messages (messages.cpp) ---
   // Keeps a MESSAGE for an account with no device registered and answers
   // 202; false when it cannot be kept (over the account's limits).
@@ -470,5 +512,15 @@ std::string_view reason_phrase(int status);
 
 // A new RFC 3261 branch for a request this server sends.
 std::string new_branch();
+
+// RFC 3261 16.7 step 6: whether final status `candidate` is a better
+// answer to pass on than `best` (0: none yet).
+bool better(int candidate, int best);
+
+// Calls remembered for `parleyctl sip calls`.
+inline constexpr std::size_t kMaxCalls = 100000;
+
+// Whether a message's body is an SDP (Content-Type application/sdp).
+bool has_sdp(const sip::Message& m);
 
 }  // namespace parley::sipd

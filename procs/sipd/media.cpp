@@ -13,13 +13,13 @@
 
 namespace parley::sipd {
 
-namespace {
-
 bool has_sdp(const sip::Message& m) {
   if (m.body().empty()) return false;
   auto type = m.header("Content-Type");
   return type && ascii_iequal(trim_blanks(type->substr(0, type->find(';'))), "application/sdp");
 }
+
+namespace {
 
 // Addresses a NAT hides (RFC 1918, RFC 6598's shared space, link-local,
 // IPv6 unique local and link-local).

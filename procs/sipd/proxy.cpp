@@ -16,7 +16,6 @@ namespace {
 
 constexpr std::uint32_t kDefaultMaxForwards = 70;  // RFC 3261 16.6 step 3
 constexpr std::size_t kMaxBranches = 32;           // contacts rung at once for one request
-constexpr std::size_t kMaxCalls = 100000;          // calls remembered for `parleyctl sip calls`
 // How long the directory's answer "this domain is (not) ours" stands: a
 // domain added or removed takes effect for callers within this time.
 constexpr auto kDomainMemory = std::chrono::seconds(60);
@@ -26,34 +25,6 @@ constexpr std::size_t kMaxDomainsRemembered = 4096;
 
 bool dialog_creating(std::string_view method) {
   return method == "INVITE" || method == "SUBSCRIBE" || method == "REFER";
-}
-
-// RFC 3261 16.7 step 6: a 6xx wins; otherwise the lowest class; 503 is
-// passed on as 500 (step 6: it would make the client try elsewhere).
-bool better(int candidate, int best) {
-  if (best == 0) return true;
-  if (best >= 600) return false;
-  if (candidate >= 600) return true;
-  return candidate / 100 < best / 100;
-}
-
-// A value for a URI parameter: unreserved characters as they are, the
-// rest percent-encoded (RFC 3261 25.1 paramchar).
-std::string escape_uri_parameter(std::string_view value) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : value) {
-    const bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                       c == '_' || c == '.' || c == '!' || c == '~' || c == '*' || c == '\'' || c == '(' || c == ')';
-    if (plain) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xf]);
-    }
-  }
-  return out;
 }
 
 int answer_status(const schema::Answer& answer) {
@@ -70,6 +41,15 @@ int answer_status(const schema::Answer& answer) {
 }
 
 }  // namespace
+
+// A 6xx wins; otherwise the lowest class; 503 is passed on as 500
+// (step 6: it would make the client try elsewhere).
+bool better(int candidate, int best) {
+  if (best == 0) return true;
+  if (best >= 600) return false;
+  if (candidate >= 600) return true;
+  return candidate / 100 < best / 100;
+}
 
 // --- dispatch ----------------------------------------------------------
 
@@ -90,6 +70,7 @@ void Core::handle_request(sip::TransactionId id, const Flow& flow) {
   const auto routes = own_routes(request, flow);
   if (request.to().tag().has_value()) {
     if (method == "SUBSCRIBE" && resubscribe(id)) return;  // a subscription of ours (presence.cpp)
+    if (app_request(id)) return;                           // a call the server answered (apps.cpp)
     forward_in_dialog(id, flow);
     return;
   }
@@ -203,7 +184,7 @@ awaitable<void> Core::route_initial(sip::TransactionId id, Flow flow) {
   const sip::Message& request = txn->request();
   schema::RouteSignalRequest ask;
   ask.set_address(target);
-  ask.set_media(!settings().media_uri.empty());
+  ask.set_media(backend_.media_available());
   auto* signal = ask.mutable_signal();
   signal->set_sid(sid);
   signal->set_is_request(true);
@@ -350,7 +331,7 @@ void Core::stage_timed_out(sip::TransactionId server) {
 }
 
 void Core::drop_media_targets(Proxied& p) {
-  if (!settings().media_uri.empty()) return;
+  if (backend_.media_available()) return;
   for (auto* list : {p.plan.mutable_targets(), p.plan.mutable_on_busy(), p.plan.mutable_on_no_answer(),
                      p.plan.mutable_on_unregistered()}) {
     const auto before = list->size();
@@ -358,7 +339,7 @@ void Core::drop_media_targets(Proxied& p) {
       if (list->Get(i).kind() == schema::SignalTarget::KIND_MEDIA) list->DeleteSubrange(i, 1);
     }
     if (list->size() != before) {
-      log::debug("sip.route.no_media", "media target left out: no sipd.media_uri", {{"sid", p.sid}});
+      log::debug("sip.route.no_media", "media target left out: no media process", {{"sid", p.sid}});
     }
   }
 }
@@ -424,21 +405,7 @@ std::size_t Core::start_stage(Proxied& p) {
       leg.flow = *flow;
       if (start_branch(p, leg)) ++started;
     } else if (t.kind() == schema::SignalTarget::KIND_MEDIA) {
-      const std::string& media = settings().media_uri;
-      auto uri = sip::parse_uri(media);
-      if (media.empty() || !uri) continue;
-      auto flow = next_hop(*uri, std::nullopt);
-      if (!flow) {
-        log::info("sip.route.unreachable", "no next hop for the media process", {{"sid", p.sid}, {"to", media}});
-        continue;
-      }
-      // The media process learns what to play and for whom from the URI's
-      // parameters (docs/sip.md).
-      std::string request_uri = media + ";app=" + escape_uri_parameter(t.application()) +
-                                ";account=" + escape_uri_parameter(t.account());
-      Leg leg{.account = t.account(), .request_uri = std::move(request_uri), .drop_routes = ours, .record_route = true,
-              .flow = *flow};
-      if (start_branch(p, leg)) ++started;
+      if (start_application(p, t)) ++started;
     }
   }
   return started;
@@ -641,6 +608,7 @@ void Core::on_branch_response(sip::TransactionId client, const sip::Message& rec
     on_notify_response(client, received.status());
     return;
   }
+  if (app_byes_.contains(client)) return;  // the caller's answer to our BYE (apps.cpp)
   auto at = branch_of_.find(client);
   if (at == branch_of_.end()) return;  // the answer to a CANCEL of ours
   auto p_it = proxied_.find(at->second.first);
@@ -764,6 +732,7 @@ void Core::on_branch_failed(sip::TransactionId client, int status) {
     on_notify_response(client, status);
     return;
   }
+  if (app_byes_.contains(client)) return;
   auto at = branch_of_.find(client);
   if (at == branch_of_.end()) return;
   auto p_it = proxied_.find(at->second.first);

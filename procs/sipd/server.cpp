@@ -146,6 +146,9 @@ Status Server::start() {
   relay_events_ = std::make_unique<ipc::Subscriber>(io(), ctx_.endpoint("events", "media"));
   relay_events_->subscribe(contracts::kRelayEnded,
                            [this](std::string_view key, schema::RelayEnded event) { core_->relay_ended(key, event); });
+  // Calls an application ended (voicemail: a message left and #).
+  relay_events_->subscribe(contracts::kAppEnded,
+                           [this](std::string_view key, schema::AppEnded event) { core_->app_ended(key, event); });
   if (auto started = relay_events_->start(); !started) return started;
   asio::co_spawn(io(), sweep_loop(), asio::detached);
   core_->start_trunks();
@@ -317,15 +320,29 @@ awaitable<Result<std::vector<dns::Target>>> Server::locate(dns::SipDestination d
 // The relay answers at once or the call goes on without it: a caller
 // waits for the INVITE to leave.
 awaitable<Result<schema::RelayUpdateReply>> Server::relay_update(schema::RelayUpdate update) {
-  if (!std::filesystem::exists(media_socket_)) co_return fail(Errc::unavailable, "no media process");
+  if (!media_available()) co_return fail(Errc::unavailable, "no media process");
   ipc::CallOptions options(kRelayTimeout, update.sid());
   co_return co_await media_.call(contracts::kRelayUpdate, update, options);
 }
 
 awaitable<Result<schema::RelayReleaseReply>> Server::relay_release(schema::RelayRelease release) {
-  if (!std::filesystem::exists(media_socket_)) co_return fail(Errc::unavailable, "no media process");
+  if (!media_available()) co_return fail(Errc::unavailable, "no media process");
   ipc::CallOptions options(kCallTimeout, release.sid());
   co_return co_await media_.call(contracts::kRelayRelease, release, options);
+}
+
+bool Server::media_available() const { return std::filesystem::exists(media_socket_); }
+
+awaitable<Result<schema::AppStartReply>> Server::app_start(schema::AppStart start) {
+  if (!media_available()) co_return fail(Errc::unavailable, "no media process");
+  ipc::CallOptions options(kRelayTimeout, start.sid());
+  co_return co_await media_.call(contracts::kAppStart, start, options);
+}
+
+awaitable<Result<schema::AppStopReply>> Server::app_stop(schema::AppStop stop) {
+  if (!media_available()) co_return fail(Errc::unavailable, "no media process");
+  ipc::CallOptions options(kCallTimeout, stop.sid());
+  co_return co_await media_.call(contracts::kAppStop, stop, options);
 }
 
 awaitable<Result<schema::MailboxStatusReply>> Server::mailbox_status(schema::MailboxStatusRequest request) {

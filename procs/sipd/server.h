@@ -57,6 +57,9 @@ class Server final : public front::Frontend<Settings>, public Transport, public 
   awaitable<Result<std::vector<dns::Target>>> locate(dns::SipDestination destination) override;
   awaitable<Result<schema::RelayUpdateReply>> relay_update(schema::RelayUpdate update) override;
   awaitable<Result<schema::RelayReleaseReply>> relay_release(schema::RelayRelease release) override;
+  bool media_available() const override;
+  awaitable<Result<schema::AppStartReply>> app_start(schema::AppStart start) override;
+  awaitable<Result<schema::AppStopReply>> app_stop(schema::AppStop stop) override;
 
  private:
   // An outbound connection (TLS verifying `host`).

@@ -80,11 +80,6 @@ const config::Integer kMaxSubscriptions{
 const config::Integer kMaxSubscriptionsPerAccount{
     .section = kSection, .key = "max_subscriptions_per_account", .default_value = 200, .min = 1, .max = 100000,
     .doc = "Subscriptions at once to one account's events (its watchers); more get 403."};
-const config::String kMediaUri{
-    .section = kSection, .key = "media_uri", .default_value = "",
-    .doc = "The SIP URI of the media process (voicemail), e.g. \"sip:media@127.0.0.1:5090\": calls that a "
-           "forwarding rule sends to voicemail go there, with ;app=voicemail;account=ACCOUNT added to the "
-           "URI. Empty: there is no media process, and such rules are left out."};
 const config::String kMediaRelay{
     .section = kSection, .key = "media_relay", .default_value = "nat", .choices = {"nat", "always", "never"},
     .doc = "When a call's RTP goes through the media process (media.address): nat, when the caller or a "
@@ -216,7 +211,7 @@ config::SectionDecl settings_section() {
           .keys = {kDomain, kDefaultExpiresS, kMinExpiresS, kMaxExpiresS, kDigestAlgorithms, kNonceLifetimeS,
                    kInviteTimeoutS, kMaxCallS, kIdleTimeoutS, kMaxConnections, kMaxConnectionsPerIp, kMaxRequestsPerIp,
                    kMaxTransactions, kSubscribeMinExpiresS, kSubscribeDefaultExpiresS, kSubscribeMaxExpiresS,
-                   kMaxSubscriptions, kMaxSubscriptionsPerAccount, kMediaUri, kMediaRelay, kTlsCertificates, kDnsServers, kTlsCaFile,
+                   kMaxSubscriptions, kMaxSubscriptionsPerAccount, kMediaRelay, kTlsCertificates, kDnsServers, kTlsCaFile,
                    kTrunks, kTrunkDids}};
 }
 
@@ -261,16 +256,6 @@ Result<Settings> load_settings(const config::Config& c, const std::vector<std::s
   s.media_relay = relay == "always"  ? Settings::MediaRelay::always
                   : relay == "never" ? Settings::MediaRelay::never
                                      : Settings::MediaRelay::nat;
-  s.media_uri = c.get(kMediaUri);
-  if (!s.media_uri.empty()) {
-    // Parameters are appended to it: a URI with headers (?...) or in
-    // angle brackets would not take them.
-    auto uri = sip::parse_uri(s.media_uri);
-    if (!uri || (uri->scheme != sip::Scheme::sip && uri->scheme != sip::Scheme::sips) ||
-        s.media_uri.find_first_of("?<> ") != std::string::npos) {
-      return fail(Errc::invalid, "sipd.media_uri: not a sip: or sips: URI without headers: " + s.media_uri);
-    }
-  }
   auto tls = tls::section_contexts("sipd", c.get(kTlsCertificates), listeners, {"sips", "sip-wss"});
   if (!tls) return tls.error();
   s.tls = std::move(tls.value());

@@ -58,9 +58,6 @@ struct Settings {
   std::uint32_t subscribe_min_expires = 0, subscribe_default_expires = 0, subscribe_max_expires = 0;
   std::size_t max_subscriptions = 0;
   std::size_t max_subscriptions_per_account = 0;
-  // Where calls for media targets (voicemail) go: the media process's SIP
-  // URI; empty: such targets are left out.
-  std::string media_uri;
   enum class MediaRelay { nat, always, never };
   MediaRelay media_relay = MediaRelay::nat;  // when a call's media goes through the media process
   // TLS per listener name (sips, sip-wss).

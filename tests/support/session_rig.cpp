@@ -27,7 +27,6 @@ config::Config rig_config(const std::string& dir, config::SectionDecl section, s
                      "[smtpd]\nerror_delay_ms = 0\ntls_certificates = [" + entry + "]\n"
                      "[imapd]\ntls_certificates = [" + entry + "]\n"
                      "[sipd]\ndomain = \"example.test\"\ndigest_algorithms = [\"MD5\", \"SHA-256\"]\n"
-                     "media_uri = \"sip:media@192.0.2.1:40000;transport=tcp\"\n"
                      "tls_certificates = [" + entry + "]\n";
   text.append(extra);
   // The text has both front ends' sections; the other one is skipped.
@@ -155,7 +154,7 @@ schema::RouteSignalReply route_signal(const schema::RouteSignalRequest& req) {
       staged->set_stage_seconds(1);
     }
   } else if (address.starts_with("media@")) {
-    // kUser's voicemail: the media process (sipd.media_uri).
+    // kUser's voicemail: answered by sipd, its audio media's.
     t->set_kind(schema::SignalTarget::KIND_MEDIA);
     t->set_application("voicemail");
     t->set_account(std::string(kUser));
@@ -277,6 +276,29 @@ FakeBackends::FakeBackends(asio::io_context& io, const RigContext& ctx)
                  [this](const ipc::RequestInfo&, schema::RelayRelease req) -> awaitable<Result<schema::RelayReleaseReply>> {
                    relay_requests_.push_back("release:" + req.call());
                    schema::RelayReleaseReply out;
+                   out.set_found(true);
+                   co_return out;
+                 });
+  // The applications' end of a call: 192.0.2.99:31000, PCMU or PCMA and
+  // telephone-event as offered.
+  media_->handle(contracts::kAppStart,
+                 [this](const ipc::RequestInfo&, schema::AppStart req) -> awaitable<Result<schema::AppStartReply>> {
+                   relay_requests_.push_back("app:" + req.application() + ":" + req.account() + ":" + req.call());
+                   schema::AppStartReply out;
+                   for (const auto& f : req.formats()) {
+                     if (f.name() == "telephone-event") out.set_telephone_event(f.payload_type());
+                     if ((f.name() == "PCMU" || f.name() == "PCMA") && !out.has_format()) *out.mutable_format() = f;
+                   }
+                   if (!out.has_format()) co_return fail(Errc::invalid, "no codec in common");
+                   out.set_address("192.0.2.99");
+                   out.set_rtp_port(31000);
+                   out.set_rtcp_port(31001);
+                   co_return out;
+                 });
+  media_->handle(contracts::kAppStop,
+                 [this](const ipc::RequestInfo&, schema::AppStop req) -> awaitable<Result<schema::AppStopReply>> {
+                   relay_requests_.push_back("stop:" + req.call());
+                   schema::AppStopReply out;
                    out.set_found(true);
                    co_return out;
                  });

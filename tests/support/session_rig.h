@@ -84,8 +84,8 @@ class FakeBackends {
   FakeBackends(asio::io_context& io, const RigContext& ctx);
   ~FakeBackends();
   std::size_t enqueued() const { return enqueued_; }
-  // The media relay's requests (for sipd): "caller:CALL", "callee:CALL",
-  // "release:CALL", in order.
+  // media's requests (for sipd): "caller:CALL", "callee:CALL",
+  // "release:CALL", "app:APPLICATION:ACCOUNT:CALL", "stop:CALL", in order.
   const std::vector<std::string>& relay_requests() const { return relay_requests_; }
 
  private:

@@ -607,17 +607,65 @@ TEST(SipdProxy, FailedStageMovesOnAndSixHundredEndsTheSearch) {
   EXPECT_TRUE(find_methods(out, "INVITE").empty()) << summary(out);
 }
 
-// A media target goes to sipd.media_uri (the rig's: the test's own
-// connection) with the application and account as URI parameters.
-TEST(SipdProxy, MediaTargetGoesToTheMediaProcess) {
+// A media target (voicemail) is answered by sipd itself: media's end of
+// the audio in the SDP (the rig's stand-in: 192.0.2.99:31000), the codec
+// and telephone-event from the offer; the caller's BYE stops it.
+TEST(SipdApps, VoicemailIsAnsweredHereAndTheCallersByeStopsIt) {
   SipDialog d;
+  const std::string offer =
+      "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
+      "m=audio 4000 RTP/AVP 8 0 101\r\na=rtpmap:101 telephone-event/8000\r\n";
   auto out = d.say(request("INVITE", "sip:media@example.test", "sip:bob@elsewhere.test", "sip:media@example.test",
-                           "media-1", 1, "media1"));
-  const sip::Message* invite = find_method(out, "INVITE");
-  ASSERT_NE(invite, nullptr) << summary(out);
-  EXPECT_EQ(invite->request_uri_text(), "sip:media@192.0.2.1:40000;transport=tcp;app=voicemail;account=demo%40example.test");
-  out = d.say(answer(*invite, 200, "OK"));
+                           "vm-1", 1, "vm1", "Content-Type: application/sdp\r\n", offer));
+  EXPECT_EQ(find_method(out, "INVITE"), nullptr) << "nothing forwarded: " << summary(out);
+  const sip::Message* ok = find_status(out, 200);
+  ASSERT_NE(ok, nullptr) << summary(out);
+  EXPECT_EQ(ok->body(),
+            "v=0\r\no=parley 1 1 IN IP4 192.0.2.99\r\ns=parley\r\nc=IN IP4 192.0.2.99\r\nt=0 0\r\n"
+            "m=audio 31000 RTP/AVP 8 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
+            "a=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n");
+  ASSERT_TRUE(ok->to().tag().has_value());
+  ASSERT_EQ(ok->contacts().size(), 1u);
+  EXPECT_EQ(d.relay_requests().back(), "app:voicemail:demo@example.test:vm-1");
+  EXPECT_EQ(d.server().core().calls().size(), 1u);
+
+  // The caller's requests in the dialog: to the Contact, with the To tag.
+  const std::string contact(ok->contacts().front().uri_text);
+  const std::string tag(*ok->to().tag());
+  auto in_dialog = [&](std::string_view method, int cseq, std::string_view branch) {
+    std::string m = request(method, contact, "sip:bob@elsewhere.test", "sip:media@example.test", "vm-1", cseq, branch);
+    const std::string to = "To: <sip:media@example.test>";
+    return m.replace(m.find(to), to.size(), to + ";tag=" + tag);
+  };
+  out = d.say(in_dialog("ACK", 1, "vm1ack"));
+  EXPECT_TRUE(out.empty()) << "the ACK is the server's own: " << summary(out);
+  // An OPTIONS in the dialog is answered; an older CSeq is not taken.
+  out = d.say(in_dialog("OPTIONS", 2, "vm1opt"));
   EXPECT_NE(find_status(out, 200), nullptr) << summary(out);
+  out = d.say(in_dialog("INFO", 2, "vm1old"));
+  EXPECT_NE(find_status(out, 500), nullptr) << summary(out);
+  out = d.say(in_dialog("BYE", 3, "vm1bye"));
+  EXPECT_NE(find_status(out, 200), nullptr) << summary(out);
+  d.flush();
+  EXPECT_EQ(d.relay_requests().back(), "stop:vm-1");
+  EXPECT_TRUE(d.server().core().calls().empty());
+  // Over: a BYE again finds no dialog.
+  out = d.say(in_dialog("BYE", 4, "vm1bye2"));
+  EXPECT_EQ(find_status(out, 200), nullptr) << summary(out);
+}
+
+// An offer with no codec media speaks: 488, nothing kept.
+TEST(SipdApps, AnOfferWithoutACommonCodecGets488) {
+  SipDialog d;
+  const std::string offer = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
+                            "m=audio 4000 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\n";
+  auto out = d.say(request("INVITE", "sip:media@example.test", "sip:bob@elsewhere.test", "sip:media@example.test",
+                           "vm-2", 1, "vm2", "Content-Type: application/sdp\r\n", offer));
+  EXPECT_NE(find_status(out, 488), nullptr) << summary(out);
+  out = d.say(request("INVITE", "sip:media@example.test", "sip:bob@elsewhere.test", "sip:media@example.test",
+                      "vm-3", 1, "vm3"));
+  EXPECT_NE(find_status(out, 488), nullptr) << "no offer at all: " << summary(out);
+  EXPECT_TRUE(d.server().core().calls().empty());
 }
 
 // A SIP server of another domain on a real TCP socket of the test's: it

@@ -1,0 +1,198 @@
+"""Voicemail end to end: the real parleyd with sipd, media and the mail
+processes. demo2 sends calls to voicemail when no phone of theirs is
+registered (sip_forward_unregistered=voicemail, set with parleyctl). A
+caller of the test's own (SIP over UDP, RTP on a plain socket, G.711 µ-law
+and RFC 4733 events written here) hears the greeting and the tone, speaks a
+440 Hz tone for three seconds and presses #; it hears goodbye and gets the
+server's BYE. The message arrives in demo2's INBOX (read with imaplib) as a
+mail with an audio/wav attachment, which sox measures: its length and its
+pitch are what was sent."""
+
+import audioop
+import email
+import imaplib
+import math
+import os
+import re
+import select
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import BIN, wait_for  # noqa: E402
+from test_media import UserAgent, header, media_of, rtp_socket  # noqa: E402
+from test_sip import DOMAIN, digest_authorization  # noqa: E402
+from test_mail import tls_context  # noqa: E402
+from test_sip_mwi import MwiServer  # noqa: E402
+
+PROMPTS = os.path.join(BIN, "..", "share", "prompts")
+
+
+class VoicemailServer(MwiServer):
+    """MwiServer with media, playing the prompts this build made."""
+
+    def __init__(self):
+        super().__init__(media=True)
+        self.sections = self.sections.replace("[media]\n", f'[media]\nprompts = "{os.path.abspath(PROMPTS)}"\n', 1)
+        self.write_config(self.config_text().replace("PASSWORDS", os.path.join(self.dir, "passwords")))
+
+
+def rms(pcm):
+    return audioop.rms(pcm, 2)
+
+
+def sine_frames(hz, seconds, rate=8000):
+    """µ-law frames of 20 ms of a sine at -12 dBFS."""
+    samples = [int(8000 * math.sin(2 * math.pi * hz * n / rate)) for n in range(int(rate * seconds))]
+    pcm = struct.pack(f"<{len(samples)}h", *samples)
+    ulaw = audioop.lin2ulaw(pcm, 2)
+    return [ulaw[i:i + 160] for i in range(0, len(ulaw), 160)]
+
+
+class Voicemail(unittest.TestCase):
+    def test_a_message_left_arrives_as_mail_with_what_was_said(self):
+        with VoicemailServer() as p:
+            p.wait_state("media", "ready")
+            r = p.ctl("account", "set", f"demo2@{DOMAIN}", "sip_forward_unregistered=voicemail")
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+            caller, audio = UserAgent(p.sip_port), rtp_socket()
+            self.addCleanup(caller.close)
+            self.addCleanup(audio.close)
+            rtp_port = audio.getsockname()[1]
+            offer = (f"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                     f"m=audio {rtp_port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
+                     f"a=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n")
+            target = f"sip:demo2@{DOMAIN}"
+            call_id = "voicemail@test"
+
+            def invite(cseq, auth=""):
+                return (f"INVITE {target} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{caller.port};branch=z9hG4bKvm{cseq};rport\r\n"
+                        f"Max-Forwards: 70\r\nFrom: \"Demo One\" <sip:demo@{DOMAIN}>;tag=caller\r\nTo: <{target}>\r\n"
+                        f"Call-ID: {call_id}\r\nCSeq: {cseq} INVITE\r\n"
+                        f"Contact: <sip:demo@127.0.0.1:{caller.port}>\r\n{auth}Content-Type: application/sdp\r\n"
+                        f"Content-Length: {len(offer)}\r\n\r\n{offer}")
+            caller.send(invite(1))
+            challenge = caller.recv()
+            self.assertTrue(challenge.startswith("SIP/2.0 407 "), challenge)
+            caller.send(f"ACK {target} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{caller.port};branch=z9hG4bKvm1;rport\r\n"
+                        f"Max-Forwards: 70\r\nFrom: <sip:demo@{DOMAIN}>;tag=caller\r\nTo: {header(challenge, 'To')}\r\n"
+                        f"Call-ID: {call_id}\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n")
+            caller.send(invite(2, digest_authorization(challenge, "demo", p.password("demo"), "INVITE", target,
+                                                       proxy=True)))
+            answered = caller.recv()
+            while answered.startswith("SIP/2.0 18"):
+                answered = caller.recv()
+            self.assertTrue(answered.startswith("SIP/2.0 200 "), answered)
+            address, port = media_of(answered)
+            self.assertEqual(address, "127.0.0.1")
+            self.assertTrue(p.media_ports[0] <= port <= p.media_ports[1], port)
+            body = answered.split("\r\n\r\n", 1)[1]
+            self.assertRegex(body, r"m=audio \d+ RTP/AVP 0 101\r\n")
+            to = header(answered, "To")
+            contact = re.search(r"<([^>]+)>", header(answered, "Contact")).group(1)
+            caller.send(f"ACK {contact} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{caller.port};branch=z9hG4bKvmack;rport\r\n"
+                        f"Max-Forwards: 70\r\nFrom: <sip:demo@{DOMAIN}>;tag=caller\r\nTo: {to}\r\n"
+                        f"Call-ID: {call_id}\r\nCSeq: 2 ACK\r\nContent-Length: 0\r\n\r\n")
+
+            # The greeting and the tone: sound, then silence once the
+            # recording starts; together under ten seconds.
+            media = ("127.0.0.1", port)
+            seq, ts = 100, 1000
+
+            def send(payload, pt=0, marker=False):
+                nonlocal seq
+                audio.sendto(struct.pack("!BBHII", 0x80, pt | (0x80 if marker else 0), seq, ts, 0x01020304) + payload,
+                             media)
+                seq += 1
+
+            # Like a phone, the caller sends all along: silence while it
+            # listens, a frame for each frame heard.
+            heard, quiet, started = [], 0, time.time()
+            while time.time() - started < 15:
+                send(b"\xff" * 160)
+                ts += 160
+                packet, source = audio.recvfrom(2048)
+                self.assertEqual(source, media, "media answers from the port it gave")
+                self.assertEqual(packet[1] & 0x7f, 0, "PCMU")
+                level = rms(audioop.ulaw2lin(packet[12:], 2))
+                heard.append(level)
+                quiet = quiet + 1 if level < 50 else 0
+                if quiet >= 25 and sum(1 for x in heard if x >= 50) >= 50:
+                    break
+            sounding = [i for i, x in enumerate(heard) if x >= 50]
+            self.assertGreaterEqual(len(sounding), 50, "a greeting was heard")
+            self.assertLess((sounding[-1] + 1) * 0.02, 10.0, "greeting and tone under 10 s")
+
+            # Three seconds of 440 Hz, in real time, then # (RFC 4733: the
+            # event's packets, its end three times).
+            for f in sine_frames(440, 3.0):
+                send(f)
+                ts += 160
+                time.sleep(0.02)
+            for i, end in enumerate([False, False, True, True, True]):
+                send(struct.pack("!BBH", 11, (0x80 if end else 0) | 10, 160 * (i + 1)), pt=101, marker=i == 0)
+                time.sleep(0.02)
+
+            # Goodbye, then the server's BYE.
+            bye = None
+            deadline = time.time() + 15
+            goodbye = 0
+            while bye is None and time.time() < deadline:
+                ready, _, _ = select.select([audio, caller.sock], [], [], 1)
+                if audio in ready:
+                    packet = audio.recv(2048)
+                    if rms(audioop.ulaw2lin(packet[12:], 2)) >= 50:
+                        goodbye += 1
+                if caller.sock in ready:
+                    message = caller.recv()
+                    if message.startswith("BYE "):
+                        bye = message
+            self.assertIsNotNone(bye, "the server ends the call")
+            self.assertGreater(goodbye, 25, "goodbye was said")
+            keep = [l for l in bye.split("\r\n\r\n")[0].split("\r\n")[1:]
+                    if l.split(":")[0].lower() in ("via", "from", "to", "call-id", "cseq")]
+            caller.send("SIP/2.0 200 OK\r\n" + "\r\n".join(keep) + "\r\nContent-Length: 0\r\n\r\n")
+
+            # The message, in demo2's INBOX.
+            imap = imaplib.IMAP4("127.0.0.1", p.imap_port, timeout=30)
+            self.addCleanup(imap.logout)
+            imap.starttls(ssl_context=tls_context())
+            imap.login(f"demo2@{DOMAIN}", p.password("demo2"))
+
+            def arrived():
+                imap.select("INBOX")
+                return imap.search(None, "ALL")[1][0].split()
+            ids = wait_for(arrived, timeout=30, what="the voicemail in the INBOX")
+            raw = imap.fetch(ids[-1], "(RFC822)")[1][0][1]
+            message = email.message_from_bytes(raw)
+            self.assertTrue(message["Subject"].startswith("Voicemail from Demo One <demo@example.test> (0:0"),
+                            message["Subject"])
+            self.assertEqual(message["Message-Context"], "voice-message")
+            wavs = [part for part in message.walk() if part.get_content_type() == "audio/wav"]
+            self.assertEqual(len(wavs), 1)
+            with tempfile.NamedTemporaryFile(suffix=".wav") as f:
+                f.write(wavs[0].get_payload(decode=True))
+                f.flush()
+                info = subprocess.run(["sox", "--i", "-D", f.name], capture_output=True, text=True, check=True)
+                length = float(info.stdout)
+                # The 3 s spoken, and what the jitter buffer held of the
+                # silence sent while the tone ended.
+                self.assertTrue(2.9 <= length <= 4.2, length)
+                stat = subprocess.run(["sox", f.name, "-n", "stat"], capture_output=True, text=True).stderr
+                pitch = int(re.search(r"Rough\s+frequency:\s+(\d+)", stat).group(1))
+                self.assertTrue(400 <= pitch <= 480, stat)
+                level = float(re.search(r"RMS\s+amplitude:\s+([\d.]+)", stat).group(1))
+                self.assertGreater(level, 0.05, stat)
+
+            # The call is over on both sides.
+            wait_for(lambda: "application calls 0" in p.ctl("status").stdout, what="media's call ended")
+
+
+if __name__ == "__main__":
+    unittest.main()
