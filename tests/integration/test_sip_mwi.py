@@ -23,8 +23,8 @@ from test_sip import DOMAIN, SCENARIOS, SIPP, SipServer, free_udp_tcp_port  # no
 class MwiServer(SipServer):
     """SipServer plus the mail processes: SMTP in, local delivery, IMAP."""
 
-    def __init__(self, media=False):
-        super().__init__(media=media)
+    def __init__(self, media=False, sipd=""):
+        super().__init__(media=media, sipd=sipd)
         self.smtp_port, self.imap_port = free_port(), free_port()
         self.sections += f"""[smtpd]
 tls_certificates = ["default={self.cert},{self.key}"]

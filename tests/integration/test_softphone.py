@@ -4,7 +4,8 @@ over UDP and TCP; with a wrong password it does not register.
 
 baresip runs headless with a config directory of the test's own
 (`baresip -f DIR`): SIP on 127.0.0.1 on a free port, sipd as its outbound
-proxy, no STUN/ICE/TURN, G.711 with a sine source (ausine) and a player
+proxy, no STUN/ICE/TURN, G.711 with a sine source (ausine, or a WAV file
+with aufile) and a player
 that plays nowhere (aubridge), so no sound device is needed. The test drives
 it through the ctrl_tcp module (netstring-framed JSON on a TCP port): each
 command (`dial`, `hangup`) gets a reply saying whether baresip took it, and
@@ -53,7 +54,7 @@ class Baresip:
     """One baresip process with one account, driven over ctrl_tcp. Use as a
     context manager: the process is killed on the way out, whatever happened."""
 
-    def __init__(self, p, name, user, password, transport="udp"):
+    def __init__(self, p, name, user, password, transport="udp", wav=None):
         self.p = p
         self.name = name
         self.dir = os.path.join(p.dir, f"baresip-{name}")
@@ -70,15 +71,15 @@ class Baresip:
 module_path {MODULES}
 sip_listen 127.0.0.1:{self.sip_port}
 call_local_timeout 30
-audio_source ausine,440
-ausrc_srate 48000
-ausrc_channels 2
+{f"audio_source aufile,{wav}" if wav else "audio_source ausine,440"}
+{"" if wav else "ausrc_srate 48000"}
+{"" if wav else "ausrc_channels 2"}
 net_interface 127.0.0.1
 audio_player aubridge,nowhere
 audio_alert aubridge,nowhere
 rtp_ports 40000-49999
 module g711.so
-module ausine.so
+module {"aufile.so" if wav else "ausine.so"}
 module aubridge.so
 module_tmp account.so
 module_app menu.so

@@ -6,7 +6,9 @@ and RFC 4733 events written here) hears the greeting and the tone, speaks a
 440 Hz tone for three seconds and presses #; it hears goodbye and gets the
 server's BYE. The message arrives in demo2's INBOX (read with imaplib) as a
 mail with an audio/wav attachment, which sox measures: its length and its
-pitch are what was sent."""
+pitch are what was sent. Then a real softphone, Debian's baresip, calls
+demo2 and speaks a WAV file (its aufile source) into voicemail, and that
+message arrives too."""
 
 import audioop
 import email
@@ -29,6 +31,7 @@ from test_media import UserAgent, header, media_of, rtp_socket  # noqa: E402
 from test_sip import DOMAIN, digest_authorization  # noqa: E402
 from test_mail import tls_context  # noqa: E402
 from test_sip_mwi import MwiServer  # noqa: E402
+from test_softphone import MD5_ONLY, Baresip  # noqa: E402
 
 PROMPTS = os.path.join(BIN, "..", "share", "prompts")
 
@@ -36,8 +39,8 @@ PROMPTS = os.path.join(BIN, "..", "share", "prompts")
 class VoicemailServer(MwiServer):
     """MwiServer with media, playing the prompts this build made."""
 
-    def __init__(self):
-        super().__init__(media=True)
+    def __init__(self, sipd=""):
+        super().__init__(media=True, sipd=sipd)
         self.sections = self.sections.replace("[media]\n", f'[media]\nprompts = "{os.path.abspath(PROMPTS)}"\n', 1)
         self.write_config(self.config_text().replace("PASSWORDS", os.path.join(self.dir, "passwords")))
 
@@ -160,38 +163,78 @@ class Voicemail(unittest.TestCase):
             caller.send("SIP/2.0 200 OK\r\n" + "\r\n".join(keep) + "\r\nContent-Length: 0\r\n\r\n")
 
             # The message, in demo2's INBOX.
-            imap = imaplib.IMAP4("127.0.0.1", p.imap_port, timeout=30)
-            self.addCleanup(imap.logout)
-            imap.starttls(ssl_context=tls_context())
-            imap.login(f"demo2@{DOMAIN}", p.password("demo2"))
-
-            def arrived():
-                imap.select("INBOX")
-                return imap.search(None, "ALL")[1][0].split()
-            ids = wait_for(arrived, timeout=30, what="the voicemail in the INBOX")
-            raw = imap.fetch(ids[-1], "(RFC822)")[1][0][1]
-            message = email.message_from_bytes(raw)
+            message = inbox(self, p, "demo2", 1)[0]
             self.assertTrue(message["Subject"].startswith("Voicemail from Demo One <demo@example.test> (0:0"),
                             message["Subject"])
             self.assertEqual(message["Message-Context"], "voice-message")
             wavs = [part for part in message.walk() if part.get_content_type() == "audio/wav"]
             self.assertEqual(len(wavs), 1)
-            with tempfile.NamedTemporaryFile(suffix=".wav") as f:
-                f.write(wavs[0].get_payload(decode=True))
-                f.flush()
-                info = subprocess.run(["sox", "--i", "-D", f.name], capture_output=True, text=True, check=True)
-                length = float(info.stdout)
-                # The 3 s spoken, and what the jitter buffer held of the
-                # silence sent while the tone ended.
-                self.assertTrue(2.9 <= length <= 4.2, length)
-                stat = subprocess.run(["sox", f.name, "-n", "stat"], capture_output=True, text=True).stderr
-                pitch = int(re.search(r"Rough\s+frequency:\s+(\d+)", stat).group(1))
-                self.assertTrue(400 <= pitch <= 480, stat)
-                level = float(re.search(r"RMS\s+amplitude:\s+([\d.]+)", stat).group(1))
-                self.assertGreater(level, 0.05, stat)
+            length, pitch, level = sox_stat(wavs[0].get_payload(decode=True))
+            # The 3 s spoken, and what the jitter buffer held of the
+            # silence sent while the tone ended.
+            self.assertTrue(2.9 <= length <= 4.2, length)
+            self.assertTrue(400 <= pitch <= 480, pitch)
+            self.assertGreater(level, 0.05)
 
             # The call is over on both sides.
             wait_for(lambda: "application calls 0" in p.ctl("status").stdout, what="media's call ended")
+
+
+def inbox(test, p, account, count):
+    """The `count` messages of `account`'s INBOX, once there (imaplib)."""
+    imap = imaplib.IMAP4("127.0.0.1", p.imap_port, timeout=30)
+    test.addCleanup(imap.logout)
+    imap.starttls(ssl_context=tls_context())
+    imap.login(f"{account}@{DOMAIN}", p.password(account))
+
+    def arrived():
+        imap.select("INBOX")
+        ids = imap.search(None, "ALL")[1][0].split()
+        return ids if len(ids) >= count else None
+    ids = wait_for(arrived, timeout=30, what=f"{count} message(s) in the INBOX")
+    return [email.message_from_bytes(imap.fetch(i, "(RFC822)")[1][0][1]) for i in ids]
+
+
+def sox_stat(wav_bytes):
+    """(length in seconds, rough frequency, RMS amplitude) by sox."""
+    with tempfile.NamedTemporaryFile(suffix=".wav") as f:
+        f.write(wav_bytes)
+        f.flush()
+        length = float(subprocess.run(["sox", "--i", "-D", f.name], capture_output=True, text=True, check=True).stdout)
+        stat = subprocess.run(["sox", f.name, "-n", "stat"], capture_output=True, text=True).stderr
+    return (length, int(re.search(r"Rough\s+frequency:\s+(\d+)", stat).group(1)),
+            float(re.search(r"RMS\s+amplitude:\s+([\d.]+)", stat).group(1)))
+
+
+class Softphone(unittest.TestCase):
+    def test_baresip_leaves_a_message_from_a_wav_file(self):
+        with VoicemailServer(sipd=MD5_ONLY) as p:
+            p.wait_state("media", "ready")
+            r = p.ctl("account", "set", f"demo2@{DOMAIN}", "sip_forward_unregistered=voicemail")
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            # What the caller says: 12 s of 660 Hz (the greeting and the
+            # tone take the first five or six).
+            wav = os.path.join(p.dir, "message.wav")
+            subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", wav, "synth", "12", "sine", "660",
+                            "vol", "0.5"], check=True)
+            with Baresip(p, "caller", "demo", p.password("demo"), "udp", wav=wav) as phone:
+                ok = phone.event("REGISTER_OK", "REGISTER_FAIL")
+                self.assertEqual(ok["type"], "REGISTER_OK", ok)
+                self.assertTrue(phone.command("dial", f"sip:demo2@{DOMAIN}").get("ok"))
+                established = phone.event("CALL_ESTABLISHED", "CALL_CLOSED")
+                self.assertEqual(established["type"], "CALL_ESTABLISHED", established)
+                time.sleep(10)
+                self.assertEqual(phone.seen("CALL_CLOSED"), [], "the call is still up")
+                self.assertTrue(phone.command("hangup").get("ok"))
+                phone.event("CALL_CLOSED")
+            message = inbox(self, p, "demo2", 1)[0]
+            self.assertTrue(message["Subject"].startswith("Voicemail from demo@example.test ("), message["Subject"])
+            wavs = [part for part in message.walk() if part.get_content_type() == "audio/wav"]
+            self.assertEqual(len(wavs), 1)
+            length, pitch, level = sox_stat(wavs[0].get_payload(decode=True))
+            self.assertTrue(2.0 <= length <= 8.0, length)
+            self.assertTrue(600 <= pitch <= 720, pitch)
+            self.assertGreater(level, 0.05)
 
 
 if __name__ == "__main__":
