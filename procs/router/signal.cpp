@@ -152,8 +152,10 @@ class Expander {
           out.refusal = signal_loop();
           co_return out;
         }
-        std::string always = res.sip().forward_always();
-        if (role != Role::member && after_hours(res)) always = res.sip().forward_after_hours();
+        // Forwarding is for calls and messages: a subscription to the
+        // account's events (presence, its message-summary) stays its own.
+        std::string always = events() ? std::string() : res.sip().forward_always();
+        if (role != Role::member && !events() && after_hours(res)) always = res.sip().forward_after_hours();
         if (always == kVoicemail && !media_available(res.account(), "sip_forward_always")) always.clear();
         if (role == Role::member || always.empty()) {
           out.targets.push_back(registered(res.account()));
@@ -200,6 +202,8 @@ class Expander {
   }
 
   const std::string& sid() const { return sid_; }
+  // SUBSCRIBE or PUBLISH: the account's events, not a call.
+  bool events() const { return signal_.method() == "SUBSCRIBE" || signal_.method() == "PUBLISH"; }
 
   // Whether a rule of `account` (setting `key`) to voicemail can be
   // followed: sipd has a media process. Logged when not.
@@ -367,7 +371,7 @@ awaitable<schema::RouteSignalReply> route_signal(Resolve resolve, schema::RouteS
   to_list(std::move(targets.value()), *reply.mutable_targets(), sid, address);
 
   // The called account's own forwarding rules, each a forward destination.
-  if (called.kind() == schema::Resolution::KIND_ACCOUNT) {
+  if (called.kind() == schema::Resolution::KIND_ACCOUNT && !expander.events()) {
     const schema::SipSettings& sip = called.sip();
     struct Rule {
       const std::string* destination;

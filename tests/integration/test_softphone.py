@@ -54,7 +54,7 @@ class Baresip:
     """One baresip process with one account, driven over ctrl_tcp. Use as a
     context manager: the process is killed on the way out, whatever happened."""
 
-    def __init__(self, p, name, user, password, transport="udp", wav=None):
+    def __init__(self, p, name, user, password, transport="udp", wav=None, mwi=False):
         self.p = p
         self.name = name
         self.dir = os.path.join(p.dir, f"baresip-{name}")
@@ -80,6 +80,7 @@ audio_alert aubridge,nowhere
 rtp_ports 40000-49999
 module g711.so
 module {"aufile.so" if wav else "ausine.so"}
+{"module_app mwi.so" if mwi else ""}
 module aubridge.so
 module_tmp account.so
 module_app menu.so
@@ -92,7 +93,7 @@ ctrl_tcp_listen 127.0.0.1:{self.ctrl_port}
             pass
         self.account = (f'<{self.aor};transport={transport}>;auth_pass={password};'
                         f'outbound="sip:127.0.0.1:{p.sip_port};transport={transport}";'
-                        f'regint=600;audio_codecs=pcmu;mwi=no;pubint=0')
+                        f'regint=600;audio_codecs=pcmu;mwi={"yes" if mwi else "no"};pubint=0')
         self.proc = None
         self.sock = None
         self.events = []

@@ -7,8 +7,9 @@ and RFC 4733 events written here) hears the greeting and the tone, speaks a
 server's BYE. The message arrives in demo2's INBOX (read with imaplib) as a
 mail with an audio/wav attachment, which sox measures: its length and its
 pitch are what was sent. Then a real softphone, Debian's baresip, calls
-demo2 and speaks a WAV file (its aufile source) into voicemail, and that
-message arrives too."""
+demo2 and speaks a WAV file (its aufile source) into voicemail; that
+message arrives too, and demo2's own baresip, subscribed to its
+message-summary, is told a message waits."""
 
 import audioop
 import email
@@ -207,27 +208,39 @@ def sox_stat(wav_bytes):
 
 
 class Softphone(unittest.TestCase):
-    def test_baresip_leaves_a_message_from_a_wav_file(self):
+    def test_baresip_leaves_a_message_from_a_wav_file_and_the_lamp_lights(self):
         with VoicemailServer(sipd=MD5_ONLY) as p:
             p.wait_state("media", "ready")
-            r = p.ctl("account", "set", f"demo2@{DOMAIN}", "sip_forward_unregistered=voicemail")
+            # demo2's own phone is registered and watches its message-summary;
+            # its calls all go to voicemail.
+            r = p.ctl("account", "set", f"demo2@{DOMAIN}", "sip_forward_always=voicemail")
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             # What the caller says: 12 s of 660 Hz (the greeting and the
             # tone take the first five or six).
             wav = os.path.join(p.dir, "message.wav")
             subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", wav, "synth", "12", "sine", "660",
                             "vol", "0.5"], check=True)
-            with Baresip(p, "caller", "demo", p.password("demo"), "udp", wav=wav) as phone:
-                ok = phone.event("REGISTER_OK", "REGISTER_FAIL")
-                self.assertEqual(ok["type"], "REGISTER_OK", ok)
+            with Baresip(p, "callee", "demo2", p.password("demo2"), "udp", mwi=True) as lamp, \
+                    Baresip(p, "caller", "demo", p.password("demo"), "udp", wav=wav) as phone:
+                for ua in (lamp, phone):
+                    ok = ua.event("REGISTER_OK", "REGISTER_FAIL")
+                    self.assertEqual(ok["type"], "REGISTER_OK", ok)
                 self.assertTrue(phone.command("dial", f"sip:demo2@{DOMAIN}").get("ok"))
                 established = phone.event("CALL_ESTABLISHED", "CALL_CLOSED")
                 self.assertEqual(established["type"], "CALL_ESTABLISHED", established)
+                self.assertEqual(lamp.seen("CALL_INCOMING"), [], "demo2's phone does not ring")
                 time.sleep(10)
                 self.assertEqual(phone.seen("CALL_CLOSED"), [], "the call is still up")
                 self.assertTrue(phone.command("hangup").get("ok"))
                 phone.event("CALL_CLOSED")
-            message = inbox(self, p, "demo2", 1)[0]
+                message = inbox(self, p, "demo2", 1)[0]
+
+                def lit():
+                    for e in lamp.seen("MWI_NOTIFY"):
+                        if "Messages-Waiting: yes" in e.get("param", ""):
+                            return e
+                    return None
+                wait_for(lit, timeout=20, what="a message-summary NOTIFY with a message waiting on demo2's phone")
             self.assertTrue(message["Subject"].startswith("Voicemail from demo@example.test ("), message["Subject"])
             wavs = [part for part in message.walk() if part.get_content_type() == "audio/wav"]
             self.assertEqual(len(wavs), 1)

@@ -396,6 +396,23 @@ TEST_F(SignalTest, VoicemailIsAMediaTarget) {
   EXPECT_EQ(targets("voicemail@example.test"), Lines{kUnknown});
 }
 
+// A subscription to an account's events (its presence, its
+// message-summary) is the account's own: its forwarding rules are for
+// calls and messages.
+TEST_F(SignalTest, SubscriptionsAreNotForwarded) {
+  set("bob@example.test", "sip_forward_always", "voicemail");
+  set("bob@example.test", "sip_forward_unregistered", "erin@example.test");
+  for (const std::string method : {"SUBSCRIBE", "PUBLISH"}) {
+    SCOPED_TRACE(method);
+    auto r = request("bob@example.test");
+    r.mutable_signal()->set_method(method);
+    auto reply = route(r);
+    EXPECT_EQ(describe(reply.targets()), Lines{kBob});
+    EXPECT_TRUE(reply.on_unregistered().empty());
+  }
+  EXPECT_EQ(targets("bob@example.test"), Lines{"media voicemail bob@example.test"}) << "an INVITE still is";
+}
+
 TEST_F(SignalTest, VoicemailWithoutMediaIsNoRule) {
   // sipd has no media process: every rule to voicemail is as if not set.
   auto without = [](std::string address) {
