@@ -17,6 +17,8 @@ inline constexpr ipc::Method<schema::RelayRelease, schema::RelayReleaseReply> kR
 inline constexpr ipc::Method<schema::AppStart, schema::AppStartReply> kAppStart{"media.app.start"};
 // Endpoint "relay": sipd. The caller hung up.
 inline constexpr ipc::Method<schema::AppStop, schema::AppStopReply> kAppStop{"media.app.stop"};
+// Endpoint "relay": sipd. DTMF from the caller's SIP INFO.
+inline constexpr ipc::Method<schema::AppDigits, schema::AppDigitsReply> kAppDigits{"media.app.digits"};
 
 // Endpoint "admin" (mode 0600): parleyd only, for `parleyctl media calls`.
 inline constexpr ipc::Method<schema::RelayListRequest, schema::RelayListReply> kRelayList{"media.calls"};

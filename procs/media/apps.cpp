@@ -144,6 +144,13 @@ bool Apps::stop(const std::string& call) {
   return true;
 }
 
+bool Apps::digits(const std::string& call, std::string_view digits) {
+  auto it = calls_.find(call);
+  if (it == calls_.end()) return false;
+  for (char d : digits.substr(0, 16)) it->second->voicemail->digit(d);
+  return true;
+}
+
 void Apps::tick() {
   const auto now = std::chrono::steady_clock::now();
   for (auto it = calls_.begin(); it != calls_.end();) {

@@ -49,6 +49,9 @@ class Apps {
   Result<schema::AppStartReply> start(const schema::AppStart& request);
   // The caller hung up; false for an unknown call.
   bool stop(const std::string& call);
+  // DTMF the caller sent in SIP INFO, as if it came in RFC 4733 events;
+  // false for an unknown call.
+  bool digits(const std::string& call, std::string_view digits);
   std::size_t calls() const { return calls_.size(); }
 
  private:

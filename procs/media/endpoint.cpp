@@ -2,6 +2,8 @@
 
 #include <random>
 
+#include <spandsp.h>
+
 #include "rtp/rtp.h"
 #include "voicemail.h"
 
@@ -15,6 +17,21 @@ struct Endpoint::Sockets {
   explicit Sockets(asio::io_context& io) : rtp(io), rtcp(io) {}
   udp::socket rtp, rtcp;
   Endpoint* owner = nullptr;
+};
+
+// spandsp's DTMF receiver (ITU-T Q.24 levels and twist), fed the audio
+// heard; what it finds is added to the endpoint's digits.
+struct Endpoint::ToneDetector {
+  explicit ToneDetector(std::string& digits) : state(dtmf_rx_init(nullptr, &found, &digits)) {}
+  ~ToneDetector() {
+    if (state != nullptr) dtmf_rx_free(state);
+  }
+  ToneDetector(const ToneDetector&) = delete;
+  ToneDetector& operator=(const ToneDetector&) = delete;
+  static void found(void* user_data, const char* digits, int len) {
+    static_cast<std::string*>(user_data)->append(digits, static_cast<std::size_t>(len));
+  }
+  dtmf_rx_state_t* state;
 };
 
 namespace {
@@ -67,6 +84,7 @@ Endpoint::Endpoint(std::shared_ptr<Sockets> sockets, const EndpointOptions& opti
   sequence_ = static_cast<std::uint16_t>(rd());
   timestamp_ = rd();
   sockets_->owner = this;
+  if (options_.telephone_event == 0) tones_ = std::make_unique<ToneDetector>(digits_);
   arm(false);
   arm(true);
 }
@@ -160,7 +178,11 @@ std::vector<std::int16_t> Endpoint::tick(std::span<const std::int16_t> frame) {
     first_ = false;
   }
   timestamp_ += static_cast<std::uint32_t>(frame.size());
-  return jitter_.take();
+  auto heard = jitter_.take();
+  if (tones_ && tones_->state != nullptr && !heard.empty()) {
+    dtmf_rx(tones_->state, heard.data(), static_cast<int>(heard.size()));
+  }
+  return heard;
 }
 
 std::string Endpoint::take_digits() { return std::exchange(digits_, {}); }

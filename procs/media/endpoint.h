@@ -5,7 +5,9 @@
 //
 // Receiving: RTP of the codec's payload type is decoded into a jitter
 // buffer; telephone-events become digits (one per event, however many
-// packets repeat its end); everything else (RTCP, other payload types,
+// packets repeat its end), and without telephone-events in the offer the
+// audio itself is listened to for DTMF tones (spandsp's detector);
+// everything else (RTCP, other payload types,
 // STUN, malformed datagrams, packets from a source other than the latched
 // one) is dropped and counted. Latching is as the relay's: the first RTP
 // packet fixes where the caller sends from, and media answers there (a
@@ -79,6 +81,8 @@ class Endpoint {
   audio::JitterBuffer jitter_;
   std::string digits_;
   std::optional<std::uint32_t> last_event_;  // the timestamp of the last event turned into a digit
+  struct ToneDetector;
+  std::unique_ptr<ToneDetector> tones_;      // in-band DTMF, when no telephone-event was offered
   // What we send.
   std::uint32_t ssrc_ = 0;
   std::uint16_t sequence_ = 0;

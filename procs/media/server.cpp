@@ -52,6 +52,12 @@ class Server final : public daemon::Service {
                            reply.set_found(apps_.stop(req.call()));
                            co_return reply;
                          });
+    relay_server_.handle(contracts::kAppDigits,
+                         [this](const ipc::RequestInfo&, schema::AppDigits req) -> awaitable<Result<schema::AppDigitsReply>> {
+                           schema::AppDigitsReply reply;
+                           reply.set_found(apps_.digits(req.call(), req.digits()));
+                           co_return reply;
+                         });
     apps_.load_prompts();
     admin_.handle(contracts::kRelayList,
                   [this](const ipc::RequestInfo&, schema::RelayListRequest)

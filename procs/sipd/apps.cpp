@@ -60,6 +60,36 @@ std::optional<schema::AppStart> audio_offer(const sdp::Session& session) {
   return std::nullopt;
 }
 
+// The digits of a SIP INFO carrying DTMF: application/dtmf-relay (a
+// "Signal=" line) or application/dtmf (the digit itself); empty for
+// anything else. Only 0-9 * # A-D are taken.
+std::string info_digits(const sip::Message& info) {
+  auto type = info.header("Content-Type");
+  if (!type) return {};
+  const auto media_type = trim_blanks(type->substr(0, type->find(';')));
+  std::string_view value;
+  if (ascii_iequal(media_type, "application/dtmf-relay")) {
+    std::string_view rest = info.body();
+    while (!rest.empty()) {
+      const auto end = rest.find('\n');
+      const std::string_view line = rest.substr(0, end);
+      rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+      const auto eq = line.find('=');
+      if (eq != std::string_view::npos && ascii_iequal(trim_blanks(line.substr(0, eq)), "Signal")) {
+        value = trim_blanks(line.substr(eq + 1));
+      }
+    }
+  } else if (ascii_iequal(media_type, "application/dtmf")) {
+    value = trim_blanks(info.body());
+  }
+  std::string out;
+  for (char c : value) {
+    const char d = c >= 'a' && c <= 'd' ? static_cast<char>(c - 'a' + 'A') : c;
+    if ((d >= '0' && d <= '9') || d == '*' || d == '#' || (d >= 'A' && d <= 'D')) out += d;
+  }
+  return out.size() == 1 ? out : std::string();
+}
+
 // Our answer: one audio stream at media's address, the chosen format and
 // telephone-event when offered (RFC 3264 6: in the offer's payload types).
 std::string answer_sdp(const schema::AppStartReply& reply, std::uint64_t version) {
@@ -273,7 +303,17 @@ bool Core::app_request(sip::TransactionId id) {
       asio::co_spawn(io_, send_app_update(std::move(*start)), asio::detached);
     }
     answer_app_invite(call_id, id);
-  } else if (method == "OPTIONS" || method == "INFO" || method == "UPDATE") {
+  } else if (method == "INFO") {
+    // DTMF in SIP INFO (phones without RFC 4733): to media as digits.
+    if (const std::string digits = info_digits(request); !digits.empty()) {
+      schema::AppDigits out;
+      out.set_call(call_id);
+      out.set_sid(d.sid);
+      out.set_digits(digits);
+      asio::co_spawn(io_, send_app_digits(std::move(out)), asio::detached);
+    }
+    respond(id, 200, reason_phrase(200));
+  } else if (method == "OPTIONS" || method == "UPDATE") {
     respond(id, 200, reason_phrase(200));
   } else {
     respond(id, 405, reason_phrase(405), {{"Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"}});
@@ -289,6 +329,11 @@ awaitable<void> Core::send_app_update(schema::AppStart start) {
 awaitable<void> Core::send_app_stop(schema::AppStop stop) {
   auto reply = co_await backend_.app_stop(stop);
   if (!reply) log::warn("sip.app.unavailable", reply.error().detail, {{"sid", stop.sid()}});
+}
+
+awaitable<void> Core::send_app_digits(schema::AppDigits digits) {
+  auto reply = co_await backend_.app_digits(digits);
+  if (!reply) log::warn("sip.app.unavailable", reply.error().detail, {{"sid", digits.sid()}});
 }
 
 void Core::app_ended(std::string_view call_id, const schema::AppEnded& event) {

@@ -36,6 +36,7 @@ class Backend {
   virtual bool media_available() const = 0;
   virtual awaitable<Result<schema::AppStartReply>> app_start(schema::AppStart start) = 0;
   virtual awaitable<Result<schema::AppStopReply>> app_stop(schema::AppStop stop) = 0;
+  virtual awaitable<Result<schema::AppDigitsReply>> app_digits(schema::AppDigits digits) = 0;
 };
 
 }  // namespace parley::sipd

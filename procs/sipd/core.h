@@ -395,6 +395,7 @@ class Core {
   void end_application(const std::string& call_id, std::string_view reason, bool bye, bool tell_media);
   awaitable<void> send_app_update(schema::AppStart start);
   awaitable<void> send_app_stop(schema::AppStop stop);
+  awaitable<void> send_app_digits(schema::AppDigits digits);
   struct AppDialog {
     std::string sid;
     std::string application, account, caller;

@@ -345,6 +345,12 @@ awaitable<Result<schema::AppStopReply>> Server::app_stop(schema::AppStop stop) {
   co_return co_await media_.call(contracts::kAppStop, stop, options);
 }
 
+awaitable<Result<schema::AppDigitsReply>> Server::app_digits(schema::AppDigits digits) {
+  if (!media_available()) co_return fail(Errc::unavailable, "no media process");
+  ipc::CallOptions options(kCallTimeout, digits.sid());
+  co_return co_await media_.call(contracts::kAppDigits, digits, options);
+}
+
 awaitable<Result<schema::MailboxStatusReply>> Server::mailbox_status(schema::MailboxStatusRequest request) {
   ipc::CallOptions options(kCallTimeout, request.sid());
   co_return co_await local_delivery_.call(contracts::kMailboxStatus, request, options);

@@ -60,6 +60,7 @@ class Server final : public front::Frontend<Settings>, public Transport, public 
   bool media_available() const override;
   awaitable<Result<schema::AppStartReply>> app_start(schema::AppStart start) override;
   awaitable<Result<schema::AppStopReply>> app_stop(schema::AppStop stop) override;
+  awaitable<Result<schema::AppDigitsReply>> app_digits(schema::AppDigits digits) override;
 
  private:
   // An outbound connection (TLS verifying `host`).

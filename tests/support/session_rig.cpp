@@ -302,6 +302,13 @@ FakeBackends::FakeBackends(asio::io_context& io, const RigContext& ctx)
                    out.set_found(true);
                    co_return out;
                  });
+  media_->handle(contracts::kAppDigits,
+                 [this](const ipc::RequestInfo&, schema::AppDigits req) -> awaitable<Result<schema::AppDigitsReply>> {
+                   relay_requests_.push_back("digits:" + req.call() + ":" + req.digits());
+                   schema::AppDigitsReply out;
+                   out.set_found(true);
+                   co_return out;
+                 });
   if (auto started = media_->start(); !started) throw std::runtime_error("fake back end: " + started.error().detail);
 }
 

@@ -85,7 +85,7 @@ class FakeBackends {
   ~FakeBackends();
   std::size_t enqueued() const { return enqueued_; }
   // media's requests (for sipd): "caller:CALL", "callee:CALL",
-  // "release:CALL", "app:APPLICATION:ACCOUNT:CALL", "stop:CALL", in order.
+  // "release:CALL", "app:APPLICATION:ACCOUNT:CALL", "digits:CALL:DIGITS", "stop:CALL", in order.
   const std::vector<std::string>& relay_requests() const { return relay_requests_; }
 
  private:

@@ -158,6 +158,7 @@ TEST_F(AppsTest, AHangUpDeliversAndRefusalsAreClear) {
   only_opus.mutable_formats()->DeleteSubrange(1, 2);
   EXPECT_EQ(apps_->start(only_opus).code(), Errc::invalid);
   EXPECT_FALSE(apps_->stop("nobody"));
+  EXPECT_FALSE(apps_->digits("nobody", "#"));
 
   ASSERT_TRUE(apps_->start(start("call-2")).ok());
   heard(700ms);
@@ -172,6 +173,51 @@ TEST_F(AppsTest, AHangUpDeliversAndRefusalsAreClear) {
   EXPECT_TRUE(apps_->stop("call-2"));
   EXPECT_EQ(mails_.size(), 1u);
   EXPECT_TRUE(ended_.empty()) << "a hang-up is sipd's news: not told back";
+}
+
+TEST_F(AppsTest, DigitsFromSipInfoEndTheMessageAsEventsDo) {
+  ASSERT_TRUE(apps_->start(start("call-3")).ok());
+  heard(700ms);
+  const auto noise = audio::tone(kRate, 300, 800ms, -10);
+  for (std::size_t i = 0; i + kFrame <= noise.size(); i += kFrame) {
+    std::string encoded;
+    audio::encode(audio::Codec::pcmu, std::span(noise).subspan(i, kFrame), encoded);
+    send(0, std::vector<std::uint8_t>(encoded.begin(), encoded.end()));
+    io_.run_for(20ms);
+  }
+  heard(100ms);
+  EXPECT_TRUE(apps_->digits("call-3", "#"));
+  heard(200ms);
+  EXPECT_EQ(mails_.size(), 1u);
+  EXPECT_EQ(ended_, (std::vector<std::string>{"call-3:finished"}));
+}
+
+// Offered no telephone-event: media listens for DTMF tones in the audio.
+TEST_F(AppsTest, DtmfTonesInTheAudioAreHeardWithoutTelephoneEvents) {
+  auto s = start("call-4");
+  s.mutable_formats()->DeleteSubrange(2, 1);
+  auto reply = apps_->start(s);
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->telephone_event(), 0u);
+  heard(700ms);
+  auto speak = [&](const std::vector<std::int16_t>& samples) {
+    for (std::size_t i = 0; i + kFrame <= samples.size(); i += kFrame) {
+      std::string encoded;
+      audio::encode(audio::Codec::pcmu, std::span(samples).subspan(i, kFrame), encoded);
+      send(0, std::vector<std::uint8_t>(encoded.begin(), encoded.end()));
+      io_.run_for(20ms);
+    }
+  };
+  speak(audio::tone(kRate, 300, 800ms, -10));
+  // '#': 941 Hz and 1477 Hz together for 100 ms, then quiet.
+  auto low = audio::tone(kRate, 941, 100ms, -10);
+  const auto high = audio::tone(kRate, 1477, 100ms, -10);
+  for (std::size_t i = 0; i < low.size(); ++i) low[i] = static_cast<std::int16_t>(low[i] + high[i]);
+  speak(low);
+  speak(audio::silence(kRate, 200ms));
+  heard(200ms);
+  EXPECT_EQ(mails_.size(), 1u);
+  EXPECT_EQ(ended_, (std::vector<std::string>{"call-4:finished"}));
 }
 
 }  // namespace

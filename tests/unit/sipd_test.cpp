@@ -644,13 +644,35 @@ TEST(SipdApps, VoicemailIsAnsweredHereAndTheCallersByeStopsIt) {
   EXPECT_NE(find_status(out, 200), nullptr) << summary(out);
   out = d.say(in_dialog("INFO", 2, "vm1old"));
   EXPECT_NE(find_status(out, 500), nullptr) << summary(out);
-  out = d.say(in_dialog("BYE", 3, "vm1bye"));
+  // DTMF in SIP INFO goes to media as digits; an INFO of another kind is
+  // just answered.
+  auto info = [&](int cseq, std::string_view branch, std::string_view type, std::string_view body) {
+    std::string m = in_dialog("INFO", cseq, branch);
+    const std::string length = "Content-Length: 0\r\n\r\n";
+    return m.replace(m.find(length), length.size(),
+                     "Content-Type: " + std::string(type) + "\r\nContent-Length: " + std::to_string(body.size()) +
+                         "\r\n\r\n" + std::string(body));
+  };
+  out = d.say(info(3, "vm1i1", "application/dtmf-relay", "Signal=#\r\nDuration=160\r\n"));
+  EXPECT_NE(find_status(out, 200), nullptr) << summary(out);
+  d.flush();
+  EXPECT_EQ(d.relay_requests().back(), "digits:vm-1:#");
+  out = d.say(info(4, "vm1i2", "application/dtmf", "b"));
+  d.flush();
+  EXPECT_EQ(d.relay_requests().back(), "digits:vm-1:B");
+  out = d.say(info(5, "vm1i3", "application/dtmf-relay", "Signal=12\r\n"));
+  EXPECT_NE(find_status(out, 200), nullptr) << summary(out);
+  out = d.say(info(6, "vm1i4", "text/plain", "Signal=5"));
+  EXPECT_NE(find_status(out, 200), nullptr) << summary(out);
+  d.flush();
+  EXPECT_EQ(d.relay_requests().back(), "digits:vm-1:B") << "neither two digits nor another type";
+  out = d.say(in_dialog("BYE", 7, "vm1bye"));
   EXPECT_NE(find_status(out, 200), nullptr) << summary(out);
   d.flush();
   EXPECT_EQ(d.relay_requests().back(), "stop:vm-1");
   EXPECT_TRUE(d.server().core().calls().empty());
   // Over: a BYE again finds no dialog.
-  out = d.say(in_dialog("BYE", 4, "vm1bye2"));
+  out = d.say(in_dialog("BYE", 8, "vm1bye2"));
   EXPECT_EQ(find_status(out, 200), nullptr) << summary(out);
 }
 
