@@ -18,7 +18,6 @@ import math
 import os
 import re
 import select
-import socket
 import struct
 import subprocess
 import sys
@@ -56,6 +55,45 @@ def sine_frames(hz, seconds, rate=8000):
     pcm = struct.pack(f"<{len(samples)}h", *samples)
     ulaw = audioop.lin2ulaw(pcm, 2)
     return [ulaw[i:i + 160] for i in range(0, len(ulaw), 160)]
+
+
+def inbox(test, p, account, count):
+    """The `count` messages of `account`'s INBOX, once there (imaplib)."""
+    imap = imaplib.IMAP4("127.0.0.1", p.imap_port, timeout=30)
+    test.addCleanup(imap.logout)
+    imap.starttls(ssl_context=tls_context())
+    imap.login(f"{account}@{DOMAIN}", p.password(account))
+
+    def arrived():
+        imap.select("INBOX")
+        ids = imap.search(None, "ALL")[1][0].split()
+        return ids if len(ids) >= count else None
+    ids = wait_for(arrived, timeout=30, what=f"{count} message(s) in the INBOX")
+    return [email.message_from_bytes(imap.fetch(i, "(RFC822)")[1][0][1]) for i in ids]
+
+
+def sox_stat(wav_bytes):
+    """(length in seconds, rough frequency, RMS amplitude) by sox."""
+    with tempfile.NamedTemporaryFile(suffix=".wav") as f:
+        f.write(wav_bytes)
+        f.flush()
+        length = float(subprocess.run(["sox", "--i", "-D", f.name], capture_output=True, text=True, check=True).stdout)
+        stat = subprocess.run(["sox", f.name, "-n", "stat"], capture_output=True, text=True).stderr
+    return (length, int(re.search(r"Rough\s+frequency:\s+(\d+)", stat).group(1)),
+            float(re.search(r"RMS\s+amplitude:\s+([\d.]+)", stat).group(1)))
+
+
+def check_message(test, message, subject, lengths, pitches):
+    """A voicemail mail: its Subject's start, one audio/wav part whose
+    length (s) and pitch (Hz) sox finds within the ranges, and sound in it."""
+    test.assertTrue(message["Subject"].startswith(subject), message["Subject"])
+    test.assertEqual(message["Message-Context"], "voice-message")
+    wavs = [part for part in message.walk() if part.get_content_type() == "audio/wav"]
+    test.assertEqual(len(wavs), 1)
+    length, pitch, level = sox_stat(wavs[0].get_payload(decode=True))
+    test.assertTrue(lengths[0] <= length <= lengths[1], length)
+    test.assertTrue(pitches[0] <= pitch <= pitches[1], pitch)
+    test.assertGreater(level, 0.05)
 
 
 class Voicemail(unittest.TestCase):
@@ -164,47 +202,13 @@ class Voicemail(unittest.TestCase):
             caller.send("SIP/2.0 200 OK\r\n" + "\r\n".join(keep) + "\r\nContent-Length: 0\r\n\r\n")
 
             # The message, in demo2's INBOX.
-            message = inbox(self, p, "demo2", 1)[0]
-            self.assertTrue(message["Subject"].startswith("Voicemail from Demo One <demo@example.test> (0:0"),
-                            message["Subject"])
-            self.assertEqual(message["Message-Context"], "voice-message")
-            wavs = [part for part in message.walk() if part.get_content_type() == "audio/wav"]
-            self.assertEqual(len(wavs), 1)
-            length, pitch, level = sox_stat(wavs[0].get_payload(decode=True))
             # The 3 s spoken, and what the jitter buffer held of the
             # silence sent while the tone ended.
-            self.assertTrue(2.9 <= length <= 4.2, length)
-            self.assertTrue(400 <= pitch <= 480, pitch)
-            self.assertGreater(level, 0.05)
+            check_message(self, inbox(self, p, "demo2", 1)[0], "Voicemail from Demo One <demo@example.test> (0:0",
+                          (2.9, 4.2), (400, 480))
 
             # The call is over on both sides.
             wait_for(lambda: "application calls 0" in p.ctl("status").stdout, what="media's call ended")
-
-
-def inbox(test, p, account, count):
-    """The `count` messages of `account`'s INBOX, once there (imaplib)."""
-    imap = imaplib.IMAP4("127.0.0.1", p.imap_port, timeout=30)
-    test.addCleanup(imap.logout)
-    imap.starttls(ssl_context=tls_context())
-    imap.login(f"{account}@{DOMAIN}", p.password(account))
-
-    def arrived():
-        imap.select("INBOX")
-        ids = imap.search(None, "ALL")[1][0].split()
-        return ids if len(ids) >= count else None
-    ids = wait_for(arrived, timeout=30, what=f"{count} message(s) in the INBOX")
-    return [email.message_from_bytes(imap.fetch(i, "(RFC822)")[1][0][1]) for i in ids]
-
-
-def sox_stat(wav_bytes):
-    """(length in seconds, rough frequency, RMS amplitude) by sox."""
-    with tempfile.NamedTemporaryFile(suffix=".wav") as f:
-        f.write(wav_bytes)
-        f.flush()
-        length = float(subprocess.run(["sox", "--i", "-D", f.name], capture_output=True, text=True, check=True).stdout)
-        stat = subprocess.run(["sox", f.name, "-n", "stat"], capture_output=True, text=True).stderr
-    return (length, int(re.search(r"Rough\s+frequency:\s+(\d+)", stat).group(1)),
-            float(re.search(r"RMS\s+amplitude:\s+([\d.]+)", stat).group(1)))
 
 
 class Softphone(unittest.TestCase):
@@ -241,13 +245,7 @@ class Softphone(unittest.TestCase):
                             return e
                     return None
                 wait_for(lit, timeout=20, what="a message-summary NOTIFY with a message waiting on demo2's phone")
-            self.assertTrue(message["Subject"].startswith("Voicemail from demo@example.test ("), message["Subject"])
-            wavs = [part for part in message.walk() if part.get_content_type() == "audio/wav"]
-            self.assertEqual(len(wavs), 1)
-            length, pitch, level = sox_stat(wavs[0].get_payload(decode=True))
-            self.assertTrue(2.0 <= length <= 8.0, length)
-            self.assertTrue(600 <= pitch <= 720, pitch)
-            self.assertGreater(level, 0.05)
+            check_message(self, message, "Voicemail from demo@example.test (", (2.0, 8.0), (600, 720))
 
 
 if __name__ == "__main__":

@@ -78,6 +78,16 @@ class AppsTest : public ::testing::Test {
     return out;
   }
 
+  // `samples` spoken by the phone in real time, a frame every 20 ms.
+  void speak(const std::vector<std::int16_t>& samples) {
+    for (std::size_t i = 0; i + kFrame <= samples.size(); i += kFrame) {
+      std::string encoded;
+      audio::encode(audio::Codec::pcmu, std::span(samples).subspan(i, kFrame), encoded);
+      send(0, std::vector<std::uint8_t>(encoded.begin(), encoded.end()));
+      io_.run_for(20ms);
+    }
+  }
+
   void send(std::uint8_t pt, const std::vector<std::uint8_t>& payload) {
     rtp::Header h;
     h.payload_type = pt;
@@ -120,13 +130,7 @@ TEST_F(AppsTest, AVoicemailIsHeardRecordedAndDelivered) {
   EXPECT_LT(audio::rms_dbfs(first.back().second), -60.0) << "silence once recording";
 
   // A second of 440 Hz, then '#'.
-  const auto sine = audio::tone(kRate, 440, 1000ms, -6);
-  for (std::size_t i = 0; i + kFrame <= sine.size(); i += kFrame) {
-    std::string encoded;
-    audio::encode(audio::Codec::pcmu, std::span(sine).subspan(i, kFrame), encoded);
-    send(0, std::vector<std::uint8_t>(encoded.begin(), encoded.end()));
-    io_.run_for(20ms);  // in time: the jitter buffer plays a frame per 20 ms
-  }
+  speak(audio::tone(kRate, 440, 1000ms, -6));
   heard(100ms);  // what it holds, played
   for (int i = 0; i < 3; ++i) {
     std::vector<std::uint8_t> event;
@@ -162,13 +166,7 @@ TEST_F(AppsTest, AHangUpDeliversAndRefusalsAreClear) {
 
   ASSERT_TRUE(apps_->start(start("call-2")).ok());
   heard(700ms);
-  const auto noise = audio::tone(kRate, 300, 800ms, -10);
-  for (std::size_t i = 0; i + kFrame <= noise.size(); i += kFrame) {
-    std::string encoded;
-    audio::encode(audio::Codec::pcmu, std::span(noise).subspan(i, kFrame), encoded);
-    send(0, std::vector<std::uint8_t>(encoded.begin(), encoded.end()));
-    io_.run_for(20ms);
-  }
+  speak(audio::tone(kRate, 300, 800ms, -10));
   heard(200ms);
   EXPECT_TRUE(apps_->stop("call-2"));
   EXPECT_EQ(mails_.size(), 1u);
@@ -178,13 +176,7 @@ TEST_F(AppsTest, AHangUpDeliversAndRefusalsAreClear) {
 TEST_F(AppsTest, DigitsFromSipInfoEndTheMessageAsEventsDo) {
   ASSERT_TRUE(apps_->start(start("call-3")).ok());
   heard(700ms);
-  const auto noise = audio::tone(kRate, 300, 800ms, -10);
-  for (std::size_t i = 0; i + kFrame <= noise.size(); i += kFrame) {
-    std::string encoded;
-    audio::encode(audio::Codec::pcmu, std::span(noise).subspan(i, kFrame), encoded);
-    send(0, std::vector<std::uint8_t>(encoded.begin(), encoded.end()));
-    io_.run_for(20ms);
-  }
+  speak(audio::tone(kRate, 300, 800ms, -10));
   heard(100ms);
   EXPECT_TRUE(apps_->digits("call-3", "#"));
   heard(200ms);
@@ -200,14 +192,6 @@ TEST_F(AppsTest, DtmfTonesInTheAudioAreHeardWithoutTelephoneEvents) {
   ASSERT_TRUE(reply.ok());
   EXPECT_EQ(reply->telephone_event(), 0u);
   heard(700ms);
-  auto speak = [&](const std::vector<std::int16_t>& samples) {
-    for (std::size_t i = 0; i + kFrame <= samples.size(); i += kFrame) {
-      std::string encoded;
-      audio::encode(audio::Codec::pcmu, std::span(samples).subspan(i, kFrame), encoded);
-      send(0, std::vector<std::uint8_t>(encoded.begin(), encoded.end()));
-      io_.run_for(20ms);
-    }
-  };
   speak(audio::tone(kRate, 300, 800ms, -10));
   // '#': 941 Hz and 1477 Hz together for 100 ms, then quiet.
   auto low = audio::tone(kRate, 941, 100ms, -10);
