@@ -676,6 +676,22 @@ TEST(SipdApps, VoicemailIsAnsweredHereAndTheCallersByeStopsIt) {
   EXPECT_EQ(find_status(out, 200), nullptr) << summary(out);
 }
 
+// What a caller writes reaches media as octets: a display name and an
+// encoding name that are not UTF-8 do not stop the call being answered.
+TEST(SipdApps, OctetsThatAreNotUtf8AreCarriedToMedia) {
+  SipDialog d;
+  const std::string offer = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
+                            "m=audio 4000 RTP/AVP 0 101\r\na=rtpmap:101 t\xff\xfe/8000\r\n";
+  std::string invite = request("INVITE", "sip:media@example.test", "sip:bob@elsewhere.test", "sip:media@example.test",
+                               "vm-8", 1, "vm8", "Content-Type: application/sdp\r\n", offer);
+  const std::string from = "From: <sip:bob@elsewhere.test>";
+  invite.replace(invite.find(from), from.size(), "From: \"B\xc3\x28" "b\" <sip:bob@elsewhere.test>");
+  auto out = d.say(invite);
+  const sip::Message* ok = find_status(out, 200);
+  ASSERT_NE(ok, nullptr) << summary(out);
+  EXPECT_NE(ok->body().find("m=audio 31000 RTP/AVP 0\r\n"), std::string_view::npos) << ok->body();
+}
+
 // An offer with no codec media speaks: 488, nothing kept.
 TEST(SipdApps, AnOfferWithoutACommonCodecGets488) {
   SipDialog d;
