@@ -151,6 +151,14 @@ bool Apps::digits(const std::string& call, std::string_view digits) {
   return true;
 }
 
+void Apps::end_all(const std::string& reason) {
+  while (!calls_.empty()) {
+    auto it = calls_.begin();
+    it->second->voicemail->hang_up();
+    end(it, reason, true);
+  }
+}
+
 void Apps::tick() {
   const auto now = std::chrono::steady_clock::now();
   for (auto it = calls_.begin(); it != calls_.end();) {

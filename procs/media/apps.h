@@ -52,6 +52,9 @@ class Apps {
   // DTMF the caller sent in SIP INFO, as if it came in RFC 4733 events;
   // false for an unknown call.
   bool digits(const std::string& call, std::string_view digits);
+  // Every call ends now, as if its caller hung up (what was said is
+  // delivered), and its owner is told (sipd sends the BYE).
+  void end_all(const std::string& reason);
   std::size_t calls() const { return calls_.size(); }
 
  private:

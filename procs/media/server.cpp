@@ -19,6 +19,9 @@ constexpr auto kSweepEvery = std::chrono::seconds(1);
 constexpr auto kDeliveryRetry = std::chrono::seconds(5);
 constexpr int kDeliveryAttempts = 120;
 constexpr auto kRouterTimeout = std::chrono::seconds(30);
+// How long a stopping media waits for the router to take the messages
+// its callers were leaving.
+constexpr auto kDrainDeliveries = std::chrono::seconds(10);
 
 class Server final : public daemon::Service {
  public:
@@ -72,11 +75,22 @@ class Server final : public daemon::Service {
     return {};
   }
 
+  // Messages being left are kept: their callers are hung up (sipd sends
+  // the BYEs), and what they said is queued before media goes, within
+  // kDrainDeliveries.
   awaitable<void> drain() override {
     relay_server_.stop();
     admin_.stop();
     sweep_.cancel();
-    co_return;
+    apps_.end_all("shutdown");
+    asio::steady_timer wait(ctx_.io());
+    const auto until = std::chrono::steady_clock::now() + kDrainDeliveries;
+    while (delivering_ > 0 && std::chrono::steady_clock::now() < until) {
+      wait.expires_after(std::chrono::milliseconds(50));
+      boost::system::error_code ec;
+      co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (delivering_ > 0) log::error("media.voicemail.lost", "shut down before the router took a message", {{"count", delivering_}});
   }
 
   // The address and the ports are bound when calls start: they change
@@ -148,6 +162,11 @@ class Server final : public daemon::Service {
   // again while the router does not answer, with the same queue id (the
   // router takes it once).
   awaitable<void> deliver(VoicemailMail mail, std::string sid) {
+    ++delivering_;
+    struct Done {
+      std::size_t& n;
+      ~Done() { --n; }
+    } done{delivering_};
     mail.host = daemon::host_name(ctx_.config());
     const std::string message = voicemail_message(mail);
     schema::EnqueueRequest req;
@@ -222,6 +241,7 @@ class Server final : public daemon::Service {
   ipc::Server admin_;
   ipc::Publisher events_;
   asio::steady_timer sweep_;
+  std::size_t delivering_ = 0;  // messages on their way to the router
 };
 
 }  // namespace

@@ -171,6 +171,16 @@ TEST_F(AppsTest, AHangUpDeliversAndRefusalsAreClear) {
   EXPECT_TRUE(apps_->stop("call-2"));
   EXPECT_EQ(mails_.size(), 1u);
   EXPECT_TRUE(ended_.empty()) << "a hang-up is sipd's news: not told back";
+
+  // Stopping media: every caller is hung up, and what was said kept.
+  ASSERT_TRUE(apps_->start(start("call-5")).ok());
+  heard(700ms);
+  speak(audio::tone(kRate, 300, 800ms, -10));
+  heard(100ms);
+  apps_->end_all("shutdown");
+  EXPECT_EQ(apps_->calls(), 0u);
+  EXPECT_EQ(mails_.size(), 2u);
+  EXPECT_EQ(ended_, (std::vector<std::string>{"call-5:shutdown"}));
 }
 
 TEST_F(AppsTest, DigitsFromSipInfoEndTheMessageAsEventsDo) {
