@@ -62,6 +62,11 @@ Status check_time_zone(std::string_view v) {
   return {};
 }
 
+Status check_on_off(std::string_view v) {
+  if (v == "on" || v == "off") return {};
+  return fail(Errc::invalid, "on or off");
+}
+
 }  // namespace
 
 Status check_forward_target(std::string_view v) {
@@ -101,12 +106,15 @@ const std::vector<SettingDecl>& setting_declarations() {
       {"quota_bytes", "0", "mail store quota in bytes; 0: no limit", &check_uint},
       {"sip_max_registrations", "10", "SIP contacts an account may register at once", &check_uint},
       {"sip_forward_always", "", "SIP: send every call to this address or number instead; empty: off", &check_forward_target},
-      {"sip_forward_busy", "", "SIP: where a call goes when every device is busy; empty: off", &check_forward_target},
-      {"sip_forward_no_answer", "", "SIP: where a call goes after sip_no_answer_s of ringing; empty: off",
+      {"sip_forward_busy", "voicemail", "SIP: where a call goes when every device is busy; empty: off",
+       &check_forward_target},
+      {"sip_forward_no_answer", "voicemail", "SIP: where a call goes after sip_no_answer_s of ringing; empty: off",
        &check_forward_target},
       {"sip_no_answer_s", "20", "SIP: seconds of ringing before sip_forward_no_answer (5..600)", &check_no_answer},
-      {"sip_forward_unregistered", "", "SIP: where a call goes when no device is registered; empty: off",
+      {"sip_forward_unregistered", "voicemail", "SIP: where a call goes when no device is registered; empty: off",
        &check_forward_target},
+      {"voicemail", "on", "SIP: on: the account has voicemail; off: every rule to voicemail is as if not set",
+       &check_on_off},
       {"sip_working_hours", "", "SIP: when calls ring as usual, e.g. \"Mon-Fri 09:00-17:30\"; empty: always",
        &check_working_hours},
       {"sip_time_zone", "", "SIP: time zone of sip_working_hours, e.g. Europe/Berlin; empty: the server's", &check_time_zone},

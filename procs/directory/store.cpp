@@ -754,7 +754,12 @@ schema::SipSettings Store::sip_settings(const schema::AccountRecord& a, const In
     return n;
   };
   const std::string domain = domain_of(a.name());
-  auto target = [&](std::string_view key) { return qualify_forward_target(value(key), domain); };
+  // voicemail=off: a rule to voicemail is as if not set.
+  const bool voicemail = value("voicemail") != "off";
+  auto target = [&](std::string_view key) {
+    std::string t = qualify_forward_target(value(key), domain);
+    return !voicemail && t == kVoicemail ? std::string() : t;
+  };
   schema::SipSettings sip;
   sip.set_max_registrations(number("sip_max_registrations"));
   sip.set_enabled(!a.disabled() && service_enabled(value("services"), "sip"));

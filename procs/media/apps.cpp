@@ -95,9 +95,9 @@ Result<schema::AppStartReply> Apps::start(const schema::AppStart& request) {
   if (request.application() != kVoicemail) return fail(Errc::invalid, "no such application");
   auto codec = choose(request);
   if (!codec) return fail(Errc::invalid, "no codec in common (PCMU or PCMA at 8000 Hz)");
-  const std::uint8_t events = telephone_event(request);
   auto it = calls_.find(request.call());
   if (it == calls_.end()) {
+    const std::uint8_t events = telephone_event(request);
     if (calls_.size() >= relay_.max_calls) return fail(Errc::limit, "too many calls");
     EndpointOptions options{.address = relay_.address, .port_min = relay_.port_min, .port_max = relay_.port_max,
                             .codec = codec->first, .payload_type = codec->second, .telephone_event = events};
@@ -121,10 +121,12 @@ Result<schema::AppStartReply> Apps::start(const schema::AppStart& request) {
   reply.set_address(relay_.advertised);
   reply.set_rtp_port(call.endpoint->rtp_port());
   reply.set_rtcp_port(call.endpoint->rtp_port() + 1u);
-  reply.mutable_format()->set_payload_type(codec->second);
-  reply.mutable_format()->set_name(std::string(audio::codec_name(codec->first)));
+  // Again for a call (a re-INVITE): the codec chosen at its start stays.
+  const EndpointOptions& chosen = call.endpoint->options();
+  reply.mutable_format()->set_payload_type(chosen.payload_type);
+  reply.mutable_format()->set_name(std::string(audio::codec_name(chosen.codec)));
   reply.mutable_format()->set_clock_rate(kRate);
-  reply.set_telephone_event(events);
+  reply.set_telephone_event(chosen.telephone_event);
   if (!ticking_) {
     ticking_ = true;
     next_tick_ = std::chrono::steady_clock::now() + kTick;

@@ -53,6 +53,7 @@ class Endpoint {
   Endpoint& operator=(const Endpoint&) = delete;
 
   std::uint16_t rtp_port() const { return rtp_port_; }
+  const EndpointOptions& options() const { return options_; }
   // Where the caller said it receives (its SDP); latching starts again.
   void set_peer(std::optional<asio::ip::udp::endpoint> rtp);
 

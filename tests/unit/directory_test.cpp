@@ -808,10 +808,21 @@ TEST_F(StoreTest, SipSettingsInResolution) {
   EXPECT_EQ(r.sip().max_registrations(), 10u);
   EXPECT_TRUE(r.sip().enabled());
   EXPECT_EQ(r.sip().forward_always(), "");
-  EXPECT_EQ(r.sip().forward_busy(), "");
-  EXPECT_EQ(r.sip().forward_no_answer(), "");
+  // Voicemail by default: busy, no answer, nothing registered.
+  EXPECT_EQ(r.sip().forward_busy(), "voicemail");
+  EXPECT_EQ(r.sip().forward_no_answer(), "voicemail");
   EXPECT_EQ(r.sip().no_answer_s(), 20u);
+  EXPECT_EQ(r.sip().forward_unregistered(), "voicemail");
+  // voicemail=off: every rule to voicemail is as if not set, wherever set.
+  ASSERT_TRUE(Ok(store().set_account("alice@example.com", "sip_forward_always", "voicemail")));
+  ASSERT_TRUE(Ok(store().set_domain("example.com", "voicemail", "off")));
+  r = store().resolve("alice@example.com");
+  EXPECT_EQ(r.sip().forward_always(), "");
+  EXPECT_EQ(r.sip().forward_busy(), "");
   EXPECT_EQ(r.sip().forward_unregistered(), "");
+  EXPECT_FALSE(Ok(store().set_domain("example.com", "voicemail", "maybe")));
+  ASSERT_TRUE(Ok(store().set_domain("example.com", "voicemail", "default")));
+  ASSERT_TRUE(Ok(store().set_account("alice@example.com", "sip_forward_always", "default")));
 
   // Domain defaults, a bare number in them meaning each account's own domain.
   ASSERT_TRUE(Ok(store().set_domain("example.com", "sip_forward_no_answer", "800")));
@@ -839,7 +850,7 @@ TEST_F(StoreTest, SipSettingsInResolution) {
   r = store().resolve("carol@other.example");
   ASSERT_EQ(r.kind(), kAccount);
   EXPECT_EQ(r.sip().forward_unregistered(), "900@other.example");
-  EXPECT_EQ(r.sip().forward_no_answer(), "");
+  EXPECT_EQ(r.sip().forward_no_answer(), "voicemail");  // the built-in value
   EXPECT_EQ(r.sip().no_answer_s(), 20u);
 
   // Empty at the account turns off what the domain set; "default" inherits again.

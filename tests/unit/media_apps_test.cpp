@@ -118,6 +118,15 @@ TEST_F(AppsTest, AVoicemailIsHeardRecordedAndDelivered) {
   EXPECT_GE(reply->rtp_port(), 41000u);
   EXPECT_LE(reply->rtp_port(), 41098u);
   EXPECT_EQ(reply->rtp_port() % 2, 0u);
+  // Again for the call (a re-INVITE offering PCMA now): the same port and codec.
+  auto again = start("call-1");
+  again.mutable_formats(1)->set_name("PCMA");
+  again.mutable_formats(1)->set_payload_type(8);
+  auto second = apps_->start(again);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->rtp_port(), reply->rtp_port());
+  EXPECT_EQ(second->format().name(), "PCMU");
+  EXPECT_EQ(apps_->calls(), 1u);
 
   // The tone (no greeting file): sound for 500 ms, then silence, every 20 ms.
   auto first = heard(800ms);

@@ -113,6 +113,11 @@ class SignalTest : public ::testing::Test {
     }
     ok(store_->add_group("nosip@example.test"));
     ok(store_->add_group_member("nosip@example.test", "carol@example.test"));
+    // The tests set the rules they are about: the built-in ones (voicemail)
+    // are off here but in VoicemailByDefault.
+    for (const char* key : {"sip_forward_busy", "sip_forward_no_answer", "sip_forward_unregistered"}) {
+      ok(store_->set_server_default(key, ""));
+    }
   }
 
   template <class T>
@@ -411,6 +416,25 @@ TEST_F(SignalTest, SubscriptionsAreNotForwarded) {
     EXPECT_TRUE(reply.on_unregistered().empty());
   }
   EXPECT_EQ(targets("bob@example.test"), Lines{"media voicemail bob@example.test"}) << "an INVITE still is";
+}
+
+TEST_F(SignalTest, VoicemailByDefault) {
+  for (const char* key : {"sip_forward_busy", "sip_forward_no_answer", "sip_forward_unregistered"}) {
+    ok(store_->set_server_default(key, "default"));
+  }
+  auto reply = route(request("bob@example.test"));
+  EXPECT_EQ(describe(reply.targets()), Lines{kBob});
+  EXPECT_EQ(describe(reply.on_busy()), Lines{"media voicemail bob@example.test"});
+  EXPECT_EQ(describe(reply.on_no_answer()), Lines{"media voicemail bob@example.test"});
+  EXPECT_EQ(reply.no_answer_seconds(), 20u);
+  EXPECT_EQ(describe(reply.on_unregistered()), Lines{"media voicemail bob@example.test"});
+  // Turned off for the domain: no rule at all.
+  ok(store_->set_domain("example.test", "voicemail", "off"));
+  reply = route(request("bob@example.test"));
+  EXPECT_EQ(describe(reply.targets()), Lines{kBob});
+  EXPECT_TRUE(reply.on_busy().empty());
+  EXPECT_TRUE(reply.on_no_answer().empty());
+  EXPECT_TRUE(reply.on_unregistered().empty());
 }
 
 TEST_F(SignalTest, VoicemailWithoutMediaIsNoRule) {
