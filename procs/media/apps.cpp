@@ -46,9 +46,12 @@ std::optional<udp::endpoint> peer_of(const schema::RelayStream& s) {
   return udp::endpoint(ip, static_cast<std::uint16_t>(s.rtp_port()));
 }
 
-std::vector<std::int16_t> load_prompt(const std::string& dir, std::string_view name) {
+// A prompt from `dir`; empty (and logged) when it cannot be read. An
+// `optional` one that is not there is not worth a warning.
+std::vector<std::int16_t> load_prompt(const std::string& dir, std::string_view name, bool optional = false) {
   const std::string path = dir + "/" + std::string(name) + ".wav";
   auto samples = audio::load_wav(path, kRate);
+  if (!samples && optional && samples.code() == Errc::not_found) return {};
   if (!samples) {
     log::warn("media.prompt.unreadable", samples.error().detail, {{"path", path}});
     return {};
@@ -77,7 +80,7 @@ Apps::~Apps() { clock_.cancel(); }
 void Apps::load_prompts() {
   auto p = std::make_shared<Prompts>();
   p->greeting = load_prompt(settings_.prompts, "voicemail-greeting");
-  p->tone = load_prompt(settings_.prompts, "voicemail-tone");
+  p->tone = load_prompt(settings_.prompts, "voicemail-tone", true);
   if (p->tone.empty()) p->tone = audio::tone(kRate, 1000, std::chrono::milliseconds(500));
   p->goodbye = load_prompt(settings_.prompts, "voicemail-goodbye");
   prompts_ = std::move(p);
