@@ -336,6 +336,27 @@ awaitable<void> Core::send_app_digits(schema::AppDigits digits) {
   if (!reply) log::warn("sip.app.unavailable", reply.error().detail, {{"sid", digits.sid()}});
 }
 
+void Core::send_bye(const Flow& flow, const std::string& target, const std::vector<std::string>& route_set,
+                    const std::string& from, const std::string& to, const std::string& call_id, std::uint32_t cseq,
+                    const std::string& sid, std::string_view reason) {
+  std::string wire = "BYE " + target + " SIP/2.0\r\nVia: " + via_value(flow.kind, new_branch()) + "\r\nMax-Forwards: 70\r\n";
+  for (const auto& r : route_set) wire += "Route: " + r + "\r\n";
+  wire += "From: " + from + "\r\nTo: " + to + "\r\nCall-ID: " + call_id + "\r\nCSeq: " + std::to_string(cseq) + " BYE\r\n";
+  if (!reason.empty()) wire += "Reason: " + std::string(reason) + "\r\n";
+  wire += "Content-Length: 0\r\n\r\n";
+  auto bye = sip::parse_message(std::move(wire));
+  auto started = bye ? transactions_.start_client(std::move(bye.value()), flow.reliable(), now())
+                     : Result<sip::TransactionTable::Update>(bye.error());
+  if (!started) {
+    log::warn("sip.bye.failed", started.error().detail, {{"sid", sid}, {"call_id", call_id}});
+    return;
+  }
+  flows_[started->id] = flow;
+  sids_[started->id] = sid;
+  byes_.insert(started->id);
+  perform(started->id, std::move(started->actions), nullptr);
+}
+
 void Core::app_ended(std::string_view call_id, const schema::AppEnded& event) {
   if (!apps_.contains(call_id)) return;
   end_application(std::string(call_id), event.reason(), true, false);
@@ -347,24 +368,8 @@ void Core::end_application(const std::string& call_id, std::string_view reason, 
   AppDialog d = std::move(it->second);
   apps_.erase(it);
   if (d.timer) d.timer->cancel();
-  if (bye) {
-    std::string wire = "BYE " + d.remote_target + " SIP/2.0\r\nVia: " + via_value(d.flow.kind, new_branch()) +
-                       "\r\nMax-Forwards: 70\r\n";
-    for (const auto& r : d.route_set) wire += "Route: " + r + "\r\n";
-    wire += "From: " + d.local_party + ";tag=" + d.local_tag + "\r\nTo: " + d.remote_party + "\r\nCall-ID: " +
-            call_id + "\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n";
-    auto bye = sip::parse_message(std::move(wire));
-    auto started = bye ? transactions_.start_client(std::move(bye.value()), d.flow.reliable(), now())
-                       : Result<sip::TransactionTable::Update>(bye.error());
-    if (started) {
-      flows_[started->id] = d.flow;
-      sids_[started->id] = d.sid;
-      app_byes_.insert(started->id);
-      perform(started->id, std::move(started->actions), nullptr);
-    } else {
-      log::warn("sip.app.bye_failed", started.error().detail, {{"sid", d.sid}, {"call_id", call_id}});
-    }
-  }
+  if (bye) send_bye(d.flow, d.remote_target, d.route_set, d.local_party + ";tag=" + d.local_tag, d.remote_party, call_id,
+                    1, d.sid, {});
   if (tell_media) {
     schema::AppStop stop;
     stop.set_call(call_id);

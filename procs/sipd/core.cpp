@@ -282,7 +282,7 @@ void Core::transaction_ended(sip::TransactionId id) {
   flows_.erase(id);
   sids_.erase(id);
   deliveries_.erase(id);
-  app_byes_.erase(id);
+  byes_.erase(id);
   // A branch that ends without a final response failed (timer B or F
   // told already; this covers a transaction dropped any other way).
   if (branch_of_.contains(id) || trunk_registers_.contains(id)) on_branch_failed(id, 408);

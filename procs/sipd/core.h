@@ -111,8 +111,7 @@ class Core {
   // never came (the server's sweep, every minute).
   void expire_calls(std::chrono::steady_clock::time_point now);
   // The media relay ended a call (no media for media.timeout_s): the
-  // call's record ends ("media timeout"). The phones are not told yet
-  // (docs/media.md).
+  // call's record ends ("media timeout") and both phones get a BYE.
   void relay_ended(std::string_view key, const schema::RelayEnded& event);
   // An application ended its call (media's app.ended): the caller gets a BYE.
   void app_ended(std::string_view call_id, const schema::AppEnded& event);
@@ -369,12 +368,31 @@ class Core {
   // relay, then on to `leg` (start_in_dialog).
   awaitable<void> relay_in_dialog(sip::TransactionId server, Leg leg);
   awaitable<void> send_release(schema::RelayRelease release);
+  // A relayed dialog's request (its CSeq, per direction) and the 2xx that
+  // answered its INVITE (the callee's party): for relay_ended's BYEs.
+  void note_relayed_request(const sip::Message& request);
+  void note_relayed_answer(const sip::Message& response, const Flow& flow);
+  // One party of a relayed call as sipd saw it: enough to send it a BYE
+  // in the name of the other when the relay ends the call.
+  struct Party {
+    std::string party;    // its From (caller) or To (callee) header value, with the tag
+    std::string contact;  // its Contact URI
+    Flow flow;            // where its messages came from
+    std::uint32_t cseq = 0;  // the highest CSeq of its requests in the dialog
+  };
   struct Relayed {
     std::string caller_tag;  // the From tag of the caller's requests
     // An answer's SDP as received -> as passed on (its retransmissions, the
     // 2xx after an 18x with the same SDP), by the side that sent it.
     std::map<std::pair<schema::RelaySide, std::string>, std::string> answers;
+    Party caller, callee;  // the callee's once its 2xx came
   };
+  // Sends a BYE in a dialog on `flow` (to `target`, with `route_set`),
+  // from `from` to `to` (header values with tags), whose answer is
+  // nobody's business (byes_). `reason`: an RFC 3326 Reason value or empty.
+  void send_bye(const Flow& flow, const std::string& target, const std::vector<std::string>& route_set,
+                const std::string& from, const std::string& to, const std::string& call_id, std::uint32_t cseq,
+                const std::string& sid, std::string_view reason);
   std::map<std::string, Relayed, std::less<>> relays_;  // by Call-ID
 
   // --- the server's own applications (apps.cpp) ---
@@ -415,7 +433,7 @@ class Core {
     std::unique_ptr<asio::steady_timer> timer;  // the 2xx's retransmission
   };
   std::map<std::string, AppDialog, std::less<>> apps_;  // by Call-ID
-  std::set<sip::TransactionId> app_byes_;                // our BYEs on their way
+  std::set<sip::TransactionId> byes_;                    // BYEs of our own on their way
 
   // --- stored instant messages (messages.cpp) ---
   // Keeps a MESSAGE for an account with no device registered and answers

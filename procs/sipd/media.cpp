@@ -118,6 +118,10 @@ awaitable<void> Core::relay_offer(sip::TransactionId server, Flow flow) {
   const std::string call_id(invite.call_id());
   const std::string sid = p_it->second->sid;
   std::string caller_tag(invite.from().tag().value_or(""));
+  Party caller{.party = std::string(invite.header("From").value_or("")),
+               .contact = invite.contacts().empty() ? std::string() : std::string(invite.contacts().front().uri_text),
+               .flow = flow,
+               .cseq = invite.cseq().number};
   auto alive = alive_;
   auto offer = co_await ask_relay(call_id, schema::RELAY_SIDE_CALLER, sid, std::move(session.value()), std::move(*streams),
                                   flow.ip);
@@ -128,7 +132,9 @@ awaitable<void> Core::relay_offer(sip::TransactionId server, Flow flow) {
     co_return;
   }
   p_it->second->offer_body = std::move(*offer);
-  relays_[call_id].caller_tag = std::move(caller_tag);
+  Relayed& relayed = relays_[call_id];
+  relayed.caller_tag = std::move(caller_tag);
+  relayed.caller = std::move(caller);
   log::info("sip.media.relayed", "media through the relay", {{"sid", sid}, {"call_id", call_id}});
 }
 
@@ -231,8 +237,40 @@ void Core::relay_ended(std::string_view key, const schema::RelayEnded& event) {
   if (key != event.call()) return;
   auto relay = relays_.find(key);
   if (relay == relays_.end()) return;
+  const Relayed ended = std::move(relay->second);
   relays_.erase(relay);
-  if (auto c = calls_.find(event.call()); c != calls_.end()) end_call(c, std::chrono::steady_clock::now(), "media timeout");
+  auto c = calls_.find(event.call());
+  if (c == calls_.end()) return;
+  const std::string sid = c->second.sid;
+  end_call(c, std::chrono::steady_clock::now(), "media timeout");
+  // Both phones are told, each BYE in the other's name (RFC 3326 says why);
+  // only an answered call has its callee.
+  const Party& caller = ended.caller;
+  const Party& callee = ended.callee;
+  if (caller.contact.empty() || callee.contact.empty()) return;
+  const std::string call_id(key);
+  const std::string reason = "SIP;cause=408;text=\"media timeout\"";
+  std::uint32_t shift = 0;  // a trunk call's CSeq raise toward the callee
+  if (auto s = cseq_shifts_.find(call_id); s != cseq_shifts_.end()) shift = s->second.first;
+  send_bye(callee.flow, callee.contact, {}, caller.party, callee.party, call_id, caller.cseq + shift + 1, sid, reason);
+  send_bye(caller.flow, caller.contact, {}, callee.party, caller.party, call_id, callee.cseq + 1, sid, reason);
+}
+
+void Core::note_relayed_request(const sip::Message& request) {
+  auto relay = relays_.find(request.call_id());
+  if (relay == relays_.end()) return;
+  const bool from_caller = request.from().tag().value_or("") == relay->second.caller_tag;
+  Party& party = from_caller ? relay->second.caller : relay->second.callee;
+  party.cseq = std::max(party.cseq, request.cseq().number);
+}
+
+void Core::note_relayed_answer(const sip::Message& response, const Flow& flow) {
+  auto relay = relays_.find(response.call_id());
+  if (relay == relays_.end() || response.contacts().empty()) return;
+  Party& callee = relay->second.callee;
+  callee.party = std::string(response.header("To").value_or(""));
+  callee.contact = std::string(response.contacts().front().uri_text);
+  callee.flow = flow;
 }
 
 void Core::release_relay(const std::string& call_id, const std::string& sid) {

@@ -504,6 +504,7 @@ void Core::forward_in_dialog(sip::TransactionId id, const Flow& flow) {
   p->invite = request.method() == "INVITE";
   Proxied& proxied = *p;
   proxied_[id] = std::move(p);
+  note_relayed_request(request);
   if (request.method() == "BYE") {
     if (auto c = calls_.find(std::string(request.call_id())); c != calls_.end()) {
       end_call(c, std::chrono::steady_clock::now(), "bye");
@@ -608,7 +609,7 @@ void Core::on_branch_response(sip::TransactionId client, const sip::Message& rec
     on_notify_response(client, received.status());
     return;
   }
-  if (app_byes_.contains(client)) return;  // the caller's answer to our BYE (apps.cpp)
+  if (byes_.contains(client)) return;  // the caller's answer to our BYE (apps.cpp)
   auto at = branch_of_.find(client);
   if (at == branch_of_.end()) return;  // the answer to a CANCEL of ours
   auto p_it = proxied_.find(at->second.first);
@@ -699,6 +700,7 @@ void Core::on_answer(Proxied& p, std::size_t index, const sip::Message& response
     forward_response(p, response);  // every 2xx of an INVITE goes on (RFC 3261 16.7 step 5)
     if (first) {
       if (p.invite && p.initial) {
+        note_relayed_answer(response, b.flow);
         log::info("sip.call.answer", "answered", {{"sid", p.sid}, {"call_id", response.call_id()}, {"from", p.caller},
                                                   {"to", b.account.empty() ? p.callee : b.account}});
         if (calls_.size() < kMaxCalls) {
@@ -732,7 +734,7 @@ void Core::on_branch_failed(sip::TransactionId client, int status) {
     on_notify_response(client, status);
     return;
   }
-  if (app_byes_.contains(client)) return;
+  if (byes_.contains(client)) return;
   auto at = branch_of_.find(client);
   if (at == branch_of_.end()) return;
   auto p_it = proxied_.find(at->second.first);
