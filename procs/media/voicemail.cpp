@@ -1,8 +1,10 @@
 #include "voicemail.h"
 
+#include <algorithm>
 #include <random>
 
 #include "auth/encoding.h"
+#include "core/utf8.h"
 #include "mail/trace.h"
 
 namespace parley::media {
@@ -99,6 +101,45 @@ std::string address_safe(std::string_view s) {
   return out;
 }
 
+// A display name for the header: as printable ASCII (quoted where used),
+// or, when it is UTF-8 with letters beyond ASCII, as RFC 2047
+// encoded-words (=?UTF-8?B?...?=, at most 45 octets each, cut between
+// characters), which may not be quoted. `ascii` receives the ASCII form
+// for the 7bit body.
+struct DisplayName {
+  std::string header;  // "" when there is none
+  bool encoded = false;
+  std::string ascii;
+};
+DisplayName display_name(std::string_view raw) {
+  DisplayName out;
+  out.ascii = header_safe(raw);
+  const bool wide = std::any_of(raw.begin(), raw.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+  if (!wide || !valid_utf8(raw)) {
+    out.header = out.ascii;
+    return out;
+  }
+  std::string kept;  // printable: no controls, quotes or backslashes; at most 100 octets
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    const auto c = static_cast<unsigned char>(raw[i]);
+    if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') continue;
+    kept += static_cast<char>(c);
+  }
+  auto boundary = [&kept](std::size_t at) {  // back to the start of a character
+    while (at > 0 && at < kept.size() && (static_cast<unsigned char>(kept[at]) & 0xc0) == 0x80) --at;
+    return at;
+  };
+  kept.resize(boundary(std::min<std::size_t>(kept.size(), 100)));
+  for (std::size_t at = 0; at < kept.size();) {
+    const std::size_t end = boundary(std::min(kept.size(), at + 45));
+    if (!out.header.empty()) out.header += ' ';
+    out.header += "=?UTF-8?B?" + auth::base64_encode(std::string_view(kept).substr(at, end - at)) + "?=";
+    at = end;
+  }
+  out.encoded = !out.header.empty();
+  return out;
+}
+
 std::string length_text(std::chrono::milliseconds length) {
   const auto s = std::chrono::duration_cast<std::chrono::seconds>(length + std::chrono::milliseconds(500)).count();
   const std::string seconds = std::to_string(s % 60);
@@ -109,9 +150,14 @@ std::string length_text(std::chrono::milliseconds length) {
 
 std::string voicemail_message(const VoicemailMail& mail) {
   const std::string caller = address_safe(mail.caller);
-  const std::string name = header_safe(mail.caller_name);
-  std::string who = name.empty() ? (caller.empty() ? "an unknown caller" : caller) : name;
-  if (!name.empty() && !caller.empty()) who += " <" + caller + ">";
+  const DisplayName display = display_name(mail.caller_name);
+  const std::string& name = display.header;
+  auto who_with = [&caller](const std::string& n) {
+    std::string w = n.empty() ? (caller.empty() ? "an unknown caller" : caller) : n;
+    if (!n.empty() && !caller.empty()) w += " <" + caller + ">";
+    return w;
+  };
+  const std::string who = who_with(name);
   const std::string length = length_text(mail.length);
   const std::string boundary = "=_parley_vm_" + random_hex(24);
   const auto epoch = std::chrono::duration_cast<std::chrono::seconds>(mail.received.time_since_epoch()).count();
@@ -121,7 +167,8 @@ std::string voicemail_message(const VoicemailMail& mail) {
   };
   field("Date", mail::rfc5322_date(mail.received));
   const std::string from_name = name.empty() ? (caller.empty() ? "Voicemail" : caller) : name;
-  field("From", "\"" + from_name + "\" <" + (caller.empty() ? "voicemail@" + header_safe(mail.host) : caller) + ">");
+  const std::string shown = display.encoded ? from_name : "\"" + from_name + "\"";
+  field("From", shown + " <" + (caller.empty() ? "voicemail@" + header_safe(mail.host) : caller) + ">");
   field("To", "<" + address_safe(mail.account) + ">");
   field("Subject", "Voicemail from " + who + " (" + length + ")");
   field("Message-ID", "<" + std::to_string(epoch) + "." + random_hex(20) + "@" + header_safe(mail.host) + ">");
@@ -131,7 +178,7 @@ std::string voicemail_message(const VoicemailMail& mail) {
   field("Content-Type", "multipart/mixed; boundary=\"" + boundary + "\"");
   out += "\r\n";
   out += "--" + boundary + "\r\nContent-Type: text/plain; charset=us-ascii\r\nContent-Transfer-Encoding: 7bit\r\n\r\n";
-  out += "A voice message from " + who + ", " + length + " long, is attached.\r\n\r\n";
+  out += "A voice message from " + who_with(display.ascii) + ", " + length + " long, is attached.\r\n\r\n";
   out += "--" + boundary + "\r\nContent-Type: audio/wav\r\nContent-Transfer-Encoding: base64\r\n";
   out += "Content-Disposition: attachment; filename=\"voicemail-" + std::to_string(epoch) + ".wav\"\r\n\r\n";
   const std::string encoded = auth::base64_encode(mail.wav);

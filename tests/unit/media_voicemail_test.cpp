@@ -127,6 +127,31 @@ TEST(VoicemailMail, AMultipartWithTheWavAndWhoCalled) {
   }
 }
 
+TEST(VoicemailMail, AUtf8NameIsEncodedInTheHeaderAndAsciiInTheText) {
+  VoicemailMail m;
+  m.account = "demo@example.test";
+  m.caller = "jurgen@example.test";
+  m.caller_name = "J\xc3\xbcrgen \"J\" M\xc3\xbcller";
+  m.host = "mx.example.test";
+  const std::string text = voicemail_message(m);
+  // base64 of "Jürgen J Müller".
+  EXPECT_NE(text.find("From: =?UTF-8?B?SsO8cmdlbiBKIE3DvGxsZXI=?= <jurgen@example.test>\r\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("Subject: Voicemail from =?UTF-8?B?SsO8cmdlbiBKIE3DvGxsZXI=?= <jurgen@example.test> (0:00)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("A voice message from Jrgen J Mller <jurgen@example.test>, 0:00 long"), std::string::npos);
+  // A long one is cut into encoded-words between characters; no line is over 998.
+  m.caller_name.clear();
+  for (int i = 0; i < 60; ++i) m.caller_name += "\xc3\xa9";
+  const std::string long_text = voicemail_message(m);
+  const auto from = long_text.substr(long_text.find("From: "), long_text.find("\r\n", long_text.find("From: ")) -
+                                                                      long_text.find("From: "));
+  EXPECT_EQ(std::count(from.begin(), from.end(), '?'), 4 * 3) << from << ": 100 octets in three words";
+  // Not UTF-8: ASCII only, quoted.
+  m.caller_name = "B\xff\xfeob";
+  EXPECT_NE(voicemail_message(m).find("From: \"Bob\" <jurgen@example.test>"), std::string::npos);
+}
+
 TEST(VoicemailMail, AnUnknownCallerAndAnAddressThatIsNotOne) {
   VoicemailMail m;
   m.account = "demo@example.test";
