@@ -87,10 +87,9 @@ void Apps::load_prompts() {
 }
 
 void Apps::set_settings(RelaySettings relay, AppSettings settings) {
-  const bool reread = settings.prompts != settings_.prompts;
   relay_ = std::move(relay);
   settings_ = std::move(settings);
-  if (reread) load_prompts();
+  load_prompts();  // the files may have changed, not only where they are
 }
 
 Result<schema::AppStartReply> Apps::start(const schema::AppStart& request) {

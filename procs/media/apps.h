@@ -42,6 +42,8 @@ class Apps {
   // is logged and left silent (the tone is made here when its file is
   // missing), so that voicemail still records.
   void load_prompts();
+  // A reload: new limits, and the prompts read again. Calls under way keep
+  // the prompts they started with.
   void set_settings(RelaySettings relay, AppSettings settings);
 
   // Errc::invalid: no application of that name, or no codec in the offer
