@@ -1,8 +1,8 @@
 #include "voicemail.h"
 
 #include <algorithm>
-#include <random>
 
+#include "auth/auth.h"
 #include "auth/encoding.h"
 #include "core/utf8.h"
 #include "mail/trace.h"
@@ -71,13 +71,8 @@ std::vector<std::int16_t> Voicemail::take_message() {
 
 namespace {
 
-std::string random_hex(int n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::random_device rd;
-  std::string out;
-  for (int i = 0; i < n; ++i) out += kHex[rd() & 15];
-  return out;
-}
+// `n` random hex digits (boundaries, Message-IDs).
+std::string random_hex(std::size_t n) { return auth::hex_encode(auth::random_bytes((n + 1) / 2)).substr(0, n); }
 
 // Printable ASCII only, no quotes or backslashes, at most 100 characters:
 // safe inside a quoted display name and a Subject.

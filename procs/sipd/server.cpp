@@ -331,7 +331,14 @@ awaitable<Result<schema::RelayReleaseReply>> Server::relay_release(schema::Relay
   co_return co_await media_.call(contracts::kRelayRelease, release, options);
 }
 
-bool Server::media_available() const { return std::filesystem::exists(media_socket_); }
+bool Server::media_available() const {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - media_checked_ >= std::chrono::seconds(1)) {
+    media_seen_ = std::filesystem::exists(media_socket_);
+    media_checked_ = now;
+  }
+  return media_seen_;
+}
 
 awaitable<Result<schema::AppStartReply>> Server::app_start(schema::AppStart start) {
   if (!media_available()) co_return fail(Errc::unavailable, "no media process");

@@ -77,6 +77,9 @@ class Server final : public front::Frontend<Settings>, public Transport, public 
   ipc::Client local_delivery_;  // its "status" endpoint: a mailbox's counts
   ipc::Client media_;           // its "relay" endpoint
   std::string media_socket_;    // that endpoint's socket: no file, no media process
+  // Whether it was there, looked at most once a second (every call asks).
+  mutable bool media_seen_ = false;
+  mutable std::chrono::steady_clock::time_point media_checked_{};
   // local-delivery's and imapd's mailbox events (message-summary).
   std::vector<std::unique_ptr<ipc::Subscriber>> mailbox_events_;
   std::unique_ptr<ipc::Subscriber> relay_events_;  // media's: calls it ended
